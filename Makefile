@@ -1,0 +1,37 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+# Each creates .venv and installs the package with its extras on first use.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# A local wheel folder (this workplace keeps torch's CPU build there) is used
+# when present; elsewhere pip reads the registry, still held by constraints.txt.
+FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
+PIP := $(BIN)/python -m pip install -q -c constraints.txt $(FIND_LINKS)
+
+.PHONY: demo test lint bench docs clean
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) -e '.[dev]'
+	touch $@
+
+$(BIN)/.docs-installed: $(BIN)/.installed
+	$(PIP) -e '.[dev,docs]'
+	touch $@
+
+demo: $(BIN)/.installed
+	$(BIN)/probmodels demo
+
+test: $(BIN)/.installed
+	$(BIN)/ruff check probmodels tests examples benchmarks docs
+	$(BIN)/python -m pytest -q
+
+bench: $(BIN)/.installed
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+docs: $(BIN)/.docs-installed
+	$(BIN)/sphinx-build -q -W --keep-going -b html docs docs/_build/html
+
+clean:
+	rm -rf $(VENV) docs/_build docs/auto_examples docs/gen_modules
