@@ -1,0 +1,259 @@
+"""The contract every probmodels estimator keeps.
+
+Three pieces live here, shared by every model family:
+
+- random number generation that never touches numpy's or torch's global state:
+  ``random_state`` seeds ``fit``, and ``sample`` draws from a generator made at
+  fit time (so consecutive calls differ, yet a seeded script repeats exactly);
+- the container round trip: a model fitted on a DataFrame samples DataFrames
+  with the same columns, one fitted on an ndarray samples ndarrays;
+- :func:`atomic_fit`, which validates hyper-parameters and undoes every change
+  a failing ``fit`` made, so an estimator is never left half-fitted.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import DensityMixin
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = [
+    "GenerativeMixin",
+    "atomic_fit",
+    "check_n_samples",
+    "make_generator",
+    "spawn_generators",
+]
+
+
+def _entropy(random_state: Any) -> Any:
+    """Seed material for a SeedSequence, from any accepted ``random_state``."""
+    if random_state is None:
+        return None  # fresh OS entropy
+    if isinstance(random_state, (bool, np.bool_)):
+        raise ValueError(
+            f"random_state must be None, an int or a generator; got {random_state!r}."
+        )
+    if isinstance(random_state, numbers.Integral):
+        if random_state < 0:
+            raise ValueError(
+                f"random_state must be a non-negative int; got {random_state}."
+            )
+        return int(random_state)
+    if isinstance(random_state, np.random.RandomState):
+        # Draws from the user's own RandomState, as sklearn does: its state is
+        # the user's to advance, the global one is never read.
+        return [int(v) for v in random_state.randint(0, 2**31 - 1, size=4)]
+    raise ValueError(
+        "random_state must be None, an int, a numpy RandomState or a numpy "
+        f"Generator; got {random_state!r} of type {type(random_state).__name__}."
+    )
+
+
+def make_generator(random_state: Any = None) -> np.random.Generator:
+    """Return a numpy ``Generator`` for ``random_state`` without global state.
+
+    Parameters
+    ----------
+    random_state : None, int, numpy.random.RandomState or numpy.random.Generator
+        None draws fresh entropy from the operating system; an int gives a
+        repeatable stream; a Generator is returned as it is.
+
+    Returns
+    -------
+    numpy.random.Generator
+    """
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    return np.random.default_rng(np.random.SeedSequence(_entropy(random_state)))
+
+
+def spawn_generators(random_state: Any, n: int) -> list[np.random.Generator]:
+    """Return ``n`` independent generators derived from ``random_state``.
+
+    Fitting and sampling draw from separate streams, so that (for example) the
+    number of draws an initialisation makes never shifts the samples.
+
+    Parameters
+    ----------
+    random_state : None, int, numpy.random.RandomState or numpy.random.Generator
+        Seed material, as for :func:`make_generator`.
+    n : int
+        Number of generators.
+
+    Returns
+    -------
+    list of numpy.random.Generator
+    """
+    if isinstance(random_state, np.random.Generator):
+        return list(random_state.spawn(n))
+    seeds = np.random.SeedSequence(_entropy(random_state)).spawn(n)
+    return [np.random.default_rng(s) for s in seeds]
+
+
+def check_n_samples(n_samples: Any, name: str = "n_samples") -> int:
+    """Validate a number of samples to draw and return it as an int.
+
+    Parameters
+    ----------
+    n_samples : int
+        Must be a positive integer.
+    name : str, default="n_samples"
+        Name used in the error message.
+
+    Returns
+    -------
+    int
+    """
+    if isinstance(n_samples, (bool, np.bool_)) or not isinstance(
+        n_samples, numbers.Integral
+    ):
+        raise TypeError(f"{name} must be a positive int; got {n_samples!r}.")
+    if n_samples < 1:
+        raise ValueError(f"{name} must be at least 1; got {n_samples}.")
+    return int(n_samples)
+
+
+def atomic_fit(method):
+    """Decorate a fitting method: validate hyper-parameters, undo on failure.
+
+    The estimator's ``__dict__`` is snapshotted before ``method`` runs and
+    restored if it raises, so a failed ``fit`` (NaN loss, singular covariance,
+    bad input) leaves a previously fitted model exactly as it was, and an
+    unfitted one unfitted. Fitting code therefore rebinds attributes and never
+    mutates fitted arrays in place.
+
+    Parameters
+    ----------
+    method : callable
+        ``fit``, ``partial_fit`` or another method that changes fitted state.
+
+    Returns
+    -------
+    callable
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        saved = dict(self.__dict__)
+        try:
+            self._validate_params()
+            return method(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    return wrapper
+
+
+@dataclass(frozen=True)
+class Container:
+    """The kind of data a model was fitted on, to give outputs the same kind.
+
+    Parameters
+    ----------
+    kind : {"ndarray", "series", "dataframe"}
+        Type of the fitted input.
+    ndim : int
+        Number of dimensions of the fitted input.
+    columns : pandas.Index or None
+        DataFrame columns.
+    name : hashable or None
+        Series name.
+    """
+
+    kind: str
+    ndim: int
+    columns: pd.Index | None = None
+    name: Any = None
+
+    @classmethod
+    def of(cls, X: Any) -> Container:
+        """Describe the container of ``X``.
+
+        Parameters
+        ----------
+        X : array-like, Series or DataFrame
+            Input as the user passed it.
+
+        Returns
+        -------
+        Container
+        """
+        if isinstance(X, pd.DataFrame):
+            return cls("dataframe", 2, columns=X.columns.copy())
+        if isinstance(X, pd.Series):
+            return cls("series", 1, name=X.name)
+        return cls("ndarray", np.ndim(X))
+
+    def wrap(self, values: np.ndarray, index: pd.Index | None = None) -> Any:
+        """Put ``values`` (rows of new data) into the fitted container.
+
+        Parameters
+        ----------
+        values : ndarray of shape (n_rows,) or (n_rows, n_columns)
+            New rows; 2-D for DataFrame containers.
+        index : pandas.Index, optional
+            Row labels for pandas containers (a RangeIndex when omitted).
+
+        Returns
+        -------
+        ndarray, Series or DataFrame
+        """
+        if self.kind == "dataframe":
+            return pd.DataFrame(values, index=index, columns=self.columns)
+        if self.kind == "series":
+            return pd.Series(values, index=index, name=self.name)
+        return values
+
+
+class GenerativeMixin(DensityMixin):
+    """Mixin for estimators of a distribution: ``sample`` and ``score``.
+
+    Subclasses implement ``fit``, ``score_samples`` and ``sample`` with the
+    helpers below. ``score`` is the mean of ``score_samples`` in nats, so that
+    higher is better and ``GridSearchCV`` can select hyper-parameters by
+    held-out likelihood without a custom scorer.
+    """
+
+    def score(self, X, y=None):
+        """Return the mean log-density of ``X`` in nats.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to evaluate.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        float
+            Mean of :meth:`score_samples`; higher is better.
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    def _generative_state(
+        self, X: Any, random_state: Any
+    ) -> tuple[np.random.Generator, dict]:
+        """Return the fit generator and the state to commit at the end of fit.
+
+        The state holds the input container and the sampling generator. It is
+        returned rather than set so that a fit that fails later changes nothing.
+        """
+        fit_rng, sample_rng = spawn_generators(random_state, 2)
+        return fit_rng, {"_container": Container.of(X), "_sample_rng": sample_rng}
+
+    def _sampling_generator(self, random_state: Any) -> np.random.Generator:
+        """Generator for one ``sample`` call: the fitted stream or a fresh one."""
+        check_is_fitted(self)
+        if random_state is None:
+            return self._sample_rng
+        return make_generator(random_state)
