@@ -1,5 +1,12 @@
-"""probmodels: classical and neural probabilistic models, one sklearn contract."""
+"""probmodels: classical and neural probabilistic models, one sklearn contract.
+
+Every estimator fits with ``fit``, draws new data with ``sample`` and scores
+log-densities in nats with ``score_samples`` / ``score``. Importing the package
+does not import torch; the neural models load it when they are fitted.
+"""
+
+from .timeseries import ARRegressor
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = ["ARRegressor", "__version__"]

@@ -1,0 +1,158 @@
+"""Time indexes: continuing a fitted series' index and placing new stretches.
+
+A forecast of a pandas series carries the index that continues the fitted one:
+a DatetimeIndex or PeriodIndex keeps its frequency, an evenly spaced integer
+index keeps its step, and anything else continues as positions (a RangeIndex).
+The same clock places a held-out stretch for the time-trend terms.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["TimeClock"]
+
+
+@dataclass(frozen=True)
+class TimeClock:
+    """The time axis of a fitted series.
+
+    Parameters
+    ----------
+    n_steps : int
+        Length of the fitted series.
+    kind : {"datetime", "period", "integer", "position"}
+        How the index continues.
+    first, last : object
+        First and last labels of the fitted index (positions for "position").
+    freq : object
+        Frequency (datetime, period) or integer step.
+    """
+
+    n_steps: int
+    kind: str
+    first: Any
+    last: Any
+    freq: Any
+
+    @classmethod
+    def from_index(cls, index: pd.Index | None, n_steps: int) -> TimeClock:
+        """Read the clock off a fitted index (``None`` for arrays).
+
+        A DatetimeIndex without a frequency gets one from ``pd.infer_freq``;
+        when none can be inferred, a warning says forecasts fall back to
+        positions.
+
+        Parameters
+        ----------
+        index : pandas.Index or None
+            Index of the fitted Series or DataFrame.
+        n_steps : int
+            Number of fitted steps.
+
+        Returns
+        -------
+        TimeClock
+        """
+        position = cls(n_steps, "position", 0, n_steps - 1, 1)
+        if index is None or n_steps == 0:
+            return position
+        if isinstance(index, pd.PeriodIndex):
+            return cls(n_steps, "period", index[0], index[-1], index.freq)
+        if isinstance(index, pd.DatetimeIndex):
+            freq = index.freq
+            if freq is None and n_steps >= 3:
+                try:
+                    freq = pd.DatetimeIndex(index, freq="infer").freq
+                except ValueError:  # duplicated or unsorted dates
+                    freq = None
+            if freq is None:
+                warnings.warn(
+                    "The DatetimeIndex has no frequency and none could be "
+                    "inferred; forecasts and samples get a RangeIndex of step "
+                    "positions. Give the index a frequency (e.g. "
+                    "X.asfreq('D')) to keep dates.",
+                    UserWarning,
+                    stacklevel=4,
+                )
+                return position
+            return cls(n_steps, "datetime", index[0], index[-1], freq)
+        if pd.api.types.is_integer_dtype(index.dtype) and n_steps >= 2:
+            steps = np.diff(index.to_numpy())
+            if steps[0] > 0 and np.all(steps == steps[0]):
+                return cls(
+                    n_steps, "integer", int(index[0]), int(index[-1]), int(steps[0])
+                )
+        return position
+
+    def future(self, steps: int) -> pd.Index:
+        """Index of the ``steps`` labels after the fitted series.
+
+        Parameters
+        ----------
+        steps : int
+            Number of future steps.
+
+        Returns
+        -------
+        pandas.Index
+        """
+        if self.kind == "period":
+            return pd.period_range(self.last + 1, periods=steps, freq=self.freq)
+        if self.kind == "datetime":
+            return pd.date_range(self.last, periods=steps + 1, freq=self.freq)[1:]
+        step = self.freq
+        start = self.last + step
+        return pd.RangeIndex(start, start + step * steps, step)
+
+    def positions(self, index: pd.Index | None, n: int) -> np.ndarray:
+        """One-based positions of a stretch on the fitted clock (for trends).
+
+        A pandas stretch whose index is comparable with the fitted one is
+        placed where it lies (a held-out stretch after the fitted series gets
+        positions n_steps + 1, ...); any other input starts at 1, as
+        statsmodels' ``AutoRegResults.apply`` does.
+
+        Parameters
+        ----------
+        index : pandas.Index or None
+            Index of the new stretch.
+        n : int
+            Its length.
+
+        Returns
+        -------
+        ndarray of float64, shape (n,)
+        """
+        offset = self._offset(index) if index is not None and n else None
+        start = 1 if offset is None else offset + 1
+        return np.arange(start, start + n, dtype=np.float64)
+
+    def _offset(self, index: pd.Index) -> int | None:
+        """Steps from the first fitted label to ``index[0]``, if comparable."""
+        label = index[0]
+        try:
+            if self.kind == "period" and isinstance(index, pd.PeriodIndex):
+                if index.freq != self.freq:
+                    return None
+                return (label - self.first).n
+            if self.kind == "datetime" and isinstance(index, pd.DatetimeIndex):
+                lo, hi = sorted([self.first, label])
+                span = pd.date_range(lo, hi, freq=self.freq)
+                if len(span) == 0 or span[-1] != hi or span[0] != lo:
+                    return None
+                sign = 1 if label >= self.first else -1
+                return sign * (len(span) - 1)
+            if self.kind == "integer" and pd.api.types.is_integer_dtype(index.dtype):
+                delta = int(label) - self.first
+                if delta % self.freq:
+                    return None
+                return delta // self.freq
+        except (TypeError, ValueError, OverflowError):
+            return None
+        return None
