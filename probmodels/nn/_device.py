@@ -1,0 +1,114 @@
+"""Devices: what ``device='auto'`` means, without importing torch needlessly.
+
+torch takes a second or more to import, so ``import probmodels`` never does,
+and resolving ``device='auto'`` imports it only when a CUDA driver is visible
+(or torch is already loaded): a CPU-only machine fitting a classical model
+never pays for it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+__all__ = ["as_tensor", "resolve_device", "torch_device"]
+
+
+def _cuda_driver_visible() -> bool:
+    return os.path.exists("/proc/driver/nvidia/version") or os.path.exists(
+        "/dev/nvidiactl"
+    )
+
+
+def resolve_device(device: str = "auto") -> str:
+    """Canonical device name for a ``device`` parameter.
+
+    Parameters
+    ----------
+    device : str, default="auto"
+        ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"`` or
+        ``"cuda:N"``; any other name torch understands is passed through.
+
+    Returns
+    -------
+    str
+        ``"cpu"``, ``"cuda:N"`` or the torch device name.
+
+    Raises
+    ------
+    ValueError
+        When CUDA is asked for but not available, or the name is unknown.
+    """
+    if not isinstance(device, str):
+        device = str(device)
+    if device == "cpu":
+        return "cpu"
+    if device == "auto":
+        if "torch" not in sys.modules and not _cuda_driver_visible():
+            return "cpu"
+        import torch
+
+        return "cuda:0" if torch.cuda.is_available() else "cpu"
+    import torch
+
+    try:
+        dev = torch.device(device)
+    except RuntimeError as err:
+        raise ValueError(
+            f"device={device!r} is not a device name; use 'auto', 'cpu', 'cuda' "
+            "or 'cuda:N'."
+        ) from err
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} was asked for, but CUDA is not available on "
+                "this machine. Use device='auto' (CUDA when present) or 'cpu'."
+            )
+        index = dev.index if dev.index is not None else torch.cuda.current_device()
+        if index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r}: this machine has {torch.cuda.device_count()} "
+                "CUDA device(s)."
+            )
+        return f"cuda:{index}"
+    return str(dev)
+
+
+def torch_device(name: str):
+    """The ``torch.device`` for a name from :func:`resolve_device`.
+
+    Parameters
+    ----------
+    name : str
+
+    Returns
+    -------
+    torch.device
+    """
+    import torch
+
+    return torch.device(name)
+
+
+def as_tensor(array, device):
+    """A float64 tensor on ``device`` sharing memory with ``array`` when it can.
+
+    A read-only array (a memory map, a pandas copy-on-write view) is copied:
+    torch cannot wrap it safely.
+
+    Parameters
+    ----------
+    array : ndarray
+    device : torch.device or str
+
+    Returns
+    -------
+    torch.Tensor
+    """
+    import numpy as np
+    import torch
+
+    array = np.asarray(array, dtype=np.float64)
+    if not array.flags.writeable:
+        array = array.copy()
+    return torch.as_tensor(array, device=device)
