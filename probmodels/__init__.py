@@ -5,8 +5,9 @@ log-densities in nats with ``score_samples`` / ``score``. Importing the package
 does not import torch; the neural models load it when they are fitted.
 """
 
+from .mixture import GaussianMixture
 from .timeseries import ARRegressor
 
 __version__ = "0.1.0"
 
-__all__ = ["ARRegressor", "__version__"]
+__all__ = ["ARRegressor", "GaussianMixture", "__version__"]

@@ -191,7 +191,8 @@ class Container:
             return cls("dataframe", 2, columns=X.columns.copy())
         if isinstance(X, pd.Series):
             return cls("series", 1, name=X.name)
-        return cls("ndarray", np.ndim(X))
+        ndim = X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim
+        return cls("ndarray", ndim)
 
     def wrap(self, values: np.ndarray, index: pd.Index | None = None) -> Any:
         """Put ``values`` (rows of new data) into the fitted container.

@@ -13,7 +13,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from probmodels import ARRegressor
+from probmodels import ARRegressor, GaussianMixture
 
 # Checks that cannot apply, with the reason, per estimator class.
 TIME_SERIES_XFAIL = {
@@ -26,7 +26,11 @@ TIME_SERIES_XFAIL = {
 }
 EXPECTED_FAILURES = {ARRegressor: TIME_SERIES_XFAIL}
 
-ESTIMATORS = [ARRegressor()]
+ESTIMATORS = [
+    ARRegressor(),
+    GaussianMixture(),
+    GaussianMixture(covariance_type="diag", solver="gradient", max_iter=20),
+]
 
 
 def expected_failed_checks(estimator):
@@ -56,8 +60,15 @@ def contract_data(n=120, d=3, seed=0):
 
 
 # hold_back=2 makes AR's score the plain mean of its defined steps.
-GENERATIVE = [ARRegressor(p=2, hold_back=2, random_state=0)]
-GRIDS = {ARRegressor: {"p": [1, 2]}}
+GENERATIVE = [
+    ARRegressor(p=2, hold_back=2, random_state=0),
+    GaussianMixture(n_components=2, random_state=0),
+    GaussianMixture(n_components=2, solver="gradient", max_iter=30, random_state=0),
+]
+GRIDS = {
+    ARRegressor: {"p": [1, 2]},
+    GaussianMixture: {"n_components": [1, 2], "covariance_type": ["full", "diag"]},
+}
 
 
 def ids(est):

@@ -1,0 +1,5 @@
+"""Mixture models."""
+
+from ._gmm import GaussianMixture
+
+__all__ = ["GaussianMixture"]

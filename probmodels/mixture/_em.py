@@ -1,0 +1,268 @@
+"""The E-step as one pass over the data, on the CPU or on a torch device.
+
+Given Theta (n_components x n_statistics) and the data's sufficient statistics
+Phi^T (n_statistics x n_samples), one pass computes
+
+    L = Theta Phi^T,   log p(x_n) = logsumexp_k L[k, n],   R = softmax_k L,
+    S = Phi^T R^T (weighted by sample_weight),
+
+so the M-step can follow from S alone. On the CPU the samples are cut into
+chunks small enough for the responsibilities to stay in cache, the chunks are
+spread over threads (numpy and BLAS release the GIL; BLAS is held to one thread
+per worker so the two levels do not oversubscribe), and partial sums are added
+in chunk order, so results do not depend on the thread count. Component-major
+layout makes the per-sample max and sum reductions run along contiguous
+memory, several times faster than over a short inner axis.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from threadpoolctl import ThreadpoolController
+
+from ..nn._device import torch_device
+from ._gaussian import features, natural_parameters
+
+__all__ = ["NumpyStatistics", "TorchStatistics", "fit_em", "log_prob_components"]
+
+#: Samples per chunk: K x CHUNK doubles of responsibilities stay in L2.
+CHUNK = 8192
+
+_controller = None
+
+
+def _blas_controller():
+    """Return the process's ThreadpoolController, built once.
+
+    Building one scans the loaded libraries, which costs milliseconds.
+    """
+    global _controller
+    if _controller is None:
+        _controller = ThreadpoolController()
+    return _controller
+
+
+def _softmax_stats(logits: np.ndarray, phi: np.ndarray, weight: np.ndarray | None):
+    """Turn a (K, c) block of logits into its statistics, in place."""
+    peak = logits.max(axis=0)
+    logits -= peak
+    # exp of arguments below about -708 takes a slow subnormal path (4x here,
+    # with well-separated components); a responsibility of e^-700 ~ 1e-304
+    # instead of an underflow changes no sum.
+    np.maximum(logits, -700.0, out=logits)
+    np.exp(logits, out=logits)
+    total = logits.sum(axis=0)
+    log_norm = np.log(total) + peak
+    scale = 1.0 / total if weight is None else weight / total
+    logits *= scale
+    stats = phi @ logits.T
+    ll = log_norm.sum() if weight is None else log_norm @ weight
+    return stats, ll
+
+
+class NumpyStatistics:
+    """E-step statistics over a fixed data set, on the CPU.
+
+    Parameters
+    ----------
+    phi : ndarray of shape (n_statistics, n_samples)
+        Sufficient statistics of the (centred) data, from ``features``.
+    sample_weight : ndarray of shape (n_samples,) or None
+    n_threads : int, optional
+        Worker threads (default: the CPUs this process may use).
+    """
+
+    def __init__(self, phi, sample_weight=None, n_threads=None):
+        self.phi = phi
+        self.sample_weight = sample_weight
+        n = phi.shape[1]
+        self._bounds = [(lo, min(n, lo + CHUNK)) for lo in range(0, n, CHUNK)]
+        if n_threads is None:
+            n_threads = (
+                len(os.sched_getaffinity(0))
+                if hasattr(os, "sched_getaffinity")
+                else os.cpu_count()
+            )
+        self.n_threads = max(1, min(int(n_threads or 1), len(self._bounds)))
+        self._pool = self._limits = None
+
+    def __enter__(self):
+        if self.n_threads > 1:
+            self._pool = ThreadPoolExecutor(self.n_threads)
+            # One BLAS thread per worker while fitting: the chunks already
+            # occupy every core.
+            self._limits = _blas_controller().limit(limits=1, user_api="blas")
+        return self
+
+    def __exit__(self, *exc):
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._limits.restore_original_limits()
+            self._pool = self._limits = None
+
+    def _chunk(self, theta, lo, hi):
+        weight = None if self.sample_weight is None else self.sample_weight[lo:hi]
+        return _softmax_stats(theta @ self.phi[:, lo:hi], self.phi[:, lo:hi], weight)
+
+    def __call__(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
+        """Statistics S (n_statistics, K) and the weighted sum of log p(x).
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n_components, n_statistics)
+
+        Returns
+        -------
+        stats : ndarray of shape (n_statistics, n_components)
+        log_likelihood : float
+        """
+        if self._pool is None:
+            parts = [self._chunk(theta, lo, hi) for lo, hi in self._bounds]
+        else:
+            parts = list(self._pool.map(lambda b: self._chunk(theta, *b), self._bounds))
+        stats = parts[0][0].copy()
+        ll = parts[0][1]
+        for s, v in parts[1:]:
+            stats += s
+            ll += v
+        return stats, float(ll)
+
+    def labels(self, theta: np.ndarray) -> np.ndarray:
+        """Most likely component of each sample, shape (n_samples,)."""
+        return np.concatenate(
+            [(theta @ self.phi[:, lo:hi]).argmax(axis=0) for lo, hi in self._bounds]
+        )
+
+
+class TorchStatistics:
+    """E-step statistics with the data on a torch device (a GPU).
+
+    Parameters
+    ----------
+    phi : ndarray of shape (n_statistics, n_samples)
+    sample_weight : ndarray or None
+    device : torch.device
+    """
+
+    def __init__(self, phi, sample_weight, device):
+        import torch
+
+        from ..nn._device import as_tensor
+
+        self._torch = torch
+        self.device = device
+        self.phi = as_tensor(phi, device)
+        self.sample_weight = (
+            None if sample_weight is None else as_tensor(sample_weight, device)
+        )
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.phi = None  # free device memory as soon as fitting ends
+
+    def labels(self, theta: np.ndarray) -> np.ndarray:
+        """Most likely component of each sample, shape (n_samples,)."""
+        logits = self._torch.as_tensor(theta, device=self.device) @ self.phi
+        return logits.argmax(dim=0).cpu().numpy()
+
+    def __call__(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
+        """Same as :meth:`NumpyStatistics.__call__`, computed on the device."""
+        torch = self._torch
+        logits = torch.as_tensor(theta, device=self.device) @ self.phi
+        log_norm = torch.logsumexp(logits, dim=0)
+        resp = torch.exp(logits - log_norm)
+        if self.sample_weight is not None:
+            resp *= self.sample_weight
+            ll = log_norm @ self.sample_weight
+        else:
+            ll = log_norm.sum()
+        stats = self.phi @ resp.T
+        return stats.cpu().numpy(), float(ll)
+
+
+def log_prob_components(phi: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """Per-component weighted log-densities ``log w_k + log N(x; ...)``.
+
+    Parameters
+    ----------
+    phi : ndarray of shape (n_statistics, n_samples)
+    theta : ndarray of shape (n_components, n_statistics)
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_components)
+    """
+    return (theta @ phi).T
+
+
+def fit_em(est, X, center, weight, inits, rng, device, warm):
+    """Expectation-maximisation over ``n_init`` starts; the best one wins.
+
+    The loop of scikit-learn's ``BaseMixture.fit_predict``: ``est._initialize``,
+    then ``est._e_step`` / ``est._m_step`` until the mean log-likelihood
+    changes by less than ``tol``.
+
+    Returns
+    -------
+    params : tuple
+        (weights, means, covariances, precisions_cholesky), means centred on
+        ``center``.
+    converged : bool
+    n_iter : int
+    bounds : list of float
+    labels : ndarray of shape (n_samples,)
+        From a last E-step, so ``fit_predict(X)`` equals ``fit(X).predict(X)``.
+    """
+    phi = features(X - center, est.covariance_type)
+    if device == "cpu":
+        stats_pass = NumpyStatistics(phi, weight)
+    else:
+        stats_pass = TorchStatistics(phi, weight, torch_device(device))
+    total = float(len(X) if weight is None else weight.sum())
+    best = None
+    with stats_pass:
+        for init in range(1 if warm else est.n_init):
+            est._report(f"Initialization {init}", 1)
+            if warm:
+                params = est._current_parameters(center)
+                lower_bound = est.lower_bound_
+            else:
+                params = est._initialize(X, phi.__matmul__, weight, inits, rng, center)
+                lower_bound = -np.inf
+            bounds, converged, n_iter, tic = [], False, 0, time.perf_counter()
+            for n_iter in range(1, est.max_iter + 1):
+                previous = lower_bound
+                stats, lower_bound = est._e_step(stats_pass, params, total)
+                params = est._m_step(stats)
+                bounds.append(lower_bound)
+                change = lower_bound - previous
+                if n_iter % est.verbose_interval == 0:
+                    est._report(
+                        f"  Iteration {n_iter}\t time lapse "
+                        f"{time.perf_counter() - tic:.5f}s\t ll change {change:.5f}",
+                        2,
+                    )
+                    tic = time.perf_counter()
+                if abs(change) < est.tol:
+                    converged = True
+                    break
+            est._report(
+                f"Initialization {'converged' if converged else 'did not converge'}"
+                f". lower bound {lower_bound:.5f}.",
+                1,
+            )
+            if best is None or lower_bound > best[0]:
+                best = (lower_bound, params, converged, n_iter, bounds)
+        _, params, converged, n_iter, bounds = best
+        # A last E-step, so fit_predict(X) equals fit(X).predict(X).
+        weights, means_c, _, prec_chol = params
+        labels = stats_pass.labels(
+            natural_parameters(weights, means_c, prec_chol, est.covariance_type)
+        )
+    return params, converged, n_iter, bounds, labels

@@ -1,0 +1,412 @@
+"""Pure maths of Gaussian mixtures, one branch per covariance type.
+
+The log-density of component k is linear in the sufficient statistics of x,
+
+    log w_k + log N(x; mu_k, Sigma_k) = theta_k . phi(x),
+
+with phi(x) = [1, x, quadratic terms] (vech(x x^T) for "full" and "tied", x^2
+for "diag", |x|^2 for "spherical"). So the E-step is one matrix product
+Theta @ Phi^T, and the M-step needs only S = Phi^T R: per component the
+weighted counts, sums and sums of squares (seed section 5.2). Data are centred
+on their mean before phi is formed, which keeps the expansion
+x^T Lambda x - 2 mu^T Lambda x + mu^T Lambda mu well conditioned.
+
+Parameter layouts follow scikit-learn: ``precisions_cholesky`` holds upper
+triangular U with precision U U^T ("full", "tied"), or the square roots of the
+precisions ("diag", "spherical").
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = [
+    "COVARIANCE_TYPES",
+    "check_init_parameters",
+    "covariance_cholesky",
+    "features",
+    "log_det_cholesky",
+    "n_parameters",
+    "n_statistics",
+    "natural_parameters",
+    "parameters_from_statistics",
+    "precision_cholesky",
+    "precision_cholesky_from_precisions",
+    "precisions_from_cholesky",
+]
+
+COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+
+
+def _vech_index(d: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column of each entry of vech, the upper triangle row by row."""
+    return np.triu_indices(d)
+
+
+def n_statistics(covariance_type: str, d: int) -> int:
+    """Length of phi(x): 1 + d + the number of quadratic terms.
+
+    Parameters
+    ----------
+    covariance_type : {"full", "tied", "diag", "spherical"}
+    d : int
+        Number of features.
+
+    Returns
+    -------
+    int
+    """
+    quad = {"full": d * (d + 1) // 2, "tied": d * (d + 1) // 2, "diag": d}
+    return 1 + d + quad.get(covariance_type, 1)
+
+
+def features(Xc: np.ndarray, covariance_type: str) -> np.ndarray:
+    """Sufficient statistics phi(x) of each row, component-major.
+
+    Parameters
+    ----------
+    Xc : ndarray of shape (n_samples, n_features)
+        Centred data.
+    covariance_type : {"full", "tied", "diag", "spherical"}
+
+    Returns
+    -------
+    ndarray of shape (n_statistics, n_samples)
+        Rows: a row of ones, the d coordinates, then the quadratic terms.
+    """
+    n, d = Xc.shape
+    out = np.empty((n_statistics(covariance_type, d), n))
+    out[0] = 1.0
+    out[1 : 1 + d] = Xc.T
+    if covariance_type in ("full", "tied"):
+        # vech row by row: x_i * x_j for j >= i, written in place (fancy
+        # indexing would build two temporaries the size of the output).
+        xt = out[1 : 1 + d]  # x^T, already laid out contiguously above
+        start = 1 + d
+        for i in range(d):
+            np.multiply(xt[i], xt[i:], out=out[start : start + d - i])
+            start += d - i
+    elif covariance_type == "diag":
+        np.square(Xc.T, out=out[1 + d :])
+    else:
+        np.einsum("nd,nd->n", Xc, Xc, out=out[1 + d])
+    return out
+
+
+def log_det_cholesky(prec_chol: np.ndarray, covariance_type: str, d: int) -> np.ndarray:
+    """Log-determinant of the precision Cholesky factor, per component.
+
+    Parameters
+    ----------
+    prec_chol : ndarray
+        Precision Cholesky factors in scikit-learn's layout.
+    covariance_type : {"full", "tied", "diag", "spherical"}
+    d : int
+        Number of features.
+
+    Returns
+    -------
+    ndarray of shape (n_components,) (a scalar for "tied")
+    """
+    if covariance_type == "full":
+        return np.log(np.diagonal(prec_chol, axis1=1, axis2=2)).sum(axis=1)
+    if covariance_type == "tied":
+        return np.log(np.diag(prec_chol)).sum()
+    if covariance_type == "diag":
+        return np.log(prec_chol).sum(axis=1)
+    return d * np.log(prec_chol)
+
+
+def precisions_from_cholesky(prec_chol: np.ndarray, covariance_type: str) -> np.ndarray:
+    """Precision matrices (or vectors) from their Cholesky factors.
+
+    Parameters
+    ----------
+    prec_chol : ndarray
+    covariance_type : {"full", "tied", "diag", "spherical"}
+
+    Returns
+    -------
+    ndarray of the same shape
+    """
+    if covariance_type == "full":
+        return prec_chol @ prec_chol.transpose(0, 2, 1)
+    if covariance_type == "tied":
+        return prec_chol @ prec_chol.T
+    return prec_chol**2
+
+
+def natural_parameters(
+    weights: np.ndarray,
+    means: np.ndarray,
+    prec_chol: np.ndarray,
+    covariance_type: str,
+) -> np.ndarray:
+    """Theta with ``Theta @ phi(x) = log w_k + log N(x; mu_k, Sigma_k)``.
+
+    Parameters
+    ----------
+    weights : ndarray of shape (n_components,)
+    means : ndarray of shape (n_components, n_features)
+        Means in the centred coordinates phi was built in.
+    prec_chol : ndarray
+        Precision Cholesky factors.
+    covariance_type : {"full", "tied", "diag", "spherical"}
+
+    Returns
+    -------
+    ndarray of shape (n_components, n_statistics)
+    """
+    k, d = means.shape
+    theta = np.empty((k, n_statistics(covariance_type, d)))
+    prec = precisions_from_cholesky(prec_chol, covariance_type)
+    if covariance_type in ("full", "tied"):
+        prec_k = np.broadcast_to(prec, (k, d, d))
+        lin = np.einsum("kij,kj->ki", prec_k, means)
+        rows, cols = _vech_index(d)
+        # x^T L x = sum_i L_ii x_i^2 + 2 sum_{i<j} L_ij x_i x_j
+        theta[:, 1 + d :] = -np.where(rows == cols, 0.5, 1.0) * prec_k[:, rows, cols]
+    elif covariance_type == "diag":
+        lin = prec * means
+        theta[:, 1 + d :] = -0.5 * prec
+    else:
+        lin = prec[:, None] * means
+        theta[:, 1 + d] = -0.5 * prec
+    theta[:, 1 : 1 + d] = lin
+    with np.errstate(divide="ignore"):  # an empty component gets log(0) = -inf
+        log_w = np.log(weights)
+    theta[:, 0] = (
+        log_w
+        + log_det_cholesky(prec_chol, covariance_type, d)
+        - 0.5 * d * math.log(2 * math.pi)
+        - 0.5 * np.einsum("kd,kd->k", lin, means)
+    )
+    return theta
+
+
+def parameters_from_statistics(
+    stats: np.ndarray, covariance_type: str, reg_covar: float, d: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """M-step: component masses, means and covariances from ``S = Phi^T R``.
+
+    As scikit-learn, ``nk`` gets ``10 eps`` so an empty component divides
+    safely, and ``reg_covar`` is added to the diagonal of each covariance.
+
+    Parameters
+    ----------
+    stats : ndarray of shape (n_statistics, n_components)
+        Responsibility-weighted sums of phi(x) per component.
+    covariance_type : {"full", "tied", "diag", "spherical"}
+    reg_covar : float
+    d : int
+        Number of features.
+
+    Returns
+    -------
+    nk : ndarray of shape (n_components,)
+    means : ndarray of shape (n_components, n_features)
+        In the centred coordinates of phi.
+    covariances : ndarray
+        In scikit-learn's layout for ``covariance_type``.
+    """
+    nk = stats[0] + 10 * np.finfo(float).eps
+    means = stats[1 : 1 + d].T / nk[:, None]
+    quad = stats[1 + d :].T / nk[:, None]
+    if covariance_type in ("full", "tied"):
+        rows, cols = _vech_index(d)
+        second = np.empty((len(nk), d, d))
+        second[:, rows, cols] = quad
+        second[:, cols, rows] = quad
+        if covariance_type == "full":
+            cov = second - means[:, :, None] * means[:, None, :]
+        else:
+            cov = np.einsum(
+                "k,kij->ij", nk, second - means[:, :, None] * means[:, None, :]
+            )
+            cov /= nk.sum()
+        cov[..., np.arange(d), np.arange(d)] += reg_covar
+    elif covariance_type == "diag":
+        cov = quad - means**2 + reg_covar
+    else:
+        cov = (quad[:, 0] - (means**2).sum(axis=1)) / d + reg_covar
+    return nk, means, cov
+
+
+_SINGULAR = (
+    "Fitting the mixture failed: the covariance of component(s) {which} is not "
+    "positive definite (a component collapsed onto a few points or a feature is "
+    "constant). Increase reg_covar (now {reg}), use fewer components, or scale "
+    "the data."
+)
+
+
+def covariance_cholesky(
+    covariances: np.ndarray, covariance_type: str, reg_covar: float | None = None
+) -> np.ndarray:
+    """Lower Cholesky factors of the covariances (square roots for diag types).
+
+    Parameters
+    ----------
+    covariances : ndarray
+    covariance_type : {"full", "tied", "diag", "spherical"}
+    reg_covar : float, optional
+        Only quoted in the error message.
+
+    Returns
+    -------
+    ndarray
+
+    Raises
+    ------
+    ValueError
+        Naming the components whose covariance is not positive definite.
+    """
+    if covariance_type in ("full", "tied"):
+        batch = covariances if covariance_type == "full" else covariances[None]
+        try:
+            chol = np.linalg.cholesky(batch)
+        except np.linalg.LinAlgError:
+            bad = [k for k, c in enumerate(batch) if np.linalg.eigvalsh(c).min() <= 0]
+            which = "tied" if covariance_type == "tied" else bad[:10]
+            raise ValueError(_SINGULAR.format(which=which, reg=reg_covar)) from None
+        return chol if covariance_type == "full" else chol[0]
+    bad = np.argwhere(~(np.asarray(covariances) > 0))
+    if bad.size:
+        raise ValueError(
+            _SINGULAR.format(which=sorted(set(bad[:, 0].tolist()))[:10], reg=reg_covar)
+        )
+    return np.sqrt(covariances)
+
+
+def precision_cholesky(
+    covariances: np.ndarray, covariance_type: str, reg_covar: float | None = None
+) -> np.ndarray:
+    """Precision Cholesky factors (scikit-learn's ``precisions_cholesky_``).
+
+    Parameters
+    ----------
+    covariances : ndarray
+    covariance_type : {"full", "tied", "diag", "spherical"}
+    reg_covar : float, optional
+        Only quoted in the error message.
+
+    Returns
+    -------
+    ndarray
+        ``inv(L)^T`` for the lower Cholesky factor L of each covariance, or
+        ``1 / sqrt(variance)``.
+    """
+    chol = covariance_cholesky(covariances, covariance_type, reg_covar)
+    if covariance_type in ("full", "tied"):
+        return np.swapaxes(np.linalg.inv(chol), -1, -2)
+    return 1.0 / chol
+
+
+def precision_cholesky_from_precisions(
+    precisions: np.ndarray, covariance_type: str
+) -> np.ndarray:
+    """Upper factor U with ``U U^T = precision``, as scikit-learn computes it.
+
+    Reversing rows and columns turns the lower Cholesky factor of the reversed
+    matrix into the upper factor of the original.
+
+    Parameters
+    ----------
+    precisions : ndarray
+    covariance_type : {"full", "tied", "diag", "spherical"}
+
+    Returns
+    -------
+    ndarray
+    """
+    if covariance_type in ("full", "tied"):
+        flipped = precisions[..., ::-1, ::-1]
+        return np.linalg.cholesky(flipped)[..., ::-1, ::-1]
+    return np.sqrt(precisions)
+
+
+def n_parameters(covariance_type: str, k: int, d: int) -> int:
+    """Number of free parameters of the mixture (for BIC and AIC).
+
+    Parameters
+    ----------
+    covariance_type : {"full", "tied", "diag", "spherical"}
+    k, d : int
+        Components and features.
+
+    Returns
+    -------
+    int
+    """
+    cov = {
+        "full": k * d * (d + 1) // 2,
+        "tied": d * (d + 1) // 2,
+        "diag": k * d,
+        "spherical": k,
+    }[covariance_type]
+    return cov + k * d + k - 1
+
+
+def check_init_parameters(
+    weights_init, means_init, precisions_init, covariance_type: str, k: int, d: int
+) -> tuple:
+    """Validate user-given initial parameters; return them as float arrays.
+
+    Parameters
+    ----------
+    weights_init, means_init, precisions_init : array-like or None
+    covariance_type : {"full", "tied", "diag", "spherical"}
+    k, d : int
+        Components and features.
+
+    Returns
+    -------
+    tuple of (ndarray or None)
+    """
+    out = []
+    if weights_init is not None:
+        w = np.asarray(weights_init, dtype=float)
+        if w.shape != (k,):
+            raise ValueError(
+                f"weights_init should have shape (n_components,) = ({k},); got {w.shape}."
+            )
+        if np.any(w < 0) or not np.isclose(w.sum(), 1.0):
+            raise ValueError(
+                f"weights_init must be non-negative and sum to 1; got sum {w.sum():.6g} "
+                f"and minimum {w.min():.6g}."
+            )
+        out.append(w)
+    else:
+        out.append(None)
+    if means_init is not None:
+        m = np.asarray(means_init, dtype=float)
+        if m.shape != (k, d):
+            raise ValueError(
+                f"means_init should have shape (n_components, n_features) = ({k}, {d}); "
+                f"got {m.shape}."
+            )
+        out.append(m)
+    else:
+        out.append(None)
+    if precisions_init is not None:
+        p = np.asarray(precisions_init, dtype=float)
+        shape = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}
+        if p.shape != shape[covariance_type]:
+            raise ValueError(
+                f"precisions_init for covariance_type={covariance_type!r} should have "
+                f"shape {shape[covariance_type]}; got {p.shape}."
+            )
+        if covariance_type in ("full", "tied"):
+            mats = p if covariance_type == "full" else p[None]
+            if not np.allclose(mats, mats.transpose(0, 2, 1)):
+                raise ValueError("precisions_init matrices must be symmetric.")
+            if np.linalg.eigvalsh(mats).min() <= 0:
+                raise ValueError("precisions_init matrices must be positive definite.")
+        elif np.any(p <= 0):
+            raise ValueError("precisions_init must be positive.")
+        out.append(p)
+    else:
+        out.append(None)
+    return tuple(out)

@@ -1,0 +1,595 @@
+"""GaussianMixture: EM or direct gradient MLE, scikit-learn's names and meanings."""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.special import logsumexp
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+from .._validation import check_finite
+from ..base import GenerativeMixin, atomic_fit, check_n_samples, spawn_generators
+from ..exceptions import ConvergenceWarning
+from ..nn._device import resolve_device, torch_device
+from ._em import CHUNK, fit_em, log_prob_components
+from ._gaussian import (
+    check_init_parameters,
+    covariance_cholesky,
+    features,
+    n_parameters,
+    natural_parameters,
+    parameters_from_statistics,
+    precision_cholesky,
+    precision_cholesky_from_precisions,
+    precisions_from_cholesky,
+)
+from ._init import initial_responsibilities
+
+__all__ = ["GaussianMixture"]
+
+
+class GaussianMixture(GenerativeMixin, BaseEstimator):
+    """Gaussian mixture ``p(x) = sum_k pi_k N(x; mu_k, Sigma_k)``.
+
+    The component index is the latent variable of the seed's mixture model
+    (section 5.2). Parameters are fitted by expectation-maximisation
+    (``solver="em"``), which follows scikit-learn's ``GaussianMixture`` step for
+    step, or by maximising the log-likelihood directly with torch
+    (``solver="gradient"``, the seed's MLE view). Every scikit-learn parameter
+    and fitted attribute has the same name and meaning, so switching is a
+    change of import; ``sample_weight`` in ``fit`` is added.
+
+    The EM step is written over the sufficient statistics ``[1, x, x x^T]`` of
+    the centred data: the E-step is one matrix product and the M-step another,
+    computed chunk by chunk on all CPU cores (or on a GPU with ``device``).
+
+    Parameters
+    ----------
+    n_components : int, default=1
+        Number of mixture components.
+    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
+        Each component's own full covariance, one shared full covariance,
+        diagonal covariances, or one variance per component.
+    tol : float, default=1e-3
+        Convergence threshold on the change of the mean log-likelihood
+        (the lower bound) between iterations.
+    reg_covar : float, default=1e-6
+        Added to the diagonal of the covariances, so they stay positive
+        definite.
+    max_iter : int, default=100
+        EM iterations; for ``solver="gradient"``, optimiser passes over the
+        data (L-BFGS steps or mini-batch epochs).
+    n_init : int, default=1
+        Number of initialisations; the best result is kept.
+    init_params : {"kmeans", "k-means++", "random", "random_from_data"}, default="kmeans"
+        How initial responsibilities are chosen.
+    weights_init : array-like of shape (n_components,), default=None
+    means_init : array-like of shape (n_components, n_features), default=None
+    precisions_init : array-like, default=None
+        Initial parameters, overriding those from ``init_params``; the shape of
+        ``precisions_init`` follows ``covariance_type`` as in scikit-learn.
+    random_state : int, RandomState, Generator or None, default=None
+        Seeds initialisation and mini-batch order; :meth:`sample` draws from a
+        generator seeded from it.
+    warm_start : bool, default=False
+        Start the next ``fit`` from the current solution (``n_init`` ignored).
+    verbose : int, default=0
+        1 reports each initialisation, 2 also every ``verbose_interval``
+        iterations.
+    verbose_interval : int, default=10
+    solver : {"em", "gradient"}, default="em"
+        Expectation-maximisation, or gradient ascent on the log-likelihood
+        over unconstrained parameters (softmax weights, means, Cholesky
+        factors with log-diagonal).
+    optimizer : {"auto", "lbfgs", "adam"}, default="auto"
+        For ``solver="gradient"``: L-BFGS on the full batch, or Adam on
+        mini-batches; "auto" picks L-BFGS without ``batch_size``, else Adam.
+    batch_size : int or None, default=None
+        Mini-batch size for ``solver="gradient"`` (None: the full batch).
+    lr : float or None, default=None
+        Learning rate for ``solver="gradient"`` (None: 1.0 for L-BFGS, 0.01
+        for Adam).
+    device : str, default="auto"
+        Where fitting runs: "auto" (CUDA when available, else CPU), "cpu",
+        "cuda", "cuda:N". Fitted attributes are numpy arrays either way.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_components,)
+    means_ : ndarray of shape (n_components, n_features)
+    covariances_ : ndarray
+        Shape (n_components, n_features, n_features) for "full",
+        (n_features, n_features) for "tied", (n_components, n_features) for
+        "diag", (n_components,) for "spherical".
+    precisions_ : ndarray
+        Inverses of the covariances, same shapes.
+    precisions_cholesky_ : ndarray
+        Upper Cholesky factors U of the precisions (``U U^T``), or square
+        roots for "diag" and "spherical".
+    converged_ : bool
+    n_iter_ : int
+        Iterations of the best initialisation.
+    lower_bound_ : float
+        Mean log-likelihood per sample at the last iteration of the best
+        initialisation (for EM, of the parameters before the last M-step, as
+        scikit-learn reports it).
+    lower_bounds_ : list of float
+        ``lower_bound_`` at each iteration of the best initialisation.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        When fitted on a DataFrame with string column names.
+
+    See Also
+    --------
+    sklearn.mixture.GaussianMixture : the reference EM follows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from probmodels import GaussianMixture
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.r_[rng.normal(-3, 1, (200, 2)), rng.normal(3, 1, (200, 2))]
+    >>> gm = GaussianMixture(2, random_state=0).fit(X)
+    >>> np.sort(gm.means_[:, 0]).round(0)
+    array([-3.,  3.])
+    >>> gm.sample(3).shape
+    (3, 2)
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "covariance_type": [StrOptions({"full", "tied", "diag", "spherical"})],
+        "tol": [Interval(Real, 0.0, None, closed="left")],
+        "reg_covar": [Interval(Real, 0.0, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "init_params": [
+            StrOptions({"kmeans", "k-means++", "random", "random_from_data"})
+        ],
+        "weights_init": ["array-like", None],
+        "means_init": ["array-like", None],
+        "precisions_init": ["array-like", None],
+        "random_state": ["random_state", np.random.Generator],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+        "verbose_interval": [Interval(Integral, 1, None, closed="left")],
+        "solver": [StrOptions({"em", "gradient"})],
+        "optimizer": [StrOptions({"auto", "lbfgs", "adam"})],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "lr": [Interval(Real, 0.0, None, closed="neither"), None],
+        "device": [str],
+    }
+
+    def __init__(
+        self,
+        n_components=1,
+        *,
+        covariance_type="full",
+        tol=1e-3,
+        reg_covar=1e-6,
+        max_iter=100,
+        n_init=1,
+        init_params="kmeans",
+        weights_init=None,
+        means_init=None,
+        precisions_init=None,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+        verbose_interval=10,
+        solver="em",
+        optimizer="auto",
+        batch_size=None,
+        lr=None,
+        device="auto",
+    ):
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.weights_init = weights_init
+        self.means_init = means_init
+        self.precisions_init = precisions_init
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
+        self.solver = solver
+        self.optimizer = optimizer
+        self.batch_size = batch_size
+        self.lr = lr
+        self.device = device
+
+    # ------------------------------------------------------------------ fit
+    @atomic_fit
+    def fit(self, X, y=None, sample_weight=None):
+        """Estimate the mixture's parameters.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; an integer weight counts like repeating the
+            row that many times.
+
+        Returns
+        -------
+        self : GaussianMixture
+        """
+        self._fit(X, sample_weight)
+        return self
+
+    @atomic_fit
+    def fit_predict(self, X, y=None, sample_weight=None):
+        """Fit, then return the most likely component of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        return self._fit(X, sample_weight)
+
+    @available_if(lambda self: self.solver == "gradient")
+    @atomic_fit
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """Take one more pass of Adam steps over a chunk of data.
+
+        For data that do not fit in memory: call it on successive chunks. The
+        first call initialises the parameters from its chunk with
+        ``init_params`` (or the ``*_init`` arrays); later calls continue from
+        the current parameters, keeping Adam's moment estimates. Available with
+        ``solver="gradient"``; mini-batches of ``batch_size`` rows (the whole
+        chunk when None).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : GaussianMixture
+        """
+        from ._gradient import (
+            _torch_generator,
+            initial_parameters,
+            partial_fit_gradient,
+        )
+
+        first = not hasattr(self, "converged_")
+        original = X
+        X, weight, inits = self._prepare(X, sample_weight, reset=first)
+        if first:
+            fit_rng, state = self._generative_state(original, self.random_state)
+            center = np.average(X, axis=0, weights=weight)
+            start = initial_parameters(self, X, center, weight, inits, fit_rng)
+            # numpy's Generator pickles; a torch one is seeded from it per call.
+            state.update(_partial_fit_rng=fit_rng, _adam_state=None)
+            state.update(n_iter_=0, lower_bounds_=[])
+            for name, value in state.items():
+                setattr(self, name, value)
+        else:
+            start = (self.weights_, self.means_, self.covariances_)
+            if not hasattr(self, "_partial_fit_rng"):  # continuing after fit()
+                self._partial_fit_rng = spawn_generators(self.random_state, 3)[2]
+                self._adam_state = None
+        params, bound, self._adam_state = partial_fit_gradient(
+            self,
+            X,
+            weight,
+            start,
+            torch_device(resolve_device(self.device)),
+            _torch_generator(self._partial_fit_rng),
+            self._adam_state,
+        )
+        self._set_parameters(*params, center=0.0)
+        self.converged_ = False
+        self.n_iter_ += 1
+        self.lower_bounds_ = [*self.lower_bounds_, bound]
+        self.lower_bound_ = bound
+        return self
+
+    def _validate_X(self, X, reset):
+        X = validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=np.float64,
+            ensure_all_finite=False,
+            ensure_min_samples=2 if reset else 1,
+        )
+        check_finite(X, labels=getattr(self, "feature_names_in_", None))
+        return X
+
+    def _prepare(self, X, sample_weight, reset):
+        """Validated data, sample weights and user-given initial parameters."""
+        X = self._validate_X(X, reset=reset)
+        n, d = X.shape
+        if reset and n < self.n_components:
+            raise ValueError(
+                f"n_components={self.n_components} is more than the {n} samples "
+                "in X: each component needs data. Use n_components <= n_samples."
+            )
+        weight = None
+        if sample_weight is not None:
+            weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+            if weight.sum() <= 0:
+                raise ValueError(
+                    "sample_weight sums to 0: at least one row must count."
+                )
+        inits = None
+        if reset:
+            inits = check_init_parameters(
+                self.weights_init,
+                self.means_init,
+                self.precisions_init,
+                self.covariance_type,
+                self.n_components,
+                d,
+            )
+        return X, weight, inits
+
+    def _fit(self, X, sample_weight):
+        """Fit on X; return the labels of its rows (a final E-step)."""
+        original = X
+        X, weight, inits = self._prepare(X, sample_weight, reset=True)
+        fit_rng, state = self._generative_state(original, self.random_state)
+        device = resolve_device(self.device)
+        warm = self.warm_start and hasattr(self, "converged_")
+        center = np.average(X, axis=0, weights=weight)
+        if self.solver == "em":
+            result = fit_em(self, X, center, weight, inits, fit_rng, device, warm)
+        else:
+            from ._gradient import fit_gradient
+
+            result = fit_gradient(
+                self, X, center, weight, inits, fit_rng, torch_device(device), warm
+            )
+        params, converged, n_iter, bounds, labels = result
+        if not converged and self.max_iter > 0:
+            warnings.warn(
+                "Best performing initialization did not converge. Try different "
+                "init parameters, increase max_iter or tol, or check for "
+                "degenerate data.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        self._set_parameters(*params, center=center)
+        self.converged_ = converged
+        self.n_iter_ = n_iter
+        self.lower_bounds_ = bounds
+        self.lower_bound_ = bounds[-1] if bounds else -np.inf
+        for name, value in state.items():
+            setattr(self, name, value)
+        return labels
+
+    def _e_step(self, stats_pass, params, total):
+        """Sufficient statistics and mean log-likelihood under ``params``."""
+        weights, means_c, _, prec_chol = params
+        theta = natural_parameters(weights, means_c, prec_chol, self.covariance_type)
+        stats, ll = stats_pass(theta)
+        return stats, ll / total
+
+    def _m_step(self, stats):
+        """Parameters maximising the expected log-likelihood given ``stats``."""
+        nk, means_c, cov = parameters_from_statistics(
+            stats, self.covariance_type, self.reg_covar, self.n_features_in_
+        )
+        prec_chol = precision_cholesky(cov, self.covariance_type, self.reg_covar)
+        return nk / nk.sum(), means_c, cov, prec_chol
+
+    def _initialize(self, X, stats_of, weight, inits, rng, center):
+        """Initial parameters, as scikit-learn's ``_initialize_parameters``.
+
+        Responsibilities from ``init_params`` give weights, means and
+        covariances (``stats_of(resp)`` returns ``Phi^T resp``); user-given
+        ``*_init`` arrays then replace their part.
+        """
+        weights_init, means_init, precisions_init = inits
+        d = X.shape[1]
+        weights = means_c = cov = None
+        if weights_init is None or means_init is None or precisions_init is None:
+            resp = initial_responsibilities(
+                X, self.n_components, self.init_params, weight, rng
+            )
+            if weight is not None:
+                resp = resp * weight[:, None]
+            nk, means_c, cov = parameters_from_statistics(
+                stats_of(resp), self.covariance_type, self.reg_covar, d
+            )
+            weights = nk / (len(X) if weight is None else weight.sum())
+        if weights_init is not None:
+            weights = weights_init
+        if means_init is not None:
+            means_c = means_init - center
+        if precisions_init is None:
+            prec_chol = precision_cholesky(cov, self.covariance_type, self.reg_covar)
+        else:
+            prec_chol = precision_cholesky_from_precisions(
+                precisions_init, self.covariance_type
+            )
+            cov = _inverse(precisions_init, self.covariance_type)
+        return weights, means_c, cov, prec_chol
+
+    def _report(self, message, level):
+        """Print progress at ``verbose >= level``, as scikit-learn does."""
+        if self.verbose >= level:
+            print(message)
+
+    # ----------------------------------------------------- fitted parameters
+    def _set_parameters(self, weights, means_c, cov, prec_chol, center):
+        self.weights_ = np.asarray(weights, dtype=float)
+        self.means_ = means_c + center
+        self.covariances_ = cov
+        self.precisions_cholesky_ = prec_chol
+        self.precisions_ = precisions_from_cholesky(prec_chol, self.covariance_type)
+
+    def _current_parameters(self, center):
+        """Fitted parameters in the coordinates centred on ``center``."""
+        return (
+            self.weights_,
+            self.means_ - center,
+            self.covariances_,
+            self.precisions_cholesky_,
+        )
+
+    def _component_log_prob(self, X):
+        """``log pi_k + log N(x; mu_k, Sigma_k)`` for every row of a new X."""
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        # Any centre gives the same values; the mixture mean keeps the
+        # quadratic expansion well conditioned.
+        center = self.weights_ @ self.means_
+        weights, means_c, _, prec_chol = self._current_parameters(center)
+        theta = natural_parameters(weights, means_c, prec_chol, self.covariance_type)
+        out = np.empty((len(X), self.n_components))
+        for lo in range(0, len(X), CHUNK):
+            block = X[lo : lo + CHUNK] - center
+            out[lo : lo + CHUNK] = log_prob_components(
+                features(block, self.covariance_type), theta
+            )
+        return out
+
+    # ------------------------------------------------------------ inference
+    def score_samples(self, X):
+        """Log-density of each row under the mixture, in nats (exact).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        return logsumexp(self._component_log_prob(X), axis=1)
+
+    def predict_proba(self, X):
+        """Posterior probability of each component for each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_components)
+        """
+        log_prob = self._component_log_prob(X)
+        return np.exp(log_prob - logsumexp(log_prob, axis=1, keepdims=True))
+
+    def predict(self, X):
+        """Most likely component of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        return self._component_log_prob(X).argmax(axis=1)
+
+    def bic(self, X):
+        """Bayesian information criterion on X (lower is better).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        float
+            ``-2 log L + n_parameters log n``.
+        """
+        n = _num_rows(X)
+        return -2 * self.score(X) * n + self._n_parameters() * np.log(n)
+
+    def aic(self, X):
+        """Akaike information criterion on X (lower is better).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        float
+            ``-2 log L + 2 n_parameters``.
+        """
+        return -2 * self.score(X) * _num_rows(X) + 2 * self._n_parameters()
+
+    def _n_parameters(self):
+        k, d = self.means_.shape
+        return n_parameters(self.covariance_type, k, d)
+
+    def sample(self, n_samples=1, *, random_state=None, return_labels=False):
+        """Draw new rows from the fitted mixture.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+        random_state : int, RandomState, Generator or None, default=None
+            None draws from the generator seeded at fit (consecutive calls
+            differ); a value makes this call repeatable.
+        return_labels : bool, default=False
+            Also return the component each row was drawn from.
+
+        Returns
+        -------
+        X : ndarray or DataFrame of shape (n_samples, n_features)
+            In the container the model was fitted on; rows in random order
+            (not grouped by component).
+        labels : ndarray of shape (n_samples,)
+            Only with ``return_labels=True``.
+        """
+        rng = self._sampling_generator(random_state)
+        n_samples = check_n_samples(n_samples)
+        counts = rng.multinomial(n_samples, self.weights_ / self.weights_.sum())
+        labels = rng.permutation(np.repeat(np.arange(self.n_components), counts))
+        z = rng.standard_normal((n_samples, self.means_.shape[1]))
+        chol = covariance_cholesky(self.covariances_, self.covariance_type)
+        if self.covariance_type == "full":
+            noise = np.einsum("nij,nj->ni", chol[labels], z)
+        elif self.covariance_type == "tied":
+            noise = z @ chol.T
+        elif self.covariance_type == "diag":
+            noise = z * chol[labels]
+        else:
+            noise = z * chol[labels][:, None]
+        X = self._container.wrap(self.means_[labels] + noise)
+        return (X, labels) if return_labels else X
+
+
+def _inverse(precisions, covariance_type):
+    if covariance_type in ("full", "tied"):
+        return np.linalg.inv(precisions)
+    return 1.0 / precisions
+
+
+def _num_rows(X):
+    return X.shape[0] if hasattr(X, "shape") else len(X)
