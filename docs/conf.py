@@ -42,3 +42,15 @@ intersphinx_mapping = {}  # no network at build time
 html_theme = "pydata_sphinx_theme"
 html_title = "probmodels"
 html_theme_options = {"navigation_with_keys": False}
+
+
+def _skip_metadata_requests(app, what, name, obj, skip, options):
+    # sklearn generates set_*_request methods (metadata routing) whose
+    # docstrings point into sklearn's own glossary.
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return None
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_metadata_requests)

@@ -3,9 +3,11 @@
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+from sklearn.datasets import load_iris
 
-from probmodels import ARRegressor
+from probmodels import ARRegressor, GaussianMixture
 from probmodels.cli import main
 from probmodels.datasets import load_sunspots
 
@@ -19,6 +21,17 @@ def test_demo_prints_ar_fit_and_forecast(capsys):
     for year in ("2009", "2010", "2011"):
         assert year in out
     assert "2012" not in out
+
+
+def test_demo_prints_mixture_selected_by_bic(capsys):
+    main(["demo", "--steps", "1"])
+    out = capsys.readouterr().out
+    X = load_iris(as_frame=True).data
+    bics = [
+        GaussianMixture(k, n_init=3, random_state=0).fit(X).bic(X) for k in range(1, 7)
+    ]
+    assert f"n_components = {int(np.argmin(bics)) + 1}" in out
+    assert "petal width (cm)" in out  # samples carry iris's column names
 
 
 def test_bad_arguments_exit_with_usage(capsys):
