@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = ["as_tensor", "resolve_device", "torch_device"]
+__all__ = ["as_tensor", "resolve_device", "tensors_to_cpu", "torch_device"]
 
 
 def _cuda_driver_visible() -> bool:
@@ -112,3 +112,27 @@ def as_tensor(array, device):
     if not array.flags.writeable:
         array = array.copy()
     return torch.as_tensor(array, device=device)
+
+
+def tensors_to_cpu(obj):
+    """Copy every tensor inside nested dicts, lists and tuples to the CPU.
+
+    Optimiser state dicts are stored this way, so a model pickles and loads
+    on a machine without the device it was trained on.
+
+    Parameters
+    ----------
+    obj : object
+
+    Returns
+    -------
+    object
+        The same structure with CPU tensors.
+    """
+    if hasattr(obj, "detach") and hasattr(obj, "cpu"):
+        return obj.detach().cpu()
+    if isinstance(obj, dict):
+        return {k: tensors_to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(tensors_to_cpu(v) for v in obj)
+    return obj

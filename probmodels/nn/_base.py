@@ -1,0 +1,198 @@
+"""TorchEstimatorMixin: what every neural estimator shares.
+
+- the shared hyper-parameters (``device``, ``max_epochs``, ``batch_size``,
+  ``lr``, ``weight_decay``, ``lr_schedule``, ``early_stopping``,
+  ``validation_fraction``, ``n_iter_no_change``, ``tol``, ``verbose``,
+  ``random_state``, ``warm_start``) and their validation constraints;
+- training through the one :class:`~probmodels.nn._engine.Trainer`, building
+  the module under a seeded RNG, and committing ``module_``, ``history_``,
+  ``n_iter_`` and ``device_`` only when training succeeds (``warm_start`` and
+  ``partial_fit`` train a copy);
+- numpy at the boundary: inputs become tensors once, on the device, and
+  outputs come back as numpy arrays;
+- pickling across devices: a model trained on a GPU unpickles on a machine
+  without one (everything is stored on the CPU and moved back on load).
+"""
+
+from __future__ import annotations
+
+import copy
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ..base import spawn_generators
+from ._device import resolve_device, tensors_to_cpu, torch_device
+from ._engine import Trainer, TrainingConfig, seeded
+
+__all__ = ["TORCH_PARAMETER_CONSTRAINTS", "TorchEstimatorMixin"]
+
+TORCH_PARAMETER_CONSTRAINTS: dict = {
+    "device": [str],
+    "max_epochs": [Interval(Integral, 1, None, closed="left")],
+    "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+    "lr": [Interval(Real, 0.0, None, closed="neither")],
+    "weight_decay": [Interval(Real, 0.0, None, closed="left")],
+    "lr_schedule": [StrOptions({"cosine", "constant"})],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0.0, 1.0, closed="neither")],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "tol": [Interval(Real, 0.0, None, closed="left"), None],
+    "verbose": ["verbose"],
+    "random_state": ["random_state", np.random.Generator],
+    "warm_start": ["boolean"],
+}
+
+#: Rows per forward pass at prediction time.
+PREDICT_BATCH = 4096
+
+
+class TorchEstimatorMixin:
+    """Shared machinery of estimators that train a torch module.
+
+    Subclasses implement ``_build_module(**shapes)`` (an ``nn.Module``) and
+    ``_loss(module, *batch)`` (a scalar tensor), and call :meth:`_train`
+    from ``fit`` / ``partial_fit`` with tensors from :meth:`_to_tensor`.
+    """
+
+    # ---------------------------------------------------------- training
+    def _batch_size(self, n_rows: int) -> int:
+        if self.batch_size == "auto":
+            return min(200, n_rows)
+        return min(int(self.batch_size), n_rows)
+
+    def _training_config(self, seed: int, n_rows: int, **overrides) -> TrainingConfig:
+        config = TrainingConfig(
+            max_epochs=self.max_epochs,
+            batch_size=self._batch_size(n_rows),
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            lr_schedule=self.lr_schedule,
+            early_stopping=self.early_stopping,
+            n_iter_no_change=self.n_iter_no_change,
+            tol=self.tol,
+            verbose=self.verbose,
+            seed=seed,
+            description=type(self).__name__,
+        )
+        for key, value in overrides.items():
+            setattr(config, key, value)
+        return config
+
+    def _device(self):
+        return torch_device(resolve_device(self.device))
+
+    def _to_tensor(self, array, device, dtype=None):
+        """A tensor on ``device`` (float32 unless ``dtype``), copied once."""
+        import torch
+
+        return torch.tensor(
+            np.asarray(array),
+            dtype=torch.float32 if dtype is None else dtype,
+            device=device,
+        )
+
+    def _continuing(self, partial: bool) -> bool:
+        return hasattr(self, "module_") and (partial or self.warm_start)
+
+    def _training_rng(self, continuing: bool) -> np.random.Generator:
+        """The generator seeds of this fit are drawn from.
+
+        Made afresh from ``random_state`` when training starts over, so a
+        seeded fit repeats; kept when continuing, so successive
+        ``partial_fit`` calls shuffle differently.
+        """
+        if not continuing or not hasattr(self, "_train_rng"):
+            self._train_rng = spawn_generators(self.random_state, 1)[0]
+        return self._train_rng
+
+    def _train(self, train, valid, build, *, partial: bool = False, **overrides):
+        """Train a module and commit it with its history.
+
+        Parameters
+        ----------
+        train : tuple of torch.Tensor
+            Training tensors, already on the device.
+        valid : tuple of torch.Tensor or None
+            Validation tensors (with ``early_stopping``).
+        build : callable
+            ``build()`` returns a fresh module (called under the seeded RNG).
+        partial : bool
+            One epoch continuing the current module and optimiser state.
+        **overrides
+            Fields of :class:`TrainingConfig` to change for this estimator.
+        """
+        device = train[0].device
+        continuing = self._continuing(partial)
+        rng = self._training_rng(continuing)
+        init_seed, train_seed = (int(s) for s in rng.integers(2**62, size=2))
+        if continuing:
+            # Train a copy: a failure must leave the fitted module untouched.
+            module = copy.deepcopy(self.module_).to(device)
+        else:
+            with seeded(init_seed, device):
+                module = build().to(device)
+        config = self._training_config(train_seed, len(train[0]), **overrides)
+        if partial:
+            config.lr_schedule = "constant"  # no horizon to anneal over
+            config.tol = None
+        trainer = Trainer(module, self._loss, config, device)
+        result = trainer.fit(
+            train,
+            valid,
+            optimizer_state=self._optimizer_state if partial and continuing else None,
+            max_epochs=1 if partial else None,
+        )
+        previous = self.history_ if partial and continuing else []
+        offset = self.n_iter_ if partial and continuing else 0
+        for record in result.history:
+            record["epoch"] += offset
+        self.module_ = module
+        self.history_ = previous + result.history
+        self.n_iter_ = offset + result.n_epochs
+        self.device_ = str(device)
+        self._optimizer_state = result.optimizer_state
+        return result
+
+    # --------------------------------------------------------- inference
+    def _forward_numpy(self, X, dtype=None):
+        """Outputs of ``module_`` for the rows of X, in eval mode, as numpy."""
+        import torch
+
+        check_is_fitted(self, "module_")
+        module = self.module_
+        device = next(module.parameters()).device
+        was_training = module.training
+        module.eval()
+        outputs = []
+        with torch.no_grad():
+            for lo in range(0, len(X), PREDICT_BATCH):
+                batch = self._to_tensor(X[lo : lo + PREDICT_BATCH], device, dtype)
+                outputs.append(module(batch).float().cpu().numpy())
+        module.train(was_training)
+        return np.concatenate(outputs) if outputs else np.empty((0,))
+
+    # ----------------------------------------------------------- pickling
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        module = state.get("module_")
+        if module is not None and next(module.parameters(), None) is not None:
+            if next(module.parameters()).device.type != "cpu":
+                state["module_"] = copy.deepcopy(module).to("cpu")
+        if state.get("_optimizer_state") is not None:
+            state["_optimizer_state"] = tensors_to_cpu(state["_optimizer_state"])
+        return state
+
+    def __setstate__(self, state):
+        module = state.get("module_")
+        device = state.get("device_", "cpu")
+        if module is not None and device != "cpu":
+            import torch
+
+            if device.startswith("cuda") and torch.cuda.is_available():
+                state["module_"] = module.to(device)
+            else:
+                state["device_"] = "cpu"
+        super().__setstate__(state)

@@ -1,0 +1,318 @@
+"""Plain torch modules the neural estimators are built from.
+
+Imported only when a neural estimator builds its network, never by
+``import probmodels``.
+
+- :func:`make_norm`: the seed's normalisation layers (BN, LN, GN) for
+  feature vectors, through torch's own implementations.
+- :class:`MLP`: the seed's feed-forward network, linear transform then
+  activation per layer.
+- :class:`MultiHeadAttention`: ``softmax(Q K^T / sqrt(d_k)) V`` through
+  ``scaled_dot_product_attention``, self or cross, with an optional causal mask.
+- :class:`EncoderBlock`, :class:`FeatureTokenizer`,
+  :class:`SequenceTokenizer`, :class:`TransformerEncoder`: an encoder-only
+  classifier backbone.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = [
+    "ACTIVATIONS",
+    "MLP",
+    "EncoderBlock",
+    "FeatureTokenizer",
+    "MultiHeadAttention",
+    "SequenceTokenizer",
+    "TransformerEncoder",
+    "make_norm",
+    "sinusoidal_positions",
+]
+
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "logistic": nn.Sigmoid,
+    "gelu": nn.GELU,
+    "identity": nn.Identity,
+}
+
+
+def make_norm(kind: str | None, num_features: int, n_groups: int = 1) -> nn.Module:
+    """Normalisation layer for (batch, features) activations.
+
+    Every kind computes ``(x - mean) / sqrt(var + eps)`` then the learnable
+    ``gamma * x_hat + beta`` per feature; they differ in what the statistics
+    run over (seed section 1.2):
+
+    - ``"batch"``: each feature over the batch; running averages are used at
+      prediction time (``eval()``);
+    - ``"layer"``: each sample over its features;
+    - ``"group"``: each sample over each group of ``num_features / n_groups``
+      consecutive features;
+    - ``None``: no normalisation.
+
+    Parameters
+    ----------
+    kind : {"batch", "layer", "group"} or None
+    num_features : int
+    n_groups : int, default=1
+        For ``"group"``; must divide ``num_features``.
+
+    Returns
+    -------
+    torch.nn.Module
+    """
+    if kind is None:
+        return nn.Identity()
+    if kind == "batch":
+        return nn.BatchNorm1d(num_features)
+    if kind == "layer":
+        return nn.LayerNorm(num_features)
+    if kind == "group":
+        if num_features % n_groups:
+            raise ValueError(
+                f"normalization='group' splits each layer's {num_features} units "
+                f"into n_groups={n_groups} groups, which must divide it. Choose "
+                "n_groups dividing every hidden layer size."
+            )
+        return nn.GroupNorm(n_groups, num_features)
+    raise ValueError(
+        f"Unknown normalization {kind!r}; use None, 'batch', 'layer' or 'group'."
+    )
+
+
+class MLP(nn.Module):
+    """Feed-forward network: per hidden layer Linear -> norm -> activation -> dropout.
+
+    Parameters
+    ----------
+    n_in : int
+    hidden : sequence of int
+        Hidden layer sizes.
+    n_out : int
+    activation : str, default="relu"
+        A key of :data:`ACTIVATIONS`.
+    normalization : {"batch", "layer", "group"} or None, default=None
+    n_groups : int, default=1
+    dropout : float, default=0.0
+    """
+
+    def __init__(
+        self,
+        n_in,
+        hidden,
+        n_out,
+        activation="relu",
+        normalization=None,
+        n_groups=1,
+        dropout=0.0,
+    ):
+        super().__init__()
+        layers, width = [], n_in
+        for size in hidden:
+            layers += [
+                nn.Linear(width, size),
+                make_norm(normalization, size, n_groups),
+                ACTIVATIONS[activation](),
+            ]
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+            width = size
+        layers.append(nn.Linear(width, n_out))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x):
+        """Logits (or outputs) for a batch of rows."""
+        return self.net(x)
+
+
+class MultiHeadAttention(nn.Module):
+    """Multi-head attention ``softmax(Q K^T / sqrt(d_k)) V`` (seed sections 8-9).
+
+    Queries come from ``x``; keys and values from ``context`` (cross
+    attention) or from ``x`` itself (self attention). With ``causal=True``
+    scores above the diagonal are -inf before the softmax, so position t
+    attends only to positions <= t.
+
+    Parameters
+    ----------
+    d_model : int
+    n_heads : int
+        Must divide ``d_model``; each head has ``d_k = d_model / n_heads``.
+    dropout : float, default=0.0
+        On the attention weights, while training.
+    """
+
+    def __init__(self, d_model, n_heads, dropout=0.0):
+        super().__init__()
+        if d_model % n_heads:
+            raise ValueError(
+                f"d_model={d_model} must be a multiple of n_heads={n_heads}."
+            )
+        self.n_heads, self.dropout = n_heads, dropout
+        self.q = nn.Linear(d_model, d_model)
+        self.kv = nn.Linear(d_model, 2 * d_model)
+        self.out = nn.Linear(d_model, d_model)
+
+    def _heads(self, t):
+        b, n, d = t.shape
+        return t.view(b, n, self.n_heads, d // self.n_heads).transpose(1, 2)
+
+    def forward(self, x, context=None, causal=False):
+        """Attend from ``x`` (B, T, d) to ``context`` (B, S, d) or to ``x``."""
+        source = x if context is None else context
+        q = self._heads(self.q(x))
+        k, v = (self._heads(t) for t in self.kv(source).chunk(2, dim=-1))
+        z = F.scaled_dot_product_attention(
+            q,
+            k,
+            v,
+            dropout_p=self.dropout if self.training else 0.0,
+            is_causal=causal,
+        )
+        b, h, n, dk = z.shape
+        return self.out(z.transpose(1, 2).reshape(b, n, h * dk))
+
+
+class EncoderBlock(nn.Module):
+    """Pre-norm encoder block: ``x + Attn(LN(x))``, then ``x + FFN(LN(x))``.
+
+    Parameters
+    ----------
+    d_model, n_heads, dim_feedforward : int
+    dropout : float
+    """
+
+    def __init__(self, d_model, n_heads, dim_feedforward, dropout):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(d_model)
+        self.attn = MultiHeadAttention(d_model, n_heads, dropout)
+        self.norm2 = nn.LayerNorm(d_model)
+        self.ffn = nn.Sequential(
+            nn.Linear(d_model, dim_feedforward),
+            nn.GELU(),
+            nn.Dropout(dropout),
+            nn.Linear(dim_feedforward, d_model),
+        )
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x, causal=False):
+        """Transform a batch of token sequences (B, T, d)."""
+        x = x + self.drop(self.attn(self.norm1(x), causal=causal))
+        return x + self.drop(self.ffn(self.norm2(x)))
+
+
+class FeatureTokenizer(nn.Module):
+    """Each feature of a row becomes a token: value x embedding_j + bias_j.
+
+    Parameters
+    ----------
+    n_features, d_model : int
+    """
+
+    def __init__(self, n_features, d_model):
+        super().__init__()
+        self.weight = nn.Parameter(
+            torch.randn(n_features, d_model) / math.sqrt(d_model)
+        )
+        self.bias = nn.Parameter(torch.zeros(n_features, d_model))
+
+    def forward(self, x):
+        """(B, n_features) -> (B, n_features, d_model)."""
+        return x[..., None] * self.weight + self.bias
+
+
+def sinusoidal_positions(length: int, d_model: int, device=None) -> torch.Tensor:
+    """Sinusoidal position encodings of Vaswani et al., shape (length, d_model).
+
+    Parameters
+    ----------
+    length, d_model : int
+    device : torch.device, optional
+
+    Returns
+    -------
+    torch.Tensor
+    """
+    position = torch.arange(length, device=device, dtype=torch.float32)[:, None]
+    freq = torch.exp(
+        torch.arange(0, d_model, 2, device=device, dtype=torch.float32)
+        * (-math.log(10000.0) / d_model)
+    )
+    pe = torch.zeros(length, d_model, device=device)
+    pe[:, 0::2] = torch.sin(position * freq)
+    pe[:, 1::2] = torch.cos(position * freq[: d_model // 2])
+    return pe
+
+
+class SequenceTokenizer(nn.Module):
+    """One token per step of a sequence: a linear map plus its position code.
+
+    Parameters
+    ----------
+    n_features, d_model : int
+    """
+
+    def __init__(self, n_features, d_model):
+        super().__init__()
+        self.proj = nn.Linear(n_features, d_model)
+
+    def forward(self, x):
+        """(B, T, n_features) -> (B, T, d_model)."""
+        tokens = self.proj(x)
+        return tokens + sinusoidal_positions(x.shape[1], tokens.shape[-1], x.device)
+
+
+class TransformerEncoder(nn.Module):
+    """Encoder-only classifier: tokens, a CLS token, blocks, pooling, head.
+
+    The CLS token is appended after the data tokens, so under a causal mask
+    it still sees every step.
+
+    Parameters
+    ----------
+    tokenizer : torch.nn.Module
+        Maps a batch to tokens (B, T, d_model).
+    d_model, n_heads, n_layers, dim_feedforward, n_out : int
+    dropout : float
+    pooling : {"cls", "mean"}
+    causal : bool
+    """
+
+    def __init__(
+        self,
+        tokenizer,
+        d_model,
+        n_heads,
+        n_layers,
+        dim_feedforward,
+        n_out,
+        dropout=0.1,
+        pooling="cls",
+        causal=False,
+    ):
+        super().__init__()
+        self.tokenizer, self.pooling, self.causal = tokenizer, pooling, causal
+        self.cls = nn.Parameter(torch.zeros(1, 1, d_model))
+        self.blocks = nn.ModuleList(
+            EncoderBlock(d_model, n_heads, dim_feedforward, dropout)
+            for _ in range(n_layers)
+        )
+        self.norm = nn.LayerNorm(d_model)
+        self.head = nn.Linear(d_model, n_out)
+
+    def forward(self, x):
+        """Logits for a batch."""
+        tokens = self.tokenizer(x)
+        tokens = torch.cat([tokens, self.cls.expand(len(tokens), -1, -1)], dim=1)
+        for block in self.blocks:
+            tokens = block(tokens, causal=self.causal)
+        tokens = self.norm(tokens)
+        pooled = tokens[:, -1] if self.pooling == "cls" else tokens[:, :-1].mean(dim=1)
+        return self.head(pooled)

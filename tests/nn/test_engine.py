@@ -1,0 +1,113 @@
+"""The training loop: schedule, stopping rules, guards, randomness."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from probmodels.nn._engine import Trainer, TrainingConfig
+
+CPU = torch.device("cpu")
+
+
+def regression_data(n=64, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, 3, generator=g)
+    y = X @ torch.tensor([1.0, -2.0, 0.5]) + 0.1 * torch.randn(n, generator=g)
+    return X, y
+
+
+def mse(module, X, y):
+    return ((module(X).squeeze(-1) - y) ** 2).mean()
+
+
+def test_cosine_annealing_follows_the_seed_formula_per_step():
+    X, y = regression_data(64)
+    config = TrainingConfig(max_epochs=6, batch_size=16, lr=0.1, lr_min=0.01, tol=None)
+    result = Trainer(nn.Linear(3, 1), mse, config, CPU).fit((X, y))
+    steps_per_epoch, total = 4, 6 * 4
+    for record in result.history:
+        t = record["epoch"] * steps_per_epoch  # steps taken by the end of the epoch
+        expected = 0.01 + (0.1 - 0.01) * (1 + math.cos(math.pi * t / total)) / 2
+        assert record["lr"] == pytest.approx(expected, rel=1e-9)
+    constant = TrainingConfig(
+        max_epochs=3, batch_size=16, lr=0.1, lr_schedule="constant", tol=None
+    )
+    history = Trainer(nn.Linear(3, 1), mse, constant, CPU).fit((X, y)).history
+    assert [r["lr"] for r in history] == [0.1, 0.1, 0.1]
+
+
+def test_early_stopping_restores_the_best_weights():
+    X, y = regression_data(40)
+    Xv, _ = regression_data(40, seed=1)
+    yv = -10 * Xv[:, 0]  # unrelated targets: validation loss rises as training fits
+    module = nn.Linear(3, 1)
+    config = TrainingConfig(
+        max_epochs=200, batch_size=8, lr=0.05, early_stopping=True, n_iter_no_change=5
+    )
+    result = Trainer(module, mse, config, CPU).fit((X, y), valid=(Xv, yv))
+    valid = [r["valid_loss"] for r in result.history]
+    assert result.converged and result.n_epochs < 200
+    with torch.no_grad():
+        assert float(mse(module, Xv, yv)) == pytest.approx(min(valid), rel=1e-6)
+    assert valid[-1] > min(valid)
+
+
+def test_plateau_stops_after_n_iter_no_change():
+    X, y = regression_data()
+    config = TrainingConfig(
+        max_epochs=50, batch_size=16, lr=0.0, n_iter_no_change=3, tol=1e-4
+    )
+    result = Trainer(nn.Linear(3, 1), mse, config, CPU).fit((X, y))
+    assert result.converged and result.n_epochs == 4  # the best, then 3 stale epochs
+
+
+def test_nan_loss_names_the_epoch_and_the_fix():
+    X, y = regression_data()
+    calls = {"n": 0}
+
+    def loss(module, Xb, yb):
+        calls["n"] += 1
+        value = mse(module, Xb, yb)
+        return value * float("nan") if calls["n"] > 4 else value
+
+    config = TrainingConfig(max_epochs=5, batch_size=16, lr=0.01)
+    with pytest.raises(FloatingPointError, match="epoch 2.*lower lr"):
+        Trainer(nn.Linear(3, 1), loss, config, CPU).fit((X, y))
+
+
+def test_seeded_training_repeats_and_leaves_global_rng_alone():
+    X, y = regression_data()
+    modules = [
+        nn.Sequential(nn.Linear(3, 8), nn.Dropout(0.5), nn.Linear(8, 1))
+        for _ in range(2)
+    ]
+    modules[1].load_state_dict(modules[0].state_dict())
+    torch.manual_seed(123)
+    state = torch.random.get_rng_state()
+    for module in modules:  # dropout draws come from the seed, not the global RNG
+        config = TrainingConfig(max_epochs=3, batch_size=16, lr=0.01, seed=7, tol=None)
+        Trainer(module, mse, config, CPU).fit((X, y))
+    for a, b in zip(modules[0].parameters(), modules[1].parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert torch.equal(torch.random.get_rng_state(), state)
+
+
+def test_lbfgs_needs_the_full_batch():
+    X, y = regression_data()
+    config = TrainingConfig(max_epochs=2, batch_size=16, optimizer="lbfgs", lr=1.0)
+    with pytest.raises(ValueError, match="full batch"):
+        Trainer(nn.Linear(3, 1), mse, config, CPU).fit((X, y))
+    config.batch_size = None
+    result = Trainer(nn.Linear(3, 1), mse, config, CPU).fit((X, y))
+    assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
+
+
+def test_progress_bar_with_verbose(capsys):
+    X, y = regression_data()
+    config = TrainingConfig(
+        max_epochs=2, batch_size=16, verbose=1, description="demo-run"
+    )
+    Trainer(nn.Linear(3, 1), mse, config, CPU).fit((X, y))
+    assert "demo-run" in capsys.readouterr().err
