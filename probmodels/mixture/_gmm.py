@@ -273,11 +273,7 @@ class GaussianMixture(GenerativeMixin, BaseEstimator):
         -------
         self : GaussianMixture
         """
-        from ._gradient import (
-            _torch_generator,
-            initial_parameters,
-            partial_fit_gradient,
-        )
+        from ._gradient import initial_parameters, partial_fit_gradient
 
         first = not hasattr(self, "converged_")
         original = X
@@ -286,7 +282,7 @@ class GaussianMixture(GenerativeMixin, BaseEstimator):
             fit_rng, state = self._generative_state(original, self.random_state)
             center = np.average(X, axis=0, weights=weight)
             start = initial_parameters(self, X, center, weight, inits, fit_rng)
-            # numpy's Generator pickles; a torch one is seeded from it per call.
+            # Seeds each call's shuffling; a numpy Generator pickles.
             state.update(_partial_fit_rng=fit_rng, _adam_state=None)
             state.update(n_iter_=0, lower_bounds_=[])
             for name, value in state.items():
@@ -302,7 +298,7 @@ class GaussianMixture(GenerativeMixin, BaseEstimator):
             weight,
             start,
             torch_device(resolve_device(self.device)),
-            _torch_generator(self._partial_fit_rng),
+            int(self._partial_fit_rng.integers(2**62)),
             self._adam_state,
         )
         self._set_parameters(*params, center=0.0)

@@ -1,4 +1,4 @@
-"""Direct maximum likelihood for Gaussian mixtures with torch.
+"""Direct maximum likelihood for Gaussian mixtures, through the torch engine.
 
 The seed's MLE view (section 4.2): maximise ``sum_n w_n log p(x_n)`` over
 unconstrained parameters. Weights are a softmax of logits; each covariance is
@@ -7,9 +7,10 @@ exponential of a free parameter, so Sigma is positive definite by
 construction and ``reg_covar`` means what it means for EM; "diag" and
 "spherical" variances are ``exp(2 s) + reg_covar``.
 
-Full batch uses L-BFGS with a strong-Wolfe line search; mini-batches use Adam.
-One iteration is one L-BFGS step or one epoch; ``tol`` applies to the change
-of the mean log-likelihood over all rows, as for EM.
+Training runs in the project's one loop (:class:`~probmodels.nn._engine.
+Trainer`): L-BFGS on the full batch (one quasi-Newton step per iteration) or
+Adam on mini-batches (one epoch per iteration), stopping when the mean
+log-likelihood over all rows improves by less than ``tol``, as EM does.
 """
 
 from __future__ import annotations
@@ -17,15 +18,23 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import torch
+from torch import nn
 
-from ..nn._device import as_tensor
+from ..nn._device import as_tensor, tensors_to_cpu
+from ..nn._engine import Trainer, TrainingConfig
 from ._gaussian import features, precision_cholesky
 
-__all__ = ["MixtureParameters", "fit_gradient", "partial_fit_gradient"]
+__all__ = [
+    "MixtureModule",
+    "fit_gradient",
+    "initial_parameters",
+    "partial_fit_gradient",
+]
 
 
-class MixtureParameters:
-    """Unconstrained mixture parameters as torch leaf tensors.
+class MixtureModule(nn.Module):
+    """A Gaussian mixture with unconstrained parameters; ``forward`` is log p(x).
 
     Parameters
     ----------
@@ -33,13 +42,11 @@ class MixtureParameters:
         Starting point (scikit-learn layouts, means uncentred).
     covariance_type : {"full", "tied", "diag", "spherical"}
     reg_covar : float
-    device : torch.device
     """
 
-    def __init__(self, weights, means, covariances, covariance_type, reg_covar, device):
-        import torch
-
-        self.torch, self.covariance_type, self.reg = torch, covariance_type, reg_covar
+    def __init__(self, weights, means, covariances, covariance_type, reg_covar):
+        super().__init__()
+        self.covariance_type, self.reg = covariance_type, reg_covar
         cov = np.asarray(covariances, dtype=float)
         with np.errstate(divide="ignore"):
             logits = np.maximum(np.log(np.asarray(weights, dtype=float)), -50.0)
@@ -49,16 +56,14 @@ class MixtureParameters:
             var = cov - reg_covar
             factor = 0.5 * np.log(np.where(var > 0, var, cov))
         # C order: L-BFGS flattens parameters and gradients with view().
-        self.leaves = [
-            torch.tensor(
-                np.ascontiguousarray(a, dtype=float), device=device, requires_grad=True
-            )
+        self.logits, self.means, self.factor = (
+            nn.Parameter(torch.tensor(np.ascontiguousarray(a, dtype=float)))
             for a in (logits, means, factor)
-        ]
+        )
 
     def covariances(self):
         """Covariances implied by the factors (with ``reg_covar``)."""
-        torch, raw = self.torch, self.leaves[2]
+        raw = self.factor
         if self.covariance_type in ("full", "tied"):
             diag = torch.exp(torch.diagonal(raw, dim1=-2, dim2=-1))
             L = torch.tril(raw, diagonal=-1) + torch.diag_embed(diag)
@@ -68,12 +73,10 @@ class MixtureParameters:
 
     def component_log_prob(self, X):
         """``log w_k + log N(x; mu_k, Sigma_k)``, shape (n, K), differentiable."""
-        torch = self.torch
-        logits, means, _ = self.leaves
         n, d = X.shape
-        k = len(logits)
+        k = len(self.logits)
         cov = self.covariances()
-        diff = X[:, None, :] - means[None]  # (n, K, d)
+        diff = X[:, None, :] - self.means[None]  # (n, K, d)
         if self.covariance_type in ("full", "tied"):
             chol = torch.linalg.cholesky(cov).expand(k, d, d)
             z = torch.linalg.solve_triangular(chol[None], diff[..., None], upper=False)
@@ -85,19 +88,18 @@ class MixtureParameters:
         else:
             maha = (diff**2).sum(-1) / cov
             half_log_det = 0.5 * d * torch.log(cov)
-        log_w = torch.log_softmax(logits, dim=0)
+        log_w = torch.log_softmax(self.logits, dim=0)
         return log_w - half_log_det - 0.5 * (d * math.log(2 * math.pi) + maha)
 
-    def log_prob(self, X):
+    def forward(self, X):
         """``log p(x)`` of each row, differentiable."""
-        return self.torch.logsumexp(self.component_log_prob(X), dim=1)
+        return torch.logsumexp(self.component_log_prob(X), dim=1)
 
     def export(self):
         """(weights, means, covariances, precisions_cholesky) as numpy."""
-        torch = self.torch
         with torch.no_grad():
-            weights = torch.softmax(self.leaves[0], 0).cpu().numpy()
-            means = self.leaves[1].detach().cpu().numpy().copy()
+            weights = torch.softmax(self.logits, 0).cpu().numpy()
+            means = self.means.detach().cpu().numpy().copy()
             cov = self.covariances().cpu().numpy()
         return (
             weights,
@@ -124,117 +126,52 @@ def _log_diag_cholesky(cov, reg):
     return out
 
 
-def _batches(n, batch):
-    return [(lo, min(n, lo + batch)) for lo in range(0, n, batch)]
+def _negative_log_likelihood(module, X, w=None):
+    """Mean (weighted) negative log-likelihood of a batch: the training loss."""
+    lp = module(X)
+    return -(lp.mean() if w is None else (lp @ w) / w.sum())
 
 
-def _mean_log_likelihood(model, X, w, total, batch=65536):
-    """Mean (weighted) log-likelihood over all rows, without a graph."""
-    with model.torch.no_grad():
-        value = 0.0
-        for lo, hi in _batches(len(X), batch):
-            lp = model.log_prob(X[lo:hi])
-            value += float(lp.sum() if w is None else lp @ w[lo:hi])
-    return value / total
+def _full_data_loss(module, X, w, batch=65536):
+    """Negative mean log-likelihood over every row, without a graph."""
+    total = 0.0
+    with torch.no_grad():
+        for lo in range(0, len(X), batch):
+            lp = module(X[lo : lo + batch])
+            total += float(lp.sum() if w is None else lp @ w[lo : lo + batch])
+    return -total / (len(X) if w is None else float(w.sum()))
 
 
-def _diverged(what, iteration, lr):
-    return FloatingPointError(
-        f"The {what} at iteration {iteration}: the optimiser diverged. Use a "
-        f"lower lr (now {lr}), a larger reg_covar, or scale the data."
-    )
-
-
-def _check_finite(value, iteration, lr):
-    if not math.isfinite(value):
-        raise _diverged(f"log-likelihood became {value}", iteration, lr)
-
-
-def _optimizer_choice(est):
+def _config(est, seed, **fields):
+    """The engine's settings for ``est`` (no weight decay, constant rate)."""
     name = est.optimizer
     if name == "auto":
         name = "lbfgs" if est.batch_size is None else "adam"
-    if name == "lbfgs" and est.batch_size is not None:
-        raise ValueError(
-            "optimizer='lbfgs' works on the full batch; drop batch_size or use "
-            "optimizer='adam' for mini-batches."
-        )
     lr = est.lr if est.lr is not None else (1.0 if name == "lbfgs" else 0.01)
-    return name, lr
-
-
-def _adam_epoch(model, opt, X, w, batch, generator):
-    """One shuffled pass of Adam steps over the rows of X."""
-    torch = model.torch
-    order = torch.randperm(len(X), generator=generator).to(X.device)
-    for lo, hi in _batches(len(X), batch):
-        idx = order[lo:hi]
-        opt.zero_grad()
-        lp = model.log_prob(X[idx])
-        loss = -(lp.mean() if w is None else (lp @ w[idx]) / w[idx].sum())
-        loss.backward()
-        opt.step()
-
-
-def _optimise(model, X, w, total, est, generator, report):
-    """Run the optimiser until ``tol`` or ``max_iter``; (converged, n_iter, bounds)."""
-    torch = model.torch
-    name, lr = _optimizer_choice(est)
-    if name == "lbfgs":
-        # One quasi-Newton update per iteration; max_eval must be explicit, as
-        # torch derives it from max_iter (1 here), which starves the line search.
-        opt = torch.optim.LBFGS(
-            model.leaves,
-            lr=lr,
-            max_iter=1,
-            max_eval=25,
-            history_size=20,
-            line_search_fn="strong_wolfe",
-        )
-
-        def closure():
-            opt.zero_grad()
-            lp = model.log_prob(X)
-            loss = -(lp.sum() if w is None else lp @ w) / total
-            loss.backward()
-            return loss
-
-        step = lambda: opt.step(closure)  # noqa: E731
-    else:
-        opt = torch.optim.Adam(model.leaves, lr=lr)
-        batch = est.batch_size or len(X)
-        step = lambda: _adam_epoch(model, opt, X, w, batch, generator)  # noqa: E731
-    bounds, previous, converged, n_iter = [], -np.inf, False, 0
-    for n_iter in range(1, est.max_iter + 1):
-        try:
-            step()
-            bound = _mean_log_likelihood(model, X, w, total)
-        except torch.linalg.LinAlgError:
-            raise _diverged(
-                "covariances stopped being positive definite", n_iter, lr
-            ) from None
-        _check_finite(bound, n_iter, lr)
-        bounds.append(bound)
-        report(n_iter, bound - previous)
-        if abs(bound - previous) < est.tol:
-            converged = True
-            break
-        previous = bound
-    return converged, n_iter, bounds
+    config = TrainingConfig(
+        max_epochs=est.max_iter,
+        batch_size=est.batch_size,
+        lr=lr,
+        weight_decay=0.0,  # AdamW without decay is Adam
+        optimizer="lbfgs" if name == "lbfgs" else "adamw",
+        lr_schedule="constant",
+        tol=est.tol,
+        n_iter_no_change=1,  # stop at the first change below tol, as EM
+        verbose=int(est.verbose >= 2),
+        seed=seed,
+        description=f"{type(est).__name__} ({name})",
+    )
+    for key, value in fields.items():
+        setattr(config, key, value)
+    return config
 
 
 def _chunked_statistics(Xc, resp, covariance_type, chunk=8192):
     """``Phi^T R`` without holding Phi for all rows at once."""
     return sum(
-        features(Xc[lo:hi], covariance_type) @ resp[lo:hi]
-        for lo, hi in _batches(len(Xc), chunk)
+        features(Xc[lo : lo + chunk], covariance_type) @ resp[lo : lo + chunk]
+        for lo in range(0, len(Xc), chunk)
     )
-
-
-def _torch_generator(rng):
-    import torch
-
-    return torch.Generator(device="cpu").manual_seed(int(rng.integers(2**63 - 1)))
 
 
 def initial_parameters(est, X, center, weight, inits, rng):
@@ -245,30 +182,31 @@ def initial_parameters(est, X, center, weight, inits, rng):
     return weights, means_c + center, cov
 
 
+def _train(est, start, X_t, w_t, device, seed, **fields):
+    module = MixtureModule(*start, est.covariance_type, est.reg_covar).to(device)
+    config = _config(est, seed, **fields)
+    train = (X_t,) if w_t is None else (X_t, w_t)
+    trainer = Trainer(module, _negative_log_likelihood, config, device)
+    monitor = lambda: _full_data_loss(module, X_t, w_t)  # noqa: E731
+    return module, trainer, train, monitor
+
+
 def fit_gradient(est, X, center, weight, inits, rng, device, warm):
-    """Fit ``est``'s mixture by gradient MLE.
+    """Fit ``est``'s mixture by gradient MLE; same return as EM's loop.
 
     Returns
     -------
     params : tuple
         (weights, means, covariances, precisions_cholesky), means centred on
-        ``center`` as EM's loop returns them.
+        ``center``.
     converged : bool
     n_iter : int
     bounds : list of float
+        Mean log-likelihood after each iteration.
     labels : ndarray of shape (n_samples,)
     """
-    import torch
-
     X_t = as_tensor(X, device)
     w_t = None if weight is None else as_tensor(weight, device)
-    total = float(len(X) if weight is None else weight.sum())
-    generator = _torch_generator(rng)
-
-    def report(n_iter, change):
-        if n_iter % est.verbose_interval == 0:
-            est._report(f"  Iteration {n_iter}\t ll change {change:.5f}", 2)
-
     best = None
     for init in range(1 if warm else est.n_init):
         est._report(f"Initialization {init}", 1)
@@ -276,40 +214,31 @@ def fit_gradient(est, X, center, weight, inits, rng, device, warm):
             start = (est.weights_, est.means_, est.covariances_)
         else:
             start = initial_parameters(est, X, center, weight, inits, rng)
-        model = MixtureParameters(*start, est.covariance_type, est.reg_covar, device)
-        converged, n_iter, bounds = _optimise(
-            model, X_t, w_t, total, est, generator, report
+        module, trainer, train, monitor = _train(
+            est, start, X_t, w_t, device, int(rng.integers(2**62))
         )
+        result = trainer.fit(train, monitor=monitor)
+        bounds = [-record["monitor"] for record in result.history]
         bound = bounds[-1] if bounds else -np.inf
         if best is None or bound > best[0]:
-            best = (bound, model, converged, n_iter, bounds)
-    _, model, converged, n_iter, bounds = best
-    weights, means, cov, prec_chol = model.export()
+            best = (bound, module, result.converged, result.n_epochs, bounds)
+    _, module, converged, n_iter, bounds = best
+    weights, means, cov, prec_chol = module.export()
     with torch.no_grad():
         labels = np.concatenate(
             [
-                model.component_log_prob(X_t[lo:hi]).argmax(dim=1).cpu().numpy()
-                for lo, hi in _batches(len(X), 65536)
+                module.component_log_prob(X_t[lo : lo + 65536])
+                .argmax(dim=1)
+                .cpu()
+                .numpy()
+                for lo in range(0, len(X), 65536)
             ]
         )
     return (weights, means - center, cov, prec_chol), converged, n_iter, bounds, labels
 
 
-def partial_fit_gradient(est, X, weight, start, device, generator, adam_state):
-    """One Adam epoch over a chunk from ``start``.
-
-    Parameters
-    ----------
-    est : GaussianMixture
-    X : ndarray of shape (n_samples, n_features)
-    weight : ndarray or None
-    start : tuple
-        (weights, means, covariances) to continue from.
-    device : torch.device
-    generator : torch.Generator
-        Shuffles the chunk.
-    adam_state : dict or None
-        Adam's moments from the previous call, as numpy arrays.
+def partial_fit_gradient(est, X, weight, start, device, seed, optimizer_state):
+    """One Adam epoch over a chunk, continuing from ``start``.
 
     Returns
     -------
@@ -317,54 +246,25 @@ def partial_fit_gradient(est, X, weight, start, device, generator, adam_state):
         (weights, means, covariances, precisions_cholesky), means uncentred.
     bound : float
         Mean log-likelihood of the chunk after the pass.
-    adam_state : dict
-        Moments to pass to the next call.
+    optimizer_state : dict
+        Adam's state on the CPU, for the next call.
     """
-    import torch
-
     if est.optimizer == "lbfgs":
         raise ValueError(
             "partial_fit takes Adam steps over each chunk; use optimizer='adam' "
             "or 'auto' (L-BFGS needs the full batch)."
         )
-    lr = est.lr if est.lr is not None else 0.01
-    model = MixtureParameters(*start, est.covariance_type, est.reg_covar, device)
-    opt = torch.optim.Adam(model.leaves, lr=lr)
-    if adam_state is not None:
-        opt.load_state_dict(_state_to_torch(adam_state, device))
     X_t = as_tensor(X, device)
     w_t = None if weight is None else as_tensor(weight, device)
-    total = float(len(X) if weight is None else weight.sum())
-    try:
-        _adam_epoch(model, opt, X_t, w_t, est.batch_size or len(X), generator)
-        bound = _mean_log_likelihood(model, X_t, w_t, total)
-    except torch.linalg.LinAlgError:
-        raise _diverged("covariances stopped being positive definite", 1, lr) from None
-    _check_finite(bound, 1, lr)
-    return model.export(), bound, _state_to_numpy(opt.state_dict())
-
-
-def _state_to_numpy(state):
-    """Adam's state dict with numpy arrays: pickles without torch devices."""
-    return {
-        "state": {
-            i: {k: v.detach().cpu().numpy() for k, v in s.items()}
-            for i, s in state["state"].items()
-        },
-        "param_groups": state["param_groups"],
-    }
-
-
-def _state_to_torch(state, device):
-    import torch
-
-    return {
-        "state": {
-            i: {
-                k: torch.as_tensor(v, device="cpu" if k == "step" else device)
-                for k, v in s.items()
-            }
-            for i, s in state["state"].items()
-        },
-        "param_groups": state["param_groups"],
-    }
+    lr = est.lr if est.lr is not None else 0.01
+    module, trainer, train, monitor = _train(
+        est, start, X_t, w_t, device, seed, optimizer="adamw", lr=lr, tol=None
+    )
+    result = trainer.fit(
+        train, monitor=monitor, optimizer_state=optimizer_state, max_epochs=1
+    )
+    return (
+        module.export(),
+        -result.history[-1]["monitor"],
+        tensors_to_cpu(result.optimizer_state),
+    )
