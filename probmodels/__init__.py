@@ -5,9 +5,16 @@ log-densities in nats with ``score_samples`` / ``score``. Importing the package
 does not import torch; the neural models load it when they are fitted.
 """
 
+from .classifiers import FFNClassifier, TransformerClassifier
 from .mixture import GaussianMixture
 from .timeseries import ARRegressor
 
 __version__ = "0.1.0"
 
-__all__ = ["ARRegressor", "GaussianMixture", "__version__"]
+__all__ = [
+    "ARRegressor",
+    "FFNClassifier",
+    "GaussianMixture",
+    "TransformerClassifier",
+    "__version__",
+]

@@ -14,7 +14,24 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_array, validate_data
 
-__all__ = ["check_finite", "check_numeric_pandas", "validate_series"]
+__all__ = ["check_finite", "check_numeric_pandas", "ndim_of", "validate_series"]
+
+
+def ndim_of(X: Any) -> int:
+    """Number of dimensions of an array-like, without numpy's dispatch.
+
+    ``np.ndim`` goes through ``__array_function__``, which some array-likes
+    (sklearn's test wrapper, some lazy arrays) refuse.
+
+    Parameters
+    ----------
+    X : array-like
+
+    Returns
+    -------
+    int
+    """
+    return X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim
 
 
 def check_numeric_pandas(X: Any, what: str = "X") -> None:

@@ -23,6 +23,8 @@ import pandas as pd
 from sklearn.base import DensityMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ._validation import ndim_of
+
 __all__ = [
     "GenerativeMixin",
     "atomic_fit",
@@ -191,8 +193,7 @@ class Container:
             return cls("dataframe", 2, columns=X.columns.copy())
         if isinstance(X, pd.Series):
             return cls("series", 1, name=X.name)
-        ndim = X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim
-        return cls("ndarray", ndim)
+        return cls("ndarray", ndim_of(X))
 
     def wrap(self, values: np.ndarray, index: pd.Index | None = None) -> Any:
         """Put ``values`` (rows of new data) into the fitted container.

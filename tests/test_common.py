@@ -13,7 +13,12 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from probmodels import ARRegressor, GaussianMixture
+from probmodels import (
+    ARRegressor,
+    FFNClassifier,
+    GaussianMixture,
+    TransformerClassifier,
+)
 
 # Checks that cannot apply, with the reason, per estimator class.
 TIME_SERIES_XFAIL = {
@@ -30,6 +35,17 @@ ESTIMATORS = [
     ARRegressor(),
     GaussianMixture(),
     GaussianMixture(covariance_type="diag", solver="gradient", max_iter=20),
+    FFNClassifier((16,), max_epochs=40, lr=1e-2, device="cpu"),
+    FFNClassifier((16,), normalization="batch", max_epochs=40, lr=1e-2, device="cpu"),
+    TransformerClassifier(
+        d_model=8,
+        n_heads=2,
+        n_layers=1,
+        dim_feedforward=16,
+        max_epochs=25,
+        lr=1e-2,
+        device="cpu",
+    ),
 ]
 
 

@@ -1,0 +1,254 @@
+"""What the neural classifiers share: labels, validation, loss, prediction."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import softmax
+from sklearn.base import ClassifierMixin
+from sklearn.model_selection import train_test_split
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from .._validation import check_finite, check_numeric_pandas, ndim_of
+from ..base import atomic_fit
+from ..nn._base import TorchEstimatorMixin
+
+__all__ = ["NeuralClassifierMixin"]
+
+_NAN_HINT = "Impute them first, e.g. with SimpleImputer in a Pipeline."
+
+
+class NeuralClassifierMixin(ClassifierMixin, TorchEstimatorMixin):
+    """Fit, partial_fit, predict and predict_proba for a torch classifier.
+
+    Subclasses provide ``_build_module(n_features, n_classes, ndim)`` and may
+    accept 3-D input by setting ``_allow_3d = True``. The network outputs one
+    logit per class; training minimises the cross-entropy of the softmax.
+    """
+
+    _allow_3d = False
+
+    @atomic_fit
+    def fit(self, X, y):
+        """Train the network on X and labels y.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric features (3-D ``(n_samples, seq_len, n_features)`` where
+            the estimator accepts sequences).
+        y : array-like of shape (n_samples,)
+            Class labels of any type (ints, strings).
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, partial=False, classes=None)
+
+    @atomic_fit
+    def partial_fit(self, X, y, classes=None):
+        """One more epoch over (X, y), continuing the network and optimiser.
+
+        The learning rate is constant across calls (there is no horizon to
+        anneal over) and no validation split is made.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        classes : array-like, default=None
+            All labels that may appear; required on the first call.
+
+        Returns
+        -------
+        self
+        """
+        if not hasattr(self, "classes_") and classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit: the "
+                "network's output layer needs every label up front."
+            )
+        return self._fit(X, y, partial=True, classes=classes)
+
+    # --------------------------------------------------------------- fit
+    def _fit(self, X, y, partial, classes):
+        import torch
+
+        continuing = self._continuing(partial)
+        X, y = self._validate_Xy(X, y, reset=not continuing)
+        codes = self._encode(y, classes, continuing)
+        device = self._device()
+        X_t = self._to_tensor(X, device)
+        y_t = self._to_tensor(codes, device, dtype=torch.long)
+        valid = None
+        if self.early_stopping and not partial:
+            seed = int(self._training_rng(continuing).integers(2**31))
+            train_idx, valid_idx = self._split(codes, seed)
+            valid = (X_t[valid_idx], y_t[valid_idx])
+            X_t, y_t = X_t[train_idx], y_t[train_idx]
+        n_features, n_classes, ndim = X.shape[-1], len(self.classes_), X.ndim
+        self._train(
+            (X_t, y_t),
+            valid,
+            lambda: self._build_module(n_features, n_classes, ndim),
+            partial=partial,
+        )
+        return self
+
+    def _split(self, codes, seed):
+        """Stratified train / validation indices for early stopping."""
+        idx = np.arange(len(codes))
+        counts = np.bincount(codes)
+        stratify = codes if counts[counts > 0].min() >= 2 else None
+        try:
+            return train_test_split(
+                idx,
+                test_size=self.validation_fraction,
+                stratify=stratify,
+                random_state=seed,
+            )
+        except ValueError as err:
+            raise ValueError(
+                f"early_stopping could not hold out validation_fraction="
+                f"{self.validation_fraction} of {len(codes)} rows ({err}). Use more "
+                "data, a larger validation_fraction, or early_stopping=False."
+            ) from None
+
+    def _encode(self, y, classes, continuing):
+        """Labels as codes 0..n_classes-1; sets ``classes_`` on a fresh fit."""
+        check_classification_targets(y)
+        if continuing:
+            known = self.classes_
+        else:
+            known = np.unique(y if classes is None else classes)
+            if len(known) < 2:
+                raise ValueError(
+                    f"y has only one class ({known.tolist()[0]!r}); a classifier "
+                    "needs at least two classes to learn from."
+                )
+            self.classes_ = known
+        unseen = np.setdiff1d(np.unique(y), known)
+        if unseen.size:
+            raise ValueError(
+                f"y contains labels {unseen[:5].tolist()} not among the classes "
+                f"{known.tolist()} this model was set up with. Pass every label in "
+                "classes on the first partial_fit, or refit without warm_start."
+            )
+        return np.searchsorted(known, y)
+
+    # -------------------------------------------------------- validation
+    def _validate_Xy(self, X, y, reset):
+        check_numeric_pandas(X)
+        if not reset:
+            self._check_ndim(ndim_of(X))
+        try:
+            if self._allow_3d and ndim_of(X) == 3:
+                X = check_array(
+                    X, allow_nd=True, dtype=np.float32, ensure_all_finite=False
+                )
+                y = check_array(y, ensure_2d=False, dtype=None)
+                if len(X) != len(y):
+                    raise ValueError(
+                        f"X has {len(X)} samples but y has {len(y)}; they must match."
+                    )
+                self._check_sequence_features(X, reset)
+            else:
+                X, y = validate_data(
+                    self, X, y, reset=reset, dtype=np.float32, ensure_all_finite=False
+                )
+                if reset:
+                    self._input_ndim = 2
+        except ValueError as err:
+            raise _non_numeric(err) from None
+        check_finite(X.reshape(len(X), -1), hint=_NAN_HINT)
+        return X, y
+
+    def _validate_X(self, X):
+        check_is_fitted(self, "module_")
+        check_numeric_pandas(X)
+        ndim = ndim_of(X)
+        self._check_ndim(ndim)
+        try:
+            if ndim == 3:
+                X = check_array(
+                    X, allow_nd=True, dtype=np.float32, ensure_all_finite=False
+                )
+                self._check_sequence_features(X, reset=False)
+            else:
+                X = validate_data(
+                    self, X, reset=False, dtype=np.float32, ensure_all_finite=False
+                )
+        except ValueError as err:
+            raise _non_numeric(err) from None
+        check_finite(X.reshape(len(X), -1), hint=_NAN_HINT)
+        return X
+
+    def _check_ndim(self, ndim):
+        """Rows for a model fitted on rows, sequences for one on sequences."""
+        if ndim in (2, 3) and ndim != self._input_ndim:
+            fitted = (
+                "3-D sequences (n_samples, seq_len, n_features)"
+                if self._input_ndim == 3
+                else "2-D rows (n_samples, n_features)"
+            )
+            raise ValueError(
+                f"This model was fitted on {fitted}; pass X of that shape, not {ndim}-D."
+            )
+
+    def _check_sequence_features(self, X, reset):
+        if reset:
+            self.n_features_in_ = X.shape[-1]
+            self._input_ndim = 3
+        elif X.shape[-1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[-1]} features per step, but {type(self).__name__} "
+                f"was fitted on sequences with {self.n_features_in_} features per step."
+            )
+
+    # --------------------------------------------------------- inference
+    def _loss(self, module, X, y):
+        import torch.nn.functional as F
+
+        return F.cross_entropy(module(X), y)
+
+    def predict_proba(self, X):
+        """Class probabilities (softmax of the network's logits).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        X = self._validate_X(X)
+        return softmax(self._forward_numpy(X).astype(np.float64), axis=1)
+
+    def predict(self, X):
+        """Most probable class of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        X = self._validate_X(X)
+        return self.classes_[self._forward_numpy(X).argmax(axis=1)]
+
+
+def _non_numeric(err: ValueError) -> ValueError:
+    """Add the fix to numpy's message about a value it could not convert."""
+    text = str(err)
+    if "could not convert" in text or "convert string" in text:
+        return ValueError(
+            f"X contains non-numeric values ({text}). Encode them first, e.g. with "
+            "OneHotEncoder or OrdinalEncoder in a Pipeline."
+        )
+    return err

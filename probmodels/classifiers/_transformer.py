@@ -1,0 +1,154 @@
+"""TransformerClassifier: the seed's encoder-only classifier."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ..nn._base import TORCH_PARAMETER_CONSTRAINTS
+from ._base import NeuralClassifierMixin
+
+__all__ = ["TransformerClassifier"]
+
+
+class TransformerClassifier(NeuralClassifierMixin, BaseEstimator):
+    """Encoder-only transformer classifier (seed sections 8-9).
+
+    Rows become sequences of tokens; pre-norm encoder blocks of multi-head
+    attention ``softmax(Q K^T / sqrt(d_k)) V`` (through torch's
+    ``scaled_dot_product_attention``) and feed-forward layers transform them;
+    a CLS token (or the mean of the tokens) feeds a linear head that gives one
+    logit per class.
+
+    - 2-D input ``(n_samples, n_features)``: each feature is a token, its
+      value times a learned per-feature embedding plus a per-feature bias.
+    - 3-D input ``(n_samples, seq_len, n_features)``: one token per step, a
+      linear map of its features plus a sinusoidal position code;
+      ``causal=True`` applies the seed's mask (scores of future steps set to
+      -inf before the softmax). The CLS token comes after the data tokens, so
+      it sees every step even under the mask.
+
+    Parameters
+    ----------
+    d_model : int, default=64
+        Token width.
+    n_heads : int, default=4
+        Attention heads; must divide ``d_model``.
+    n_layers : int, default=2
+        Encoder blocks.
+    dim_feedforward : int, default=128
+        Width of each block's feed-forward layer.
+    dropout : float, default=0.1
+        On attention weights and block outputs.
+    pooling : {"cls", "mean"}, default="cls"
+        What the head reads: the CLS token or the mean of the data tokens.
+    causal : bool, default=False
+        Mask attention to future tokens.
+    device, max_epochs, batch_size, lr, weight_decay, lr_schedule, early_stopping, validation_fraction, n_iter_no_change, tol, verbose, random_state, warm_start
+        As for :class:`~probmodels.FFNClassifier`.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    module_ : torch.nn.Module
+    history_ : list of dict
+    n_iter_ : int
+    device_ : str
+    n_features_in_ : int
+        Features per row (2-D input) or per step (3-D input).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from probmodels import TransformerClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 4))
+    >>> y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    >>> clf = TransformerClassifier(d_model=16, n_heads=2, n_layers=1,
+    ...                             max_epochs=40, lr=3e-3, random_state=0)
+    >>> clf.fit(X, y).score(X, y) > 0.9
+    True
+    """
+
+    _allow_3d = True
+
+    _parameter_constraints: dict = {
+        "d_model": [Interval(Integral, 1, None, closed="left")],
+        "n_heads": [Interval(Integral, 1, None, closed="left")],
+        "n_layers": [Interval(Integral, 1, None, closed="left")],
+        "dim_feedforward": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0.0, 1.0, closed="left")],
+        "pooling": [StrOptions({"cls", "mean"})],
+        "causal": ["boolean"],
+        **TORCH_PARAMETER_CONSTRAINTS,
+    }
+
+    def __init__(
+        self,
+        d_model=64,
+        n_heads=4,
+        n_layers=2,
+        dim_feedforward=128,
+        dropout=0.1,
+        pooling="cls",
+        causal=False,
+        *,
+        device="auto",
+        max_epochs=100,
+        batch_size="auto",
+        lr=1e-3,
+        weight_decay=1e-4,
+        lr_schedule="cosine",
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        verbose=0,
+        random_state=None,
+        warm_start=False,
+    ):
+        self.d_model = d_model
+        self.n_heads = n_heads
+        self.n_layers = n_layers
+        self.dim_feedforward = dim_feedforward
+        self.dropout = dropout
+        self.pooling = pooling
+        self.causal = causal
+        self.device = device
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.lr_schedule = lr_schedule
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.verbose = verbose
+        self.random_state = random_state
+        self.warm_start = warm_start
+
+    def _build_module(self, n_features, n_classes, ndim):
+        from ..nn.modules import FeatureTokenizer, SequenceTokenizer, TransformerEncoder
+
+        if self.d_model % self.n_heads:
+            raise ValueError(
+                f"d_model={self.d_model} must be a multiple of n_heads="
+                f"{self.n_heads} (each head gets d_model / n_heads dimensions)."
+            )
+        tokenizer = (FeatureTokenizer if ndim == 2 else SequenceTokenizer)(
+            n_features, self.d_model
+        )
+        return TransformerEncoder(
+            tokenizer,
+            self.d_model,
+            self.n_heads,
+            self.n_layers,
+            self.dim_feedforward,
+            n_classes,
+            dropout=self.dropout,
+            pooling=self.pooling,
+            causal=self.causal,
+        )
