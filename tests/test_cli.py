@@ -44,3 +44,12 @@ def test_bad_arguments_exit_with_usage(capsys):
 def test_import_does_not_load_torch():
     code = "import sys, probmodels; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_demo_trains_a_classifier_in_a_pipeline(capsys):
+    main(["demo", "--steps", "1"])
+    out = capsys.readouterr().out
+    assert "FFNClassifier on breast_cancer (426 training rows, 30 features)" in out
+    accuracy = float(out.split("test accuracy ")[1].split(";")[0])
+    assert accuracy > 0.9
+    assert "['benign', 'malignant']" in out

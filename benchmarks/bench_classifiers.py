@@ -1,0 +1,219 @@
+"""Neural classifiers against scikit-learn, and the engine against a bare loop.
+
+In one run, on sklearn's digits, breast_cancer and wine (the same stratified
+75/25 split, StandardScaler fitted on the training part):
+
+1. FFNClassifier against sklearn's MLPClassifier with the same hidden layer
+   (100,), the same number of epochs (200, no early stop), batch 200 and
+   Adam at lr 1e-3: test accuracy and fit time (best of 3) of each.
+2. TransformerClassifier test accuracy and fit time on digits, with each
+   pixel as a token (2-D input) and with 2x2 patches as tokens (3-D input).
+3. The engine's overhead: the same MLP trained on the same batches by
+   ``Trainer`` and by a bare torch loop (same AdamW, same cosine schedule,
+   same permutation each epoch); both must end with identical weights.
+
+Run: .venv/bin/python benchmarks/bench_classifiers.py [--device cuda]
+
+Notes
+-----
+GPU timings (``--device cuda``) have not been measured yet: no GPU was lent to
+the sessions that wrote this file. Record them here when they are run on one.
+"""
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.datasets import load_breast_cancer, load_digits, load_wine
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
+from sklearn.preprocessing import StandardScaler
+
+from probmodels import FFNClassifier, TransformerClassifier
+from probmodels.nn._engine import Trainer, TrainingConfig, seeded
+from probmodels.nn.modules import MLP
+
+EPOCHS = 200
+
+
+def split(loader):
+    X, y = loader(return_X_y=True)
+    Xtr, Xte, ytr, yte = train_test_split(
+        X, y, test_size=0.25, random_state=0, stratify=y
+    )
+    scaler = StandardScaler().fit(Xtr)
+    return scaler.transform(Xtr), scaler.transform(Xte), ytr, yte
+
+
+def best_time(make, X, y, repeats=3):
+    best, model = float("inf"), None
+    for _ in range(repeats):
+        model = make()
+        t0 = time.perf_counter()
+        model.fit(X, y)
+        best = min(best, time.perf_counter() - t0)
+    return best, model
+
+
+def compare_ffn(device, seeds=5):
+    print(
+        f"FFNClassifier vs MLPClassifier: hidden (100,), {EPOCHS} epochs, batch 200, "
+        f"Adam lr 1e-3; accuracy = mean over {seeds} seeds, time = best of 3"
+    )
+    print(
+        f"  {'dataset':<14}{'sklearn acc':>12}{'ours acc':>10}{'sklearn s':>11}{'ours s':>9}{'speed-up':>10}"
+    )
+    for name, loader in [
+        ("digits", load_digits),
+        ("breast_cancer", load_breast_cancer),
+        ("wine", load_wine),
+    ]:
+        Xtr, Xte, ytr, yte = split(loader)
+        mlp = lambda seed=0: MLPClassifier(  # noqa: E731
+            (100,),
+            max_iter=EPOCHS,
+            n_iter_no_change=EPOCHS + 1,
+            tol=0.0,
+            random_state=seed,
+        )
+        ffn = lambda seed=0: FFNClassifier(  # noqa: E731
+            (100,),
+            max_epochs=EPOCHS,
+            batch_size=200,
+            lr=1e-3,
+            tol=None,
+            device=device,
+            random_state=seed,
+        )
+        FFNClassifier((100,), max_epochs=1, device=device).fit(Xtr, ytr)  # warm-up
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            t_sk, _ = best_time(mlp, Xtr, ytr)
+            acc_sk = np.mean(
+                [mlp(s).fit(Xtr, ytr).score(Xte, yte) for s in range(seeds)]
+            )
+        t_ours, _ = best_time(ffn, Xtr, ytr)
+        acc_ours = np.mean([ffn(s).fit(Xtr, ytr).score(Xte, yte) for s in range(seeds)])
+        print(
+            f"  {name:<14}{acc_sk:>12.4f}{acc_ours:>10.4f}"
+            f"{t_sk:>11.3f}{t_ours:>9.3f}{t_sk / t_ours:>9.2f}x"
+        )
+
+
+def patches(X, size=2):
+    images = X.reshape(-1, 8 // size, size, 8 // size, size).transpose(0, 1, 3, 2, 4)
+    return images.reshape(len(X), (8 // size) ** 2, size * size)
+
+
+def transformer_digits(device):
+    Xtr, Xte, ytr, yte = split(load_digits)
+    print(
+        "\nTransformerClassifier on digits (d_model 64, 4 heads, 2 layers, lr 3e-3, target >= 0.97)"
+    )
+    for label, train, test, epochs in [
+        (
+            "2x2 patches as tokens (16 tokens, 3-D input)",
+            patches(Xtr),
+            patches(Xte),
+            60,
+        ),
+        ("each pixel a token (64 tokens, 2-D input)", Xtr, Xte, 30),
+    ]:
+        clf = TransformerClassifier(
+            max_epochs=epochs, lr=3e-3, device=device, random_state=0
+        )
+        t0 = time.perf_counter()
+        clf.fit(train, ytr)
+        print(
+            f"  {label:<48} {epochs:>3} epochs: accuracy {clf.score(test, yte):.4f} in {time.perf_counter() - t0:5.1f} s"
+        )
+
+
+def engine_overhead(device, epochs=100):
+    Xtr, _, ytr, _ = split(load_digits)
+    dev = torch.device(device)
+    X = torch.tensor(Xtr, dtype=torch.float32, device=dev)
+    y = torch.tensor(ytr, dtype=torch.long, device=dev)
+    with seeded(0, dev):
+        initial = MLP(X.shape[1], (100,), 10).to(dev).state_dict()
+    loss_fn = lambda module, xb, yb: F.cross_entropy(module(xb), yb)  # noqa: E731
+    batch, n = 200, len(X)
+    steps = epochs * -(-n // batch)
+
+    def engine():
+        module = MLP(X.shape[1], (100,), 10).to(dev)
+        module.load_state_dict(initial)
+        cfg = TrainingConfig(
+            max_epochs=epochs,
+            batch_size=batch,
+            lr=1e-3,
+            weight_decay=1e-4,
+            tol=None,
+            seed=5,
+        )
+        Trainer(module, loss_fn, cfg, dev).fit((X, y))
+        return module
+
+    def bare():
+        module = MLP(X.shape[1], (100,), 10).to(dev)
+        module.load_state_dict(initial)
+        opt = torch.optim.AdamW(
+            module.parameters(), lr=1e-3, weight_decay=1e-4, fused=True
+        )
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
+        gen = torch.Generator().manual_seed(5)
+        for _ in range(epochs):
+            order = torch.randperm(n, generator=gen).to(dev)
+            for lo in range(0, n, batch):
+                idx = order[lo : lo + batch]
+                opt.zero_grad(set_to_none=True)
+                loss = F.cross_entropy(module(X[idx]), y[idx])
+                loss.backward()
+                opt.step()
+                sched.step()
+        return module
+
+    timings = {}
+    for name, run in [("bare", bare), ("engine", engine)] * 3:
+        t0 = time.perf_counter()
+        module = run()
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        timings[name] = min(timings.get(name, float("inf")), time.perf_counter() - t0)
+        timings[name + "_module"] = module
+    diff = max(
+        float((a - b).detach().abs().max())
+        for a, b in zip(
+            timings["bare_module"].parameters(),
+            timings["engine_module"].parameters(),
+            strict=True,
+        )
+    )
+    overhead = timings["engine"] / timings["bare"] - 1
+    print(
+        f"\nEngine overhead: MLP (100,) on digits, {epochs} epochs x {-(-n // batch)} batches, best of 3"
+    )
+    print(
+        f"  bare torch loop {timings['bare']:.3f} s, Trainer {timings['engine']:.3f} s: overhead {overhead:+.1%} (target < 10%)"
+    )
+    print(
+        f"  largest weight difference after training: {diff:.1e} (same batches, same updates)"
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+    print(f"device={args.device!r}, torch threads={torch.get_num_threads()}\n")
+    compare_ffn(args.device)
+    transformer_digits(args.device)
+    engine_overhead(args.device)
+
+
+if __name__ == "__main__":
+    main()
