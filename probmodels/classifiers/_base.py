@@ -227,6 +227,22 @@ class NeuralClassifierMixin(ClassifierMixin, TorchEstimatorMixin):
         X = self._validate_X(X)
         return softmax(self._forward_numpy(X).astype(np.float64), axis=1)
 
+    def score(self, X, y, sample_weight=None):
+        """Accuracy of :meth:`predict` on (X, y).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        float
+            Fraction of rows classified correctly (weighted).
+        """
+        return super().score(X, y, sample_weight=sample_weight)
+
     def predict(self, X):
         """Most probable class of each row.
 
