@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -85,14 +86,28 @@ class TorchEstimatorMixin:
         return torch_device(resolve_device(self.device))
 
     def _to_tensor(self, array, device, dtype=None):
-        """A tensor on ``device`` (float32 unless ``dtype``), copied once."""
+        """A tensor on ``device`` (float32 unless ``dtype``), copied once.
+
+        Training data that do not fit in the GPU's memory stay in pinned host
+        memory; the engine then moves one batch at a time.
+        """
         import torch
 
-        return torch.tensor(
-            np.asarray(array),
-            dtype=torch.float32 if dtype is None else dtype,
-            device=device,
+        host = torch.tensor(
+            np.asarray(array), dtype=torch.float32 if dtype is None else dtype
         )
+        if torch.device(device).type != "cuda":
+            return host
+        try:
+            return host.to(device)
+        except torch.cuda.OutOfMemoryError:
+            warnings.warn(
+                f"The data ({host.nbytes / 2**30:.1f} GiB) do not fit on {device}; "
+                "they stay in host memory and move one batch at a time.",
+                ResourceWarning,
+                stacklevel=4,
+            )
+            return host.pin_memory()
 
     def _continuing(self, partial: bool) -> bool:
         return hasattr(self, "module_") and (partial or self.warm_start)

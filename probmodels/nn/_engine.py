@@ -272,22 +272,31 @@ class Trainer:
         torch = self.torch
         n = train[0].shape[0]
         if self.config.optimizer == "lbfgs":
-            loss = optimizer.step(lambda: self._closure(optimizer, train))
+            full = self._on_device(train)
+            loss = optimizer.step(lambda: self._closure(optimizer, full))
             return float(loss.detach())
         if batch >= n:  # one full-batch step: the order of rows cannot matter
-            loss = self.train_step(train, optimizer)
+            loss = self.train_step(self._on_device(train), optimizer)
             if scheduler is not None:
                 scheduler.step()
             return float(loss)
         order = torch.randperm(n, generator=generator).to(train[0].device)
-        total = torch.zeros((), device=train[0].device)
+        move = train[0].device != self.device  # data left in host memory
+        losses = []
         for lo in range(0, n, batch):
             idx = order[lo : lo + batch]
-            loss = self.train_step([t[idx] for t in train], optimizer)
-            total += loss * len(idx)
+            part = [t[idx] for t in train]
+            losses.append(
+                self.train_step(self._on_device(part) if move else part, optimizer)
+            )
             if scheduler is not None:
                 scheduler.step()
-        return float(total) / n
+        # One reduction per epoch: a running sum would add two ops to every step.
+        sizes = torch.full(
+            (len(losses),), float(batch), device=self.device, dtype=losses[0].dtype
+        )
+        sizes[-1] = n - batch * (len(losses) - 1)
+        return float(torch.stack(losses) @ sizes) / n
 
     def train_step(self, batch, optimizer):
         """One optimiser step on one batch; returns the detached loss."""
@@ -302,15 +311,25 @@ class Trainer:
         torch = self.torch
         self.module.eval()
         n = data[0].shape[0]
-        total = torch.zeros((), device=data[0].device)
+        total = 0.0
         with torch.no_grad():
             for lo in range(0, n, batch):
-                part = [t[lo : lo + batch] for t in data]
-                total += self.loss_fn(self.module, *part) * part[0].shape[0]
+                part = self._on_device([t[lo : lo + batch] for t in data])
+                total += float(self.loss_fn(self.module, *part)) * part[0].shape[0]
         self.module.train()
-        return float(total) / n
+        return total / n
 
     # --------------------------------------------------------- helpers
+    def _on_device(self, tensors):
+        """Move tensors to the module's device.
+
+        A no-op when the data live there already; a copy per batch when they
+        had to stay in host memory.
+        """
+        if tensors[0].device == self.device:
+            return tensors
+        return [t.to(self.device, non_blocking=True) for t in tensors]
+
     def _closure(self, optimizer, train):
         optimizer.zero_grad(set_to_none=True)
         loss = self.loss_fn(self.module, *train)

@@ -111,3 +111,17 @@ def test_progress_bar_with_verbose(capsys):
     )
     Trainer(nn.Linear(3, 1), mse, config, CPU).fit((X, y))
     assert "demo-run" in capsys.readouterr().err
+
+
+def test_batches_move_to_the_module_device_when_data_stay_elsewhere():
+    # Data kept in host memory (too large for the device) are moved per batch;
+    # on a CPU-only machine both sides are the CPU and results must not change.
+    X, y = regression_data()
+    config = TrainingConfig(max_epochs=3, batch_size=16, lr=0.01, seed=1, tol=None)
+    a, b = nn.Linear(3, 1), nn.Linear(3, 1)
+    b.load_state_dict(a.state_dict())
+    Trainer(a, mse, config, CPU).fit((X, y))
+    Trainer(b, mse, config, CPU).fit(
+        (X.pin_memory() if torch.cuda.is_available() else X, y)
+    )
+    assert torch.equal(a.weight, b.weight)
