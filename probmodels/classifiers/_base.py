@@ -81,10 +81,9 @@ class NeuralClassifierMixin(ClassifierMixin, TorchEstimatorMixin):
         device = self._device()
         X_t = self._to_tensor(X, device)
         y_t = self._to_tensor(codes, device, dtype=torch.long)
-        valid = None
+        valid, rng = None, self._training_rng(continuing)
         if self.early_stopping and not partial:
-            seed = int(self._training_rng(continuing).integers(2**31))
-            train_idx, valid_idx = self._split(codes, seed)
+            train_idx, valid_idx = self._split(codes, int(rng.integers(2**31)))
             valid = (X_t[valid_idx], y_t[valid_idx])
             X_t, y_t = X_t[train_idx], y_t[train_idx]
         n_features, n_classes, ndim = X.shape[-1], len(self.classes_), X.ndim
@@ -93,6 +92,7 @@ class NeuralClassifierMixin(ClassifierMixin, TorchEstimatorMixin):
             valid,
             lambda: self._build_module(n_features, n_classes, ndim),
             partial=partial,
+            rng=rng,
         )
         return self
 

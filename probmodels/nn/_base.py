@@ -64,8 +64,8 @@ class TorchEstimatorMixin:
             return min(200, n_rows)
         return min(int(self.batch_size), n_rows)
 
-    def _training_config(self, seed: int, n_rows: int, **overrides) -> TrainingConfig:
-        config = TrainingConfig(
+    def _training_config(self, seed: int, n_rows: int) -> TrainingConfig:
+        return TrainingConfig(
             max_epochs=self.max_epochs,
             batch_size=self._batch_size(n_rows),
             lr=self.lr,
@@ -78,9 +78,6 @@ class TorchEstimatorMixin:
             seed=seed,
             description=type(self).__name__,
         )
-        for key, value in overrides.items():
-            setattr(config, key, value)
-        return config
 
     def _device(self):
         return torch_device(resolve_device(self.device))
@@ -123,25 +120,27 @@ class TorchEstimatorMixin:
             self._train_rng = spawn_generators(self.random_state, 1)[0]
         return self._train_rng
 
-    def _train(self, train, valid, build, *, partial: bool = False, **overrides):
+    def _train(self, train, valid, build, *, partial: bool = False, rng=None):
         """Train a module and commit it with its history.
 
         Parameters
         ----------
         train : tuple of torch.Tensor
-            Training tensors, already on the device.
+            Training tensors from :meth:`_to_tensor` (on the device, or in
+            host memory when they did not fit there).
         valid : tuple of torch.Tensor or None
             Validation tensors (with ``early_stopping``).
         build : callable
             ``build()`` returns a fresh module (called under the seeded RNG).
         partial : bool
             One epoch continuing the current module and optimiser state.
-        **overrides
-            Fields of :class:`TrainingConfig` to change for this estimator.
+        rng : numpy.random.Generator, optional
+            This fit's generator, when the caller already drew from it (for a
+            validation split); by default :meth:`_training_rng`.
         """
-        device = train[0].device
+        device = self._device()
         continuing = self._continuing(partial)
-        rng = self._training_rng(continuing)
+        rng = self._training_rng(continuing) if rng is None else rng
         init_seed, train_seed = (int(s) for s in rng.integers(2**62, size=2))
         if continuing:
             # Train a copy: a failure must leave the fitted module untouched.
@@ -149,7 +148,7 @@ class TorchEstimatorMixin:
         else:
             with seeded(init_seed, device):
                 module = build().to(device)
-        config = self._training_config(train_seed, len(train[0]), **overrides)
+        config = self._training_config(train_seed, len(train[0]))
         if partial:
             config.lr_schedule = "constant"  # no horizon to anneal over
             config.tol = None
