@@ -27,7 +27,7 @@ from threadpoolctl import ThreadpoolController
 from ..nn._device import torch_device
 from ._gaussian import features, natural_parameters
 
-__all__ = ["NumpyStatistics", "TorchStatistics", "fit_em", "log_prob_components"]
+__all__ = ["NumpyStatistics", "TorchStatistics", "fit_em"]
 
 #: Samples per chunk: K x CHUNK doubles of responsibilities stay in L2.
 CHUNK = 8192
@@ -184,21 +184,6 @@ class TorchStatistics:
             ll = log_norm.sum()
         stats = self.phi @ resp.T
         return stats.cpu().numpy(), float(ll)
-
-
-def log_prob_components(phi: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    """Per-component weighted log-densities ``log w_k + log N(x; ...)``.
-
-    Parameters
-    ----------
-    phi : ndarray of shape (n_statistics, n_samples)
-    theta : ndarray of shape (n_components, n_statistics)
-
-    Returns
-    -------
-    ndarray of shape (n_samples, n_components)
-    """
-    return (theta @ phi).T
 
 
 def fit_em(est, X, center, weight, inits, rng, device, warm):

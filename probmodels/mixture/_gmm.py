@@ -20,7 +20,7 @@ from .._validation import check_finite
 from ..base import GenerativeMixin, atomic_fit, check_n_samples, spawn_generators
 from ..exceptions import ConvergenceWarning
 from ..nn._device import resolve_device, torch_device
-from ._em import CHUNK, fit_em, log_prob_components
+from ._em import CHUNK, fit_em
 from ._gaussian import (
     check_init_parameters,
     covariance_cholesky,
@@ -464,9 +464,7 @@ class GaussianMixture(GenerativeMixin, BaseEstimator):
         out = np.empty((len(X), self.n_components))
         for lo in range(0, len(X), CHUNK):
             block = X[lo : lo + CHUNK] - center
-            out[lo : lo + CHUNK] = log_prob_components(
-                features(block, self.covariance_type), theta
-            )
+            out[lo : lo + CHUNK] = (theta @ features(block, self.covariance_type)).T
         return out
 
     # ------------------------------------------------------------ inference
