@@ -1,19 +1,22 @@
 """The one training loop of probmodels: fit -> epoch -> step.
 
 Every model trained by gradient (the neural estimators, the Gaussian mixture's
-gradient solver) goes through :class:`Trainer`. It knows no estimator: it gets
-a module, a loss function ``loss_fn(module, *batch) -> scalar`` and tensors
+gradient solver) goes through :class:`Trainer`, shaped as skorch's
+``NeuralNet.fit`` (fit -> epoch -> step). It knows no estimator: it gets a
+module, a loss function ``loss_fn(module, *batch) -> scalar`` and tensors
 already on the device, and handles the rest:
 
-- AdamW (or L-BFGS on the full batch), with the seed's cosine annealing
-  ``lr(t) = eta_min + (lr - eta_min)(1 + cos(pi t / T_max)) / 2`` per step via
-  torch's ``CosineAnnealingLR``, or a constant rate;
+- AdamW (or L-BFGS on the full batch), with cosine annealing per step
+  ``lr(t) = eta_min + (lr - eta_min)(1 + cos(pi t / T_max)) / 2``
+  (Loshchilov and Hutter, SGDR, 2017, eq. 5) via torch's
+  ``CosineAnnealingLR``, or a constant rate;
 - shuffled mini-batches drawn by index from tensors that stay on the device;
-- stopping: on the validation loss with ``early_stopping`` (best weights
-  restored), else when the training loss (or a ``monitor``) stops improving
-  by ``tol`` for ``n_iter_no_change`` epochs;
+- a :class:`StoppingRule`: on the validation loss with ``early_stopping``
+  (best weights restored), else when the training loss (or a ``monitor``)
+  stops improving by ``tol`` for ``n_iter_no_change`` epochs;
+- :class:`Callback` hooks after each step and each epoch; the history and the
+  tqdm progress bar (``verbose``) are two of them;
 - a NaN/inf guard that names the epoch and suggests a lower ``lr``;
-- a tqdm progress bar with ``verbose``;
 - randomness from ``seed`` only, inside ``torch.random.fork_rng`` so the
   caller's global torch RNG state is left exactly as it was.
 
@@ -23,17 +26,26 @@ no host synchronisation.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-__all__ = ["Trainer", "TrainingConfig", "TrainingResult", "seeded"]
+__all__ = [
+    "Callback",
+    "History",
+    "ProgressBar",
+    "StoppingRule",
+    "Trainer",
+    "TrainingConfig",
+    "TrainingResult",
+    "seeded",
+]
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainingConfig:
     """Hyper-parameters of one training run.
 
@@ -125,8 +137,6 @@ def seeded(seed: int, device):
     -------
     contextlib.AbstractContextManager
     """
-    import contextlib
-
     import torch
 
     @contextlib.contextmanager
@@ -141,6 +151,104 @@ def seeded(seed: int, device):
     return ctx()
 
 
+class StoppingRule:
+    """When to stop: ``n_iter_no_change`` epochs without improving by ``tol``.
+
+    The rule of scikit-learn's ``MLPClassifier`` (its
+    ``_update_no_improvement_count``): an epoch is stale unless its value beats
+    the best so far by more than ``tol``; the best value follows the minimum.
+
+    Parameters
+    ----------
+    tol : float
+        Improvement that counts.
+    n_iter_no_change : int
+        Stale epochs in a row that stop training.
+    key : str
+        The record entry watched (lower is better).
+    """
+
+    def __init__(self, tol: float, n_iter_no_change: int, key: str):
+        self.tol, self.n_iter_no_change, self.key = tol, n_iter_no_change, key
+        self.best, self.stale, self.improved = math.inf, 0, False
+
+    def update(self, value: float) -> bool:
+        """Take one epoch's value; return True when training should stop.
+
+        Parameters
+        ----------
+        value : float
+
+        Returns
+        -------
+        bool
+        """
+        self.stale = self.stale + 1 if value > self.best - self.tol else 0
+        self.improved = value < self.best
+        self.best = min(self.best, value)
+        return self.stale >= self.n_iter_no_change
+
+
+class Callback:
+    """A hook into :meth:`Trainer.fit`; subclasses override what they need.
+
+    ``on_step_end`` runs after every optimiser step (an exponential moving
+    average of the weights lives there), ``on_epoch_end`` after every epoch
+    with its record (the history and the progress bar live there).
+    ``on_train_end`` runs however training ends, failure included.
+    """
+
+    def on_train_begin(self, trainer: Trainer, n_epochs: int) -> None:
+        """Called once before the first epoch."""
+
+    def on_step_end(self, trainer: Trainer, loss) -> None:
+        """Called after each optimiser step with the batch's detached loss."""
+
+    def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
+        """Called after each epoch with its record."""
+
+    def on_train_end(self, trainer: Trainer) -> None:
+        """Called once when training ends, normally or by an exception."""
+
+
+class History(Callback):
+    """Keeps each epoch's record: ``TrainingResult.history``."""
+
+    def __init__(self):
+        self.records: list[dict] = []
+
+    def on_epoch_end(self, trainer, record):
+        """Append the record."""
+        self.records.append(record)
+
+
+class ProgressBar(Callback):
+    """A tqdm bar with the epoch's losses, shown when ``verbose >= 1``."""
+
+    def __init__(self, description: str):
+        self.description, self.bar = description, None
+
+    def on_train_begin(self, trainer, n_epochs):
+        """Open the bar."""
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=n_epochs, desc=self.description, leave=False)
+
+    def on_epoch_end(self, trainer, record):
+        """Advance the bar and show the losses."""
+        self.bar.update(1)
+        losses = {k: f"{v:.4g}" for k, v in record.items() if k.endswith("loss")}
+        self.bar.set_postfix(losses)
+
+    def on_train_end(self, trainer):
+        """Close the bar."""
+        self.bar.close()
+
+
+def _overrides(hook: Callback, name: str) -> bool:
+    return getattr(type(hook), name) is not getattr(Callback, name)
+
+
 class Trainer:
     """Train a module by minimising ``loss_fn`` over mini-batches.
 
@@ -150,21 +258,23 @@ class Trainer:
         Already on ``device``; trained in place.
     loss_fn : callable
         ``loss_fn(module, *batch)`` returns the mean loss of a batch (a 0-d
-        tensor); ``batch`` are rows of the training tensors.
+        tensor); ``batch`` are rows of the training tensors, so extra tensors
+        (labels, weights) simply travel as more columns of ``train``.
     config : TrainingConfig
     device : torch.device
+    callbacks : sequence of Callback, optional
+        Hooks run after each step and each epoch, after the built-in history
+        and progress bar.
     """
 
-    def __init__(self, module, loss_fn: Callable, config: TrainingConfig, device):
+    def __init__(
+        self, module, loss_fn: Callable, config: TrainingConfig, device, callbacks=()
+    ):
         import torch
 
         self.torch = torch
-        self.module, self.loss_fn, self.config, self.device = (
-            module,
-            loss_fn,
-            config,
-            device,
-        )
+        self.module, self.loss_fn, self.config = module, loss_fn, config
+        self.device, self.callbacks = device, tuple(callbacks)
 
     # ------------------------------------------------------------- fit
     def fit(
@@ -175,7 +285,7 @@ class Trainer:
         optimizer_state: dict | None = None,
         max_epochs: int | None = None,
     ) -> TrainingResult:
-        """Run epochs until a stopping rule or ``max_epochs``.
+        """Run epochs until the stopping rule or ``max_epochs``.
 
         Parameters
         ----------
@@ -197,74 +307,66 @@ class Trainer:
         """
         cfg = self.config
         epochs = cfg.max_epochs if max_epochs is None else max_epochs
-        if cfg.early_stopping and valid is None:
+        optimizer, scheduler, batch = self._set_up(
+            train, valid, optimizer_state, epochs
+        )
+        rule = self._stopping_rule(monitor)
+        history = History()
+        hooks = [history, *([ProgressBar(cfg.description)] * (cfg.verbose >= 1))]
+        hooks += self.callbacks
+        self._step_hooks = [h for h in hooks if _overrides(h, "on_step_end")]
+        result, best_state = TrainingResult(history=history.records), None
+        self.module.train()  # evaluate() switches back after each validation
+        with seeded(cfg.seed, self.device), _running(hooks, self, epochs, history):
+            generator = self.torch.Generator().manual_seed(cfg.seed)
+            for epoch in range(1, epochs + 1):
+                tic, record = time.perf_counter(), {"epoch": epoch}
+                loss = self.run_epoch(train, batch, optimizer, scheduler, generator)
+                record["train_loss"] = _finite(loss, epoch, cfg.lr)
+                if valid is not None:
+                    record["valid_loss"] = _finite(
+                        self.evaluate(valid, batch), epoch, cfg.lr
+                    )
+                if monitor is not None:
+                    record["monitor"] = _finite(monitor(), epoch, cfg.lr)
+                record["lr"] = optimizer.param_groups[0]["lr"]
+                record["duration"] = time.perf_counter() - tic
+                for hook in hooks:
+                    hook.on_epoch_end(self, record)
+                if rule is None:
+                    continue
+                stop = rule.update(record[rule.key])
+                if cfg.early_stopping and rule.improved:
+                    best_state = copy.deepcopy(self.module.state_dict())
+                if stop:
+                    result.converged = True
+                    break
+        if best_state is not None:
+            self.module.load_state_dict(best_state)
+        result.n_epochs = len(history.records)
+        result.optimizer_state = optimizer.state_dict()
+        return result
+
+    def _set_up(self, train, valid, optimizer_state, epochs):
+        """The optimiser, the schedule and the batch size of one fit."""
+        if self.config.early_stopping and valid is None:
             raise ValueError("early_stopping needs validation data.")
         n = train[0].shape[0]
-        batch = n if cfg.batch_size is None else min(cfg.batch_size, n)
-        steps_per_epoch = math.ceil(n / batch)
+        batch = n if self.config.batch_size is None else min(self.config.batch_size, n)
         optimizer = self._optimizer(batch, n)
         if optimizer_state is not None:
             optimizer.load_state_dict(optimizer_state)
-        scheduler = self._scheduler(optimizer, epochs * steps_per_epoch)
-        result = TrainingResult()
-        best, best_state, stale = math.inf, None, 0
-        from tqdm.auto import tqdm
+        scheduler = self._scheduler(optimizer, epochs * math.ceil(n / batch))
+        return optimizer, scheduler, batch
 
-        bar = tqdm(
-            total=epochs, desc=cfg.description, disable=cfg.verbose < 1, leave=False
-        )
-        self.module.train()  # evaluate() switches back after each validation
-        with seeded(cfg.seed, self.device):
-            generator = self.torch.Generator().manual_seed(cfg.seed)
-            try:
-                for epoch in range(1, epochs + 1):
-                    tic = time.perf_counter()
-                    train_loss = self.run_epoch(
-                        train, batch, optimizer, scheduler, generator
-                    )
-                    record = {"epoch": epoch, "train_loss": train_loss}
-                    _check_finite(train_loss, epoch, cfg.lr)
-                    if valid is not None:
-                        record["valid_loss"] = self.evaluate(valid, batch)
-                        _check_finite(record["valid_loss"], epoch, cfg.lr)
-                    if monitor is not None:
-                        record["monitor"] = monitor()
-                        _check_finite(record["monitor"], epoch, cfg.lr)
-                    record["lr"] = optimizer.param_groups[0]["lr"]
-                    record["duration"] = time.perf_counter() - tic
-                    result.history.append(record)
-                    result.n_epochs = epoch
-                    if cfg.verbose:
-                        bar.update(1)
-                        losses = {k: v for k, v in record.items() if k.endswith("loss")}
-                        bar.set_postfix({k: f"{v:.4g}" for k, v in losses.items()})
-                    if cfg.tol is None and not cfg.early_stopping:
-                        continue
-                    # As sklearn's MLP: an epoch is stale unless it beats the
-                    # best so far by tol; the best weights follow the minimum.
-                    watched = record.get(
-                        "valid_loss" if cfg.early_stopping else "monitor", train_loss
-                    )
-                    stale = stale + 1 if watched > best - (cfg.tol or 0.0) else 0
-                    if watched < best:
-                        best = watched
-                        if cfg.early_stopping:
-                            best_state = copy.deepcopy(self.module.state_dict())
-                    if stale >= cfg.n_iter_no_change:
-                        result.converged = True
-                        break
-            except self.torch.linalg.LinAlgError:
-                raise _diverged(
-                    "loss could not be computed (a matrix stopped being positive definite)",
-                    result.n_epochs + 1,
-                    cfg.lr,
-                ) from None
-            finally:
-                bar.close()
-        if best_state is not None:
-            self.module.load_state_dict(best_state)
-        result.optimizer_state = optimizer.state_dict()
-        return result
+    def _stopping_rule(self, monitor) -> StoppingRule | None:
+        """The rule on the validation loss, the monitor or the training loss."""
+        cfg = self.config
+        if cfg.tol is None and not cfg.early_stopping:
+            return None  # run every epoch
+        key = "train_loss" if monitor is None else "monitor"
+        key = "valid_loss" if cfg.early_stopping else key
+        return StoppingRule(cfg.tol or 0.0, cfg.n_iter_no_change, key)
 
     # ----------------------------------------------------------- epoch
     def run_epoch(self, train, batch, optimizer, scheduler, generator) -> float:
@@ -273,12 +375,12 @@ class Trainer:
         n = train[0].shape[0]
         if self.config.optimizer == "lbfgs":
             full = self._on_device(train)
-            loss = optimizer.step(lambda: self._closure(optimizer, full))
-            return float(loss.detach())
+            loss = optimizer.step(lambda: self._closure(optimizer, full)).detach()
+            self._after_step(loss, None)
+            return float(loss)
         if batch >= n:  # one full-batch step: the order of rows cannot matter
             loss = self.train_step(self._on_device(train), optimizer)
-            if scheduler is not None:
-                scheduler.step()
+            self._after_step(loss, scheduler)
             return float(loss)
         order = torch.randperm(n, generator=generator).to(train[0].device)
         move = train[0].device != self.device  # data left in host memory
@@ -286,17 +388,21 @@ class Trainer:
         for lo in range(0, n, batch):
             idx = order[lo : lo + batch]
             part = [t[idx] for t in train]
-            losses.append(
-                self.train_step(self._on_device(part) if move else part, optimizer)
-            )
-            if scheduler is not None:
-                scheduler.step()
+            loss = self.train_step(self._on_device(part) if move else part, optimizer)
+            self._after_step(loss, scheduler)
+            losses.append(loss)
         # One reduction per epoch: a running sum would add two ops to every step.
         sizes = torch.full(
             (len(losses),), float(batch), device=self.device, dtype=losses[0].dtype
         )
         sizes[-1] = n - batch * (len(losses) - 1)
         return float(torch.stack(losses) @ sizes) / n
+
+    def _after_step(self, loss, scheduler) -> None:
+        if scheduler is not None:
+            scheduler.step()
+        for hook in self._step_hooks:
+            hook.on_step_end(self, loss)
 
     def train_step(self, batch, optimizer):
         """One optimiser step on one batch; returns the detached loss."""
@@ -384,6 +490,30 @@ def _diverged(what: str, epoch: int, lr: float) -> FloatingPointError:
     )
 
 
-def _check_finite(value: Any, epoch: int, lr: float) -> None:
+def _finite(value: float, epoch: int, lr: float) -> float:
+    """``value``, or the divergence error when it is NaN or infinite."""
     if not math.isfinite(value):
         raise _diverged(f"loss became {value}", epoch, lr)
+    return value
+
+
+@contextlib.contextmanager
+def _running(hooks, trainer, n_epochs, history):
+    """Begin and end the hooks around training; name a failed factorisation.
+
+    A covariance that stops being positive definite surfaces as torch's
+    ``LinAlgError``: it is a divergence like a NaN loss, reported the same way.
+    """
+    for hook in hooks:
+        hook.on_train_begin(trainer, n_epochs)
+    try:
+        yield
+    except trainer.torch.linalg.LinAlgError:
+        raise _diverged(
+            "loss could not be computed (a matrix stopped being positive definite)",
+            len(history.records) + 1,
+            trainer.config.lr,
+        ) from None
+    finally:
+        for hook in hooks:
+            hook.on_train_end(trainer)

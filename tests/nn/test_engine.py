@@ -1,12 +1,13 @@
 """The training loop: schedule, stopping rules, guards, randomness."""
 
+import dataclasses
 import math
 
 import pytest
 import torch
 from torch import nn
 
-from probmodels.nn._engine import Trainer, TrainingConfig
+from probmodels.nn._engine import Callback, StoppingRule, Trainer, TrainingConfig
 
 CPU = torch.device("cpu")
 
@@ -99,8 +100,8 @@ def test_lbfgs_needs_the_full_batch():
     config = TrainingConfig(max_epochs=2, batch_size=16, optimizer="lbfgs", lr=1.0)
     with pytest.raises(ValueError, match="full batch"):
         Trainer(nn.Linear(3, 1), mse, config, CPU).fit((X, y))
-    config.batch_size = None
-    result = Trainer(nn.Linear(3, 1), mse, config, CPU).fit((X, y))
+    full = dataclasses.replace(config, batch_size=None)
+    result = Trainer(nn.Linear(3, 1), mse, full, CPU).fit((X, y))
     assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
 
 
@@ -125,3 +126,43 @@ def test_batches_move_to_the_module_device_when_data_stay_elsewhere():
         (X.pin_memory() if torch.cuda.is_available() else X, y)
     )
     assert torch.equal(a.weight, b.weight)
+
+
+def test_stopping_rule_counts_epochs_that_miss_the_best_by_tol():
+    rule = StoppingRule(tol=0.1, n_iter_no_change=2, key="train_loss")
+    # 1.0 is a new best; 0.95 improves on it by less than tol (stale, but the
+    # best follows it); 0.5 resets the count; two misses stop.
+    steps = [(1.0, False, True), (0.95, False, True), (0.5, False, True)]
+    steps += [(0.45, False, True), (0.6, True, False)]
+    for value, stop, improved in steps:
+        assert rule.update(value) is stop
+        assert rule.improved is improved
+    assert rule.best == 0.45
+
+
+def test_hooks_run_after_every_step_and_epoch_and_at_the_end():
+    X, y = regression_data(64)
+
+    class Count(Callback):
+        def __init__(self):
+            self.steps, self.epochs, self.ended = 0, [], 0
+
+        def on_step_end(self, trainer, loss):
+            assert loss.ndim == 0 and not loss.requires_grad
+            self.steps += 1
+
+        def on_epoch_end(self, trainer, record):
+            self.epochs.append(record["epoch"])
+
+        def on_train_end(self, trainer):
+            self.ended += 1
+
+    hook = Count()
+    config = TrainingConfig(max_epochs=3, batch_size=16, tol=None)
+    Trainer(nn.Linear(3, 1), mse, config, CPU, callbacks=[hook]).fit((X, y))
+    assert (hook.steps, hook.epochs, hook.ended) == (3 * 4, [1, 2, 3], 1)
+    # A diverging fit still ends the hooks (a progress bar closes, say).
+    nan_loss = lambda m, a, b: mse(m, a, b) * float("nan")  # noqa: E731
+    with pytest.raises(FloatingPointError):
+        Trainer(nn.Linear(3, 1), nan_loss, config, CPU, callbacks=[hook]).fit((X, y))
+    assert hook.ended == 2
