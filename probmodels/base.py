@@ -29,6 +29,7 @@ __all__ = [
     "GenerativeMixin",
     "atomic_fit",
     "check_n_samples",
+    "child_seed",
     "make_generator",
     "spawn_generators",
 ]
@@ -97,6 +98,26 @@ def spawn_generators(random_state: Any, n: int) -> list[np.random.Generator]:
         return list(random_state.spawn(n))
     seeds = np.random.SeedSequence(_entropy(random_state)).spawn(n)
     return [np.random.default_rng(s) for s in seeds]
+
+
+def child_seed(rng: np.random.Generator, high: int = 2**62) -> int:
+    """Draw a seed for a child stream (a torch generator, a sub-fit) from ``rng``.
+
+    Every child seed of a fit comes from the fit's own generator, so a seeded
+    fit repeats and the global RNG is never read.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    high : int, default=2**62
+        Exclusive bound: 2**62 fits torch's 64-bit seeds; scikit-learn's
+        ``random_state`` takes seeds below 2**32.
+
+    Returns
+    -------
+    int
+    """
+    return int(rng.integers(high))
 
 
 def check_n_samples(n_samples: Any, name: str = "n_samples") -> int:
@@ -216,6 +237,22 @@ class Container:
         return values
 
 
+@dataclass(frozen=True)
+class GenerativeState:
+    """What a generative fit commits besides its parameters.
+
+    Parameters
+    ----------
+    container : Container
+        The kind of data fitted, for outputs of the same kind.
+    sample_rng : numpy.random.Generator
+        The stream :meth:`GenerativeMixin.sample` draws from.
+    """
+
+    container: Container
+    sample_rng: np.random.Generator
+
+
 class GenerativeMixin(DensityMixin):
     """Mixin for estimators of a distribution: ``sample`` and ``score``.
 
@@ -244,14 +281,20 @@ class GenerativeMixin(DensityMixin):
 
     def _generative_state(
         self, X: Any, random_state: Any
-    ) -> tuple[np.random.Generator, dict]:
+    ) -> tuple[np.random.Generator, GenerativeState]:
         """Return the fit generator and the state to commit at the end of fit.
 
         The state holds the input container and the sampling generator. It is
-        returned rather than set so that a fit that fails later changes nothing.
+        returned rather than set so that a fit that fails later changes
+        nothing; :meth:`_commit_generative_state` sets it.
         """
         fit_rng, sample_rng = spawn_generators(random_state, 2)
-        return fit_rng, {"_container": Container.of(X), "_sample_rng": sample_rng}
+        return fit_rng, GenerativeState(Container.of(X), sample_rng)
+
+    def _commit_generative_state(self, state: GenerativeState) -> None:
+        """Set the container and the sampling stream of a successful fit."""
+        self._container = state.container
+        self._sample_rng = state.sample_rng
 
     def _sampling_generator(self, random_state: Any) -> np.random.Generator:
         """Generator for one ``sample`` call: the fitted stream or a fresh one."""

@@ -10,7 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._validation import check_finite, check_numeric_pandas, ndim_of
-from ..base import atomic_fit
+from ..base import atomic_fit, child_seed
 from ..nn._base import TorchEstimatorMixin
 
 __all__ = ["NeuralClassifierMixin"]
@@ -83,7 +83,7 @@ class NeuralClassifierMixin(ClassifierMixin, TorchEstimatorMixin):
         y_t = self._to_tensor(codes, device, dtype=torch.long)
         valid, rng = None, self._training_rng(continuing)
         if self.early_stopping and not partial:
-            train_idx, valid_idx = self._split(codes, int(rng.integers(2**31)))
+            train_idx, valid_idx = self._split(codes, child_seed(rng, high=2**31))
             valid = (X_t[valid_idx], y_t[valid_idx])
             X_t, y_t = X_t[train_idx], y_t[train_idx]
         n_features, n_classes, ndim = X.shape[-1], len(self.classes_), X.ndim

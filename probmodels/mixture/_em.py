@@ -1,5 +1,9 @@
 """The E-step as one pass over the data, on the CPU or on a torch device.
 
+The expectation step of Dempster, Laird and Rubin (1977) for a Gaussian
+mixture (Bishop, PRML, 2006, section 9.2.2), written over sufficient
+statistics; :class:`~probmodels.mixture._base.BaseMixture` holds the loop.
+
 Given Theta (n_components x n_statistics) and the data's sufficient statistics
 Phi^T (n_statistics x n_samples), one pass computes
 
@@ -18,19 +22,14 @@ memory, several times faster than over a short inner axis.
 from __future__ import annotations
 
 import os
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from ..nn._device import torch_device
-from ._gaussian import features, natural_parameters
+from .._chunks import iter_row_chunks
 
-__all__ = ["NumpyStatistics", "TorchStatistics", "fit_em"]
-
-#: Samples per chunk: K x CHUNK doubles of responsibilities stay in L2.
-CHUNK = 8192
+__all__ = ["NumpyStatistics", "TorchStatistics"]
 
 _controller = None
 
@@ -74,13 +73,18 @@ class NumpyStatistics:
     sample_weight : ndarray of shape (n_samples,) or None
     n_threads : int, optional
         Worker threads (default: the CPUs this process may use).
+    n_components : int
+        Rows of Theta: sets how many samples a chunk holds.
     """
 
-    def __init__(self, phi, sample_weight=None, n_threads=None):
+    def __init__(self, phi, sample_weight=None, n_threads=None, *, n_components):
         self.phi = phi
         self.sample_weight = sample_weight
-        n = phi.shape[1]
-        self._bounds = [(lo, min(n, lo + CHUNK)) for lo in range(0, n, CHUNK)]
+        # Chunks whose (K, c) block of logits stays in cache.
+        self._bounds = [
+            (rows.start, rows.stop)
+            for rows in iter_row_chunks(phi.shape[1], 8 * n_components)
+        ]
         if n_threads is None:
             n_threads = (
                 len(os.sched_getaffinity(0))
@@ -89,6 +93,10 @@ class NumpyStatistics:
             )
         self.n_threads = max(1, min(int(n_threads or 1), len(self._bounds)))
         self._pool = self._limits = None
+
+    def statistics(self, resp: np.ndarray) -> np.ndarray:
+        """``S = Phi^T R`` for given responsibilities (to initialise)."""
+        return self.phi @ resp
 
     def __enter__(self):
         if self.n_threads > 1:
@@ -155,6 +163,7 @@ class TorchStatistics:
 
         self._torch = torch
         self.device = device
+        self._host_phi = phi  # for the initial statistics, computed once
         self.phi = as_tensor(phi, device)
         self.sample_weight = (
             None if sample_weight is None else as_tensor(sample_weight, device)
@@ -165,6 +174,10 @@ class TorchStatistics:
 
     def __exit__(self, *exc):
         self.phi = None  # free device memory as soon as fitting ends
+
+    def statistics(self, resp: np.ndarray) -> np.ndarray:
+        """``S = Phi^T R`` for given responsibilities (to initialise)."""
+        return self._host_phi @ resp
 
     def labels(self, theta: np.ndarray) -> np.ndarray:
         """Most likely component of each sample, shape (n_samples,)."""
@@ -184,70 +197,3 @@ class TorchStatistics:
             ll = log_norm.sum()
         stats = self.phi @ resp.T
         return stats.cpu().numpy(), float(ll)
-
-
-def fit_em(est, X, center, weight, inits, rng, device, warm):
-    """Expectation-maximisation over ``n_init`` starts; the best one wins.
-
-    The loop of scikit-learn's ``BaseMixture.fit_predict``: ``est._initialize``,
-    then ``est._e_step`` / ``est._m_step`` until the mean log-likelihood
-    changes by less than ``tol``.
-
-    Returns
-    -------
-    params : tuple
-        (weights, means, covariances, precisions_cholesky), means centred on
-        ``center``.
-    converged : bool
-    n_iter : int
-    bounds : list of float
-    labels : ndarray of shape (n_samples,)
-        From a last E-step, so ``fit_predict(X)`` equals ``fit(X).predict(X)``.
-    """
-    phi = features(X - center, est.covariance_type)
-    if device == "cpu":
-        stats_pass = NumpyStatistics(phi, weight)
-    else:
-        stats_pass = TorchStatistics(phi, weight, torch_device(device))
-    total = float(len(X) if weight is None else weight.sum())
-    best = None
-    with stats_pass:
-        for init in range(1 if warm else est.n_init):
-            est._report(f"Initialization {init}", 1)
-            if warm:
-                params = est._current_parameters(center)
-                lower_bound = est.lower_bound_
-            else:
-                params = est._initialize(X, phi.__matmul__, weight, inits, rng, center)
-                lower_bound = -np.inf
-            bounds, converged, n_iter, tic = [], False, 0, time.perf_counter()
-            for n_iter in range(1, est.max_iter + 1):
-                previous = lower_bound
-                stats, lower_bound = est._e_step(stats_pass, params, total)
-                params = est._m_step(stats)
-                bounds.append(lower_bound)
-                change = lower_bound - previous
-                if n_iter % est.verbose_interval == 0:
-                    est._report(
-                        f"  Iteration {n_iter}\t time lapse "
-                        f"{time.perf_counter() - tic:.5f}s\t ll change {change:.5f}",
-                        2,
-                    )
-                    tic = time.perf_counter()
-                if abs(change) < est.tol:
-                    converged = True
-                    break
-            est._report(
-                f"Initialization {'converged' if converged else 'did not converge'}"
-                f". lower bound {lower_bound:.5f}.",
-                1,
-            )
-            if best is None or lower_bound > best[0]:
-                best = (lower_bound, params, converged, n_iter, bounds)
-        _, params, converged, n_iter, bounds = best
-        # A last E-step, so fit_predict(X) equals fit(X).predict(X).
-        weights, means_c, _, prec_chol = params
-        labels = stats_pass.labels(
-            natural_parameters(weights, means_c, prec_chol, est.covariance_type)
-        )
-    return params, converged, n_iter, bounds, labels

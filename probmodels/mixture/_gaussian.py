@@ -7,7 +7,8 @@ The log-density of component k is linear in the sufficient statistics of x,
 with phi(x) = [1, x, quadratic terms] (vech(x x^T) for "full" and "tied", x^2
 for "diag", |x|^2 for "spherical"). So the E-step is one matrix product
 Theta @ Phi^T, and the M-step needs only S = Phi^T R: per component the
-weighted counts, sums and sums of squares (seed section 5.2). Data are centred
+weighted counts, sums and sums of squares (Bishop, PRML, 2006, eqs.
+9.24-9.27; the maths page ``docs/user_guide/mixture.rst``). Data are centred
 on their mean before phi is formed, which keeps the expansion
 x^T Lambda x - 2 mu^T Lambda x + mu^T Lambda mu well conditioned.
 
@@ -22,9 +23,12 @@ import math
 
 import numpy as np
 
+from .._chunks import iter_row_chunks
+
 __all__ = [
     "COVARIANCE_TYPES",
     "check_init_parameters",
+    "component_logits",
     "covariance_cholesky",
     "features",
     "log_det_cholesky",
@@ -35,6 +39,7 @@ __all__ = [
     "precision_cholesky",
     "precision_cholesky_from_precisions",
     "precisions_from_cholesky",
+    "statistics_of",
 ]
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
@@ -93,6 +98,49 @@ def features(Xc: np.ndarray, covariance_type: str) -> np.ndarray:
     else:
         np.einsum("nd,nd->n", Xc, Xc, out=out[1 + d])
     return out
+
+
+def component_logits(Xc: np.ndarray, theta: np.ndarray, covariance_type: str):
+    """``log w_k + log N(x_n; mu_k, Sigma_k) = Theta phi(x_n)`` for every row.
+
+    Parameters
+    ----------
+    Xc : ndarray of shape (n_samples, n_features)
+        Rows in the coordinates Theta was built in (centred).
+    theta : ndarray of shape (n_components, n_statistics)
+        From :func:`natural_parameters`.
+    covariance_type : str
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_components)
+    """
+    out = np.empty((len(Xc), len(theta)))
+    for rows in iter_row_chunks(len(Xc), 8 * sum(theta.shape)):
+        out[rows] = (theta @ features(Xc[rows], covariance_type)).T
+    return out
+
+
+def statistics_of(Xc: np.ndarray, resp: np.ndarray, covariance_type: str):
+    """``S = Phi^T R``, without holding phi of every row at once.
+
+    Parameters
+    ----------
+    Xc : ndarray of shape (n_samples, n_features)
+        Centred rows.
+    resp : ndarray of shape (n_samples, n_components)
+        Responsibilities (times sample weights).
+    covariance_type : str
+
+    Returns
+    -------
+    ndarray of shape (n_statistics, n_components)
+    """
+    per_row = 8 * n_statistics(covariance_type, Xc.shape[1])
+    return sum(
+        features(Xc[rows], covariance_type) @ resp[rows]
+        for rows in iter_row_chunks(len(Xc), per_row)
+    )
 
 
 def log_det_cholesky(prec_chol: np.ndarray, covariance_type: str, d: int) -> np.ndarray:

@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import logsumexp
-from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_finite
-from ..base import GenerativeMixin, atomic_fit, check_n_samples, spawn_generators
-from ..exceptions import ConvergenceWarning
+from ..base import atomic_fit, check_n_samples, child_seed, spawn_generators
 from ..nn._device import resolve_device, torch_device
-from ._em import CHUNK, fit_em
+from ._base import BaseMixture, MixtureRun
+from ._em import NumpyStatistics, TorchStatistics
 from ._gaussian import (
     check_init_parameters,
+    component_logits,
     covariance_cholesky,
     features,
     n_parameters,
@@ -37,7 +31,7 @@ from ._init import initial_responsibilities
 __all__ = ["GaussianMixture"]
 
 
-class GaussianMixture(GenerativeMixin, BaseEstimator):
+class GaussianMixture(BaseMixture):
     """Gaussian mixture ``p(x) = sum_k pi_k N(x; mu_k, Sigma_k)``.
 
     The component index is the latent variable of the seed's mixture model
@@ -213,43 +207,6 @@ class GaussianMixture(GenerativeMixin, BaseEstimator):
         self.device = device
 
     # ------------------------------------------------------------------ fit
-    @atomic_fit
-    def fit(self, X, y=None, sample_weight=None):
-        """Estimate the mixture's parameters.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : None
-            Ignored.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights; an integer weight counts like repeating the
-            row that many times.
-
-        Returns
-        -------
-        self : GaussianMixture
-        """
-        self._fit(X, sample_weight)
-        return self
-
-    @atomic_fit
-    def fit_predict(self, X, y=None, sample_weight=None):
-        """Fit, then return the most likely component of each row.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : None
-            Ignored.
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-        """
-        return self._fit(X, sample_weight)
-
     @available_if(lambda self: self.solver == "gradient")
     @atomic_fit
     def partial_fit(self, X, y=None, sample_weight=None):
@@ -273,120 +230,130 @@ class GaussianMixture(GenerativeMixin, BaseEstimator):
         -------
         self : GaussianMixture
         """
-        from ._gradient import initial_parameters, partial_fit_gradient
+        from ..nn._device import tensors_to_cpu
+        from ._gradient import train_mixture
 
+        if self.optimizer == "lbfgs":
+            raise ValueError(
+                "partial_fit takes Adam steps over each chunk; use optimizer='adam' "
+                "or 'auto' (L-BFGS needs the full batch)."
+            )
         first = not hasattr(self, "converged_")
         original = X
         X, weight, inits = self._prepare(X, sample_weight, reset=first)
-        if first:
-            fit_rng, state = self._generative_state(original, self.random_state)
-            center = np.average(X, axis=0, weights=weight)
-            start = initial_parameters(self, X, center, weight, inits, fit_rng)
-            # Seeds each call's shuffling; a numpy Generator pickles.
-            state.update(_partial_fit_rng=fit_rng, _adam_state=None)
-            state.update(n_iter_=0, lower_bounds_=[])
-            for name, value in state.items():
-                setattr(self, name, value)
-        else:
-            start = (self.weights_, self.means_, self.covariances_)
-            if not hasattr(self, "_partial_fit_rng"):  # continuing after fit()
-                self._partial_fit_rng = spawn_generators(self.random_state, 3)[2]
-                self._adam_state = None
-        params, bound, self._adam_state = partial_fit_gradient(
-            self,
-            X,
-            weight,
-            start,
-            torch_device(resolve_device(self.device)),
-            int(self._partial_fit_rng.integers(2**62)),
-            self._adam_state,
-        )
-        self._set_parameters(*params, center=0.0)
+        # Each chunk is centred on its own mean: the likelihood and Adam's
+        # steps on the means do not depend on the origin, the conditioning of
+        # the initial statistics does.
+        center = np.average(X, axis=0, weights=weight)
+        with self._fit_data(X - center, weight, solver="gradient") as data:
+            if first:
+                fit_rng, generative = self._generative_state(
+                    original, self.random_state
+                )
+                start = self._initialize(
+                    X, data.statistics, weight, inits, fit_rng, center
+                )
+                self._commit_generative_state(generative)
+                # Seeds each call's shuffling; a numpy Generator pickles.
+                self._partial_fit_rng, self._adam_state = fit_rng, None
+                self.n_iter_, self.lower_bounds_ = 0, []
+            else:
+                start = self._current_parameters(center)
+                if not hasattr(self, "_partial_fit_rng"):  # continuing after fit()
+                    self._partial_fit_rng = spawn_generators(self.random_state, 3)[2]
+                    self._adam_state = None
+            config = self._gradient_config(child_seed(self._partial_fit_rng), True)
+            params, result = train_mixture(
+                start,
+                data,
+                self.covariance_type,
+                self.reg_covar,
+                config,
+                optimizer_state=self._adam_state,
+                max_epochs=1,
+            )
+        bound = -result.history[-1]["monitor"]
+        self._adam_state = tensors_to_cpu(result.optimizer_state)
+        self._set_parameters(*params, center=center)
         self.converged_ = False
         self.n_iter_ += 1
         self.lower_bounds_ = [*self.lower_bounds_, bound]
         self.lower_bound_ = bound
         return self
 
-    def _validate_X(self, X, reset):
-        X = validate_data(
-            self,
-            X,
-            reset=reset,
-            dtype=np.float64,
-            ensure_all_finite=False,
-            ensure_min_samples=2 if reset else 1,
+    def _check_init_parameters(self, X):
+        """The ``*_init`` arrays, validated against X's width."""
+        return check_init_parameters(
+            self.weights_init,
+            self.means_init,
+            self.precisions_init,
+            self.covariance_type,
+            self.n_components,
+            X.shape[1],
         )
-        check_finite(X, labels=getattr(self, "feature_names_in_", None))
-        return X
 
-    def _prepare(self, X, sample_weight, reset):
-        """Validated data, sample weights and user-given initial parameters."""
-        X = self._validate_X(X, reset=reset)
-        n, d = X.shape
-        if reset and n < self.n_components:
-            raise ValueError(
-                f"n_components={self.n_components} is more than the {n} samples "
-                "in X: each component needs data. Use n_components <= n_samples."
-            )
-        weight = None
-        if sample_weight is not None:
-            weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
-            if weight.sum() <= 0:
-                raise ValueError(
-                    "sample_weight sums to 0: at least one row must count."
-                )
-        inits = None
-        if reset:
-            inits = check_init_parameters(
-                self.weights_init,
-                self.means_init,
-                self.precisions_init,
-                self.covariance_type,
-                self.n_components,
-                d,
-            )
-        return X, weight, inits
+    def _fit_data(self, Xc, weight, solver=None):
+        """The solver's view of the centred data (a context manager).
 
-    def _fit(self, X, sample_weight):
-        """Fit on X; return the labels of its rows (a final E-step)."""
-        original = X
-        X, weight, inits = self._prepare(X, sample_weight, reset=True)
-        fit_rng, state = self._generative_state(original, self.random_state)
+        EM gets the sufficient statistics Phi, streamed over CPU threads or
+        held on a GPU; the gradient solver gets the rows as tensors.
+        """
         device = resolve_device(self.device)
-        warm = self.warm_start and hasattr(self, "converged_")
-        center = np.average(X, axis=0, weights=weight)
-        if self.solver == "em":
-            result = fit_em(self, X, center, weight, inits, fit_rng, device, warm)
-        else:
-            from ._gradient import fit_gradient
+        if (solver or self.solver) == "gradient":
+            from ._gradient import GradientData
 
-            result = fit_gradient(
-                self, X, center, weight, inits, fit_rng, torch_device(device), warm
-            )
-        params, converged, n_iter, bounds, labels = result
-        if not converged and self.max_iter > 0:
-            warnings.warn(
-                "Best performing initialization did not converge. Try different "
-                "init parameters, increase max_iter or tol, or check for "
-                "degenerate data.",
-                ConvergenceWarning,
-                stacklevel=4,
-            )
-        self._set_parameters(*params, center=center)
-        self.converged_ = converged
-        self.n_iter_ = n_iter
-        self.lower_bounds_ = bounds
-        self.lower_bound_ = bounds[-1] if bounds else -np.inf
-        for name, value in state.items():
-            setattr(self, name, value)
-        return labels
+            return GradientData(Xc, weight, self.covariance_type, torch_device(device))
+        phi = features(Xc, self.covariance_type)
+        if device == "cpu":
+            return NumpyStatistics(phi, weight, n_components=self.n_components)
+        return TorchStatistics(phi, weight, torch_device(device))
+
+    def _single_run(self, data, start, lower_bound, total, rng):
+        """One initialisation's fit by the chosen solver."""
+        if self.solver == "em":
+            return self._run_em(data, start, lower_bound, total)
+        from ._gradient import train_mixture
+
+        params, result = train_mixture(
+            start,
+            data,
+            self.covariance_type,
+            self.reg_covar,
+            self._gradient_config(child_seed(rng)),
+        )
+        bounds = [-record["monitor"] for record in result.history]
+        return MixtureRun(params, bounds, result.converged, result.n_epochs)
+
+    def _gradient_config(self, seed, partial=False):
+        """The engine's settings for the gradient solver.
+
+        No weight decay (AdamW without it is Adam) and a constant rate; the
+        first change below ``tol`` stops, as for EM. ``partial_fit`` takes one
+        Adam epoch per call and never stops early.
+        """
+        from ..nn._engine import TrainingConfig
+
+        name = self.optimizer
+        if partial or name == "auto":
+            name = "lbfgs" if self.batch_size is None and not partial else "adam"
+        default_lr = 1.0 if name == "lbfgs" else 0.01
+        return TrainingConfig(
+            max_epochs=self.max_iter,
+            batch_size=self.batch_size,
+            lr=default_lr if self.lr is None else self.lr,
+            weight_decay=0.0,
+            optimizer="lbfgs" if name == "lbfgs" else "adamw",
+            lr_schedule="constant",
+            tol=None if partial else self.tol,
+            n_iter_no_change=1,
+            verbose=int(self.verbose >= 2),
+            seed=seed,
+            description=f"{type(self).__name__} ({name})",
+        )
 
     def _e_step(self, stats_pass, params, total):
         """Sufficient statistics and mean log-likelihood under ``params``."""
-        weights, means_c, _, prec_chol = params
-        theta = natural_parameters(weights, means_c, prec_chol, self.covariance_type)
-        stats, ll = stats_pass(theta)
+        stats, ll = stats_pass(self._natural_parameters(params))
         return stats, ll / total
 
     def _m_step(self, stats):
@@ -430,11 +397,6 @@ class GaussianMixture(GenerativeMixin, BaseEstimator):
             cov = _inverse(precisions_init, self.covariance_type)
         return weights, means_c, cov, prec_chol
 
-    def _report(self, message, level):
-        """Print progress at ``verbose >= level``, as scikit-learn does."""
-        if self.verbose >= level:
-            print(message)
-
     # ----------------------------------------------------- fitted parameters
     def _set_parameters(self, weights, means_c, cov, prec_chol, center):
         self.weights_ = np.asarray(weights, dtype=float)
@@ -442,6 +404,11 @@ class GaussianMixture(GenerativeMixin, BaseEstimator):
         self.covariances_ = cov
         self.precisions_cholesky_ = prec_chol
         self.precisions_ = precisions_from_cholesky(prec_chol, self.covariance_type)
+
+    def _natural_parameters(self, params):
+        """Theta of centred parameters: ``Theta phi(x)`` are the component logits."""
+        weights, means_c, _, prec_chol = params
+        return natural_parameters(weights, means_c, prec_chol, self.covariance_type)
 
     def _current_parameters(self, center):
         """Fitted parameters in the coordinates centred on ``center``."""
@@ -459,13 +426,8 @@ class GaussianMixture(GenerativeMixin, BaseEstimator):
         # Any centre gives the same values; the mixture mean keeps the
         # quadratic expansion well conditioned.
         center = self.weights_ @ self.means_
-        weights, means_c, _, prec_chol = self._current_parameters(center)
-        theta = natural_parameters(weights, means_c, prec_chol, self.covariance_type)
-        out = np.empty((len(X), self.n_components))
-        for lo in range(0, len(X), CHUNK):
-            block = X[lo : lo + CHUNK] - center
-            out[lo : lo + CHUNK] = (theta @ features(block, self.covariance_type)).T
-        return out
+        theta = self._natural_parameters(self._current_parameters(center))
+        return component_logits(X - center, theta, self.covariance_type)
 
     # ------------------------------------------------------------ inference
     def score_samples(self, X):

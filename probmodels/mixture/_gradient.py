@@ -1,16 +1,19 @@
 """Direct maximum likelihood for Gaussian mixtures, through the torch engine.
 
-The seed's MLE view (section 4.2): maximise ``sum_n w_n log p(x_n)`` over
-unconstrained parameters. Weights are a softmax of logits; each covariance is
-``Sigma = L L^T + reg_covar I`` with L lower triangular whose diagonal is the
-exponential of a free parameter, so Sigma is positive definite by
-construction and ``reg_covar`` means what it means for EM; "diag" and
-"spherical" variances are ``exp(2 s) + reg_covar``.
+Maximise ``sum_n w_n log p(x_n)`` over unconstrained parameters, the
+alternative to EM that Bishop (PRML, 2006, section 9.2) notes the explicit
+likelihood allows (see ``docs/user_guide/mixture.rst``). Weights are a softmax
+of logits; each covariance is ``Sigma = L L^T + reg_covar I`` with L lower
+triangular whose diagonal is the exponential of a free parameter, so Sigma is
+positive definite by construction and ``reg_covar`` means what it means for
+EM; "diag" and "spherical" variances are ``exp(2 s) + reg_covar``.
 
 Training runs in the project's one loop (:class:`~probmodels.nn._engine.
 Trainer`): L-BFGS on the full batch (one quasi-Newton step per iteration) or
 Adam on mini-batches (one epoch per iteration), stopping when the mean
-log-likelihood over all rows improves by less than ``tol``, as EM does.
+log-likelihood over all rows improves by less than ``tol``, as EM does. The
+functions here take arrays and a :class:`~probmodels.nn._engine.
+TrainingConfig`; the estimator holds the loop over initialisations.
 """
 
 from __future__ import annotations
@@ -21,16 +24,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..nn._device import as_tensor, tensors_to_cpu
-from ..nn._engine import Trainer, TrainingConfig
-from ._gaussian import features, precision_cholesky
+from .._chunks import iter_row_chunks
+from ..nn._device import as_tensor
+from ..nn._engine import Trainer
+from ._gaussian import component_logits, precision_cholesky, statistics_of
 
-__all__ = [
-    "MixtureModule",
-    "fit_gradient",
-    "initial_parameters",
-    "partial_fit_gradient",
-]
+__all__ = ["GradientData", "MixtureModule", "train_mixture"]
 
 
 class MixtureModule(nn.Module):
@@ -132,139 +131,98 @@ def _negative_log_likelihood(module, X, w=None):
     return -(lp.mean() if w is None else (lp @ w) / w.sum())
 
 
-def _full_data_loss(module, X, w, batch=65536):
+def _full_data_loss(module, X, w):
     """Negative mean log-likelihood over every row, without a graph."""
+    k, d = module.means.shape
     total = 0.0
     with torch.no_grad():
-        for lo in range(0, len(X), batch):
-            lp = module(X[lo : lo + batch])
-            total += float(lp.sum() if w is None else lp @ w[lo : lo + batch])
+        # The (rows, K, d) differences are the largest temporary.
+        for rows in iter_row_chunks(len(X), 8 * k * d):
+            lp = module(X[rows])
+            total += float(lp.sum() if w is None else lp @ w[rows])
     return -total / (len(X) if w is None else float(w.sum()))
 
 
-def _config(est, seed, **fields):
-    """The engine's settings for ``est`` (no weight decay, constant rate)."""
-    name = est.optimizer
-    if name == "auto":
-        name = "lbfgs" if est.batch_size is None else "adam"
-    lr = est.lr if est.lr is not None else (1.0 if name == "lbfgs" else 0.01)
-    config = TrainingConfig(
-        max_epochs=est.max_iter,
-        batch_size=est.batch_size,
-        lr=lr,
-        weight_decay=0.0,  # AdamW without decay is Adam
-        optimizer="lbfgs" if name == "lbfgs" else "adamw",
-        lr_schedule="constant",
-        tol=est.tol,
-        n_iter_no_change=1,  # stop at the first change below tol, as EM
-        verbose=int(est.verbose >= 2),
-        seed=seed,
-        description=f"{type(est).__name__} ({name})",
-    )
-    for key, value in fields.items():
-        setattr(config, key, value)
-    return config
+class GradientData:
+    """Centred rows and their weights, in numpy and on the training device.
+
+    What :class:`~probmodels.mixture._base.BaseMixture` needs of a solver's
+    data: ``statistics(resp)`` to initialise and ``labels(theta)`` after the
+    fit, both in the centred coordinates.
+
+    Parameters
+    ----------
+    Xc : ndarray of shape (n_samples, n_features)
+        Rows centred on the fit's centre.
+    sample_weight : ndarray of shape (n_samples,) or None
+    covariance_type : str
+    device : torch.device
+    """
+
+    def __init__(self, Xc, sample_weight, covariance_type, device):
+        self.Xc, self.covariance_type, self.device = Xc, covariance_type, device
+        self.X = as_tensor(Xc, device)
+        self.weight = (
+            None if sample_weight is None else as_tensor(sample_weight, device)
+        )
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.X = self.weight = None  # free device memory as soon as fitting ends
+
+    def statistics(self, resp: np.ndarray) -> np.ndarray:
+        """``S = Phi^T R`` for given responsibilities (to initialise)."""
+        return statistics_of(self.Xc, resp, self.covariance_type)
+
+    def labels(self, theta: np.ndarray) -> np.ndarray:
+        """Most likely component of each row, shape (n_samples,)."""
+        return component_logits(self.Xc, theta, self.covariance_type).argmax(axis=1)
 
 
-def _chunked_statistics(Xc, resp, covariance_type, chunk=8192):
-    """``Phi^T R`` without holding Phi for all rows at once."""
-    return sum(
-        features(Xc[lo : lo + chunk], covariance_type) @ resp[lo : lo + chunk]
-        for lo in range(0, len(Xc), chunk)
-    )
+def train_mixture(
+    start,
+    data,
+    covariance_type,
+    reg_covar,
+    config,
+    optimizer_state=None,
+    max_epochs=None,
+):
+    """Maximise the likelihood from ``start``; return the parameters and the run.
 
-
-def initial_parameters(est, X, center, weight, inits, rng):
-    """The starting point EM would use, with uncentred means."""
-    Xc = X - center
-    stats_of = lambda r: _chunked_statistics(Xc, r, est.covariance_type)  # noqa: E731
-    weights, means_c, cov, _ = est._initialize(X, stats_of, weight, inits, rng, center)
-    return weights, means_c + center, cov
-
-
-def _train(est, start, X_t, w_t, device, seed, **fields):
-    module = MixtureModule(*start, est.covariance_type, est.reg_covar).to(device)
-    config = _config(est, seed, **fields)
-    train = (X_t,) if w_t is None else (X_t, w_t)
-    trainer = Trainer(module, _negative_log_likelihood, config, device)
-    monitor = lambda: _full_data_loss(module, X_t, w_t)  # noqa: E731
-    return module, trainer, train, monitor
-
-
-def fit_gradient(est, X, center, weight, inits, rng, device, warm):
-    """Fit ``est``'s mixture by gradient MLE; same return as EM's loop.
+    Parameters
+    ----------
+    start : tuple
+        (weights, means, covariances, ...) in the coordinates of ``data``.
+    data : GradientData
+    covariance_type : str
+    reg_covar : float
+    config : TrainingConfig
+    optimizer_state : dict, optional
+        Adam's state from a previous call (``partial_fit``).
+    max_epochs : int, optional
+        Overrides ``config.max_epochs``.
 
     Returns
     -------
     params : tuple
-        (weights, means, covariances, precisions_cholesky), means centred on
-        ``center``.
-    converged : bool
-    n_iter : int
-    bounds : list of float
-        Mean log-likelihood after each iteration.
-    labels : ndarray of shape (n_samples,)
+        (weights, means, covariances, precisions_cholesky) as numpy, in the
+        coordinates of ``data``.
+    result : TrainingResult
+        ``history[i]["monitor"]`` is the negative mean log-likelihood of all
+        rows after iteration i.
     """
-    X_t = as_tensor(X, device)
-    w_t = None if weight is None else as_tensor(weight, device)
-    best = None
-    for init in range(1 if warm else est.n_init):
-        est._report(f"Initialization {init}", 1)
-        if warm:
-            start = (est.weights_, est.means_, est.covariances_)
-        else:
-            start = initial_parameters(est, X, center, weight, inits, rng)
-        module, trainer, train, monitor = _train(
-            est, start, X_t, w_t, device, int(rng.integers(2**62))
-        )
-        result = trainer.fit(train, monitor=monitor)
-        bounds = [-record["monitor"] for record in result.history]
-        bound = bounds[-1] if bounds else -np.inf
-        if best is None or bound > best[0]:
-            best = (bound, module, result.converged, result.n_epochs, bounds)
-    _, module, converged, n_iter, bounds = best
-    weights, means, cov, prec_chol = module.export()
-    with torch.no_grad():
-        labels = np.concatenate(
-            [
-                module.component_log_prob(X_t[lo : lo + 65536])
-                .argmax(dim=1)
-                .cpu()
-                .numpy()
-                for lo in range(0, len(X), 65536)
-            ]
-        )
-    return (weights, means - center, cov, prec_chol), converged, n_iter, bounds, labels
-
-
-def partial_fit_gradient(est, X, weight, start, device, seed, optimizer_state):
-    """One Adam epoch over a chunk, continuing from ``start``.
-
-    Returns
-    -------
-    params : tuple
-        (weights, means, covariances, precisions_cholesky), means uncentred.
-    bound : float
-        Mean log-likelihood of the chunk after the pass.
-    optimizer_state : dict
-        Adam's state on the CPU, for the next call.
-    """
-    if est.optimizer == "lbfgs":
-        raise ValueError(
-            "partial_fit takes Adam steps over each chunk; use optimizer='adam' "
-            "or 'auto' (L-BFGS needs the full batch)."
-        )
-    X_t = as_tensor(X, device)
-    w_t = None if weight is None else as_tensor(weight, device)
-    lr = est.lr if est.lr is not None else 0.01
-    module, trainer, train, monitor = _train(
-        est, start, X_t, w_t, device, seed, optimizer="adamw", lr=lr, tol=None
-    )
+    weights, means, cov = start[:3]
+    module = MixtureModule(weights, means, cov, covariance_type, reg_covar)
+    module = module.to(data.device)
+    train = (data.X,) if data.weight is None else (data.X, data.weight)
+    trainer = Trainer(module, _negative_log_likelihood, config, data.device)
     result = trainer.fit(
-        train, monitor=monitor, optimizer_state=optimizer_state, max_epochs=1
+        train,
+        monitor=lambda: _full_data_loss(module, data.X, data.weight),
+        optimizer_state=optimizer_state,
+        max_epochs=max_epochs,
     )
-    return (
-        module.export(),
-        -result.history[-1]["monitor"],
-        tensors_to_cpu(result.optimizer_state),
-    )
+    return module.export(), result

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.cluster import KMeans, kmeans_plusplus
 
+from ..base import child_seed
+
 __all__ = ["initial_responsibilities"]
 
 
@@ -29,7 +31,7 @@ def initial_responsibilities(X, n_components, init_params, weight, rng):
     ndarray of shape (n_samples, n_components)
     """
     n, k = len(X), n_components
-    seed = int(rng.integers(np.iinfo(np.int32).max))
+    seed = child_seed(rng, high=np.iinfo(np.int32).max)
     resp = np.zeros((n, k))
     if init_params == "kmeans":
         km = KMeans(n_clusters=k, n_init=1, random_state=seed)

@@ -24,7 +24,8 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..base import spawn_generators
+from .._chunks import iter_row_chunks
+from ..base import child_seed, spawn_generators
 from ._device import resolve_device, tensors_to_cpu, torch_device
 from ._engine import Trainer, TrainingConfig, seeded
 
@@ -46,9 +47,6 @@ TORCH_PARAMETER_CONSTRAINTS: dict = {
     "warm_start": ["boolean"],
 }
 
-#: Rows per forward pass at prediction time.
-PREDICT_BATCH = 4096
-
 
 class TorchEstimatorMixin:
     """Shared machinery of estimators that train a torch module.
@@ -64,16 +62,21 @@ class TorchEstimatorMixin:
             return min(200, n_rows)
         return min(int(self.batch_size), n_rows)
 
-    def _training_config(self, seed: int, n_rows: int) -> TrainingConfig:
+    def _training_config(self, seed: int, n_rows: int, partial: bool):
+        """The engine's settings for this fit.
+
+        ``partial_fit`` runs one epoch at a constant rate (there is no horizon
+        to anneal over) and never stops early.
+        """
         return TrainingConfig(
             max_epochs=self.max_epochs,
             batch_size=self._batch_size(n_rows),
             lr=self.lr,
             weight_decay=self.weight_decay,
-            lr_schedule=self.lr_schedule,
-            early_stopping=self.early_stopping,
+            lr_schedule="constant" if partial else self.lr_schedule,
+            early_stopping=self.early_stopping and not partial,
             n_iter_no_change=self.n_iter_no_change,
-            tol=self.tol,
+            tol=None if partial else self.tol,
             verbose=self.verbose,
             seed=seed,
             description=type(self).__name__,
@@ -141,17 +144,14 @@ class TorchEstimatorMixin:
         device = self._device()
         continuing = self._continuing(partial)
         rng = self._training_rng(continuing) if rng is None else rng
-        init_seed, train_seed = (int(s) for s in rng.integers(2**62, size=2))
+        init_seed, train_seed = child_seed(rng), child_seed(rng)
         if continuing:
             # Train a copy: a failure must leave the fitted module untouched.
             module = copy.deepcopy(self.module_).to(device)
         else:
             with seeded(init_seed, device):
                 module = build().to(device)
-        config = self._training_config(train_seed, len(train[0]))
-        if partial:
-            config.lr_schedule = "constant"  # no horizon to anneal over
-            config.tol = None
+        config = self._training_config(train_seed, len(train[0]), partial)
         trainer = Trainer(module, self._loss, config, device)
         result = trainer.fit(
             train,
@@ -182,8 +182,9 @@ class TorchEstimatorMixin:
         module.eval()
         outputs = []
         with torch.no_grad():
-            for lo in range(0, len(X), PREDICT_BATCH):
-                batch = self._to_tensor(X[lo : lo + PREDICT_BATCH], device, dtype)
+            # Blocks by the size of their input rows (float32).
+            for rows in iter_row_chunks(len(X), 4 * max(1, X[:1].size)):
+                batch = self._to_tensor(X[rows], device, dtype)
                 outputs.append(module(batch).float().cpu().numpy())
         module.train(was_training)
         return np.concatenate(outputs) if outputs else np.empty((0,))

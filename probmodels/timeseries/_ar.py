@@ -18,6 +18,7 @@ from ..base import Container, GenerativeMixin, atomic_fit, check_n_samples
 from ..exceptions import NonStationaryWarning
 from ._ar_math import (
     TREND_POWERS,
+    OrderFits,
     ar_roots,
     gaussian_llf,
     information_criteria,
@@ -195,24 +196,27 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         # Series-major: a view for DataFrames, whose blocks are stored so.
         A = values.T
         orders = self._select_orders(A, powers, start) if self.ic else np.full(m, p)
-        fitted = self._fit_orders(A, powers, orders)
-        fit_rng, state = self._generative_state(X, self.random_state)
-        del fit_rng  # least squares draws nothing
-        p_max = int(orders.max())
-        state.update(
-            _clock=TimeClock.from_index(index, n),
-            _history=values[n - p_max :].copy(),
-        )
-        one = state["_container"].ndim == 1
-        for name, value in fitted.items():
-            # One series: scalars and 1-D coefficients, as for a 1-D sklearn y.
-            setattr(
-                self,
-                name,
-                (value[0] if value.ndim > 1 else value[0].item()) if one else value,
-            )
-        for name, value in state.items():
-            setattr(self, name, value)
+        fit = self._fit_orders(A, powers, orders)
+        _, generative = self._generative_state(X, self.random_state)
+        # One series: scalars and 1-D coefficients, as for a 1-D sklearn y.
+        one = generative.container.ndim == 1
+
+        def per_series(v):
+            return (v[0] if v.ndim > 1 else v[0].item()) if one else v
+
+        self.coef_ = per_series(fit.coef)
+        self.intercept_ = per_series(fit.intercept)
+        self.trend_coef_ = per_series(fit.trend_coef)
+        self.sigma2_ = per_series(fit.sigma2)
+        self.llf_ = per_series(fit.llf)
+        self.aic_ = per_series(fit.aic)
+        self.bic_ = per_series(fit.bic)
+        self.hqic_ = per_series(fit.hqic)
+        self.p_ = per_series(fit.p)
+        self.nobs_ = per_series(fit.nobs)
+        self._commit_generative_state(generative)
+        self._clock = TimeClock.from_index(index, n)
+        self._history = values[n - int(orders.max()) :].copy()
         self._warn_if_not_stationary()
         return self
 
@@ -236,16 +240,8 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
     def _fit_orders(self, A, powers, orders):
         """Least squares for each series at its own order; per-series results."""
         m, n = A.shape
-        q, p_max = len(powers), int(orders.max())
-        out = {
-            "coef_": np.zeros((m, p_max)),
-            "intercept_": np.zeros(m),
-            "trend_coef_": np.zeros(m),
-        }
-        for key in ("sigma2_", "llf_", "aic_", "bic_", "hqic_"):
-            out[key] = np.empty(m)
-        out["p_"] = orders.astype(int)
-        out["nobs_"] = np.empty(m, dtype=int)
+        q = len(powers)
+        out = OrderFits.empty(m, orders)
         # One batched solve per distinct order: a loop over at most p + 1
         # orders, never over series.
         for order in np.unique(orders):
@@ -266,16 +262,19 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             sigma2 = ssr / nobs
             llf = gaussian_llf(sigma2, nobs)
             crit = information_criteria(llf, nobs, q + order)
-            out["coef_"][rows, :order] = beta[:, q:]
+            out.coef[rows, :order] = beta[:, q:]
             for c, k in enumerate(powers):
-                out["intercept_" if k == 0 else "trend_coef_"][rows] = beta[:, c]
+                (out.intercept if k == 0 else out.trend_coef)[rows] = beta[:, c]
             if shift is not None:
                 # Fitted on x = y - c: y_t = (mu' + c (1 - sum phi)) + ...
-                out["intercept_"][rows] += shift * (1.0 - beta[:, q:].sum(axis=1))
-            out["sigma2_"][rows], out["llf_"][rows] = sigma2, llf
-            for key in ("aic", "bic", "hqic"):
-                out[key + "_"][rows] = crit[key]
-            out["nobs_"][rows] = nobs
+                out.intercept[rows] += shift * (1.0 - beta[:, q:].sum(axis=1))
+            out.sigma2[rows], out.llf[rows] = sigma2, llf
+            out.aic[rows], out.bic[rows], out.hqic[rows] = (
+                crit["aic"],
+                crit["bic"],
+                crit["hqic"],
+            )
+            out.nobs[rows] = nobs
         return out
 
     def _solve(self, xtx, xty, yy, order, rows=None):

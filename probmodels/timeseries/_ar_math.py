@@ -13,10 +13,13 @@ the data and no lag matrix (O(n_steps x n_series x p) memory) is ever built.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 __all__ = [
     "TREND_POWERS",
+    "OrderFits",
     "ar_roots",
     "gaussian_llf",
     "information_criteria",
@@ -437,3 +440,44 @@ def simulate_ar(
             value += shocks[h]
         buf[:, :, p + h] = value
     return buf[:, :, p:].transpose(2, 0, 1)
+
+
+@dataclass
+class OrderFits:
+    """Per-series least-squares results, one entry per series.
+
+    Parameters
+    ----------
+    coef : ndarray of shape (n_series, p_max)
+        Lag coefficients, zero-padded past each series' order.
+    intercept, trend_coef, sigma2, llf, aic, bic, hqic : ndarray of shape (n_series,)
+    p, nobs : ndarray of int of shape (n_series,)
+    """
+
+    coef: np.ndarray
+    intercept: np.ndarray
+    trend_coef: np.ndarray
+    sigma2: np.ndarray
+    llf: np.ndarray
+    aic: np.ndarray
+    bic: np.ndarray
+    hqic: np.ndarray
+    p: np.ndarray
+    nobs: np.ndarray
+
+    @classmethod
+    def empty(cls, n_series: int, orders: np.ndarray) -> OrderFits:
+        """Arrays to fill, for series of the given orders."""
+        m = n_series
+        return cls(
+            coef=np.zeros((m, int(orders.max()))),
+            intercept=np.zeros(m),
+            trend_coef=np.zeros(m),
+            sigma2=np.empty(m),
+            llf=np.empty(m),
+            aic=np.empty(m),
+            bic=np.empty(m),
+            hqic=np.empty(m),
+            p=orders.astype(int),
+            nobs=np.empty(m, dtype=int),
+        )

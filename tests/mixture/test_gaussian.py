@@ -119,8 +119,8 @@ def test_statistics_pass_is_thread_count_independent():
     )
     weight = rng.uniform(0.5, 2.0, len(X))
     with (
-        NumpyStatistics(phi, weight, n_threads=1) as one,
-        NumpyStatistics(phi, weight, n_threads=2) as two,
+        NumpyStatistics(phi, weight, n_threads=1, n_components=K) as one,
+        NumpyStatistics(phi, weight, n_threads=2, n_components=K) as two,
     ):
         s1, ll1 = one(theta)
         s2, ll2 = two(theta)

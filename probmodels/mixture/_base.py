@@ -1,0 +1,210 @@
+"""BaseMixture: the fitting loop of mixture models, as a template method.
+
+The shape of scikit-learn's ``sklearn/mixture/_base.py``: the base class holds
+the loop over ``n_init`` starts and the EM iterations of Dempster, Laird and
+Rubin (1977), and calls the model's ``_initialize``, ``_e_step`` and
+``_m_step``; the maths those call are pure functions of arrays
+(``_gaussian.py``). A solver other than EM plugs in through
+``_single_run``, which returns a :class:`MixtureRun` like the EM loop does.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import _check_sample_weight, validate_data
+
+from .._validation import check_finite
+from ..base import GenerativeMixin, atomic_fit
+from ..exceptions import ConvergenceWarning
+
+__all__ = ["BaseMixture", "MixtureRun"]
+
+
+@dataclass
+class MixtureRun:
+    """What one initialisation produced.
+
+    Parameters
+    ----------
+    params : tuple
+        (weights, means, covariances, precisions_cholesky), means in the
+        centred coordinates of the fit.
+    lower_bounds : list of float
+        Mean log-likelihood at each iteration.
+    converged : bool
+    n_iter : int
+    """
+
+    params: tuple
+    lower_bounds: list = field(default_factory=list)
+    converged: bool = False
+    n_iter: int = 0
+
+    @property
+    def lower_bound(self) -> float:
+        """The last mean log-likelihood; -inf when no iteration ran."""
+        return self.lower_bounds[-1] if self.lower_bounds else -np.inf
+
+
+class BaseMixture(GenerativeMixin, BaseEstimator):
+    """Fit, fit_predict and the best-of-``n_init`` loop of a mixture model.
+
+    Subclasses provide ``_fit_data(Xc, weight)`` (a context manager with
+    ``statistics(resp)`` and ``labels(theta)``), ``_single_run(data, start,
+    lower_bound, total, rng)``, ``_initialize``, ``_e_step``, ``_m_step``,
+    ``_natural_parameters``, ``_set_parameters`` and ``_current_parameters``,
+    and the parameters ``n_init``, ``max_iter``, ``tol``, ``warm_start``,
+    ``verbose`` and ``verbose_interval`` of scikit-learn's mixtures.
+    """
+
+    @atomic_fit
+    def fit(self, X, y=None, sample_weight=None):
+        """Estimate the mixture's parameters.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; an integer weight counts like repeating the
+            row that many times.
+
+        Returns
+        -------
+        self
+        """
+        self._fit(X, sample_weight)
+        return self
+
+    @atomic_fit
+    def fit_predict(self, X, y=None, sample_weight=None):
+        """Fit, then return the most likely component of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        return self._fit(X, sample_weight)
+
+    # ------------------------------------------------------------ the loop
+    def _fit(self, X, sample_weight):
+        """Fit on X; return the labels of its rows (a final E-step)."""
+        original = X
+        X, weight, inits = self._prepare(X, sample_weight, reset=True)
+        fit_rng, generative = self._generative_state(original, self.random_state)
+        warm = self.warm_start and hasattr(self, "converged_")
+        center = np.average(X, axis=0, weights=weight)
+        total = float(len(X) if weight is None else weight.sum())
+        best = None
+        with self._fit_data(X - center, weight) as data:
+            for init in range(1 if warm else self.n_init):
+                self._report(f"Initialization {init}", 1)
+                if warm:
+                    start, bound = self._current_parameters(center), self.lower_bound_
+                else:
+                    start = self._initialize(
+                        X, data.statistics, weight, inits, fit_rng, center
+                    )
+                    bound = -np.inf
+                run = self._single_run(data, start, bound, total, fit_rng)
+                self._report(
+                    f"Initialization {'converged' if run.converged else 'did not converge'}"
+                    f". lower bound {run.lower_bound:.5f}.",
+                    1,
+                )
+                if best is None or run.lower_bound > best.lower_bound:
+                    best = run
+            # A last E-step, so fit_predict(X) equals fit(X).predict(X).
+            labels = data.labels(self._natural_parameters(best.params))
+        if not best.converged and self.max_iter > 0:
+            warnings.warn(
+                "Best performing initialization did not converge. Try different "
+                "init parameters, increase max_iter or tol, or check for "
+                "degenerate data.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        self._set_parameters(*best.params, center=center)
+        self.converged_ = best.converged
+        self.n_iter_ = best.n_iter
+        self.lower_bounds_ = best.lower_bounds
+        self.lower_bound_ = best.lower_bound
+        self._commit_generative_state(generative)
+        return labels
+
+    def _run_em(self, stats_pass, params, lower_bound, total) -> MixtureRun:
+        """EM iterations from ``params`` until the bound changes by < ``tol``.
+
+        The loop of scikit-learn's ``BaseMixture.fit_predict``: each E-step
+        (Bishop, PRML, eqs. 9.23) gives the statistics and the mean
+        log-likelihood of the current parameters, each M-step (eqs. 9.24-9.27)
+        new parameters from the statistics.
+        """
+        run = MixtureRun(params)
+        tic = time.perf_counter()
+        for n_iter in range(1, self.max_iter + 1):
+            previous = lower_bound
+            stats, lower_bound = self._e_step(stats_pass, run.params, total)
+            run.params, run.n_iter = self._m_step(stats), n_iter
+            run.lower_bounds.append(lower_bound)
+            change = lower_bound - previous
+            if n_iter % self.verbose_interval == 0:
+                self._report(
+                    f"  Iteration {n_iter}\t time lapse "
+                    f"{time.perf_counter() - tic:.5f}s\t ll change {change:.5f}",
+                    2,
+                )
+                tic = time.perf_counter()
+            if abs(change) < self.tol:
+                run.converged = True
+                break
+        return run
+
+    # -------------------------------------------------------------- input
+    def _validate_X(self, X, reset):
+        X = validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=np.float64,
+            ensure_all_finite=False,
+            ensure_min_samples=2 if reset else 1,
+        )
+        check_finite(X, labels=getattr(self, "feature_names_in_", None))
+        return X
+
+    def _prepare(self, X, sample_weight, reset):
+        """Validated data, sample weights and user-given initial parameters."""
+        X = self._validate_X(X, reset=reset)
+        n = X.shape[0]
+        if reset and n < self.n_components:
+            raise ValueError(
+                f"n_components={self.n_components} is more than the {n} samples "
+                "in X: each component needs data. Use n_components <= n_samples."
+            )
+        weight = None
+        if sample_weight is not None:
+            weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+            if weight.sum() <= 0:
+                raise ValueError(
+                    "sample_weight sums to 0: at least one row must count."
+                )
+        return X, weight, self._check_init_parameters(X) if reset else None
+
+    def _report(self, message, level):
+        """Print progress at ``verbose >= level``, as scikit-learn does."""
+        if self.verbose >= level:
+            print(message)
