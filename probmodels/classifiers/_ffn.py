@@ -8,11 +8,13 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..nn._base import TORCH_PARAMETER_CONSTRAINTS
+from ..nn._docs import document_torch_parameters
 from ._base import NeuralClassifierMixin
 
 __all__ = ["FFNClassifier"]
 
 
+@document_torch_parameters
 class FFNClassifier(NeuralClassifierMixin, BaseEstimator):
     """Feed-forward neural network classifier trained with torch.
 
@@ -35,49 +37,16 @@ class FFNClassifier(NeuralClassifierMixin, BaseEstimator):
         Groups for ``normalization="group"``; must divide every hidden size.
     dropout : float, default=0.0
         Dropout probability after each hidden layer.
-    device : str, default="auto"
-        "auto" (CUDA when available), "cpu", "cuda" or "cuda:N".
-    max_epochs : int, default=100
-    batch_size : int or "auto", default="auto"
-        "auto" is ``min(200, n_samples)``, as scikit-learn's MLP.
-    lr : float, default=1e-3
-    weight_decay : float, default=1e-4
-        AdamW's decoupled weight decay.
-    lr_schedule : {"cosine", "constant"}, default="cosine"
-        Cosine annealing from ``lr`` to 0 over all steps
-        ``lr_t = lr (1 + cos(pi t / T)) / 2``, or a constant rate.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` (stratified), stop when the
-        validation loss has not improved by ``tol`` for ``n_iter_no_change``
-        epochs, and restore the best weights.
-    validation_fraction : float, default=0.1
-    n_iter_no_change : int, default=10
-    tol : float or None, default=1e-4
-        Without early stopping, training stops when the training loss has
-        not improved by ``tol`` for ``n_iter_no_change`` epochs; None always
-        runs ``max_epochs``.
-    verbose : int, default=0
-        1 shows a progress bar with the running loss.
-    random_state : int, RandomState, Generator or None, default=None
-        Seeds initialisation, shuffling and dropout; a CPU fit repeats
-        exactly. Global RNG state is not touched.
-    warm_start : bool, default=False
-        Continue from the current weights on the next ``fit``.
+    %(torch_parameters)s
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-    module_ : torch.nn.Module
-        The trained network.
-    history_ : list of dict
-        Per epoch: ``train_loss``, ``valid_loss`` (with early stopping),
-        ``lr``, ``duration``.
-    n_iter_ : int
-        Epochs run.
-    device_ : str
-        Where the network lives.
+        The labels, in the order of ``predict_proba``'s columns.
+    %(torch_attributes)s
     n_features_in_ : int
     feature_names_in_ : ndarray of str
+        Column names, when fitted on a DataFrame with string column names.
 
     Examples
     --------

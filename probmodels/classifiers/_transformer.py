@@ -8,11 +8,13 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..nn._base import TORCH_PARAMETER_CONSTRAINTS
+from ..nn._docs import document_torch_parameters
 from ._base import NeuralClassifierMixin
 
 __all__ = ["TransformerClassifier"]
 
 
+@document_torch_parameters
 class TransformerClassifier(NeuralClassifierMixin, BaseEstimator):
     """Encoder-only transformer classifier (seed sections 8-9).
 
@@ -46,18 +48,17 @@ class TransformerClassifier(NeuralClassifierMixin, BaseEstimator):
         What the head reads: the CLS token or the mean of the data tokens.
     causal : bool, default=False
         Mask attention to future tokens.
-    device, max_epochs, batch_size, lr, weight_decay, lr_schedule, early_stopping, validation_fraction, n_iter_no_change, tol, verbose, random_state, warm_start
-        As for :class:`~probmodels.FFNClassifier`.
+    %(torch_parameters)s
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-    module_ : torch.nn.Module
-    history_ : list of dict
-    n_iter_ : int
-    device_ : str
+        The labels, in the order of ``predict_proba``'s columns.
+    %(torch_attributes)s
     n_features_in_ : int
         Features per row (2-D input) or per step (3-D input).
+    feature_names_in_ : ndarray of str
+        Column names, when fitted on a DataFrame with string column names.
 
     Examples
     --------

@@ -106,6 +106,15 @@ def test_warm_start_and_partial_fit_continue(iris):
         stream.partial_fit(X[:3], np.array([0, 1, 7]))
 
 
+def test_partial_fit_ignores_early_stopping(iris):
+    # One epoch over a chunk has no validation split to stop on: partial_fit
+    # trains, as sklearn's MLPClassifier.partial_fit does.
+    X, y = iris
+    clf = FFNClassifier(**FAST, early_stopping=True)
+    clf.partial_fit(X, y, classes=[0, 1, 2])
+    assert clf.n_iter_ == 1 and "valid_loss" not in clf.history_[0]
+
+
 def test_divergence_is_reported_and_leaves_the_model_unchanged(iris):
     X, y = iris
     clf = FFNClassifier(**FAST).fit(X, y)

@@ -1,0 +1,48 @@
+"""The shared parameters' docs: written once, complete in every estimator."""
+
+import inspect
+
+import pytest
+
+from probmodels import FFNClassifier, TransformerClassifier
+from probmodels.nn._docs import (
+    TORCH_ATTRIBUTE_DOCS,
+    TORCH_PARAMETER_DOCS,
+    document_torch_parameters,
+)
+
+NEURAL = [FFNClassifier, TransformerClassifier]
+
+
+@pytest.mark.parametrize("cls", NEURAL, ids=lambda c: c.__name__)
+def test_every_parameter_is_documented_with_its_own_default(cls):
+    doc = cls.__doc__
+    assert "%(" not in doc
+    for name, param in inspect.signature(cls.__init__).parameters.items():
+        if name == "self":
+            continue
+        default = param.default
+        shown = f'"{default}"' if isinstance(default, str) else repr(default)
+        header = [
+            line.strip()
+            for line in doc.splitlines()
+            if line.strip().startswith(f"{name} :")
+        ]
+        assert len(header) == 1, f"{cls.__name__}.{name} documented {len(header)} times"
+        assert header[0].endswith(f"default={shown}"), header[0]
+    for name in TORCH_ATTRIBUTE_DOCS:
+        assert f"\n    {name} : " in doc
+
+
+def test_shared_entries_cover_the_shared_constraints():
+    from probmodels.nn._base import TORCH_PARAMETER_CONSTRAINTS
+
+    assert set(TORCH_PARAMETER_DOCS) == set(TORCH_PARAMETER_CONSTRAINTS)
+
+
+def test_a_class_without_the_marker_is_refused():
+    class Bare:
+        """No markers here."""
+
+    with pytest.raises(ValueError, match="marker"):
+        document_torch_parameters(Bare)
