@@ -6,6 +6,7 @@ does not import torch; the neural models load it when they are fitted.
 """
 
 from .classifiers import FFNClassifier, TransformerClassifier
+from .generative import VAE
 from .mixture import GaussianMixture
 from .timeseries import ARRegressor
 
@@ -16,5 +17,6 @@ __all__ = [
     "FFNClassifier",
     "GaussianMixture",
     "TransformerClassifier",
+    "VAE",
     "__version__",
 ]

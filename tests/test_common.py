@@ -18,6 +18,7 @@ from probmodels import (
     FFNClassifier,
     GaussianMixture,
     TransformerClassifier,
+    VAE,
 )
 
 # Checks that cannot apply, with the reason, per estimator class.
@@ -46,6 +47,7 @@ ESTIMATORS = [
         lr=1e-2,
         device="cpu",
     ),
+    VAE(latent_dim=2, hidden_layer_sizes=(8,), max_epochs=5, device="cpu"),
 ]
 
 
@@ -61,7 +63,8 @@ def test_sklearn_compatible(estimator, check):
 
 
 # --------------------------------------------------------------------------
-# The generative contract of shared/DESIGN.md, for every generative model.
+# The generative contract (docs/user_guide/contract.rst), for every generative
+# model.
 def contract_data(n=120, d=3, seed=0):
     """Rows of correlated, autocorrelated data: valid for every model here."""
     rng = np.random.default_rng(seed)
@@ -80,10 +83,12 @@ GENERATIVE = [
     ARRegressor(p=2, hold_back=2, random_state=0),
     GaussianMixture(n_components=2, random_state=0),
     GaussianMixture(n_components=2, solver="gradient", max_iter=30, random_state=0),
+    VAE(latent_dim=2, hidden_layer_sizes=(8,), max_epochs=10, random_state=0),
 ]
 GRIDS = {
     ARRegressor: {"p": [1, 2]},
     GaussianMixture: {"n_components": [1, 2], "covariance_type": ["full", "diag"]},
+    VAE: {"latent_dim": [1, 2], "beta": [0.5, 1.0]},
 }
 
 

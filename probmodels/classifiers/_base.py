@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import softmax
 from sklearn.base import ClassifierMixin
-from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
@@ -83,7 +82,9 @@ class NeuralClassifierMixin(ClassifierMixin, TorchEstimatorMixin):
         y_t = self._to_tensor(codes, device, dtype=torch.long)
         valid, rng = None, self._training_rng(continuing)
         if self.early_stopping and not partial:
-            train_idx, valid_idx = self._split(codes, child_seed(rng, high=2**31))
+            train_idx, valid_idx = self._split(
+                len(codes), child_seed(rng, high=2**31), stratify=codes
+            )
             valid = (X_t[valid_idx], y_t[valid_idx])
             X_t, y_t = X_t[train_idx], y_t[train_idx]
         n_features, n_classes, ndim = X.shape[-1], len(self.classes_), X.ndim
@@ -95,25 +96,6 @@ class NeuralClassifierMixin(ClassifierMixin, TorchEstimatorMixin):
             rng=rng,
         )
         return self
-
-    def _split(self, codes, seed):
-        """Stratified train / validation indices for early stopping."""
-        idx = np.arange(len(codes))
-        counts = np.bincount(codes)
-        stratify = codes if counts[counts > 0].min() >= 2 else None
-        try:
-            return train_test_split(
-                idx,
-                test_size=self.validation_fraction,
-                stratify=stratify,
-                random_state=seed,
-            )
-        except ValueError as err:
-            raise ValueError(
-                f"early_stopping could not hold out validation_fraction="
-                f"{self.validation_fraction} of {len(codes)} rows ({err}). Use more "
-                "data, a larger validation_fraction, or early_stopping=False."
-            ) from None
 
     def _encode(self, y, classes, continuing):
         """Labels as codes 0..n_classes-1; sets ``classes_`` on a fresh fit."""

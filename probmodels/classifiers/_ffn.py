@@ -1,4 +1,4 @@
-"""FFNClassifier: the seed's feed-forward network as a classifier."""
+"""FFNClassifier: a feed-forward network as a classifier."""
 
 from __future__ import annotations
 
@@ -18,11 +18,13 @@ __all__ = ["FFNClassifier"]
 class FFNClassifier(NeuralClassifierMixin, BaseEstimator):
     """Feed-forward neural network classifier trained with torch.
 
-    Each hidden layer is a linear transform followed by an activation (seed
-    section 1.1), optionally with a normalisation layer between them (seed
-    section 1.2) and dropout after; the output layer gives one logit per
-    class, trained on the cross-entropy of their softmax with AdamW and the
-    seed's cosine-annealed learning rate.
+    Each hidden layer is a linear transform followed by an activation,
+    optionally with a normalisation layer between them (batch, layer or group
+    normalisation: Ioffe and Szegedy, 2015; Ba et al., 2016; Wu and He, 2018)
+    and dropout after; the output layer gives one logit per class, trained on
+    the cross-entropy of their softmax with AdamW and a cosine-annealed
+    learning rate (Loshchilov and Hutter, 2017). The maths, with a two-layer
+    example worked by hand, are in ``docs/user_guide/classifiers.rst``.
 
     Parameters
     ----------

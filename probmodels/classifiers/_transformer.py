@@ -1,4 +1,4 @@
-"""TransformerClassifier: the seed's encoder-only classifier."""
+"""TransformerClassifier: an encoder-only transformer (Vaswani et al., 2017)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ __all__ = ["TransformerClassifier"]
 
 @document_torch_parameters
 class TransformerClassifier(NeuralClassifierMixin, BaseEstimator):
-    """Encoder-only transformer classifier (seed sections 8-9).
+    """Encoder-only transformer classifier (Vaswani et al., 2017, section 3).
 
     Rows become sequences of tokens; pre-norm encoder blocks of multi-head
     attention ``softmax(Q K^T / sqrt(d_k)) V`` (through torch's
@@ -28,7 +28,7 @@ class TransformerClassifier(NeuralClassifierMixin, BaseEstimator):
       value times a learned per-feature embedding plus a per-feature bias.
     - 3-D input ``(n_samples, seq_len, n_features)``: one token per step, a
       linear map of its features plus a sinusoidal position code;
-      ``causal=True`` applies the seed's mask (scores of future steps set to
+      ``causal=True`` applies the decoder's mask (scores of future steps set to
       -inf before the softmax). The CLS token comes after the data tokens, so
       it sees every step even under the mask.
 

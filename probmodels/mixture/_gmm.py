@@ -34,11 +34,11 @@ __all__ = ["GaussianMixture"]
 class GaussianMixture(BaseMixture):
     """Gaussian mixture ``p(x) = sum_k pi_k N(x; mu_k, Sigma_k)``.
 
-    The component index is the latent variable of the seed's mixture model
-    (section 5.2). Parameters are fitted by expectation-maximisation
-    (``solver="em"``), which follows scikit-learn's ``GaussianMixture`` step for
-    step, or by maximising the log-likelihood directly with torch
-    (``solver="gradient"``, the seed's MLE view). Every scikit-learn parameter
+    The component index is a latent variable (Bishop, PRML, 2006, section
+    9.2). Parameters are fitted by expectation-maximisation (``solver="em"``;
+    Dempster, Laird and Rubin, 1977), which follows scikit-learn's
+    ``GaussianMixture`` step for step, or by maximising the log-likelihood
+    directly with torch (``solver="gradient"``). Every scikit-learn parameter
     and fitted attribute has the same name and meaning, so switching is a
     change of import; ``sample_weight`` in ``fit`` is added.
 

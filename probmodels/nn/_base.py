@@ -53,8 +53,12 @@ class TorchEstimatorMixin:
 
     Subclasses implement ``_build_module(**shapes)`` (an ``nn.Module``) and
     ``_loss(module, *batch)`` (a scalar tensor), and call :meth:`_train`
-    from ``fit`` / ``partial_fit`` with tensors from :meth:`_to_tensor`.
+    from ``fit`` / ``partial_fit`` with tensors from :meth:`_to_tensor`. A
+    loss that draws noise sets ``_noisy_loss = True`` and takes a
+    ``generator`` keyword (see :class:`~probmodels.nn._engine.Trainer`).
     """
+
+    _noisy_loss = False
 
     # ---------------------------------------------------------- training
     def _batch_size(self, n_rows: int) -> int:
@@ -109,6 +113,32 @@ class TorchEstimatorMixin:
             )
             return host.pin_memory()
 
+    def _split(self, n_rows: int, seed: int, stratify=None):
+        """Train / validation row indices for early stopping.
+
+        Stratified by ``stratify`` (class codes) when every class has two
+        rows to split, as scikit-learn's MLP does.
+        """
+        from sklearn.model_selection import train_test_split
+
+        idx = np.arange(n_rows)
+        if stratify is not None:
+            counts = np.bincount(stratify)
+            stratify = stratify if counts[counts > 0].min() >= 2 else None
+        try:
+            return train_test_split(
+                idx,
+                test_size=self.validation_fraction,
+                stratify=stratify,
+                random_state=seed,
+            )
+        except ValueError as err:
+            raise ValueError(
+                f"early_stopping could not hold out validation_fraction="
+                f"{self.validation_fraction} of {n_rows} rows ({err}). Use more "
+                "data, a larger validation_fraction, or early_stopping=False."
+            ) from None
+
     def _continuing(self, partial: bool) -> bool:
         return hasattr(self, "module_") and (partial or self.warm_start)
 
@@ -152,7 +182,7 @@ class TorchEstimatorMixin:
             with seeded(init_seed, device):
                 module = build().to(device)
         config = self._training_config(train_seed, len(train[0]), partial)
-        trainer = Trainer(module, self._loss, config, device)
+        trainer = Trainer(module, self._loss, config, device, noise=self._noisy_loss)
         result = trainer.fit(
             train,
             valid,

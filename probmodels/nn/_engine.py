@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -265,16 +266,29 @@ class Trainer:
     callbacks : sequence of Callback, optional
         Hooks run after each step and each epoch, after the built-in history
         and progress bar.
+    noise : bool, default=False
+        The loss draws random numbers (a reparameterised sample, diffusion
+        noise): it is called as ``loss_fn(module, *batch, generator=g)`` with
+        a ``torch.Generator`` on ``device`` seeded from ``config.seed``, never
+        torch's global one. Validation re-seeds its own generator identically
+        each epoch, so every epoch's validation loss sees the same noise.
     """
 
     def __init__(
-        self, module, loss_fn: Callable, config: TrainingConfig, device, callbacks=()
+        self,
+        module,
+        loss_fn: Callable,
+        config: TrainingConfig,
+        device,
+        callbacks=(),
+        noise: bool = False,
     ):
         import torch
 
         self.torch = torch
         self.module, self.loss_fn, self.config = module, loss_fn, config
-        self.device, self.callbacks = device, tuple(callbacks)
+        self.device, self.callbacks, self.noise = device, tuple(callbacks), noise
+        self._loss = loss_fn
 
     # ------------------------------------------------------------- fit
     def fit(
@@ -319,6 +333,7 @@ class Trainer:
         self.module.train()  # evaluate() switches back after each validation
         with seeded(cfg.seed, self.device), _running(hooks, self, epochs, history):
             generator = self.torch.Generator().manual_seed(cfg.seed)
+            self._loss = self._noisy_loss(cfg.seed + 1)
             for epoch in range(1, epochs + 1):
                 tic, record = time.perf_counter(), {"epoch": epoch}
                 loss = self.run_epoch(train, batch, optimizer, scheduler, generator)
@@ -358,6 +373,13 @@ class Trainer:
             optimizer.load_state_dict(optimizer_state)
         scheduler = self._scheduler(optimizer, epochs * math.ceil(n / batch))
         return optimizer, scheduler, batch
+
+    def _noisy_loss(self, seed: int):
+        """``loss_fn``, given a device generator of its own when it draws noise."""
+        if not self.noise:
+            return self.loss_fn
+        noise = self.torch.Generator(device=self.device).manual_seed(seed)
+        return functools.partial(self.loss_fn, generator=noise)
 
     def _stopping_rule(self, monitor) -> StoppingRule | None:
         """The rule on the validation loss, the monitor or the training loss."""
@@ -407,7 +429,7 @@ class Trainer:
     def train_step(self, batch, optimizer):
         """One optimiser step on one batch; returns the detached loss."""
         optimizer.zero_grad(set_to_none=True)
-        loss = self.loss_fn(self.module, *batch)
+        loss = self._loss(self.module, *batch)
         loss.backward()
         optimizer.step()
         return loss.detach()
@@ -418,10 +440,11 @@ class Trainer:
         self.module.eval()
         n = data[0].shape[0]
         total = 0.0
+        loss_fn = self._noisy_loss(self.config.seed + 2)  # the same draws each time
         with torch.no_grad():
             for lo in range(0, n, batch):
                 part = self._on_device([t[lo : lo + batch] for t in data])
-                total += float(self.loss_fn(self.module, *part)) * part[0].shape[0]
+                total += float(loss_fn(self.module, *part)) * part[0].shape[0]
         self.module.train()
         return total / n
 
@@ -438,7 +461,7 @@ class Trainer:
 
     def _closure(self, optimizer, train):
         optimizer.zero_grad(set_to_none=True)
-        loss = self.loss_fn(self.module, *train)
+        loss = self._loss(self.module, *train)
         loss.backward()
         return loss
 

@@ -3,10 +3,11 @@
 Imported only when a neural estimator builds its network, never by
 ``import probmodels``.
 
-- :func:`make_norm`: the seed's normalisation layers (BN, LN, GN) for
-  feature vectors, through torch's own implementations.
-- :class:`MLP`: the seed's feed-forward network, linear transform then
-  activation per layer.
+- :func:`make_norm`: normalisation layers for feature vectors, BN (Ioffe and
+  Szegedy, 2015), LN (Ba et al., 2016) and GN (Wu and He, 2018), through
+  torch's own implementations.
+- :class:`MLP`: a feed-forward network, linear transform then activation per
+  layer (``docs/user_guide/classifiers.rst`` works one through by hand).
 - :class:`MultiHeadAttention`: ``softmax(Q K^T / sqrt(d_k)) V`` through
   ``scaled_dot_product_attention``, self or cross, with an optional causal mask.
 - :class:`EncoderBlock`, :class:`FeatureTokenizer`,
@@ -48,7 +49,7 @@ def make_norm(kind: str | None, num_features: int, n_groups: int = 1) -> nn.Modu
 
     Every kind computes ``(x - mean) / sqrt(var + eps)`` then the learnable
     ``gamma * x_hat + beta`` per feature; they differ in what the statistics
-    run over (seed section 1.2):
+    run over (Ioffe and Szegedy, 2015; Ba et al., 2016; Wu and He, 2018):
 
     - ``"batch"``: each feature over the batch; running averages are used at
       prediction time (``eval()``);
@@ -133,7 +134,9 @@ class MLP(nn.Module):
 
 
 class MultiHeadAttention(nn.Module):
-    """Multi-head attention ``softmax(Q K^T / sqrt(d_k)) V`` (seed sections 8-9).
+    """Multi-head attention ``softmax(Q K^T / sqrt(d_k)) V``.
+
+    Vaswani et al. (2017), section 3.2.2.
 
     Queries come from ``x``; keys and values from ``context`` (cross
     attention) or from ``x`` itself (self attention). With ``causal=True``

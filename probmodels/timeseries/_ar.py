@@ -74,8 +74,9 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
 
     ``Y_t = mu + delta t + sum_{i=1..p} phi_i Y_{t-i} + u_t`` with
     ``u_t ~ N(0, sigma^2)``. Least squares on the steps after the first p
-    (the seed's mean-squared-error objective) is the conditional Gaussian
-    maximum-likelihood estimate; results equal statsmodels' ``AutoReg``.
+    (a mean-squared-error objective) is the conditional Gaussian
+    maximum-likelihood estimate (Hamilton, Time Series Analysis, 1994,
+    section 5.3); results equal statsmodels' ``AutoReg``.
 
     A 1-D array or Series is one series. The columns of a 2-D array or
     DataFrame are separate series observed at the same times; they are all

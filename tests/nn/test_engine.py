@@ -23,7 +23,7 @@ def mse(module, X, y):
     return ((module(X).squeeze(-1) - y) ** 2).mean()
 
 
-def test_cosine_annealing_follows_the_seed_formula_per_step():
+def test_cosine_annealing_follows_the_sgdr_formula_per_step():
     X, y = regression_data(64)
     config = TrainingConfig(max_epochs=6, batch_size=16, lr=0.1, lr_min=0.01, tol=None)
     result = Trainer(nn.Linear(3, 1), mse, config, CPU).fit((X, y))

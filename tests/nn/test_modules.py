@@ -1,4 +1,7 @@
-"""Network building blocks against the seed's formulas, computed by hand."""
+"""Network building blocks against their formulas, computed by hand.
+
+The worked two-layer example is the one of ``docs/user_guide/classifiers.rst``.
+"""
 
 import numpy as np
 import pytest
@@ -16,8 +19,8 @@ from probmodels.nn.modules import (
 )
 
 
-def test_seed_worked_example_forward_backward_and_sgd_step():
-    """Seed section 1.1: two-layer network, one sample, MSE loss 1/2 (y_hat - y)^2."""
+def test_worked_example_forward_backward_and_sgd_step():
+    """Two-layer network, one sample, MSE loss 1/2 (y_hat - y)^2."""
     net = MLP(2, [2], 1, activation="relu")
     first, second = net.net[0], net.net[3]
     with torch.no_grad():
@@ -27,7 +30,7 @@ def test_seed_worked_example_forward_backward_and_sgd_step():
         second.bias.copy_(torch.tensor([0.5]))
     x, y = torch.tensor([[1.0, 2.0]]), 1.0
     z1 = first(x)
-    # The seed writes z1[0] = -0.9; it is 0.5 - 1.0 + 0.1 = -0.4 (ReLU zeroes both).
+    # z1[0] = 0.5 - 1.0 + 0.1 = -0.4, which ReLU zeroes.
     np.testing.assert_allclose(z1.detach().numpy(), [[-0.4, 1.7]], atol=1e-6)
     y_hat = net(x)
     loss = 0.5 * (y_hat - y) ** 2
@@ -49,7 +52,7 @@ def test_seed_worked_example_forward_backward_and_sgd_step():
 
 def normalize(x, axes, eps):
     mean = x.mean(axis=axes, keepdims=True)
-    var = x.var(axis=axes, keepdims=True)  # biased, as the seed's formula
+    var = x.var(axis=axes, keepdims=True)  # biased, as in Ioffe and Szegedy (2015), Algorithm 1
     return (x - mean) / np.sqrt(var + eps)
 
 
@@ -119,7 +122,7 @@ def numpy_attention(q, k, v, causal=False):
 
 @pytest.mark.parametrize("causal", [False, True])
 @pytest.mark.parametrize("n_heads", [1, 2])
-def test_attention_matches_the_seed_formula(causal, n_heads):
+def test_attention_matches_the_vaswani_formula(causal, n_heads):
     torch.manual_seed(0)
     d, T = 4, 5
     attn = MultiHeadAttention(d, n_heads)

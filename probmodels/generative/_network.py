@@ -1,0 +1,140 @@
+"""The VAE's network: an encoder q(z|x) and a decoder p(x|z), optionally given a label.
+
+Kingma and Welling, Auto-Encoding Variational Bayes (2014), section 3 and
+appendix C.2 (Gaussian MLP encoder and decoder); a label, when given, is a
+one-hot vector appended to the encoder's and the decoder's input (a
+conditional VAE, Sohn, Lee and Yan, 2015).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..nn.distributions import (
+    DiagonalGaussian,
+    bernoulli_log_prob,
+    gaussian_log_prob,
+    standard_normal_log_prob,
+)
+from ..nn.modules import MLP
+
+__all__ = ["MIN_VARIANCE", "VAENetwork"]
+
+#: Floor of the decoder's variance, in units of the scaled data: a column
+#: that never varies (a border pixel) would otherwise drive its variance, and
+#: its density, to infinity.
+MIN_VARIANCE = 1e-4
+
+
+def _join(x, c):
+    return x if c is None else torch.cat([x, c], dim=-1)
+
+
+class VAENetwork(nn.Module):
+    """Encoder, decoder and the terms of the variational bound.
+
+    Parameters
+    ----------
+    n_features : int
+    latent_dim : int
+    hidden : sequence of int
+        Encoder layer sizes; the decoder mirrors them. Empty gives linear maps.
+    n_classes : int, default=0
+        Size of the one-hot label given to both networks (0: unconditional).
+    likelihood : {"gaussian", "bernoulli"}, default="gaussian"
+    decoder_variance : {"row", "feature", "shared"}, default="row"
+        Gaussian decoder variance: an output of the decoder per row and
+        feature, a learned constant per feature, or one learned constant.
+    activation : str, default="relu"
+    """
+
+    def __init__(
+        self,
+        n_features,
+        latent_dim,
+        hidden,
+        n_classes=0,
+        likelihood="gaussian",
+        decoder_variance="row",
+        activation="relu",
+    ):
+        super().__init__()
+        self.likelihood, self.decoder_variance = likelihood, decoder_variance
+        gaussian = likelihood == "gaussian"
+        heads = 2 if gaussian and decoder_variance == "row" else 1
+        hidden = tuple(hidden)
+        self.encoder = MLP(n_features + n_classes, hidden, 2 * latent_dim, activation)
+        self.decoder = MLP(
+            latent_dim + n_classes, hidden[::-1], heads * n_features, activation
+        )
+        if gaussian and decoder_variance != "row":
+            size = n_features if decoder_variance == "feature" else 1
+            # softplus(0.5413) = 1: start at unit variance.
+            self.raw_variance = nn.Parameter(torch.full((size,), 0.5413))
+
+    def encode(self, x, c=None) -> DiagonalGaussian:
+        """The posterior ``q(z | x, c) = N(mu, diag sigma^2)``."""
+        mean, logvar = self.encoder(_join(x, c)).chunk(2, dim=-1)
+        return DiagonalGaussian(mean, logvar)
+
+    def decode(self, z, c=None):
+        """Parameters of ``p(x | z, c)``: (mean, log-variance) or (logits, None)."""
+        out = self.decoder(_join(z, c))
+        if self.likelihood == "bernoulli":
+            return out, None
+        if self.decoder_variance == "row":
+            loc, raw = out.chunk(2, dim=-1)
+        else:
+            loc, raw = out, self.raw_variance.expand_as(out)
+        return loc, torch.log(MIN_VARIANCE + F.softplus(raw))
+
+    def decoded_mean(self, z, c=None):
+        """``E[x | z, c]``: the Gaussian mean, or the Bernoulli probabilities."""
+        loc, _ = self.decode(z, c)
+        return torch.sigmoid(loc) if self.likelihood == "bernoulli" else loc
+
+    def log_likelihood(self, x, z, c=None):
+        """``log p(x | z, c)`` per row."""
+        loc, logvar = self.decode(z, c)
+        if self.likelihood == "bernoulli":
+            return bernoulli_log_prob(x, loc)
+        return gaussian_log_prob(x, loc, logvar)
+
+    def elbo(self, x, c, generator, beta=1.0):
+        """One-sample estimate of ``E_q[log p(x|z)] - beta KL(q(z|x) || p(z))``.
+
+        The KL is in closed form; the reconstruction term uses one
+        reparameterised draw (Kingma and Welling, 2014, eq. 10).
+        """
+        q = self.encode(x, c)
+        z = q.rsample(generator)
+        return self.log_likelihood(x, z, c) - beta * q.kl()
+
+    def log_weights(self, x, c, eps):
+        """``log p(x, z_k) - log q(z_k | x)`` for ``z_k = mu + sigma eps_k`` (IWAE).
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n, n_features)
+        c : torch.Tensor of shape (n, n_classes) or None
+        eps : torch.Tensor of shape (n, K, latent_dim)
+            Standard normal draws.
+
+        Returns
+        -------
+        torch.Tensor of shape (n, K)
+        """
+        n, k, _ = eps.shape
+        q = self.encode(x, c)
+        z = q.mean[:, None] + q.std[:, None] * eps
+        log_q = gaussian_log_prob(z, q.mean[:, None], q.logvar[:, None])
+        xs, zs = x.repeat_interleave(k, dim=0), z.reshape(n * k, -1)
+        cs = None if c is None else c.repeat_interleave(k, dim=0)
+        log_px = self.log_likelihood(xs, zs, cs).view(n, k)
+        return log_px + standard_normal_log_prob(z) - log_q
+
+    def forward(self, x, c=None):
+        """Posterior means ``mu(x)``: the latent representation."""
+        return self.encode(x, c).mean

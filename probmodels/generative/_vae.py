@@ -1,0 +1,516 @@
+"""VAE: a variational autoencoder with ELBO and IWAE scores, as an sklearn estimator."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.special import logsumexp, softmax
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from .._validation import check_finite, check_numeric_pandas
+from ..base import atomic_fit, check_n_samples, child_seed
+from ..nn._base import TORCH_PARAMETER_CONSTRAINTS
+from ..nn._docs import document_torch_parameters
+from ..nn._generative import NeuralGenerativeMixin, Standardizer
+
+__all__ = ["VAE"]
+
+_NAN_HINT = "Impute them first, e.g. with SimpleImputer in a Pipeline."
+
+
+@document_torch_parameters
+class VAE(
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    NeuralGenerativeMixin,
+    BaseEstimator,
+):
+    """Variational autoencoder (Kingma and Welling, 2014).
+
+    A latent ``z ~ N(0, I)`` of ``latent_dim`` dimensions is decoded into
+    ``p(x | z)``; an encoder gives the approximate posterior
+    ``q(z | x) = N(mu(x), diag sigma^2(x))``. Training maximises the evidence
+    lower bound
+
+    ``ELBO(x) = E_q[log p(x | z)] - beta KL(q(z | x) || p(z))``
+
+    with one reparameterised draw ``z = mu + sigma * eps`` per row and the KL
+    in closed form, through the project's one training loop. With labels,
+    ``fit(X, y)`` trains a conditional VAE: the one-hot label is given to the
+    encoder and the decoder, ``sample(n, y=...)`` generates chosen classes and
+    ``score_samples(X, y)`` scores rows under their labels.
+
+    Scores are lower bounds on ``log p(x)`` in nats, on the original scale of
+    the data: the ELBO (with ``beta = 1`` whatever ``beta`` was trained with),
+    or with ``n_importance = K > 1`` the importance-weighted bound of Burda,
+    Grosse and Salakhutdinov (2016), ``log (1/K) sum_k p(x, z_k) / q(z_k | x)``,
+    which is at least the ELBO on average and grows towards ``log p(x)`` with
+    K. The maths are in ``docs/user_guide/vae.rst``.
+
+    Parameters
+    ----------
+    latent_dim : int, default=8
+        Dimensions of z.
+    hidden_layer_sizes : tuple of int, default=(256, 256)
+        Encoder layer sizes; the decoder mirrors them. ``()`` makes both maps
+        linear (with ``decoder_variance="shared"``: probabilistic PCA).
+    likelihood : {"gaussian", "bernoulli"}, default="gaussian"
+        ``p(x | z)``. "gaussian" learns a mean and a variance for each
+        feature, so the ELBO bounds a continuous density; inputs are
+        standardised inside and scores carry the log-Jacobian of that
+        scaling, so they are densities of the data as given. "bernoulli" is
+        for data in [0, 1] (used as they are): for binary data the scores
+        bound a probability.
+    beta : float, default=1.0
+        Weight of the KL term in training (beta-VAE; Higgins et al., 2017).
+        Scores always use 1.
+    n_importance : int, default=1
+        K samples per row in :meth:`score_samples`: 1 gives the ELBO, more the
+        tighter IWAE bound.
+    decoder_variance : {"row", "feature", "shared"}, default="row"
+        For the Gaussian likelihood: variances output by the decoder for each
+        row and feature, one learned variance per feature, or one shared.
+    activation : {"relu", "tanh", "logistic", "gelu", "identity"}, default="relu"
+    %(torch_parameters)s
+
+    Attributes
+    ----------
+    %(torch_attributes)s
+    classes_ : ndarray of shape (n_classes,) or None
+        Labels of a conditional VAE (fitted with y); None otherwise.
+    class_prior_ : ndarray of shape (n_classes,) or None
+        Share of each label in the training data.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Column names, when fitted on a DataFrame with string column names.
+
+    See Also
+    --------
+    sklearn.decomposition.PCA : the linear-Gaussian special case's maximum
+        likelihood solution.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from probmodels import VAE
+    >>> X, y = load_digits(return_X_y=True)
+    >>> vae = VAE(latent_dim=4, hidden_layer_sizes=(64,), max_epochs=5,
+    ...           random_state=0).fit(X)
+    >>> vae.transform(X[:3]).shape
+    (3, 4)
+    >>> vae.sample(2).shape
+    (2, 64)
+    >>> bool(vae.score(X[:100]) < 0)  # a lower bound on log p(x), in nats
+    True
+    """
+
+    _noisy_loss = True
+
+    _parameter_constraints: dict = {
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like"],
+        "likelihood": [StrOptions({"gaussian", "bernoulli"})],
+        "beta": [Interval(Real, 0.0, None, closed="left")],
+        "n_importance": [Interval(Integral, 1, None, closed="left")],
+        "decoder_variance": [StrOptions({"row", "feature", "shared"})],
+        "activation": [StrOptions({"relu", "tanh", "logistic", "gelu", "identity"})],
+        **TORCH_PARAMETER_CONSTRAINTS,
+    }
+
+    def __init__(
+        self,
+        latent_dim=8,
+        hidden_layer_sizes=(256, 256),
+        likelihood="gaussian",
+        beta=1.0,
+        n_importance=1,
+        decoder_variance="row",
+        activation="relu",
+        *,
+        device="auto",
+        max_epochs=100,
+        batch_size="auto",
+        lr=1e-3,
+        weight_decay=0.0,
+        lr_schedule="cosine",
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=None,
+        verbose=0,
+        random_state=None,
+        warm_start=False,
+    ):
+        self.latent_dim = latent_dim
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.likelihood = likelihood
+        self.beta = beta
+        self.n_importance = n_importance
+        self.decoder_variance = decoder_variance
+        self.activation = activation
+        self.device = device
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.lr_schedule = lr_schedule
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.verbose = verbose
+        self.random_state = random_state
+        self.warm_start = warm_start
+
+    # ------------------------------------------------------------------ fit
+    @atomic_fit
+    def fit(self, X, y=None):
+        """Train the encoder and the decoder by maximising the ELBO.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric rows without NaN; in [0, 1] for the Bernoulli likelihood.
+        y : array-like of shape (n_samples,), default=None
+            Class labels: train a conditional VAE.
+
+        Returns
+        -------
+        self : VAE
+        """
+        import torch
+
+        continuing = self._continuing(partial=False)
+        original = X
+        X = self._validate_X(X, reset=not continuing)
+        codes = self._fit_labels(X, y, continuing)
+        scaler = self._scaler if continuing else self._make_scaler(X)
+        device = self._device()
+        train = [self._to_tensor(scaler.transform(X), device)]
+        if codes is not None:
+            train.append(self._to_tensor(self._one_hot(codes), device))
+        rng = self._training_rng(continuing)
+        # Sampling gets its own stream beside the training one.
+        _, generative = self._generative_state(original, self.random_state)
+        score_seed = child_seed(rng)
+        valid = None
+        if self.early_stopping:
+            fit_idx, valid_idx = self._split(len(X), child_seed(rng, 2**31), codes)
+            index = torch.as_tensor(fit_idx, device=train[0].device)
+            valid = [t[torch.as_tensor(valid_idx, device=t.device)] for t in train]
+            train = [t[index] for t in train]
+        n_features, n_classes = X.shape[1], 0 if codes is None else len(self.classes_)
+        self._train(
+            tuple(train),
+            None if valid is None else tuple(valid),
+            lambda: self._build_module(n_features, n_classes),
+            rng=rng,
+        )
+        self._scaler = scaler
+        self._score_seed = score_seed
+        self._commit_generative_state(generative)
+        return self
+
+    def _build_module(self, n_features, n_classes):
+        from ._network import VAENetwork
+
+        return VAENetwork(
+            n_features,
+            self.latent_dim,
+            tuple(self.hidden_layer_sizes),
+            n_classes=n_classes,
+            likelihood=self.likelihood,
+            decoder_variance=self.decoder_variance,
+            activation=self.activation,
+        )
+
+    def _loss(self, module, x, c=None, *, generator):
+        """Negative ELBO per row, averaged over the batch (scaled data)."""
+        return -module.elbo(x, c, generator, beta=self.beta).mean()
+
+    def _make_scaler(self, X):
+        gaussian = self.likelihood == "gaussian"
+        return Standardizer.fit(X, center=gaussian, scale=gaussian)
+
+    # ---------------------------------------------------------- validation
+    def _validate_X(self, X, reset):
+        check_numeric_pandas(X)
+        if not reset:
+            check_is_fitted(self, "module_")
+        X = validate_data(
+            self, X, reset=reset, dtype=np.float64, ensure_all_finite=False
+        )
+        check_finite(X, labels=getattr(self, "feature_names_in_", None), hint=_NAN_HINT)
+        if self.likelihood == "bernoulli" and (X.min() < 0 or X.max() > 1):
+            raise ValueError(
+                f"likelihood='bernoulli' needs data in [0, 1]; X ranges over "
+                f"[{X.min():.4g}, {X.max():.4g}]. Scale it first (MinMaxScaler, or "
+                "divide by the largest value) or use likelihood='gaussian'."
+            )
+        return X
+
+    def _fit_labels(self, X, y, continuing):
+        """Codes of y (None without labels); sets ``classes_`` on a new fit."""
+        if continuing:
+            if (y is None) != (self.classes_ is None):
+                raise ValueError(
+                    "warm_start continues the fitted model: pass labels y exactly "
+                    "when it was fitted with them, or set warm_start=False."
+                )
+            return None if y is None else self._codes(y, len(X))
+        if y is None:
+            self.classes_ = self.class_prior_ = None
+            return None
+        y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False)
+        if len(y) != len(X):
+            raise ValueError(
+                f"X has {len(X)} rows but y has {len(y)}; they must match."
+            )
+        kind = type_of_target(y, input_name="y", raise_unknown=True)
+        if kind not in ("binary", "multiclass"):
+            raise ValueError(
+                f"y must hold class labels for a conditional VAE; got {kind} "
+                "values. Call fit(X) for an unconditional model."
+            )
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        self.class_prior_ = np.bincount(codes) / len(codes)
+        return codes
+
+    def _codes(self, y, n_rows):
+        """Codes of given labels: one label for every row, or one per row."""
+        y = np.asarray(y, dtype=object if np.ndim(y) == 0 else None)
+        y = np.full(n_rows, y.item(), dtype=self.classes_.dtype) if y.ndim == 0 else y
+        if y.shape != (n_rows,):
+            raise ValueError(
+                f"y must be one label or one label per row ({n_rows}); got shape "
+                f"{y.shape}."
+            )
+        unseen = np.setdiff1d(y, self.classes_)
+        if unseen.size:
+            raise ValueError(
+                f"labels {unseen[:5].tolist()} were not seen in fit; this model "
+                f"knows {self.classes_.tolist()}."
+            )
+        return np.searchsorted(self.classes_, y)
+
+    def _labels(self, y, n_rows):
+        """One-hot labels for n rows, or None for an unconditional model."""
+        check_is_fitted(self, "module_")
+        if self.classes_ is None:
+            if y is not None:
+                raise ValueError(
+                    "y was given, but this VAE was fitted without labels. Fit it "
+                    "with fit(X, y) to condition on labels, or leave y out."
+                )
+            return None
+        return None if y is None else self._one_hot(self._codes(y, n_rows))
+
+    def _one_hot(self, codes):
+        return np.eye(len(self.classes_), dtype=np.float32)[codes]
+
+    # ----------------------------------------------------------- inference
+    def _row_bytes(self, draws=1):
+        """Bytes of float32 activations one row costs in a forward pass."""
+        widths = [self.n_features_in_ * 3, self.latent_dim * 4]
+        return 4 * draws * (sum(widths) + 2 * sum(self.hidden_layer_sizes))
+
+    def _per_class(self, fn, X):
+        """``fn(x, c)`` under every label, stacked: shape (n_rows, n_classes, ...)."""
+        codes = np.arange(len(self.classes_))
+        return np.stack(
+            [fn(X, self._one_hot(np.full(len(X), k))) for k in codes], axis=1
+        )
+
+    def _bound(self, U, c):
+        """Per-row bound on log p(u | c) of scaled rows (no log-Jacobian)."""
+        from ..nn.distributions import iwae_bound
+
+        K = self.n_importance
+
+        def block(module, u, c, eps):
+            return iwae_bound(module.log_weights(u, c, eps))
+
+        eps = self._row_noise(U, c, shape=(K, self.latent_dim))
+        return self._map_rows(block, [U, c, eps], self._row_bytes(K))
+
+    def score_samples(self, X, y=None):
+        """Lower bound on the log-density of each row, in nats.
+
+        The ELBO (``n_importance=1``) or the IWAE bound with
+        ``K = n_importance`` draws, both ``<= log p(x)``, on the original scale
+        of the data. Each row's draws are keyed on the row and on a seed
+        drawn at fit, so a row always gets the same score, whatever else is
+        scored with it. For a conditional VAE, ``y``
+        gives each row's label; without it the rows are scored under the
+        mixture over labels, ``log sum_y p(y) p(x | y)`` (each bound in place
+        of ``log p(x | y)``, so still a lower bound).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or label, default=None
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        X = self._validate_X(X, reset=False)
+        c = self._labels(y, len(X))
+        U = self._scaler.transform(X)
+        if self.classes_ is not None and c is None:
+            bounds = self._per_class(self._bound, U)
+            scores = logsumexp(bounds + np.log(self.class_prior_), axis=1)
+        else:
+            scores = self._bound(U, c)
+        return scores + self._scaler.log_jacobian
+
+    def score(self, X, y=None):
+        """Mean of :meth:`score_samples`: a lower bound on the mean log-density.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,), default=None
+            Labels of a conditional VAE.
+
+        Returns
+        -------
+        float
+        """
+        return float(np.mean(self.score_samples(X, y)))
+
+    def transform(self, X, y=None):
+        """Posterior means ``E_q[z | x]``: the rows in latent space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or label, default=None
+            Labels of a conditional VAE. Without them, the means under each
+            label are averaged with the labels' posterior weights
+            ``p(y | x)`` estimated from the ELBOs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, latent_dim)
+        """
+        X = self._validate_X(X, reset=False)
+        c = self._labels(y, len(X))
+        U = self._scaler.transform(X)
+
+        def encode(U, c):
+            return self._map_rows(_encode, [U, c], self._row_bytes())
+
+        if self.classes_ is None or c is not None:
+            return encode(U, c)
+        weights = softmax(
+            self._per_class(self._bound, U) + np.log(self.class_prior_), axis=1
+        )
+        return np.einsum("nk,nkd->nd", weights, self._per_class(encode, U))
+
+    def inverse_transform(self, Z, y=None):
+        """Decoded means ``E[x | z]`` on the original scale.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_samples, latent_dim)
+        y : array-like of shape (n_samples,) or label, default=None
+            Labels of a conditional VAE; without them, the mean of the mixture
+            over labels, ``sum_y p(y) E[x | z, y]``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self, "module_")
+        Z = check_array(Z, dtype=np.float64)
+        if Z.shape[1] != self.latent_dim:
+            raise ValueError(
+                f"Z has {Z.shape[1]} columns but this VAE's latent space has "
+                f"latent_dim={self.latent_dim}."
+            )
+        c = self._labels(y, len(Z))
+
+        def decode(Z, c):
+            return self._map_rows(_decode, [Z, c], self._row_bytes())
+
+        if self.classes_ is None or c is not None:
+            means = decode(Z, c)
+        else:
+            means = np.einsum(
+                "k,nkd->nd", self.class_prior_, self._per_class(decode, Z)
+            )
+        return self._scaler.inverse_transform(means)
+
+    def sample(self, n_samples=1, *, y=None, mean=False, random_state=None):
+        """Draw new rows: ``z ~ N(0, I)``, then ``x ~ p(x | z)``.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+        y : label or array-like of shape (n_samples,), default=None
+            For a conditional VAE, the class of every row or of each row;
+            without it, labels are drawn from ``class_prior_``.
+        mean : bool, default=False
+            Return the decoder's means ``E[x | z]`` instead of draws from
+            ``p(x | z)`` (sharper images, no observation noise).
+        random_state : int, RandomState, Generator or None, default=None
+            None draws from the generator seeded at fit (consecutive calls
+            differ); a value makes this call repeatable.
+
+        Returns
+        -------
+        ndarray or DataFrame of shape (n_samples, n_features)
+            In the container the model was fitted on.
+        """
+        import torch
+
+        n_samples = check_n_samples(n_samples)
+        c = self._labels(y, n_samples)
+        device = self._module_device()
+        generator = self._torch_generator(random_state, device)
+        if self.classes_ is not None and c is None:
+            draws = torch.multinomial(
+                torch.as_tensor(self.class_prior_, device=device),
+                n_samples,
+                replacement=True,
+                generator=generator,
+            )
+            c = self._one_hot(draws.cpu().numpy())
+        noise = torch.randn(
+            (n_samples, self.latent_dim), generator=generator, device=device
+        )
+
+        def draw(module, z, c):
+            if mean:
+                return module.decoded_mean(z, c)
+            loc, logvar = module.decode(z, c)
+            if self.likelihood == "bernoulli":
+                return torch.bernoulli(torch.sigmoid(loc), generator=generator)
+            eps = torch.randn(loc.shape, generator=generator, device=device)
+            return loc + torch.exp(0.5 * logvar) * eps
+
+        U = self._map_rows(
+            draw, [noise.cpu().numpy(), c], self._row_bytes(), float64=False
+        )
+        return self._container.wrap(self._scaler.inverse_transform(U))
+
+    @property
+    def _n_features_out(self):
+        return self.latent_dim
+
+
+def _encode(module, u, c):
+    return module(u, c)
+
+
+def _decode(module, z, c):
+    return module.decoded_mean(z, c)

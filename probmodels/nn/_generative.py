@@ -1,0 +1,175 @@
+"""What the neural generative models (VAE, DDPM) share, written once.
+
+- :class:`Standardizer`: per-feature scaling of the inputs, with the
+  log-Jacobian that puts a density of the scaled data back on the original
+  scale: ``log p_x(x) = log p_u((x - m) / s) - sum_j log s_j``.
+- :class:`NeuralGenerativeMixin`: the generative contract on top of
+  :class:`~probmodels.nn._base.TorchEstimatorMixin`: a ``torch.Generator``
+  for ``sample`` made from the fitted numpy stream (or a per-call seed),
+  Monte Carlo draws keyed on each row (so ``score_samples`` of a row is a
+  function of that row), and chunked inference over rows.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._chunks import iter_row_chunks
+from ..base import GenerativeMixin, child_seed
+from ._base import TorchEstimatorMixin
+
+__all__ = ["NeuralGenerativeMixin", "Standardizer"]
+
+
+@dataclass(frozen=True)
+class Standardizer:
+    """``u = (x - mean) / scale`` per feature, and back.
+
+    Parameters
+    ----------
+    mean : ndarray of shape (n_features,)
+    scale : ndarray of shape (n_features,)
+        Positive; a constant column gets 1, so it maps to 0 rather than to a
+        division by zero.
+    """
+
+    mean: np.ndarray
+    scale: np.ndarray
+
+    @classmethod
+    def fit(cls, X: np.ndarray, center: bool = True, scale: bool = True):
+        """Mean and standard deviation of each column of X.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+        center, scale : bool, default=True
+            False keeps that part the identity (data already in [0, 1] for a
+            Bernoulli likelihood, say).
+
+        Returns
+        -------
+        Standardizer
+        """
+        d = X.shape[1]
+        mean = X.mean(axis=0) if center else np.zeros(d)
+        std = X.std(axis=0) if scale else np.ones(d)
+        # A column is constant when its spread is at rounding level of its size.
+        tiny = std <= 1e-12 * np.maximum(1.0, np.abs(mean))
+        return cls(mean, np.where(tiny, 1.0, std))
+
+    def transform(self, X):
+        """Scaled rows ``(X - mean) / scale``."""
+        return (X - self.mean) / self.scale
+
+    def inverse_transform(self, U):
+        """Rows on the original scale, ``U * scale + mean``."""
+        return U * self.scale + self.mean
+
+    @property
+    def log_jacobian(self) -> float:
+        """``log |du/dx| = -sum_j log scale_j``: add it to a scaled density."""
+        return float(-np.log(self.scale).sum())
+
+
+class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
+    """The sample / score contract for estimators that train a torch module.
+
+    Subclasses commit ``_generative`` state with
+    :meth:`~probmodels.base.GenerativeMixin._commit_generative_state` and a
+    ``_score_seed`` at the end of ``fit``.
+    """
+
+    def _torch_generator(self, random_state, device):
+        """A ``torch.Generator`` for one ``sample`` call.
+
+        Seeded from the generator made at fit (so consecutive calls differ and
+        a seeded script repeats) or from ``random_state`` (so this call
+        repeats). torch's global generator is never used.
+        """
+        import torch
+
+        rng = self._sampling_generator(random_state)
+        return torch.Generator(device=device).manual_seed(child_seed(rng))
+
+    def _row_noise(self, *arrays, shape):
+        """Standard normal draws of ``shape`` for each row, keyed on the row.
+
+        The draws of a row come from a Philox stream keyed on the fitted
+        ``_score_seed`` and a hash of the row's values, so a Monte Carlo score
+        depends on the row alone: the same row gets the same score whatever
+        else is scored with it (scikit-learn's subset and order invariance),
+        and different rows get independent draws.
+
+        Parameters
+        ----------
+        *arrays : ndarray or None
+            Row-aligned inputs whose values key the draws.
+        shape : tuple of int
+            Draws per row.
+
+        Returns
+        -------
+        ndarray of shape (n_rows, *shape), float32
+        """
+        parts = [np.ascontiguousarray(a) for a in arrays if a is not None]
+        out = np.empty((len(parts[0]), *shape), dtype=np.float32)
+        for i in range(len(out)):
+            digest = hashlib.blake2b(digest_size=8)
+            for part in parts:
+                digest.update(part[i].tobytes())
+            key = [int.from_bytes(digest.digest(), "little"), self._score_seed]
+            rng = np.random.Generator(np.random.Philox(key=key))
+            out[i] = rng.standard_normal(shape, dtype=np.float32)
+        return out
+
+    def _module_device(self):
+        return next(self.module_.parameters()).device
+
+    def _map_rows(self, fn, arrays, bytes_per_row, float64=True):
+        """``fn(module, *block)`` over blocks of rows, in eval mode, no gradients.
+
+        Parameters
+        ----------
+        fn : callable
+            ``fn(module, *tensors) -> tensor`` for one block of rows; tensors
+            are on the module's device (``None`` stays ``None``).
+        arrays : sequence of ndarray or None
+            Row-aligned inputs.
+        bytes_per_row : int
+            Temporaries ``fn`` makes per row, to size the blocks.
+        float64 : bool, default=True
+            Run a float64 copy of the network: a row's result then does not
+            depend, even in the last float32 digit, on how many rows share its
+            block (BLAS blocks by size), and Monte Carlo bounds sum in double
+            precision. False runs the float32 network itself (sampling).
+
+        Returns
+        -------
+        ndarray
+            The blocks' outputs, concatenated along the rows, as float64.
+        """
+        import torch
+
+        device = self._module_device()
+        dtype = torch.float64 if float64 else torch.float32
+        module = copy.deepcopy(self.module_).to(dtype) if float64 else self.module_
+        n = len(arrays[0])
+        was_training = module.training
+        module.eval()
+        outputs = []
+        try:
+            with torch.no_grad():
+                for rows in iter_row_chunks(n, 2 * bytes_per_row):
+                    block = [
+                        None if a is None else self._to_tensor(a[rows], device, dtype)
+                        for a in arrays
+                    ]
+                    outputs.append(fn(module, *block).double().cpu().numpy())
+        finally:
+            module.train(was_training)
+        return np.concatenate(outputs)
