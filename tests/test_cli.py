@@ -1,5 +1,7 @@
 """The command line and the package's import-time promises."""
 
+import contextlib
+import io
 import subprocess
 import sys
 
@@ -12,9 +14,17 @@ from probmodels.cli import main
 from probmodels.datasets import load_sunspots
 
 
-def test_demo_prints_ar_fit_and_forecast(capsys):
-    assert main(["demo", "--steps", "3"]) == 0
-    out = capsys.readouterr().out
+@pytest.fixture(scope="module")
+def demo_output():
+    """What one ``probmodels demo --steps 3`` printed (it fits every model)."""
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert main(["demo", "--steps", "3"]) == 0
+    return buffer.getvalue()
+
+
+def test_demo_prints_ar_fit_and_forecast(demo_output):
+    out = demo_output
     chosen = ARRegressor(p=15, ic="bic").fit(load_sunspots()).p_
     assert f"p = {chosen}" in out
     assert "lower 95%" in out and "sampled 97.5%" in out
@@ -23,9 +33,8 @@ def test_demo_prints_ar_fit_and_forecast(capsys):
     assert "2012" not in out
 
 
-def test_demo_prints_mixture_selected_by_bic(capsys):
-    main(["demo", "--steps", "1"])
-    out = capsys.readouterr().out
+def test_demo_prints_mixture_selected_by_bic(demo_output):
+    out = demo_output
     X = load_iris(as_frame=True).data
     bics = [
         GaussianMixture(k, n_init=3, random_state=0).fit(X).bic(X) for k in range(1, 7)
@@ -46,10 +55,20 @@ def test_import_does_not_load_torch():
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
-def test_demo_trains_a_classifier_in_a_pipeline(capsys):
-    main(["demo", "--steps", "1"])
-    out = capsys.readouterr().out
+def test_demo_trains_a_classifier_in_a_pipeline(demo_output):
+    out = demo_output
     assert "FFNClassifier on breast_cancer (426 training rows, 30 features)" in out
     accuracy = float(out.split("test accuracy ")[1].split(";")[0])
     assert accuracy > 0.9
     assert "['benign', 'malignant']" in out
+
+
+def test_demo_scores_a_vae_by_bounds_beside_a_mixture(demo_output):
+    line = demo_output.split("held-out ELBO ")[1].split("\n")[0]
+    elbo = float(line.split(",")[0])
+    iwae = float(line.split("IWAE (K=100) ")[1].split()[0])
+    mixture = float(
+        demo_output.split("GaussianMixture(10, diag) exact: ")[1].split()[0]
+    )
+    assert iwae > elbo  # the tighter bound
+    assert iwae > mixture  # the VAE models the digits better than the mixture

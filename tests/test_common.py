@@ -14,11 +14,11 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from probmodels import (
+    VAE,
     ARRegressor,
     FFNClassifier,
     GaussianMixture,
     TransformerClassifier,
-    VAE,
 )
 
 # Checks that cannot apply, with the reason, per estimator class.

@@ -15,7 +15,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from .._validation import check_finite, check_numeric_pandas
+from .._validation import check_finite, check_numeric_pandas, ndim_of
 from ..base import atomic_fit, check_n_samples, child_seed
 from ..nn._base import TORCH_PARAMETER_CONSTRAINTS
 from ..nn._docs import document_torch_parameters
@@ -286,18 +286,20 @@ class VAE(
 
     def _codes(self, y, n_rows):
         """Codes of given labels: one label for every row, or one per row."""
-        y = np.asarray(y, dtype=object if np.ndim(y) == 0 else None)
-        y = np.full(n_rows, y.item(), dtype=self.classes_.dtype) if y.ndim == 0 else y
+        if ndim_of(y) == 0:
+            y = np.array([y] * n_rows)
+        y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False)
         if y.shape != (n_rows,):
             raise ValueError(
                 f"y must be one label or one label per row ({n_rows}); got shape "
                 f"{y.shape}."
             )
-        unseen = np.setdiff1d(y, self.classes_)
-        if unseen.size:
+        known = set(self.classes_.tolist())
+        unseen = sorted({v for v in y.tolist() if v not in known}, key=str)
+        if unseen:
             raise ValueError(
-                f"labels {unseen[:5].tolist()} were not seen in fit; this model "
-                f"knows {self.classes_.tolist()}."
+                f"labels {unseen[:5]} were not seen in fit; this model knows "
+                f"{self.classes_.tolist()}."
             )
         return np.searchsorted(self.classes_, y)
 
@@ -502,6 +504,21 @@ class VAE(
             draw, [noise.cpu().numpy(), c], self._row_bytes(), float64=False
         )
         return self._container.wrap(self._scaler.inverse_transform(U))
+
+    def set_output(self, *, transform=None):
+        """Choose the container of :meth:`transform`'s output, as in scikit-learn.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"} or None, default=None
+            "pandas" returns DataFrames with columns ``vae0, vae1, ...``;
+            "default" returns arrays; None leaves the setting unchanged.
+
+        Returns
+        -------
+        self : VAE
+        """
+        return super().set_output(transform=transform)
 
     @property
     def _n_features_out(self):

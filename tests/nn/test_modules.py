@@ -52,7 +52,9 @@ def test_worked_example_forward_backward_and_sgd_step():
 
 def normalize(x, axes, eps):
     mean = x.mean(axis=axes, keepdims=True)
-    var = x.var(axis=axes, keepdims=True)  # biased, as in Ioffe and Szegedy (2015), Algorithm 1
+    var = x.var(
+        axis=axes, keepdims=True
+    )  # biased, as in Ioffe and Szegedy (2015), Algorithm 1
     return (x - mean) / np.sqrt(var + eps)
 
 
