@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "Callback",
+    "ExponentialMovingAverage",
     "History",
     "ProgressBar",
     "StoppingRule",
@@ -246,6 +247,40 @@ class ProgressBar(Callback):
         self.bar.close()
 
 
+class ExponentialMovingAverage(Callback):
+    """An exponential moving average of the weights, written in at the end.
+
+    After every optimiser step ``shadow <- decay shadow + (1 - decay) theta``
+    (the average that Ho et al., 2020, sample from); when training ends the
+    averaged weights replace the module's (buffers, such as batch-norm
+    statistics, are copied as they are). Set up at the first step, so a
+    continued fit averages from the weights it starts with.
+
+    Parameters
+    ----------
+    decay : float
+        In [0, 1); 0 keeps the last weights.
+    """
+
+    def __init__(self, decay: float):
+        self.decay, self.shadow = decay, None
+
+    def on_train_begin(self, trainer, n_epochs):
+        """Start the average at the current weights."""
+        self.shadow = [p.detach().clone() for p in trainer.module.parameters()]
+
+    def on_step_end(self, trainer, loss):
+        """Move the average towards the new weights."""
+        params = [p.detach() for p in trainer.module.parameters()]
+        trainer.torch._foreach_lerp_(self.shadow, params, 1.0 - self.decay)
+
+    def on_train_end(self, trainer):
+        """Write the averaged weights into the module."""
+        with trainer.torch.no_grad():
+            for p, s in zip(trainer.module.parameters(), self.shadow, strict=True):
+                p.copy_(s)
+
+
 def _overrides(hook: Callback, name: str) -> bool:
     return getattr(type(hook), name) is not getattr(Callback, name)
 
@@ -356,8 +391,8 @@ class Trainer:
                 if stop:
                     result.converged = True
                     break
-        if best_state is not None:
-            self.module.load_state_dict(best_state)
+            if best_state is not None:  # before the hooks end (an EMA writes last)
+                self.module.load_state_dict(best_state)
         result.n_epochs = len(history.records)
         result.optimizer_state = optimizer.state_dict()
         return result

@@ -7,7 +7,13 @@ import pytest
 import torch
 from torch import nn
 
-from probmodels.nn._engine import Callback, StoppingRule, Trainer, TrainingConfig
+from probmodels.nn._engine import (
+    Callback,
+    ExponentialMovingAverage,
+    StoppingRule,
+    Trainer,
+    TrainingConfig,
+)
 
 CPU = torch.device("cpu")
 
@@ -166,3 +172,32 @@ def test_hooks_run_after_every_step_and_epoch_and_at_the_end():
     with pytest.raises(FloatingPointError):
         Trainer(nn.Linear(3, 1), nan_loss, config, CPU, callbacks=[hook]).fit((X, y))
     assert hook.ended == 2
+
+
+def test_exponential_moving_average_of_the_weights():
+    # Plain SGD on a linear model: the average follows the recursion
+    # s <- d s + (1 - d) w after every step, and ends up in the module.
+    X, y = regression_data(32)
+    module = nn.Linear(3, 1)
+    start = [p.detach().clone() for p in module.parameters()]
+    trajectory = []
+
+    class Record(Callback):
+        def on_step_end(self, trainer, loss):
+            trajectory.append([p.detach().clone() for p in trainer.module.parameters()])
+
+    decay = 0.9
+    config = TrainingConfig(
+        max_epochs=4, batch_size=8, lr=0.05, lr_schedule="constant", tol=None
+    )
+    hooks = [Record(), ExponentialMovingAverage(decay)]
+    Trainer(module, mse, config, CPU, callbacks=hooks).fit((X, y))
+    expected = start
+    for weights in trajectory:
+        expected = [
+            decay * s + (1 - decay) * w for s, w in zip(expected, weights, strict=True)
+        ]
+    assert len(trajectory) == 16
+    for p, e in zip(module.parameters(), expected, strict=True):
+        torch.testing.assert_close(p.detach(), e)
+    assert not torch.equal(module.weight, trajectory[-1][0])

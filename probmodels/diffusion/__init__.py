@@ -1,0 +1,1 @@
+"""Denoising diffusion: the noise schedule and the DDPM estimator."""

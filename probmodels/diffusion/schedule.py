@@ -1,0 +1,208 @@
+"""NoiseSchedule: the forward process of a diffusion model, with no network.
+
+As diffusers keeps its scheduler apart from its model, this object knows the
+betas and what follows from them: noising (``q_sample``), the posterior of
+one reverse step (``q_posterior``), the reverse step a noise prediction
+implies (``p_mean_variance``, ``p_sample``), a DDIM step (``ddim_step``), and
+the KL terms of the variational bound. The network only predicts the noise.
+
+Timesteps run t = 1..T as in Ho, Jain and Abbeel, Denoising Diffusion
+Probabilistic Models (2020); tensors index them as ``t`` (1-based) into
+buffers with a leading 1 for ``abar_0``. Equation numbers refer to that paper
+unless they name Song, Meng and Ermon, Denoising Diffusion Implicit Models
+(2021), or Nichol and Dhariwal, Improved DDPM (2021). Coefficients are kept in
+float64 and cast to the data's dtype when they are broadcast. Every draw takes
+a ``torch.Generator``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ..nn.distributions import gaussian_kl, gaussian_log_prob
+
+__all__ = ["NoiseSchedule", "make_betas"]
+
+
+def make_betas(n_timesteps: int, kind: str = "linear") -> torch.Tensor:
+    """beta_1..beta_T in float64.
+
+    Parameters
+    ----------
+    n_timesteps : int
+        T.
+    kind : {"linear", "cosine"}
+        "linear": from 1e-4 to 0.02 as in Ho et al. (2020, section 4), scaled
+        by 1000 / T so that other T keep the same total noise. "cosine":
+        abar_t = f(t) / f(0), f(t) = cos^2(pi/2 (t/T + s) / (1 + s)),
+        s = 0.008, betas capped at 0.999 (Nichol and Dhariwal, 2021, eq. 17).
+
+    Returns
+    -------
+    torch.Tensor of shape (n_timesteps,)
+    """
+    T = n_timesteps
+    if kind == "linear":
+        scale = 1000.0 / T
+        return torch.linspace(scale * 1e-4, scale * 0.02, T, dtype=torch.float64)
+    if kind == "cosine":
+        s = 0.008
+        steps = torch.arange(T + 1, dtype=torch.float64) / T
+        f = torch.cos((steps + s) / (1 + s) * math.pi / 2) ** 2
+        abar = f / f[0]
+        return torch.clamp(1 - abar[1:] / abar[:-1], max=0.999)
+    raise ValueError(f"Unknown beta schedule {kind!r}; use 'linear' or 'cosine'.")
+
+
+class NoiseSchedule:
+    """The forward process ``q(x_t | x_{t-1}) = N(sqrt(1 - beta_t) x_{t-1}, beta_t I)``.
+
+    Parameters
+    ----------
+    betas : torch.Tensor of shape (T,)
+        beta_1..beta_T, each in (0, 1).
+
+    Attributes
+    ----------
+    n_timesteps : int
+    betas, alphas, alphas_cumprod : torch.Tensor of shape (T + 1,), float64
+        Index 0 is the identity step: beta_0 = 0, alpha_0 = abar_0 = 1; so
+        ``alphas_cumprod[t]`` is abar_t for t = 0..T.
+    posterior_variance : torch.Tensor of shape (T + 1,)
+        beta_tilde_t (eq. 7); 0 at t = 1.
+    """
+
+    def __init__(self, betas: torch.Tensor):
+        betas = torch.as_tensor(betas, dtype=torch.float64)
+        self.n_timesteps = len(betas)
+        self.betas = torch.cat([betas.new_zeros(1), betas])
+        self.alphas = 1.0 - self.betas  # alpha_t = 1 - beta_t (not beta_t)
+        self.alphas_cumprod = torch.cumprod(self.alphas, 0)
+        abar, abar_prev = self.alphas_cumprod[1:], self.alphas_cumprod[:-1]
+        # eq. (7): beta_tilde_t = (1 - abar_{t-1}) / (1 - abar_t) beta_t
+        self.posterior_variance = torch.cat(
+            [betas.new_zeros(1), (1 - abar_prev) / (1 - abar) * betas]
+        )
+
+    @classmethod
+    def from_name(cls, n_timesteps: int, kind: str = "linear") -> NoiseSchedule:
+        """The schedule of :func:`make_betas`."""
+        return cls(make_betas(n_timesteps, kind))
+
+    def to(self, device) -> NoiseSchedule:
+        """The same schedule with its buffers on ``device``."""
+        out = object.__new__(NoiseSchedule)
+        out.__dict__.update(
+            {
+                k: v.to(device) if torch.is_tensor(v) else v
+                for k, v in self.__dict__.items()
+            }
+        )
+        return out
+
+    @staticmethod
+    def _at(buffer, t, x):
+        """``buffer[t]`` shaped to broadcast over the rows of ``x``, in x's dtype."""
+        values = buffer.to(x.device)[t].to(x.dtype)
+        return values.reshape(-1, *([1] * (x.dim() - 1)))
+
+    # ----------------------------------------------------------- forward
+    def q_sample(self, x0, t, noise):
+        """``x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps`` (eq. 4)."""
+        abar = self._at(self.alphas_cumprod, t, x0)
+        return abar.sqrt() * x0 + (1 - abar).sqrt() * noise
+
+    def q_posterior(self, x0, xt, t):
+        """Mean and variance of ``q(x_{t-1} | x_t, x0)`` (eqs. 6-7), t >= 1.
+
+        ``mu_tilde = sqrt(abar_{t-1}) beta_t / (1 - abar_t) x0
+        + sqrt(alpha_t) (1 - abar_{t-1}) / (1 - abar_t) x_t``,
+        ``beta_tilde = (1 - abar_{t-1}) / (1 - abar_t) beta_t``.
+        """
+        abar = self._at(self.alphas_cumprod, t, xt)
+        abar_prev = self._at(self.alphas_cumprod, t - 1, xt)
+        beta, alpha = self._at(self.betas, t, xt), self._at(self.alphas, t, xt)
+        mean = (abar_prev.sqrt() * beta / (1 - abar)) * x0 + (
+            alpha.sqrt() * (1 - abar_prev) / (1 - abar)
+        ) * xt
+        return mean, self._at(self.posterior_variance, t, xt).expand_as(xt)
+
+    def predict_x0(self, xt, t, eps):
+        """``x0 = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t)``: eq. (4) solved for x0."""
+        abar = self._at(self.alphas_cumprod, t, xt)
+        return (xt - (1 - abar).sqrt() * eps) / abar.sqrt()
+
+    # ----------------------------------------------------------- reverse
+    def p_mean_variance(self, xt, t, eps):
+        """Mean and variance of ``p_theta(x_{t-1} | x_t)`` given predicted noise.
+
+        ``mu = (x_t - beta_t / sqrt(1 - abar_t) eps) / sqrt(alpha_t)`` (eq. 11);
+        variance ``beta_tilde_t`` for t >= 2 and ``beta_1`` at t = 1, where
+        beta_tilde vanishes (the two choices of section 3.2, joined so that
+        the decoder term of the bound stays finite).
+        """
+        beta, alpha = self._at(self.betas, t, xt), self._at(self.alphas, t, xt)
+        abar = self._at(self.alphas_cumprod, t, xt)
+        mean = (xt - beta / (1 - abar).sqrt() * eps) / alpha.sqrt()
+        tilde = self._at(self.posterior_variance, t, xt)
+        variance = torch.where(tilde > 0, tilde, beta)
+        return mean, variance.expand_as(xt)
+
+    def p_sample(self, xt, t, eps, generator):
+        """One ancestral step x_t -> x_{t-1} (Algorithm 2, line 4); no noise at t = 1."""
+        mean, variance = self.p_mean_variance(xt, t, eps)
+        noise = torch.randn(
+            xt.shape, generator=generator, device=xt.device, dtype=xt.dtype
+        )
+        last = (torch.as_tensor(t, device=xt.device) == 1).reshape(
+            -1, *([1] * (xt.dim() - 1))
+        )
+        return mean + torch.where(last, 0.0, variance.sqrt() * noise)
+
+    def ddim_step(self, xt, t, t_prev, eps, eta, generator):
+        """One DDIM step from t to an earlier t_prev (Song et al., 2021, eq. 12).
+
+        ``x_{t'} = sqrt(abar_{t'}) x0_hat + sqrt(1 - abar_{t'} - sigma^2) eps
+        + sigma z`` with ``sigma = eta sqrt((1 - abar_{t'}) / (1 - abar_t))
+        sqrt(1 - abar_t / abar_{t'})`` (eq. 16); eta = 0 is deterministic,
+        eta = 1 with t' = t - 1 is the ancestral step with variance
+        beta_tilde. ``t_prev = 0`` ends at x0.
+        """
+        abar = self._at(self.alphas_cumprod, t, xt)
+        abar_prev = self._at(self.alphas_cumprod, t_prev, xt)
+        x0 = self.predict_x0(xt, t, eps)
+        sigma = eta * ((1 - abar_prev) / (1 - abar) * (1 - abar / abar_prev)).sqrt()
+        direction = (1 - abar_prev - sigma**2).clamp(min=0).sqrt() * eps
+        noise = torch.randn(
+            xt.shape, generator=generator, device=xt.device, dtype=xt.dtype
+        )
+        return abar_prev.sqrt() * x0 + direction + sigma * noise
+
+    # ----------------------------------------------------- the bound (eq. 5)
+    def prior_kl(self, x0):
+        """``L_T = KL(q(x_T | x0) || N(0, I))`` per row."""
+        T = torch.full((len(x0),), self.n_timesteps, device=x0.device)
+        abar = self._at(self.alphas_cumprod, T, x0)
+        mean, logvar = abar.sqrt() * x0, torch.log(1 - abar).expand_as(x0)
+        return gaussian_kl(mean.flatten(1), logvar.flatten(1))
+
+    def posterior_kl(self, x0, xt, t, eps):
+        """``L_{t-1} = KL(q(x_{t-1} | x_t, x0) || p_theta(x_{t-1} | x_t))`` per row, t >= 2."""
+        q_mean, q_var = self.q_posterior(x0, xt, t)
+        p_mean, p_var = self.p_mean_variance(xt, t, eps)
+        return gaussian_kl(
+            q_mean.flatten(1),
+            q_var.log().flatten(1),
+            p_mean.flatten(1),
+            p_var.log().flatten(1),
+        )
+
+    def decoder_nll(self, x0, x1, eps):
+        """``L_0 = -log p_theta(x0 | x1)``: a Gaussian density at t = 1, per row."""
+        t = torch.ones(len(x0), dtype=torch.long, device=x0.device)
+        mean, variance = self.p_mean_variance(x1, t, eps)
+        return -gaussian_log_prob(
+            x0.flatten(1), mean.flatten(1), variance.log().flatten(1)
+        )
