@@ -6,6 +6,7 @@ does not import torch; the neural models load it when they are fitted.
 """
 
 from .classifiers import FFNClassifier, TransformerClassifier
+from .diffusion import DDPM
 from .generative import VAE
 from .mixture import GaussianMixture
 from .timeseries import ARRegressor
@@ -13,6 +14,7 @@ from .timeseries import ARRegressor
 __version__ = "0.1.0"
 
 __all__ = [
+    "DDPM",
     "ARRegressor",
     "FFNClassifier",
     "GaussianMixture",

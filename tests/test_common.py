@@ -14,6 +14,7 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from probmodels import (
+    DDPM,
     VAE,
     ARRegressor,
     FFNClassifier,
@@ -48,6 +49,13 @@ ESTIMATORS = [
         device="cpu",
     ),
     VAE(latent_dim=2, hidden_layer_sizes=(8,), max_epochs=5, device="cpu"),
+    DDPM(
+        n_timesteps=10,
+        hidden_layer_sizes=(8,),
+        max_epochs=3,
+        n_score_timesteps=3,
+        device="cpu",
+    ),
 ]
 
 
@@ -84,11 +92,19 @@ GENERATIVE = [
     GaussianMixture(n_components=2, random_state=0),
     GaussianMixture(n_components=2, solver="gradient", max_iter=30, random_state=0),
     VAE(latent_dim=2, hidden_layer_sizes=(8,), max_epochs=10, random_state=0),
+    DDPM(
+        n_timesteps=20,
+        hidden_layer_sizes=(16,),
+        max_epochs=10,
+        n_score_timesteps=5,
+        random_state=0,
+    ),
 ]
 GRIDS = {
     ARRegressor: {"p": [1, 2]},
     GaussianMixture: {"n_components": [1, 2], "covariance_type": ["full", "diag"]},
     VAE: {"latent_dim": [1, 2], "beta": [0.5, 1.0]},
+    DDPM: {"n_timesteps": [10, 20]},
 }
 
 

@@ -35,7 +35,9 @@ def make_betas(n_timesteps: int, kind: str = "linear") -> torch.Tensor:
         T.
     kind : {"linear", "cosine"}
         "linear": from 1e-4 to 0.02 as in Ho et al. (2020, section 4), scaled
-        by 1000 / T so that other T keep the same total noise. "cosine":
+        by 1000 / T so that other T keep the same total noise (as Nichol and
+        Dhariwal's code scales it), capped at 0.999 so that alpha_t stays
+        positive for short schedules. "cosine":
         abar_t = f(t) / f(0), f(t) = cos^2(pi/2 (t/T + s) / (1 + s)),
         s = 0.008, betas capped at 0.999 (Nichol and Dhariwal, 2021, eq. 17).
 
@@ -46,7 +48,8 @@ def make_betas(n_timesteps: int, kind: str = "linear") -> torch.Tensor:
     T = n_timesteps
     if kind == "linear":
         scale = 1000.0 / T
-        return torch.linspace(scale * 1e-4, scale * 0.02, T, dtype=torch.float64)
+        betas = torch.linspace(scale * 1e-4, scale * 0.02, T, dtype=torch.float64)
+        return betas.clamp(max=0.999)
     if kind == "cosine":
         s = 0.008
         steps = torch.arange(T + 1, dtype=torch.float64) / T
@@ -63,6 +66,11 @@ class NoiseSchedule:
     ----------
     betas : torch.Tensor of shape (T,)
         beta_1..beta_T, each in (0, 1).
+    variance_type : {"fixed_large", "fixed_small"}, default="fixed_large"
+        The reverse step's variance sigma_t^2 (Ho et al., 2020, section 3.2):
+        beta_t, optimal for x0 ~ N(0, I) (standardised data come close), or
+        beta_tilde_t, optimal for a single point (beta_1 at t = 1, where
+        beta_tilde vanishes). diffusers' ``DDPMScheduler`` names them so.
 
     Attributes
     ----------
@@ -74,7 +82,13 @@ class NoiseSchedule:
         beta_tilde_t (eq. 7); 0 at t = 1.
     """
 
-    def __init__(self, betas: torch.Tensor):
+    def __init__(self, betas: torch.Tensor, variance_type: str = "fixed_large"):
+        if variance_type not in ("fixed_large", "fixed_small"):
+            raise ValueError(
+                f"Unknown variance_type {variance_type!r}; use 'fixed_large' or "
+                "'fixed_small'."
+            )
+        self.variance_type = variance_type
         betas = torch.as_tensor(betas, dtype=torch.float64)
         self.n_timesteps = len(betas)
         self.betas = torch.cat([betas.new_zeros(1), betas])
@@ -87,9 +101,11 @@ class NoiseSchedule:
         )
 
     @classmethod
-    def from_name(cls, n_timesteps: int, kind: str = "linear") -> NoiseSchedule:
+    def from_name(
+        cls, n_timesteps: int, kind: str = "linear", variance_type: str = "fixed_large"
+    ) -> NoiseSchedule:
         """The schedule of :func:`make_betas`."""
-        return cls(make_betas(n_timesteps, kind))
+        return cls(make_betas(n_timesteps, kind), variance_type)
 
     def to(self, device) -> NoiseSchedule:
         """The same schedule with its buffers on ``device``."""
@@ -139,19 +155,36 @@ class NoiseSchedule:
         """Mean and variance of ``p_theta(x_{t-1} | x_t)`` given predicted noise.
 
         ``mu = (x_t - beta_t / sqrt(1 - abar_t) eps) / sqrt(alpha_t)`` (eq. 11);
-        variance ``beta_tilde_t`` for t >= 2 and ``beta_1`` at t = 1, where
-        beta_tilde vanishes (the two choices of section 3.2, joined so that
-        the decoder term of the bound stays finite).
+        variance sigma_t^2 of ``variance_type``: beta_t, or beta_tilde_t for
+        t >= 2 and beta_1 at t = 1 (where beta_tilde vanishes), so that the
+        decoder term of the bound stays finite.
         """
         beta, alpha = self._at(self.betas, t, xt), self._at(self.alphas, t, xt)
         abar = self._at(self.alphas_cumprod, t, xt)
         mean = (xt - beta / (1 - abar).sqrt() * eps) / alpha.sqrt()
-        tilde = self._at(self.posterior_variance, t, xt)
-        variance = torch.where(tilde > 0, tilde, beta)
+        variance = beta
+        if self.variance_type == "fixed_small":
+            tilde = self._at(self.posterior_variance, t, xt)
+            variance = torch.where(tilde > 0, tilde, beta)
         return mean, variance.expand_as(xt)
 
-    def p_sample(self, xt, t, eps, generator):
+    def clip_noise(self, xt, t, eps, clip):
+        """The noise for which x0_hat lies in the box ``clip = (low, high)``.
+
+        x0_hat from eps (eq. 4) is clipped, then eps recomputed from it: the
+        reverse mean of eq. (11) with this eps is then the posterior mean of
+        eq. (7) at the clipped x0_hat, as diffusers' ``clip_sample`` and
+        lucidrains' ``clip_denoised`` compute it. ``clip=None`` returns eps.
+        """
+        if clip is None:
+            return eps
+        abar = self._at(self.alphas_cumprod, t, xt)
+        x0 = torch.maximum(torch.minimum(self.predict_x0(xt, t, eps), clip[1]), clip[0])
+        return (xt - abar.sqrt() * x0) / (1 - abar).sqrt()
+
+    def p_sample(self, xt, t, eps, generator, clip=None):
         """One ancestral step x_t -> x_{t-1} (Algorithm 2, line 4); no noise at t = 1."""
+        eps = self.clip_noise(xt, t, eps, clip)
         mean, variance = self.p_mean_variance(xt, t, eps)
         noise = torch.randn(
             xt.shape, generator=generator, device=xt.device, dtype=xt.dtype
@@ -161,17 +194,20 @@ class NoiseSchedule:
         )
         return mean + torch.where(last, 0.0, variance.sqrt() * noise)
 
-    def ddim_step(self, xt, t, t_prev, eps, eta, generator):
+    def ddim_step(self, xt, t, t_prev, eps, eta, generator, clip=None):
         """One DDIM step from t to an earlier t_prev (Song et al., 2021, eq. 12).
 
         ``x_{t'} = sqrt(abar_{t'}) x0_hat + sqrt(1 - abar_{t'} - sigma^2) eps
         + sigma z`` with ``sigma = eta sqrt((1 - abar_{t'}) / (1 - abar_t))
         sqrt(1 - abar_t / abar_{t'})`` (eq. 16); eta = 0 is deterministic,
         eta = 1 with t' = t - 1 is the ancestral step with variance
-        beta_tilde. ``t_prev = 0`` ends at x0.
+        beta_tilde. ``t_prev = 0`` ends at x0. ``clip = (low, high)`` clips
+        x0_hat into that box, with eps recomputed from it (diffusers'
+        ``clip_sample``).
         """
         abar = self._at(self.alphas_cumprod, t, xt)
         abar_prev = self._at(self.alphas_cumprod, t_prev, xt)
+        eps = self.clip_noise(xt, t, eps, clip)
         x0 = self.predict_x0(xt, t, eps)
         sigma = eta * ((1 - abar_prev) / (1 - abar) * (1 - abar / abar_prev)).sqrt()
         direction = (1 - abar_prev - sigma**2).clamp(min=0).sqrt() * eps

@@ -113,6 +113,10 @@ class TorchEstimatorMixin:
             )
             return host.pin_memory()
 
+    def _training_callbacks(self) -> list:
+        """Engine hooks this model adds to training (an EMA of the weights, say)."""
+        return []
+
     def _split(self, n_rows: int, seed: int, stratify=None):
         """Train / validation row indices for early stopping.
 
@@ -182,7 +186,14 @@ class TorchEstimatorMixin:
             with seeded(init_seed, device):
                 module = build().to(device)
         config = self._training_config(train_seed, len(train[0]), partial)
-        trainer = Trainer(module, self._loss, config, device, noise=self._noisy_loss)
+        trainer = Trainer(
+            module,
+            self._loss,
+            config,
+            device,
+            callbacks=self._training_callbacks(),
+            noise=self._noisy_loss,
+        )
         result = trainer.fit(
             train,
             valid,

@@ -250,11 +250,13 @@ class ProgressBar(Callback):
 class ExponentialMovingAverage(Callback):
     """An exponential moving average of the weights, written in at the end.
 
-    After every optimiser step ``shadow <- decay shadow + (1 - decay) theta``
-    (the average that Ho et al., 2020, sample from); when training ends the
+    After optimiser step k, ``shadow <- d_k shadow + (1 - d_k) theta`` with
+    ``d_k = min(decay, (1 + k) / (10 + k))`` (the average Ho et al., 2020,
+    sample from; the warm-up of diffusers' ``EMAModel``, so that a short fit
+    does not keep much of the initial weights); when training ends the
     averaged weights replace the module's (buffers, such as batch-norm
-    statistics, are copied as they are). Set up at the first step, so a
-    continued fit averages from the weights it starts with.
+    statistics, stay as they are). The average starts at the weights a fit
+    starts from.
 
     Parameters
     ----------
@@ -263,16 +265,19 @@ class ExponentialMovingAverage(Callback):
     """
 
     def __init__(self, decay: float):
-        self.decay, self.shadow = decay, None
+        self.decay, self.shadow, self.steps = decay, None, 0
 
     def on_train_begin(self, trainer, n_epochs):
         """Start the average at the current weights."""
         self.shadow = [p.detach().clone() for p in trainer.module.parameters()]
+        self.steps = 0
 
     def on_step_end(self, trainer, loss):
         """Move the average towards the new weights."""
+        self.steps += 1
+        decay = min(self.decay, (1 + self.steps) / (10 + self.steps))
         params = [p.detach() for p in trainer.module.parameters()]
-        trainer.torch._foreach_lerp_(self.shadow, params, 1.0 - self.decay)
+        trainer.torch._foreach_lerp_(self.shadow, params, 1.0 - decay)
 
     def on_train_end(self, trainer):
         """Write the averaged weights into the module."""

@@ -27,7 +27,7 @@ def numpy_schedule():
 
 @pytest.fixture(scope="module")
 def schedule():
-    return NoiseSchedule.from_name(T, "linear")
+    return NoiseSchedule.from_name(T, "linear", variance_type="fixed_small")
 
 
 def rows(seed, n=4, d=3):
@@ -159,6 +159,17 @@ def test_ddim_step_is_song_eq_12(schedule, numpy_schedule):
     assert s2 == pytest.approx(float(schedule.posterior_variance[t]), rel=1e-10)
 
 
+def test_fixed_large_variance_is_beta(numpy_schedule):
+    betas, _, _ = numpy_schedule
+    large = NoiseSchedule.from_name(T, "linear", variance_type="fixed_large")
+    xt = torch.tensor(rows(9))
+    t = torch.tensor([1, 2, 500, 1000])
+    _, var = large.p_mean_variance(xt, t, xt)
+    np.testing.assert_allclose(var[:, 0].numpy(), betas[t.numpy() - 1], rtol=1e-12)
+    with pytest.raises(ValueError, match="fixed_small"):
+        NoiseSchedule.from_name(T, variance_type="learned")
+
+
 def test_prior_kl_of_the_last_step(schedule, numpy_schedule):
     _, _, abar = numpy_schedule
     x0 = rows(8)
@@ -167,3 +178,19 @@ def test_prior_kl_of_the_last_step(schedule, numpy_schedule):
     np.testing.assert_allclose(
         schedule.prior_kl(torch.tensor(x0)).numpy(), expected, rtol=1e-8
     )
+
+
+def test_clipped_noise_gives_the_posterior_mean_at_the_clipped_x0(schedule):
+    xt, eps = torch.tensor(rows(10)), torch.tensor(rows(11)) * 5
+    t = torch.tensor([5, 50, 300, 900])
+    box = (
+        torch.full((3,), -0.5, dtype=torch.float64),
+        torch.full((3,), 0.5, dtype=torch.float64),
+    )
+    clipped = schedule.clip_noise(xt, t, eps, box)
+    x0 = schedule.predict_x0(xt, t, clipped)
+    assert float(x0.abs().max()) <= 0.5 + 1e-9
+    mean, _ = schedule.p_mean_variance(xt, t, clipped)
+    q_mean, _ = schedule.q_posterior(x0, xt, t)
+    np.testing.assert_allclose(mean.numpy(), q_mean.numpy(), rtol=1e-7, atol=1e-9)
+    assert schedule.clip_noise(xt, t, eps, None) is eps

@@ -175,8 +175,8 @@ def test_hooks_run_after_every_step_and_epoch_and_at_the_end():
 
 
 def test_exponential_moving_average_of_the_weights():
-    # Plain SGD on a linear model: the average follows the recursion
-    # s <- d s + (1 - d) w after every step, and ends up in the module.
+    # The average follows s <- d_k s + (1 - d_k) w after step k, with the
+    # warm-up d_k = min(decay, (1 + k) / (10 + k)), and ends up in the module.
     X, y = regression_data(32)
     module = nn.Linear(3, 1)
     start = [p.detach().clone() for p in module.parameters()]
@@ -193,10 +193,9 @@ def test_exponential_moving_average_of_the_weights():
     hooks = [Record(), ExponentialMovingAverage(decay)]
     Trainer(module, mse, config, CPU, callbacks=hooks).fit((X, y))
     expected = start
-    for weights in trajectory:
-        expected = [
-            decay * s + (1 - decay) * w for s, w in zip(expected, weights, strict=True)
-        ]
+    for k, weights in enumerate(trajectory, start=1):
+        d = min(decay, (1 + k) / (10 + k))
+        expected = [d * s + (1 - d) * w for s, w in zip(expected, weights, strict=True)]
     assert len(trajectory) == 16
     for p, e in zip(module.parameters(), expected, strict=True):
         torch.testing.assert_close(p.detach(), e)

@@ -1,0 +1,565 @@
+"""DDPM: denoising diffusion as an sklearn estimator, with guidance and DDIM."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.special import ndtr
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from .._validation import check_finite, check_numeric_pandas, ndim_of
+from ..base import atomic_fit, check_n_samples, child_seed
+from ..nn._base import TORCH_PARAMETER_CONSTRAINTS
+from ..nn._docs import document_torch_parameters
+from ..nn._generative import NeuralGenerativeMixin, Standardizer
+
+__all__ = ["DDPM"]
+
+_NAN_HINT = "Impute them first, e.g. with SimpleImputer in a Pipeline."
+
+
+@document_torch_parameters
+class DDPM(NeuralGenerativeMixin, BaseEstimator):
+    """Denoising diffusion probabilistic model (Ho, Jain and Abbeel, 2020).
+
+    The forward process adds Gaussian noise over ``n_timesteps`` steps,
+    ``q(x_t | x_0) = N(sqrt(abar_t) x_0, (1 - abar_t) I)``; a network
+    ``eps_theta(x_t, t)`` learns to predict the noise, trained as in
+    Algorithm 1: draw t uniformly and eps ~ N(0, I), and regress
+    ``eps_theta(x_t, t)`` on eps with squared error (eq. 14). Sampling runs
+    the reverse process from pure noise, ancestrally over all steps
+    (Algorithm 2) or with DDIM over fewer (Song, Meng and Ermon, 2021). An
+    exponential moving average of the weights is used for sampling and
+    scoring. The noise schedule is its own object,
+    :class:`~probmodels.diffusion.schedule.NoiseSchedule`.
+
+    With labels, ``fit(X, y)`` trains class-conditionally, replacing the label
+    by a null label with probability ``cond_drop_prob``; ``sample(n, y=...,
+    guidance_scale=w)`` then uses classifier-free guidance
+    ``eps = (1 + w) eps(x, y) - w eps(x, null)`` (Ho and Salimans, 2022).
+
+    Inputs are standardised per column inside; samples come back on the
+    original scale, and scores carry the log-Jacobian of the scaling. The
+    maths are in ``docs/user_guide/ddpm.rst``.
+
+    Parameters
+    ----------
+    n_timesteps : int, default=1000
+        T, the number of noising steps.
+    beta_schedule : {"linear", "cosine"}, default="linear"
+        Betas from 1e-4 to 0.02 (for T = 1000; scaled by 1000 / T otherwise),
+        or the cosine schedule of Nichol and Dhariwal (2021).
+    denoiser : {"auto", "mlp", "unet"}, default="auto"
+        "mlp": a residual MLP with a sinusoidal time embedding, for rows;
+        "unet": a small UNet for images of ``image_shape``; "auto" picks the
+        UNet when ``image_shape`` is given.
+    hidden_layer_sizes : tuple of int, default=(256, 256, 256)
+        Residual blocks of the MLP denoiser (one per entry).
+    image_shape : tuple of int (C, H, W) or None, default=None
+        Shape of each image for the UNet; rows are flattened images of
+        ``C * H * W`` values.
+    unet_channels : int, default=32
+        Channels of the UNet's first stage.
+    upsample : {"nearest", "transposed"}, default="nearest"
+        The UNet's upsampling: nearest interpolation then a convolution, or a
+        transposed convolution.
+    ema_decay : float, default=0.999
+        Decay of the moving average of the weights (0 keeps the last weights).
+    cond_drop_prob : float, default=0.1
+        Probability of training on the null label instead of the row's label.
+    variance_type : {"fixed_large", "fixed_small"}, default="fixed_large"
+        Variance of each reverse step: beta_t, or beta_tilde_t (Ho et al.,
+        2020, section 3.2, where both sample alike). "fixed_large" suits data
+        standardised to unit variance and gives a much tighter bound in
+        :meth:`score_samples`; DDIM with ``eta=1`` over all steps samples as
+        "fixed_small" does. Training does not depend on it, so it may be
+        changed on a fitted model.
+    clip_denoised : bool, default=True
+        In each sampling step, clip the estimate of x_0 to the range of the
+        training data (per feature, widened by a tenth of it), as diffusers'
+        ``clip_sample`` does with a fixed range: a sample that strays where
+        the network never trained is pulled back instead of compounding.
+    n_score_timesteps : int or None, default=100
+        Timesteps per row in :meth:`score_samples`: the T - 1 KL terms are
+        estimated without bias from one random timestep in each of this many
+        equal strata (None: all T - 1 terms, exact).
+    %(torch_parameters)s
+
+    Attributes
+    ----------
+    %(torch_attributes)s
+    schedule_ : NoiseSchedule
+    classes_ : ndarray of shape (n_classes,) or None
+        Labels of a class-conditional model; None otherwise.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Column names, when fitted on a DataFrame with string column names.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_moons
+    >>> from probmodels import DDPM
+    >>> X, _ = make_moons(500, noise=0.05, random_state=0)
+    >>> ddpm = DDPM(n_timesteps=100, hidden_layer_sizes=(64, 64), max_epochs=20,
+    ...             random_state=0).fit(X)
+    >>> ddpm.sample(3).shape
+    (3, 2)
+    >>> ddpm.sample(3, n_steps=10).shape  # DDIM with 10 steps
+    (3, 2)
+    """
+
+    _noisy_loss = True
+
+    _parameter_constraints: dict = {
+        "n_timesteps": [Interval(Integral, 2, None, closed="left")],
+        "beta_schedule": [StrOptions({"linear", "cosine"})],
+        "denoiser": [StrOptions({"auto", "mlp", "unet"})],
+        "hidden_layer_sizes": ["array-like"],
+        "image_shape": ["array-like", None],
+        "unet_channels": [Interval(Integral, 1, None, closed="left")],
+        "upsample": [StrOptions({"nearest", "transposed"})],
+        "ema_decay": [Interval(Real, 0.0, 1.0, closed="left")],
+        "cond_drop_prob": [Interval(Real, 0.0, 1.0, closed="left")],
+        "variance_type": [StrOptions({"fixed_large", "fixed_small"})],
+        "clip_denoised": ["boolean"],
+        "n_score_timesteps": [Interval(Integral, 1, None, closed="left"), None],
+        **TORCH_PARAMETER_CONSTRAINTS,
+    }
+
+    def __init__(
+        self,
+        n_timesteps=1000,
+        beta_schedule="linear",
+        denoiser="auto",
+        hidden_layer_sizes=(256, 256, 256),
+        image_shape=None,
+        unet_channels=32,
+        upsample="nearest",
+        ema_decay=0.999,
+        cond_drop_prob=0.1,
+        variance_type="fixed_large",
+        clip_denoised=True,
+        n_score_timesteps=100,
+        *,
+        device="auto",
+        max_epochs=300,
+        batch_size="auto",
+        lr=1e-3,
+        weight_decay=0.0,
+        lr_schedule="cosine",
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=None,
+        verbose=0,
+        random_state=None,
+        warm_start=False,
+    ):
+        self.n_timesteps = n_timesteps
+        self.beta_schedule = beta_schedule
+        self.denoiser = denoiser
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.image_shape = image_shape
+        self.unet_channels = unet_channels
+        self.upsample = upsample
+        self.ema_decay = ema_decay
+        self.cond_drop_prob = cond_drop_prob
+        self.variance_type = variance_type
+        self.clip_denoised = clip_denoised
+        self.n_score_timesteps = n_score_timesteps
+        self.device = device
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.lr_schedule = lr_schedule
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.verbose = verbose
+        self.random_state = random_state
+        self.warm_start = warm_start
+
+    # ------------------------------------------------------------------ fit
+    @atomic_fit
+    def fit(self, X, y=None):
+        """Train the noise predictor on X (class-conditionally with y).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric rows without NaN (flattened images with ``image_shape``).
+        y : array-like of shape (n_samples,), default=None
+            Class labels: train for classifier-free guidance.
+
+        Returns
+        -------
+        self : DDPM
+        """
+        import torch
+
+        from .schedule import NoiseSchedule
+
+        continuing = self._continuing(partial=False)
+        original = X
+        X = self._validate_X(X, reset=not continuing)
+        self._check_image_shape(X.shape[1])
+        codes = self._fit_labels(X, y, continuing)
+        scaler = self._scaler if continuing else Standardizer.fit(X)
+        schedule = NoiseSchedule.from_name(
+            self.n_timesteps, self.beta_schedule, self.variance_type
+        )
+        device = self._device()
+        self._training_schedule = schedule.to(device)  # what the loss reads
+        U = scaler.transform(X)
+        low, high = U.min(axis=0), U.max(axis=0)
+        data_range = (low - 0.1 * (high - low), high + 0.1 * (high - low))
+        train = [self._to_tensor(U, device)]
+        if codes is not None:
+            train.append(self._to_tensor(codes, device, dtype=torch.long))
+        rng = self._training_rng(continuing)
+        _, generative = self._generative_state(original, self.random_state)
+        score_seed = child_seed(rng)
+        valid = None
+        if self.early_stopping:
+            fit_idx, valid_idx = self._split(len(X), child_seed(rng, 2**31), codes)
+            valid = [t[torch.as_tensor(valid_idx, device=t.device)] for t in train]
+            train = [t[torch.as_tensor(fit_idx, device=t.device)] for t in train]
+        n_features, n_classes = X.shape[1], 0 if codes is None else len(self.classes_)
+        self._train(
+            tuple(train),
+            None if valid is None else tuple(valid),
+            lambda: self._build_module(n_features, n_classes),
+            rng=rng,
+        )
+        del self._training_schedule
+        self.schedule_ = schedule
+        self._data_range = data_range
+        self._scaler = scaler
+        self._score_seed = score_seed
+        self._commit_generative_state(generative)
+        return self
+
+    def _build_module(self, n_features, n_classes):
+        from ..nn.denoisers import ResidualMLP, UNet
+
+        if self._uses_unet():
+            return UNet(
+                tuple(self.image_shape),
+                self.unet_channels,
+                n_classes=n_classes,
+                upsample=self.upsample,
+            )
+        return ResidualMLP(n_features, tuple(self.hidden_layer_sizes), n_classes)
+
+    def _training_callbacks(self):
+        from ..nn._engine import ExponentialMovingAverage
+
+        return [ExponentialMovingAverage(self.ema_decay)] if self.ema_decay else []
+
+    def _loss(self, module, x0, y=None, *, generator):
+        """``|| eps - eps_theta(x_t, t) ||^2`` (Ho et al., 2020, eq. 14), per feature."""
+        import torch
+
+        n, T = len(x0), self.n_timesteps
+        t = torch.randint(1, T + 1, (n,), generator=generator, device=x0.device)
+        eps = torch.randn(x0.shape, generator=generator, device=x0.device)
+        xt = self._training_schedule.q_sample(x0, t, eps)
+        if y is not None and self.cond_drop_prob > 0:
+            drop = (
+                torch.rand(n, generator=generator, device=x0.device)
+                < self.cond_drop_prob
+            )
+            y = torch.where(drop, len(self.classes_), y)
+        return ((module(xt, t, y) - eps) ** 2).mean()
+
+    # ---------------------------------------------------------- validation
+    def _uses_unet(self):
+        return self.denoiser == "unet" or (
+            self.denoiser == "auto" and self.image_shape is not None
+        )
+
+    def _check_image_shape(self, n_features):
+        if self._uses_unet():
+            if self.image_shape is None:
+                raise ValueError(
+                    "denoiser='unet' needs image_shape=(C, H, W), the shape each "
+                    "row is an image of."
+                )
+            shape = tuple(int(s) for s in self.image_shape)
+            if len(shape) != 3 or int(np.prod(shape)) != n_features:
+                raise ValueError(
+                    f"image_shape={shape} does not match the {n_features} features "
+                    f"of X: rows must be flattened images of C * H * W values. Pass "
+                    "the (C, H, W) of your images, e.g. (1, 8, 8) for 64 pixels."
+                )
+
+    def _validate_X(self, X, reset):
+        check_numeric_pandas(X)
+        if not reset:
+            check_is_fitted(self, "module_")
+        X = validate_data(
+            self, X, reset=reset, dtype=np.float64, ensure_all_finite=False
+        )
+        check_finite(X, labels=getattr(self, "feature_names_in_", None), hint=_NAN_HINT)
+        return X
+
+    def _fit_labels(self, X, y, continuing):
+        """Codes of y (None without labels); sets ``classes_`` on a new fit."""
+        if continuing:
+            if (y is None) != (self.classes_ is None):
+                raise ValueError(
+                    "warm_start continues the fitted model: pass labels y exactly "
+                    "when it was fitted with them, or set warm_start=False."
+                )
+            return None if y is None else self._codes(y, len(X))
+        if y is None:
+            self.classes_ = None
+            return None
+        y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False)
+        if len(y) != len(X):
+            raise ValueError(
+                f"X has {len(X)} rows but y has {len(y)}; they must match."
+            )
+        kind = type_of_target(y, input_name="y", raise_unknown=True)
+        if kind not in ("binary", "multiclass"):
+            raise ValueError(
+                f"y must hold class labels for a class-conditional DDPM; got "
+                f"{kind} values. Call fit(X) for an unconditional model."
+            )
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        return codes
+
+    def _codes(self, y, n_rows):
+        """Codes of given labels: one label for every row, or one per row."""
+        if ndim_of(y) == 0:
+            y = np.array([y] * n_rows)
+        y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False)
+        if y.shape != (n_rows,):
+            raise ValueError(
+                f"y must be one label or one label per row ({n_rows}); got shape "
+                f"{y.shape}."
+            )
+        known = set(self.classes_.tolist())
+        unseen = sorted({v for v in y.tolist() if v not in known}, key=str)
+        if unseen:
+            raise ValueError(
+                f"labels {unseen[:5]} were not seen in fit; this model knows "
+                f"{self.classes_.tolist()}."
+            )
+        return np.searchsorted(self.classes_, y)
+
+    def _label_codes(self, y, n_rows):
+        """Label codes for n rows: the labels, or the null label without them."""
+        check_is_fitted(self, "module_")
+        if self.classes_ is None:
+            if y is not None:
+                raise ValueError(
+                    "y was given, but this DDPM was fitted without labels. Fit it "
+                    "with fit(X, y) to condition on labels, or leave y out."
+                )
+            return None
+        if y is None:
+            return np.full(n_rows, len(self.classes_))
+        return self._codes(y, n_rows)
+
+    # -------------------------------------------------------------- sample
+    def sample(
+        self,
+        n_samples=1,
+        *,
+        y=None,
+        guidance_scale=0.0,
+        n_steps=None,
+        eta=0.0,
+        random_state=None,
+        return_trajectory=False,
+    ):
+        """Generate rows by running the reverse process from pure noise.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+        y : label or array-like of shape (n_samples,), default=None
+            For a class-conditional model, the class of every row or of each
+            row; without it, the unconditional (null-label) model.
+        guidance_scale : float, default=0.0
+            w of classifier-free guidance, ``(1 + w) eps(x, y) - w eps(x,
+            null)``; 0 samples the conditional model as it is.
+        n_steps : int or None, default=None
+            None: ancestral sampling over all T steps. An int k <= T: DDIM over
+            k evenly spaced timesteps.
+        eta : float, default=0.0
+            DDIM's noise: 0 is deterministic given the start, 1 with k = T
+            matches ancestral sampling in distribution.
+        random_state : int, RandomState, Generator or None, default=None
+            None draws from the generator seeded at fit (consecutive calls
+            differ); a value makes this call repeatable.
+        return_trajectory : bool, default=False
+            Also return every intermediate x_t on the original scale.
+
+        Returns
+        -------
+        X : ndarray or DataFrame of shape (n_samples, n_features)
+            In the container the model was fitted on.
+        trajectory : ndarray of shape (n_recorded, n_samples, n_features)
+            Only with ``return_trajectory``: x_T first, the sample last.
+        """
+        import torch
+        from tqdm.auto import tqdm
+
+        n_samples = check_n_samples(n_samples)
+        codes = self._label_codes(y, n_samples)
+        steps = self._timesteps(n_steps)
+        if guidance_scale and self.classes_ is None:
+            raise ValueError(
+                "guidance_scale needs a model fitted with labels (fit(X, y)); "
+                "leave it at 0 for this one."
+            )
+        module, device = self.module_, self._module_device()
+        schedule = self._reverse_schedule(device)
+        generator = self._torch_generator(random_state, device)
+        labels = None if codes is None else torch.as_tensor(codes, device=device)
+        clip = None
+        if self.clip_denoised:
+            clip = [self._to_tensor(b, device) for b in self._data_range]
+        x = torch.randn(
+            (n_samples, self.n_features_in_), generator=generator, device=device
+        )
+        trajectory = [x.cpu().numpy()] if return_trajectory else None
+        was_training = module.training
+        module.eval()
+        try:
+            with torch.no_grad():
+                for i in tqdm(range(len(steps) - 1), disable=self.verbose < 1):
+                    t = torch.full((n_samples,), int(steps[i]), device=device)
+                    eps = self._guided_eps(module, x, t, labels, guidance_scale)
+                    if n_steps is None:
+                        x = schedule.p_sample(x, t, eps, generator, clip)
+                    else:
+                        prev = torch.full_like(t, int(steps[i + 1]))
+                        x = schedule.ddim_step(x, t, prev, eps, eta, generator, clip)
+                    if return_trajectory:
+                        trajectory.append(x.cpu().numpy())
+        finally:
+            module.train(was_training)
+        out = self._container.wrap(
+            self._scaler.inverse_transform(x.double().cpu().numpy())
+        )
+        if not return_trajectory:
+            return out
+        return out, self._scaler.inverse_transform(
+            np.stack(trajectory).astype(np.float64)
+        )
+
+    def _reverse_schedule(self, device):
+        """The fitted schedule with the current ``variance_type``, on ``device``."""
+        from .schedule import NoiseSchedule
+
+        return NoiseSchedule(self.schedule_.betas[1:], self.variance_type).to(device)
+
+    def _timesteps(self, n_steps):
+        """T, ..., 1, 0 for ancestral sampling; k evenly spaced ones and 0 for DDIM."""
+        T = self.n_timesteps
+        if n_steps is None:
+            return np.arange(T, -1, -1)
+        if isinstance(n_steps, (bool, np.bool_)) or not isinstance(n_steps, Integral):
+            raise TypeError(f"n_steps must be None or a positive int; got {n_steps!r}.")
+        if not 1 <= n_steps <= T:
+            raise ValueError(
+                f"n_steps={n_steps} must be between 1 and n_timesteps={T}: DDIM "
+                "visits a subset of the trained timesteps. Use n_steps <= "
+                f"{T}, or None for ancestral sampling over all of them."
+            )
+        ts = np.unique(np.linspace(1, T, n_steps).round().astype(int))[::-1]
+        return np.append(ts, 0)
+
+    def _guided_eps(self, module, x, t, labels, w):
+        """eps_theta, guided: ``(1 + w) eps(x, y) - w eps(x, null)``."""
+        import torch
+
+        if labels is None or not w:
+            return module(x, t, labels)
+        null = torch.full_like(labels, len(self.classes_))
+        both = module(torch.cat([x, x]), torch.cat([t, t]), torch.cat([labels, null]))
+        cond, uncond = both.chunk(2)
+        return (1 + w) * cond - w * uncond
+
+    # --------------------------------------------------------------- score
+    def score_samples(self, X, y=None):
+        """The variational lower bound on log p(x) of each row, in nats.
+
+        ``-L_T - sum_{t=2..T} L_{t-1} - L_0`` of Ho et al. (2020, eq. 5): the
+        prior term, the KL terms between the forward posterior and the
+        model's reverse step, and the decoder term, with the network's EMA
+        weights; plus the log-Jacobian of the internal scaling, so it is a
+        bound on the density of the data as given. With
+        ``n_score_timesteps=m`` the T - 1 KL terms are estimated without bias:
+        the timesteps 2..T are cut into m equal strata, one timestep is drawn
+        in each, and its term is weighted by the stratum's size. Every draw is
+        keyed on the row, so a row always gets the same score.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or label, default=None
+            Labels of a class-conditional model; without them the null-label
+            (unconditional) model is scored.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        X = self._validate_X(X, reset=False)
+        codes = self._label_codes(y, len(X))
+        U = self._scaler.transform(X)
+        T, d = self.n_timesteps, X.shape[1]
+        m = (
+            T - 1
+            if self.n_score_timesteps is None
+            else min(T - 1, self.n_score_timesteps)
+        )
+        strata = np.array_split(np.arange(2, T + 1), m)  # contiguous runs of t
+        sizes = np.array([len(s) for s in strata])
+        starts = np.array([s[0] for s in strata])
+        # Per row: a uniform per stratum (through the normal CDF), then the
+        # noise of each KL term and of the decoder term.
+        z = self._row_noise(U, codes, shape=(m + (m + 1) * d,))
+        t = starts + np.minimum((ndtr(z[:, :m]) * sizes).astype(int), sizes - 1)
+        noise = z[:, m:].reshape(len(X), m + 1, d)
+        weights = sizes.astype(np.float64)
+
+        def negative_bound(module, u, c, steps, eps):
+            return self._negative_bound(module, u, c, steps, eps, weights)
+
+        per_step = d + 4 * max(self.hidden_layer_sizes)
+        if self._uses_unet():
+            per_step = 6 * self.unet_channels * d
+        bound = self._map_rows(
+            negative_bound, [U, codes, t, noise], bytes_per_row=8 * (m + 1) * per_step
+        )
+        return -bound + self._scaler.log_jacobian
+
+    def _negative_bound(self, module, x0, codes, t, eps, weights):
+        """``L_T + sum_strata w L_{t-1} + L_0`` for a block of rows."""
+        import torch
+
+        schedule = self._reverse_schedule(x0.device)
+        n, m = t.shape
+        weights = torch.as_tensor(weights, device=x0.device, dtype=x0.dtype)
+        labels = None if codes is None else codes.long()
+        rows = x0.repeat_interleave(m, dim=0)
+        steps = t.long().reshape(-1)
+        lab = None if labels is None else labels.repeat_interleave(m)
+        noise = eps[:, :m].reshape(n * m, -1)
+        xt = schedule.q_sample(rows, steps, noise)
+        kl = schedule.posterior_kl(rows, xt, steps, module(xt, steps, lab)).view(n, m)
+        ones = torch.ones(n, dtype=torch.long, device=x0.device)
+        x1 = schedule.q_sample(x0, ones, eps[:, m])
+        decoder = schedule.decoder_nll(x0, x1, module(x1, ones, labels))
+        return schedule.prior_kl(x0) + kl @ weights + decoder
