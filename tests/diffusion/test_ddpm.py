@@ -73,6 +73,17 @@ def test_ddim_with_eta_one_over_all_steps_matches_ancestral_sampling(gaussian_dd
     )
 
 
+def test_ddim_timesteps_are_distinct_and_end_at_zero(gaussian_ddpm):
+    quadratic = gaussian_ddpm._timesteps(10)
+    np.testing.assert_array_equal(quadratic, [100, 81, 64, 49, 36, 25, 16, 9, 4, 1, 0])
+    gaussian_ddpm.set_params(ddim_spacing="linear")
+    np.testing.assert_array_equal(gaussian_ddpm._timesteps(4), [100, 75, 50, 25, 0])
+    gaussian_ddpm.set_params(ddim_spacing="quadratic")
+    every = gaussian_ddpm._timesteps(100)
+    np.testing.assert_array_equal(every, np.arange(100, -1, -1))
+    assert len(np.unique(gaussian_ddpm._timesteps(60))) == 61
+
+
 def test_trajectory_runs_from_noise_to_the_sample(gaussian_ddpm):
     out, path = gaussian_ddpm.sample(
         7, n_steps=10, random_state=0, return_trajectory=True
@@ -155,6 +166,8 @@ def test_bad_input_gets_errors_that_name_the_fix(gaussian_ddpm, two_classes):
         gaussian_ddpm.sample(2, guidance_scale=2.0)
     with pytest.raises(ValueError, match=r"labels \['middle'\] were not seen"):
         two_classes.sample(2, y="middle")
+    with pytest.raises(ValueError, match="eta must be a finite number >= 0"):
+        gaussian_ddpm.sample(2, n_steps=10, eta=-1.0)
     with pytest.raises(
         ValueError, match="n_steps=101 must be between 1 and n_timesteps=100"
     ):
