@@ -8,18 +8,14 @@ import numpy as np
 from scipy.special import ndtr
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_finite, check_numeric_pandas, ndim_of
-from ..base import atomic_fit, check_n_samples, child_seed
+from ..base import atomic_fit, check_n_samples
 from ..nn._base import TORCH_PARAMETER_CONSTRAINTS
 from ..nn._docs import document_torch_parameters
-from ..nn._generative import NeuralGenerativeMixin, Standardizer
+from ..nn._generative import NeuralGenerativeMixin
 
 __all__ = ["DDPM"]
-
-_NAN_HINT = "Impute them first, e.g. with SimpleImputer in a Pipeline."
 
 
 @document_torch_parameters
@@ -209,48 +205,17 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         -------
         self : DDPM
         """
-        import torch
-
         from .schedule import NoiseSchedule
 
-        continuing = self._continuing(partial=False)
-        original = X
-        X = self._validate_X(X, reset=not continuing)
-        self._check_image_shape(X.shape[1])
-        codes = self._fit_labels(X, y, continuing)
-        scaler = self._scaler if continuing else Standardizer.fit(X)
         schedule = NoiseSchedule.from_name(
             self.n_timesteps, self.beta_schedule, self.variance_type
         )
-        device = self._device()
-        self._training_schedule = schedule.to(device)  # what the loss reads
-        U = scaler.transform(X)
-        low, high = U.min(axis=0), U.max(axis=0)
-        data_range = (low - 0.1 * (high - low), high + 0.1 * (high - low))
-        train = [self._to_tensor(U, device)]
-        if codes is not None:
-            train.append(self._to_tensor(codes, device, dtype=torch.long))
-        rng = self._training_rng(continuing)
-        _, generative = self._generative_state(original, self.random_state)
-        score_seed = child_seed(rng)
-        valid = None
-        if self.early_stopping:
-            fit_idx, valid_idx = self._split(len(X), child_seed(rng, 2**31), codes)
-            valid = [t[torch.as_tensor(valid_idx, device=t.device)] for t in train]
-            train = [t[torch.as_tensor(fit_idx, device=t.device)] for t in train]
-        n_features, n_classes = X.shape[1], 0 if codes is None else len(self.classes_)
-        self._train(
-            tuple(train),
-            None if valid is None else tuple(valid),
-            lambda: self._build_module(n_features, n_classes),
-            rng=rng,
-        )
+        self._training_schedule = schedule.to(self._device())  # the loss reads it
+        U, _ = self._fit_network(X, y)
         del self._training_schedule
+        low, high = U.min(axis=0), U.max(axis=0)
+        self._data_range = (low - 0.1 * (high - low), high + 0.1 * (high - low))
         self.schedule_ = schedule
-        self._data_range = data_range
-        self._scaler = scaler
-        self._score_seed = score_seed
-        self._commit_generative_state(generative)
         return self
 
     def _build_module(self, n_features, n_classes):
@@ -292,6 +257,9 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
             self.denoiser == "auto" and self.image_shape is not None
         )
 
+    def _check_values(self, X):
+        self._check_image_shape(X.shape[1])
+
     def _check_image_shape(self, n_features):
         if self._uses_unet():
             if self.image_shape is None:
@@ -306,61 +274,6 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
                     f"of X: rows must be flattened images of C * H * W values. Pass "
                     "the (C, H, W) of your images, e.g. (1, 8, 8) for 64 pixels."
                 )
-
-    def _validate_X(self, X, reset):
-        check_numeric_pandas(X)
-        if not reset:
-            check_is_fitted(self, "module_")
-        X = validate_data(
-            self, X, reset=reset, dtype=np.float64, ensure_all_finite=False
-        )
-        check_finite(X, labels=getattr(self, "feature_names_in_", None), hint=_NAN_HINT)
-        return X
-
-    def _fit_labels(self, X, y, continuing):
-        """Codes of y (None without labels); sets ``classes_`` on a new fit."""
-        if continuing:
-            if (y is None) != (self.classes_ is None):
-                raise ValueError(
-                    "warm_start continues the fitted model: pass labels y exactly "
-                    "when it was fitted with them, or set warm_start=False."
-                )
-            return None if y is None else self._codes(y, len(X))
-        if y is None:
-            self.classes_ = None
-            return None
-        y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False)
-        if len(y) != len(X):
-            raise ValueError(
-                f"X has {len(X)} rows but y has {len(y)}; they must match."
-            )
-        kind = type_of_target(y, input_name="y", raise_unknown=True)
-        if kind not in ("binary", "multiclass"):
-            raise ValueError(
-                f"y must hold class labels for a class-conditional DDPM; got "
-                f"{kind} values. Call fit(X) for an unconditional model."
-            )
-        self.classes_, codes = np.unique(y, return_inverse=True)
-        return codes
-
-    def _codes(self, y, n_rows):
-        """Codes of given labels: one label for every row, or one per row."""
-        if ndim_of(y) == 0:
-            y = np.array([y] * n_rows)
-        y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False)
-        if y.shape != (n_rows,):
-            raise ValueError(
-                f"y must be one label or one label per row ({n_rows}); got shape "
-                f"{y.shape}."
-            )
-        known = set(self.classes_.tolist())
-        unseen = sorted({v for v in y.tolist() if v not in known}, key=str)
-        if unseen:
-            raise ValueError(
-                f"labels {unseen[:5]} were not seen in fit; this model knows "
-                f"{self.classes_.tolist()}."
-            )
-        return np.searchsorted(self.classes_, y)
 
     def _label_codes(self, y, n_rows):
         """Label codes for n rows: the labels, or the null label without them."""

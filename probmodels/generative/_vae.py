@@ -12,18 +12,14 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted
 
-from .._validation import check_finite, check_numeric_pandas, ndim_of
-from ..base import atomic_fit, check_n_samples, child_seed
+from ..base import atomic_fit, check_n_samples
 from ..nn._base import TORCH_PARAMETER_CONSTRAINTS
 from ..nn._docs import document_torch_parameters
 from ..nn._generative import NeuralGenerativeMixin, Standardizer
 
 __all__ = ["VAE"]
-
-_NAN_HINT = "Impute them first, e.g. with SimpleImputer in a Pipeline."
 
 
 @document_torch_parameters
@@ -186,37 +182,12 @@ class VAE(
         -------
         self : VAE
         """
-        import torch
-
         continuing = self._continuing(partial=False)
-        original = X
-        X = self._validate_X(X, reset=not continuing)
-        codes = self._fit_labels(X, y, continuing)
-        scaler = self._scaler if continuing else self._make_scaler(X)
-        device = self._device()
-        train = [self._to_tensor(scaler.transform(X), device)]
-        if codes is not None:
-            train.append(self._to_tensor(self._one_hot(codes), device))
-        rng = self._training_rng(continuing)
-        # Sampling gets its own stream beside the training one.
-        _, generative = self._generative_state(original, self.random_state)
-        score_seed = child_seed(rng)
-        valid = None
-        if self.early_stopping:
-            fit_idx, valid_idx = self._split(len(X), child_seed(rng, 2**31), codes)
-            index = torch.as_tensor(fit_idx, device=train[0].device)
-            valid = [t[torch.as_tensor(valid_idx, device=t.device)] for t in train]
-            train = [t[index] for t in train]
-        n_features, n_classes = X.shape[1], 0 if codes is None else len(self.classes_)
-        self._train(
-            tuple(train),
-            None if valid is None else tuple(valid),
-            lambda: self._build_module(n_features, n_classes),
-            rng=rng,
-        )
-        self._scaler = scaler
-        self._score_seed = score_seed
-        self._commit_generative_state(generative)
+        _, codes = self._fit_network(X, y)
+        if not continuing:
+            self.class_prior_ = (
+                None if codes is None else np.bincount(codes) / len(codes)
+            )
         return self
 
     def _build_module(self, n_features, n_classes):
@@ -236,72 +207,21 @@ class VAE(
         """Negative ELBO per row, averaged over the batch (scaled data)."""
         return -module.elbo(x, c, generator, beta=self.beta).mean()
 
+    def _label_tensor(self, codes, device):
+        return self._to_tensor(self._one_hot(codes), device)
+
     def _make_scaler(self, X):
         gaussian = self.likelihood == "gaussian"
         return Standardizer.fit(X, center=gaussian, scale=gaussian)
 
     # ---------------------------------------------------------- validation
-    def _validate_X(self, X, reset):
-        check_numeric_pandas(X)
-        if not reset:
-            check_is_fitted(self, "module_")
-        X = validate_data(
-            self, X, reset=reset, dtype=np.float64, ensure_all_finite=False
-        )
-        check_finite(X, labels=getattr(self, "feature_names_in_", None), hint=_NAN_HINT)
+    def _check_values(self, X):
         if self.likelihood == "bernoulli" and (X.min() < 0 or X.max() > 1):
             raise ValueError(
                 f"likelihood='bernoulli' needs data in [0, 1]; X ranges over "
                 f"[{X.min():.4g}, {X.max():.4g}]. Scale it first (MinMaxScaler, or "
                 "divide by the largest value) or use likelihood='gaussian'."
             )
-        return X
-
-    def _fit_labels(self, X, y, continuing):
-        """Codes of y (None without labels); sets ``classes_`` on a new fit."""
-        if continuing:
-            if (y is None) != (self.classes_ is None):
-                raise ValueError(
-                    "warm_start continues the fitted model: pass labels y exactly "
-                    "when it was fitted with them, or set warm_start=False."
-                )
-            return None if y is None else self._codes(y, len(X))
-        if y is None:
-            self.classes_ = self.class_prior_ = None
-            return None
-        y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False)
-        if len(y) != len(X):
-            raise ValueError(
-                f"X has {len(X)} rows but y has {len(y)}; they must match."
-            )
-        kind = type_of_target(y, input_name="y", raise_unknown=True)
-        if kind not in ("binary", "multiclass"):
-            raise ValueError(
-                f"y must hold class labels for a conditional VAE; got {kind} "
-                "values. Call fit(X) for an unconditional model."
-            )
-        self.classes_, codes = np.unique(y, return_inverse=True)
-        self.class_prior_ = np.bincount(codes) / len(codes)
-        return codes
-
-    def _codes(self, y, n_rows):
-        """Codes of given labels: one label for every row, or one per row."""
-        if ndim_of(y) == 0:
-            y = np.array([y] * n_rows)
-        y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False)
-        if y.shape != (n_rows,):
-            raise ValueError(
-                f"y must be one label or one label per row ({n_rows}); got shape "
-                f"{y.shape}."
-            )
-        known = set(self.classes_.tolist())
-        unseen = sorted({v for v in y.tolist() if v not in known}, key=str)
-        if unseen:
-            raise ValueError(
-                f"labels {unseen[:5]} were not seen in fit; this model knows "
-                f"{self.classes_.tolist()}."
-            )
-        return np.searchsorted(self.classes_, y)
 
     def _labels(self, y, n_rows):
         """One-hot labels for n rows, or None for an unconditional model."""

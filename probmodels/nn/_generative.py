@@ -7,7 +7,8 @@
   :class:`~probmodels.nn._base.TorchEstimatorMixin`: a ``torch.Generator``
   for ``sample`` made from the fitted numpy stream (or a per-call seed),
   Monte Carlo draws keyed on each row (so ``score_samples`` of a row is a
-  function of that row), and chunked inference over rows.
+  function of that row), chunked inference over rows, input validation and
+  the labels of a conditional model.
 """
 
 from __future__ import annotations
@@ -17,12 +18,17 @@ import hashlib
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._chunks import iter_row_chunks
+from .._validation import check_finite, check_numeric_pandas, ndim_of
 from ..base import GenerativeMixin, child_seed
 from ._base import TorchEstimatorMixin
 
 __all__ = ["NeuralGenerativeMixin", "Standardizer"]
+
+_NAN_HINT = "Impute them first, e.g. with SimpleImputer in a Pipeline."
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,64 @@ class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
     :meth:`~probmodels.base.GenerativeMixin._commit_generative_state` and a
     ``_score_seed`` at the end of ``fit``.
     """
+
+    def _fit_network(self, X, y):
+        """The fit both models share: validate, scale, split, train, commit.
+
+        Subclasses provide ``_build_module(n_features, n_classes)``,
+        ``_loss`` and, where they differ, ``_make_scaler(X)`` and
+        ``_label_tensor(codes, device)``. A failure changes nothing
+        (``fit`` is wrapped in ``atomic_fit``).
+
+        Returns
+        -------
+        U : ndarray
+            The scaled training rows.
+        codes : ndarray or None
+            Label codes of a conditional fit.
+        """
+        import torch
+
+        continuing = self._continuing(partial=False)
+        original = X
+        X = self._validate_X(X, reset=not continuing)
+        codes = self._fit_labels(X, y, continuing)
+        scaler = self._scaler if continuing else self._make_scaler(X)
+        device = self._device()
+        U = scaler.transform(X)
+        train = [self._to_tensor(U, device)]
+        if codes is not None:
+            train.append(self._label_tensor(codes, device))
+        rng = self._training_rng(continuing)
+        # Sampling gets its own stream beside the training one.
+        _, generative = self._generative_state(original, self.random_state)
+        score_seed = child_seed(rng)
+        valid = None
+        if self.early_stopping:
+            fit_idx, valid_idx = self._split(len(X), child_seed(rng, 2**31), codes)
+            valid = tuple(t[torch.as_tensor(valid_idx, device=t.device)] for t in train)
+            train = [t[torch.as_tensor(fit_idx, device=t.device)] for t in train]
+        n_features, n_classes = X.shape[1], 0 if codes is None else len(self.classes_)
+        self._train(
+            tuple(train),
+            valid,
+            lambda: self._build_module(n_features, n_classes),
+            rng=rng,
+        )
+        self._scaler = scaler
+        self._score_seed = score_seed
+        self._commit_generative_state(generative)
+        return U, codes
+
+    def _make_scaler(self, X):
+        """Per-column standardisation of the training rows."""
+        return Standardizer.fit(X)
+
+    def _label_tensor(self, codes, device):
+        """Labels as the network takes them: class codes (long)."""
+        import torch
+
+        return self._to_tensor(codes, device, dtype=torch.long)
 
     def _torch_generator(self, random_state, device):
         """A ``torch.Generator`` for one ``sample`` call.
@@ -173,3 +237,67 @@ class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
         finally:
             module.train(was_training)
         return np.concatenate(outputs)
+
+    def _validate_X(self, X, reset):
+        """Numeric rows without NaN, as float64; the feature count checked."""
+        check_numeric_pandas(X)
+        if not reset:
+            check_is_fitted(self, "module_")
+        X = validate_data(
+            self, X, reset=reset, dtype=np.float64, ensure_all_finite=False
+        )
+        check_finite(X, labels=getattr(self, "feature_names_in_", None), hint=_NAN_HINT)
+        self._check_values(X)
+        return X
+
+    def _check_values(self, X):
+        """Model-specific checks of validated rows (none by default)."""
+
+    def _fit_labels(self, X, y, continuing):
+        """Codes of y (None without labels); sets ``classes_`` on a new fit.
+
+        With labels, ``fit(X, y)`` trains a conditional model; ``warm_start``
+        must keep to the way the model was fitted.
+        """
+        if continuing:
+            if (y is None) != (self.classes_ is None):
+                raise ValueError(
+                    "warm_start continues the fitted model: pass labels y exactly "
+                    "when it was fitted with them, or set warm_start=False."
+                )
+            return None if y is None else self._codes(y, len(X))
+        if y is None:
+            self.classes_ = None
+            return None
+        y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False)
+        if len(y) != len(X):
+            raise ValueError(
+                f"X has {len(X)} rows but y has {len(y)}; they must match."
+            )
+        kind = type_of_target(y, input_name="y", raise_unknown=True)
+        if kind not in ("binary", "multiclass"):
+            raise ValueError(
+                f"y must hold class labels for a conditional {type(self).__name__}; "
+                f"got {kind} values. Call fit(X) for an unconditional model."
+            )
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        return codes
+
+    def _codes(self, y, n_rows):
+        """Codes of given labels: one label for every row, or one per row."""
+        if ndim_of(y) == 0:
+            y = np.array([y] * n_rows)
+        y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False)
+        if y.shape != (n_rows,):
+            raise ValueError(
+                f"y must be one label or one label per row ({n_rows}); got shape "
+                f"{y.shape}."
+            )
+        known = set(self.classes_.tolist())
+        unseen = sorted({v for v in y.tolist() if v not in known}, key=str)
+        if unseen:
+            raise ValueError(
+                f"labels {unseen[:5]} were not seen in fit; this model knows "
+                f"{self.classes_.tolist()}."
+            )
+        return np.searchsorted(self.classes_, y)
