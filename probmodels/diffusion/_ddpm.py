@@ -8,7 +8,6 @@ import numpy as np
 from scipy.special import ndtr
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from ..base import atomic_fit, check_n_samples
 from ..nn._base import TORCH_PARAMETER_CONSTRAINTS
@@ -275,20 +274,6 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
                     "the (C, H, W) of your images, e.g. (1, 8, 8) for 64 pixels."
                 )
 
-    def _label_codes(self, y, n_rows):
-        """Label codes for n rows: the labels, or the null label without them."""
-        check_is_fitted(self, "module_")
-        if self.classes_ is None:
-            if y is not None:
-                raise ValueError(
-                    "y was given, but this DDPM was fitted without labels. Fit it "
-                    "with fit(X, y) to condition on labels, or leave y out."
-                )
-            return None
-        if y is None:
-            return np.full(n_rows, len(self.classes_))
-        return self._codes(y, n_rows)
-
     # -------------------------------------------------------------- sample
     def sample(
         self,
@@ -335,7 +320,7 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         from tqdm.auto import tqdm
 
         n_samples = check_n_samples(n_samples)
-        codes = self._label_codes(y, n_samples)
+        codes = self._label_codes(y, n_samples, missing=self._null_label)
         steps = self._timesteps(n_steps)
         for name, value in (("eta", eta), ("guidance_scale", guidance_scale)):
             if not isinstance(value, Real) or not 0 <= value < np.inf:
@@ -380,6 +365,10 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         return out, self._scaler.inverse_transform(
             np.stack(trajectory).astype(np.float64)
         )
+
+    def _null_label(self, n_rows):
+        """The null label of guidance, for rows given no label."""
+        return np.full(n_rows, len(self.classes_))
 
     def _reverse_schedule(self, device):
         """The fitted schedule with the current ``variance_type``, on ``device``."""
@@ -446,7 +435,7 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         ndarray of shape (n_samples,)
         """
         X = self._validate_X(X, reset=False)
-        codes = self._label_codes(y, len(X))
+        codes = self._label_codes(y, len(X), missing=self._null_label)
         U = self._scaler.transform(X)
         T, d = self.n_timesteps, X.shape[1]
         m = (

@@ -224,16 +224,9 @@ class VAE(
             )
 
     def _labels(self, y, n_rows):
-        """One-hot labels for n rows, or None for an unconditional model."""
-        check_is_fitted(self, "module_")
-        if self.classes_ is None:
-            if y is not None:
-                raise ValueError(
-                    "y was given, but this VAE was fitted without labels. Fit it "
-                    "with fit(X, y) to condition on labels, or leave y out."
-                )
-            return None
-        return None if y is None else self._one_hot(self._codes(y, n_rows))
+        """One-hot labels for n rows, or None (unconditional, or none given)."""
+        codes = self._label_codes(y, n_rows)
+        return None if codes is None else self._one_hot(codes)
 
     def _one_hot(self, codes):
         return np.eye(len(self.classes_), dtype=np.float32)[codes]
@@ -420,9 +413,7 @@ class VAE(
             eps = torch.randn(loc.shape, generator=generator, device=device)
             return loc + torch.exp(0.5 * logvar) * eps
 
-        U = self._map_rows(
-            draw, [noise.cpu().numpy(), c], self._row_bytes(), float64=False
-        )
+        U = self._map_rows(draw, [noise, c], self._row_bytes(), float64=False)
         return self._container.wrap(self._scaler.inverse_transform(U))
 
     def set_output(self, *, transform=None):

@@ -100,24 +100,28 @@ def features(Xc: np.ndarray, covariance_type: str) -> np.ndarray:
     return out
 
 
-def component_logits(Xc: np.ndarray, theta: np.ndarray, covariance_type: str):
-    """``log w_k + log N(x_n; mu_k, Sigma_k) = Theta phi(x_n)`` for every row.
+def component_logits(
+    X: np.ndarray, theta: np.ndarray, covariance_type: str, center=0.0
+):
+    """``log w_k + log N(x_n; mu_k, Sigma_k) = Theta phi(x_n - center)`` per row.
 
     Parameters
     ----------
-    Xc : ndarray of shape (n_samples, n_features)
-        Rows in the coordinates Theta was built in (centred).
+    X : ndarray of shape (n_samples, n_features)
     theta : ndarray of shape (n_components, n_statistics)
-        From :func:`natural_parameters`.
+        From :func:`natural_parameters`, built in coordinates centred on
+        ``center``.
     covariance_type : str
+    center : ndarray of shape (n_features,) or float, default=0.0
+        Subtracted chunk by chunk, so X is never copied whole.
 
     Returns
     -------
     ndarray of shape (n_samples, n_components)
     """
-    out = np.empty((len(Xc), len(theta)))
-    for rows in iter_row_chunks(len(Xc), 8 * sum(theta.shape)):
-        out[rows] = (theta @ features(Xc[rows], covariance_type)).T
+    out = np.empty((len(X), len(theta)))
+    for rows in iter_row_chunks(len(X), 8 * sum(theta.shape)):
+        out[rows] = (theta @ features(X[rows] - center, covariance_type)).T
     return out
 
 

@@ -427,7 +427,7 @@ class GaussianMixture(BaseMixture):
         # quadratic expansion well conditioned.
         center = self.weights_ @ self.means_
         theta = self._natural_parameters(self._current_parameters(center))
-        return component_logits(X - center, theta, self.covariance_type)
+        return component_logits(X, theta, self.covariance_type, center)
 
     # ------------------------------------------------------------ inference
     def score_samples(self, X):

@@ -202,8 +202,8 @@ class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
         fn : callable
             ``fn(module, *tensors) -> tensor`` for one block of rows; tensors
             are on the module's device (``None`` stays ``None``).
-        arrays : sequence of ndarray or None
-            Row-aligned inputs.
+        arrays : sequence of ndarray, torch.Tensor or None
+            Row-aligned inputs (tensors are used where they are).
         bytes_per_row : int
             Temporaries ``fn`` makes per row, to size the blocks.
         float64 : bool, default=True
@@ -230,7 +230,11 @@ class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
             with torch.no_grad():
                 for rows in iter_row_chunks(n, 2 * bytes_per_row):
                     block = [
-                        None if a is None else self._to_tensor(a[rows], device, dtype)
+                        None
+                        if a is None
+                        else a[rows].to(device, dtype)
+                        if torch.is_tensor(a)
+                        else self._to_tensor(a[rows], device, dtype)
                         for a in arrays
                     ]
                     outputs.append(fn(module, *block).double().cpu().numpy())
@@ -301,3 +305,22 @@ class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
                 f"{self.classes_.tolist()}."
             )
         return np.searchsorted(self.classes_, y)
+
+    def _label_codes(self, y, n_rows, missing=None):
+        """Label codes for n rows of a fitted model, or None without labels.
+
+        ``y`` may be one label or one per row. For a conditional model given
+        no labels, ``missing(n_rows)`` supplies them (None: no labels).
+        """
+        check_is_fitted(self, "module_")
+        if self.classes_ is None:
+            if y is not None:
+                raise ValueError(
+                    f"y was given, but this {type(self).__name__} was fitted without "
+                    "labels. Fit it with fit(X, y) to condition on labels, or leave "
+                    "y out."
+                )
+            return None
+        if y is None:
+            return None if missing is None else missing(n_rows)
+        return self._codes(y, n_rows)
