@@ -14,7 +14,17 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_array, validate_data
 
-__all__ = ["check_finite", "check_numeric_pandas", "ndim_of", "validate_series"]
+__all__ = [
+    "check_finite",
+    "check_numeric_array",
+    "check_numeric_pandas",
+    "column_labels",
+    "ndim_of",
+    "non_numeric",
+    "row_labels",
+    "validate_series",
+    "validate_table",
+]
 
 
 def ndim_of(X: Any) -> int:
@@ -70,24 +80,70 @@ def _is_numeric(dtype: Any) -> bool:
     )
 
 
+def check_numeric_array(X: Any, what: str = "X") -> None:
+    """Raise ``TypeError`` for dates, durations or text given as numbers.
+
+    numpy converts ``datetime64`` to floats silently (days since 1970), and
+    a string array fails deep in the conversion; both are named here.
+
+    Parameters
+    ----------
+    X : object
+        Checked when it is a numpy array (pandas input goes through
+        :func:`check_numeric_pandas`).
+    what : str, default="X"
+        Name of the argument in the message.
+    """
+    check_numeric_pandas(X, what)
+    dtype = getattr(X, "dtype", None)
+    if isinstance(X, np.ndarray) and dtype.kind in "mMUS":
+        raise TypeError(
+            f"{what} has dtype {dtype}, which is not numeric. Convert it to "
+            "numbers first (for dates, use them as the index of a Series or "
+            "DataFrame rather than as values)."
+        )
+
+
+def _label(labels: Any, position: int) -> Any:
+    """A row or column label as the user knows it (no ``np.int64(2)``)."""
+    if labels is None:
+        return int(position)
+    value = labels[position]
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _shown(label: Any) -> str:
+    """Quote names; print dates and numbers as they read (2000-01-06, 3)."""
+    return repr(label) if isinstance(label, str) else str(label)
+
+
 def check_finite(
     values: np.ndarray,
     what: str = "X",
     labels: Any = None,
     hint: str = "Remove or impute them first.",
+    index: Any = None,
+    source: Any = None,
 ) -> None:
     """Raise ``ValueError`` if ``values`` holds NaN or inf, saying where.
 
     Parameters
     ----------
-    values : ndarray of shape (n_rows,) or (n_rows, n_columns)
+    values : ndarray of shape (n_rows,), (n_rows, n_columns) or (n_rows, n_steps, n_columns)
         Float array to check.
     what : str, default="X"
         Name of the argument in the message.
     labels : sequence, optional
-        Column labels, to name the column of the first bad value.
+        Column labels (a DataFrame's columns, a Series' name), to name the
+        column of the first bad value.
     hint : str
         The fix, appended to the message.
+    index : sequence, optional
+        Row labels (a pandas index), to name the row of the first bad value.
+    source : array-like, optional
+        The input before its conversion to ``values``: an infinity that is
+        finite there is an overflow of the conversion (float32 ends at
+        3.4e38), which the message says instead.
     """
     # One reduction first: the elementwise pass runs only when something is off.
     with np.errstate(over="ignore", invalid="ignore"):
@@ -96,18 +152,129 @@ def check_finite(
     bad = ~np.isfinite(values)
     if not bad.any():
         return  # the sum overflowed; every value is finite
+    first = tuple(int(i) for i in np.argwhere(bad)[0])
+    where = f"row {_shown(_label(index, first[0]))}"
+    if values.ndim == 3:
+        where += f", step {first[1]}"
+    if values.ndim >= 2:
+        where += f" of column {_shown(_label(labels, first[-1]))}"
+    elif labels is not None and len(labels) == 1:
+        where += f" of {_shown(_label(labels, 0))}"
+    original = _original_value(source, first)
+    if original is not None and np.isfinite(original):
+        limit = np.finfo(values.dtype).max
+        raise ValueError(
+            f"{what} holds values too large for {values.dtype} (up to {limit:.3g}): "
+            f"{original:.3g} at {where} overflows. Scale the inputs first, e.g. "
+            "with StandardScaler in a Pipeline."
+        )
     n_nan = int(np.isnan(values).sum())
     n_inf = int(bad.sum()) - n_nan
     parts = [f"{n_nan} NaN"] if n_nan else []
     parts += [f"{n_inf} inf"] if n_inf else []
-    first = np.argwhere(bad)[0]
-    where = f"row {first[0]}"
-    if values.ndim == 2:
-        col = labels[first[1]] if labels is not None else first[1]
-        where += f" of column {col!r}"
     raise ValueError(
         f"{what} contains {' and '.join(parts)} value(s), the first at {where}. {hint}"
     )
+
+
+def _original_value(source: Any, position: tuple) -> float | None:
+    """The input's value at ``position`` before conversion, when it can be read."""
+    if source is None:
+        return None
+    try:
+        if isinstance(source, pd.DataFrame):
+            value = source.iat[position[0], position[-1]]
+        elif isinstance(source, pd.Series):
+            value = source.iat[position[0]]
+        else:
+            array = np.asarray(source)
+            value = array[position[: array.ndim]]
+        return float(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def row_labels(X: Any) -> pd.Index | None:
+    """The index of a pandas input (None for arrays), for error messages."""
+    return X.index if isinstance(X, (pd.Series, pd.DataFrame)) else None
+
+
+def column_labels(X: Any, estimator: Any = None) -> Any:
+    """Column names of a pandas input (a Series' name), for error messages."""
+    if isinstance(X, pd.Series):
+        return [X.name] if X.name is not None else None
+    if isinstance(X, pd.DataFrame):
+        return X.columns
+    return getattr(estimator, "feature_names_in_", None)
+
+
+def validate_table(
+    estimator: Any,
+    X: Any,
+    *,
+    reset: bool,
+    dtype: Any = np.float64,
+    hint: str = "Remove or impute them first.",
+    **check_params: Any,
+) -> np.ndarray:
+    """Numeric rows without NaN, through sklearn's ``validate_data``.
+
+    Adds what sklearn cannot say for our models: the name of a non-numeric
+    column, and the row label and column name of the first NaN, inf or
+    overflow of the conversion to ``dtype``.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Owner of ``n_features_in_`` / ``feature_names_in_``.
+    X : array-like of shape (n_samples, n_features)
+        The input.
+    reset : bool
+        True in ``fit``.
+    dtype : numpy dtype, default=np.float64
+        The dtype of the returned array.
+    hint : str
+        The fix for NaN values, appended to that message.
+    **check_params
+        Passed on to ``validate_data`` (``ensure_min_samples``, say).
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_features)
+    """
+    check_numeric_array(X)
+    try:
+        # An overflow of the conversion is reported below, by name and place.
+        with np.errstate(over="ignore"):
+            values = validate_data(
+                estimator,
+                X,
+                reset=reset,
+                dtype=dtype,
+                ensure_all_finite=False,
+                **check_params,
+            )
+    except ValueError as err:
+        raise non_numeric(err) from None
+    check_finite(
+        values,
+        labels=column_labels(X, estimator),
+        index=row_labels(X),
+        hint=hint,
+        source=X if np.dtype(dtype) != np.float64 else None,
+    )
+    return values
+
+
+def non_numeric(err: ValueError) -> ValueError:
+    """Add the fix to numpy's message about a value it could not convert."""
+    text = str(err)
+    if "could not convert" in text or "convert string" in text:
+        return ValueError(
+            f"X contains non-numeric values ({text}). Encode them first, e.g. with "
+            "OneHotEncoder or OrdinalEncoder in a Pipeline."
+        )
+    return err
 
 
 def validate_series(
@@ -134,8 +301,10 @@ def validate_series(
     index : pandas.Index or None
         The time index of a pandas input.
     """
-    check_numeric_pandas(X)
-    index = X.index if isinstance(X, (pd.Series, pd.DataFrame)) else None
+    check_numeric_array(X)
+    index, labels = row_labels(X), column_labels(X)
+    if index is not None:
+        check_time_index(index)
     if isinstance(X, pd.Series):
         X = X.to_numpy()
     if isinstance(X, pd.DataFrame):
@@ -144,8 +313,7 @@ def validate_series(
         validate_data(estimator, X, reset=reset, skip_check_array=True)
         X = X.to_numpy(dtype=np.float64, na_value=np.nan)
         values = check_array(X, dtype=np.float64, ensure_all_finite=False)
-        labels = getattr(estimator, "feature_names_in_", None)
-        check_finite(values, labels=labels, hint=_SERIES_HINT)
+        check_complete_series(values, labels, index)
         return values, index
     if not hasattr(X, "tocsr"):
         X = np.asarray(X) if not isinstance(X, np.ndarray) else X
@@ -159,11 +327,113 @@ def validate_series(
     values = validate_data(
         estimator, X, reset=reset, dtype=np.float64, ensure_all_finite=False
     )
-    check_finite(values, hint=_SERIES_HINT)
+    check_complete_series(values, labels, index)
     return values, index
 
 
+def check_complete_series(
+    values: np.ndarray, labels: Any = None, index: Any = None
+) -> None:
+    """Raise ``ValueError`` naming every series with missing or infinite values.
+
+    A panel whose series start or end at different dates has NaN at its
+    edges; a gap inside a series is another matter. The message lists each
+    series with what it lacks, and the fix for each case.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_steps, n_series)
+    labels : sequence, optional
+        Series names.
+    index : sequence, optional
+        Time labels, for the first bad step of a single series.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(values.sum()):
+            return
+    if np.isinf(values).any():
+        check_finite(
+            np.where(np.isnan(values), 0.0, values), "X", labels, _SERIES_HINT, index
+        )
+    missing = np.isnan(values)
+    bad = np.flatnonzero(missing.any(axis=0))
+    if not bad.size:
+        return
+    n = len(values)
+    problems, ragged, gaps = [], False, False
+    for j in bad:
+        observed = np.flatnonzero(~missing[:, j])
+        name = _shown(_label(labels, j))
+        if not observed.size:
+            problems.append(f"{name} (no values)")
+            continue
+        lo, hi = observed[0], observed[-1]
+        inside = int(missing[lo : hi + 1, j].sum())
+        parts = [f"first {lo} steps"] if lo > 0 else []
+        parts += [f"last {n - 1 - hi} steps"] if hi < n - 1 else []
+        if inside:
+            first = lo + int(np.argmax(missing[lo : hi + 1, j]))
+            parts.append(
+                f"{inside} missing inside, the first at {_shown(_label(index, first))}"
+            )
+        ragged |= lo > 0 or hi < n - 1
+        gaps |= inside > 0
+        parts = [p if "inside" in p else f"{p} missing" for p in parts]
+        problems.append(f"{name} ({', '.join(parts)})")
+    fixes = []
+    if ragged:
+        fixes.append(
+            "series that start or end at different times: fit each on its own "
+            "stretch, e.g. ARRegressor(...).fit(X[name].dropna()), or the common "
+            "stretch with X.dropna()"
+        )
+    if gaps:
+        fixes.append(
+            "gaps inside a series: fill them first, e.g. "
+            "X.interpolate(limit_area='inside')"
+        )
+    listed = ", ".join(problems[:50]) + _and_more(problems, 50)
+    raise ValueError(
+        f"X has missing values (NaN) in {len(bad)} of {values.shape[1]} series: "
+        f"{listed}. Autoregressions need complete series; for "
+        + "; for ".join(fixes)
+        + "."
+    )
+
+
+def _and_more(items: list, shown: int) -> str:
+    return f" and {len(items) - shown} more" if len(items) > shown else ""
+
+
+def check_time_index(index: pd.Index) -> None:
+    """Raise ``ValueError`` unless a time index runs forward without repeats.
+
+    Forecasts are labelled by extending the index past its last label, so an
+    index that runs backwards or repeats would label the future with dates
+    inside the fitted range.
+
+    Parameters
+    ----------
+    index : pandas.Index
+        The index of the series.
+    """
+    if not isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)):
+        return  # a RangeIndex or labels: positions carry the order
+    if index.is_monotonic_increasing and index.is_unique:
+        return
+    problem = (
+        "repeats labels"
+        if index.is_monotonic_increasing
+        else ("runs newest first" if index.is_monotonic_decreasing else "is not sorted")
+    )
+    raise ValueError(
+        f"The time index {problem} (first labels {list(map(str, index[:3]))}). "
+        "Sort it oldest first and drop repeated times, e.g. "
+        "X.sort_index() and X[~X.index.duplicated()]."
+    )
+
+
 _SERIES_HINT = (
-    "Autoregressions need complete series: fill the gaps first "
-    "(e.g. X.interpolate()) or cut the series where they start."
+    "Autoregressions need finite values: replace them (e.g. with NaN, then "
+    "X.interpolate(limit_area='inside')) or cut the series there."
 )

@@ -6,9 +6,20 @@ import numpy as np
 from scipy.special import softmax
 from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+)
 
-from .._validation import check_finite, check_numeric_pandas, ndim_of
+from .._validation import (
+    check_finite,
+    check_numeric_array,
+    ndim_of,
+    non_numeric,
+    validate_table,
+)
 from ..base import atomic_fit, child_seed
 from ..nn._base import TorchEstimatorMixin
 
@@ -102,6 +113,13 @@ class NeuralClassifierMixin(ClassifierMixin, TorchEstimatorMixin):
         check_classification_targets(y)
         if continuing:
             known = self.classes_
+            if classes is not None and not np.array_equal(np.unique(classes), known):
+                # scikit-learn's SGD and MLP refuse this too, in these words.
+                raise ValueError(
+                    f"`classes={np.unique(classes).tolist()!r}` is not the same as "
+                    f"on last call to partial_fit, was: {known.tolist()!r}. Refit "
+                    "with fit() to change the classes."
+                )
         else:
             known = np.unique(y if classes is None else classes)
             if len(known) < 2:
@@ -121,50 +139,52 @@ class NeuralClassifierMixin(ClassifierMixin, TorchEstimatorMixin):
 
     # -------------------------------------------------------- validation
     def _validate_Xy(self, X, y, reset):
-        check_numeric_pandas(X)
-        if not reset:
-            self._check_ndim(ndim_of(X))
-        try:
-            if self._allow_3d and ndim_of(X) == 3:
-                X = check_array(
-                    X, allow_nd=True, dtype=np.float32, ensure_all_finite=False
-                )
-                y = check_array(y, ensure_2d=False, dtype=None)
-                if len(X) != len(y):
-                    raise ValueError(
-                        f"X has {len(X)} samples but y has {len(y)}; they must match."
-                    )
-                self._check_sequence_features(X, reset)
-            else:
-                X, y = validate_data(
-                    self, X, y, reset=reset, dtype=np.float32, ensure_all_finite=False
-                )
-                if reset:
-                    self._input_ndim = 2
-        except ValueError as err:
-            raise _non_numeric(err) from None
-        check_finite(X.reshape(len(X), -1), hint=_NAN_HINT)
-        return X, y
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        values = self._validated(X, reset)
+        y = column_or_1d(check_array(y, ensure_2d=False, dtype=None), warn=True)
+        check_consistent_length(values, y)
+        return values, y
 
     def _validate_X(self, X):
         check_is_fitted(self, "module_")
-        check_numeric_pandas(X)
+        return self._validated(X, reset=False)
+
+    def _validated(self, X, reset):
+        """Rows (or sequences) as float32, every check naming the culprit."""
         ndim = ndim_of(X)
-        self._check_ndim(ndim)
+        if not reset:
+            self._check_ndim(ndim)
+        if not (self._allow_3d and ndim >= 3):
+            values = validate_table(
+                self, X, reset=reset, dtype=np.float32, hint=_NAN_HINT
+            )
+            if reset:
+                self._input_ndim = 2
+            return values
+        if ndim > 3:
+            raise ValueError(
+                "X must be 2-D rows (n_samples, n_features) or 3-D sequences "
+                f"(n_samples, seq_len, n_features); got shape {np.shape(X)}."
+            )
+        check_numeric_array(X)
         try:
-            if ndim == 3:
-                X = check_array(
-                    X, allow_nd=True, dtype=np.float32, ensure_all_finite=False
-                )
-                self._check_sequence_features(X, reset=False)
-            else:
-                X = validate_data(
-                    self, X, reset=False, dtype=np.float32, ensure_all_finite=False
-                )
+            values = check_array(
+                X, allow_nd=True, dtype=np.float32, ensure_all_finite=False
+            )
         except ValueError as err:
-            raise _non_numeric(err) from None
-        check_finite(X.reshape(len(X), -1), hint=_NAN_HINT)
-        return X
+            raise non_numeric(err) from None
+        if 0 in values.shape[1:]:
+            raise ValueError(
+                f"X holds sequences of shape {values.shape[1:]}; each needs at "
+                "least one step with at least one feature."
+            )
+        self._check_sequence_features(values, reset)
+        check_finite(values, hint=_NAN_HINT, source=X)
+        return values
 
     def _check_ndim(self, ndim):
         """Rows for a model fitted on rows, sequences for one on sequences."""
@@ -239,14 +259,3 @@ class NeuralClassifierMixin(ClassifierMixin, TorchEstimatorMixin):
         """
         X = self._validate_X(X)
         return self.classes_[self._forward_numpy(X).argmax(axis=1)]
-
-
-def _non_numeric(err: ValueError) -> ValueError:
-    """Add the fix to numpy's message about a value it could not convert."""
-    text = str(err)
-    if "could not convert" in text or "convert string" in text:
-        return ValueError(
-            f"X contains non-numeric values ({text}). Encode them first, e.g. with "
-            "OneHotEncoder or OrdinalEncoder in a Pipeline."
-        )
-    return err

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._chunks import iter_row_chunks
-from .._validation import check_finite, check_numeric_pandas, ndim_of
+from .._validation import ndim_of, validate_table
 from ..base import GenerativeMixin, child_seed
 from ._base import TorchEstimatorMixin
 
@@ -244,13 +244,9 @@ class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
 
     def _validate_X(self, X, reset):
         """Numeric rows without NaN, as float64; the feature count checked."""
-        check_numeric_pandas(X)
         if not reset:
             check_is_fitted(self, "module_")
-        X = validate_data(
-            self, X, reset=reset, dtype=np.float64, ensure_all_finite=False
-        )
-        check_finite(X, labels=getattr(self, "feature_names_in_", None), hint=_NAN_HINT)
+        X = validate_table(self, X, reset=reset, hint=_NAN_HINT)
         self._check_values(X)
         return X
 
