@@ -27,11 +27,14 @@ from ._validation import ndim_of
 
 __all__ = [
     "GenerativeMixin",
+    "architecture",
+    "architecture_changes",
     "atomic_fit",
     "check_n_samples",
     "child_seed",
     "make_generator",
     "spawn_generators",
+    "validate_params",
 ]
 
 
@@ -134,13 +137,53 @@ def check_n_samples(n_samples: Any, name: str = "n_samples") -> int:
     -------
     int
     """
+    # scikit-learn's wording ("Invalid value for 'n_samples'"), with the fix.
     if isinstance(n_samples, (bool, np.bool_)) or not isinstance(
         n_samples, numbers.Integral
     ):
-        raise TypeError(f"{name} must be a positive int; got {n_samples!r}.")
+        raise TypeError(
+            f"Invalid value for {name!r}: {n_samples!r}. It must be a positive int."
+        )
     if n_samples < 1:
-        raise ValueError(f"{name} must be at least 1; got {n_samples}.")
+        raise ValueError(
+            f"Invalid value for {name!r}: {n_samples}. At least one is required."
+        )
     return int(n_samples)
+
+
+def validate_params(estimator: Any) -> None:
+    """Check hyper-parameters: scikit-learn's constraints, then ours.
+
+    scikit-learn's ``Interval(Integral, ...)`` lets ``True`` through as 1, so
+    ``p=True`` would fit an AR(1); a bool is accepted only where the
+    constraint says "boolean". An estimator's ``_check_parameter_values``
+    (when it has one) then checks what the constraints cannot express, such
+    as every entry of ``hidden_layer_sizes``.
+
+    Parameters
+    ----------
+    estimator : estimator
+
+    Raises
+    ------
+    sklearn.utils._param_validation.InvalidParameterError
+        Naming the parameter and the value.
+    """
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    estimator._validate_params()
+    for name, constraints in estimator._parameter_constraints.items():
+        value = getattr(estimator, name, None)
+        if isinstance(value, (bool, np.bool_)) and not any(
+            c in ("boolean", "verbose") or c is bool for c in constraints
+        ):
+            raise InvalidParameterError(
+                f"The {name!r} parameter of {type(estimator).__name__} got "
+                f"{value!r}, a bool; pass a number."
+            )
+    check = getattr(estimator, "_check_parameter_values", None)
+    if check is not None:
+        check()
 
 
 def atomic_fit(method):
@@ -150,7 +193,8 @@ def atomic_fit(method):
     restored if it raises, so a failed ``fit`` (NaN loss, singular covariance,
     bad input) leaves a previously fitted model exactly as it was, and an
     unfitted one unfitted. Fitting code therefore rebinds attributes and never
-    mutates fitted arrays in place.
+    mutates fitted arrays in place; the numpy generators it stores (which do
+    advance in place) get their bit state restored as well.
 
     Parameters
     ----------
@@ -165,15 +209,76 @@ def atomic_fit(method):
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
         saved = dict(self.__dict__)
+        # A Generator advances in place, so restoring the reference is not
+        # enough: its bit state is saved too and put back on failure.
+        streams = {
+            name: value.bit_generator.state
+            for name, value in saved.items()
+            if isinstance(value, np.random.Generator)
+        }
         try:
-            self._validate_params()
+            validate_params(self)
             return method(self, *args, **kwargs)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved)
+            for name, state in streams.items():
+                saved[name].bit_generator.state = state
             raise
 
     return wrapper
+
+
+def architecture(estimator: Any) -> dict:
+    """The values of the parameters that shape the fitted parameters.
+
+    Each estimator names them in ``_architecture_params`` (the number of
+    components, the layer sizes); a warm start continues a fitted model only
+    while they are unchanged.
+
+    Parameters
+    ----------
+    estimator : estimator
+
+    Returns
+    -------
+    dict
+        Parameter name to a comparable value (sequences become tuples).
+    """
+    return {
+        name: _comparable(getattr(estimator, name))
+        for name in getattr(estimator, "_architecture_params", ())
+    }
+
+
+def architecture_changes(estimator: Any) -> list[str]:
+    """Architecture parameters changed since the fit, as ``"name: old -> new"``.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A fitted estimator (one fitted before architectures were recorded
+        reports no change).
+
+    Returns
+    -------
+    list of str
+    """
+    fitted = getattr(estimator, "_fitted_architecture", None)
+    if fitted is None:
+        return []
+    now = architecture(estimator)
+    return [
+        f"{name}: {fitted[name]!r} -> {now[name]!r}"
+        for name in fitted
+        if name in now and fitted[name] != now[name]
+    ]
+
+
+def _comparable(value: Any) -> Any:
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return tuple(np.asarray(value).ravel().tolist())
+    return value
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,10 @@ class FFNClassifier(NeuralClassifierMixin, BaseEstimator):
     True
     """
 
+    #: Parameters that shape the network: warm_start continues only while
+    #: they keep their fitted values.
+    _architecture_params = ("hidden_layer_sizes", "activation", "normalization", "n_groups", "dropout")
+
     _parameter_constraints: dict = {
         "hidden_layer_sizes": [
             "array-like",

@@ -75,6 +75,18 @@ class TransformerClassifier(NeuralClassifierMixin, BaseEstimator):
 
     _allow_3d = True
 
+    #: Parameters that shape the network: warm_start continues only while
+    #: they keep their fitted values.
+    _architecture_params = (
+        "d_model",
+        "n_heads",
+        "n_layers",
+        "dim_feedforward",
+        "dropout",
+        "pooling",
+        "causal",
+    )
+
     _parameter_constraints: dict = {
         "d_model": [Interval(Integral, 1, None, closed="left")],
         "n_heads": [Interval(Integral, 1, None, closed="left")],

@@ -114,6 +114,18 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
 
     _noisy_loss = True
 
+    #: Parameters that shape the network: warm_start continues only while
+    #: they keep their fitted values.
+    _architecture_params = (
+        "n_timesteps",
+        "beta_schedule",
+        "denoiser",
+        "hidden_layer_sizes",
+        "image_shape",
+        "unet_channels",
+        "upsample",
+    )
+
     _parameter_constraints: dict = {
         "n_timesteps": [Interval(Integral, 2, None, closed="left")],
         "beta_schedule": [StrOptions({"linear", "cosine"})],

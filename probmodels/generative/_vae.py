@@ -110,6 +110,16 @@ class VAE(
 
     _noisy_loss = True
 
+    #: Parameters that shape the network: warm_start continues only while
+    #: they keep their fitted values.
+    _architecture_params = (
+        "latent_dim",
+        "hidden_layer_sizes",
+        "likelihood",
+        "decoder_variance",
+        "activation",
+    )
+
     _parameter_constraints: dict = {
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": ["array-like"],

@@ -25,7 +25,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._chunks import iter_row_chunks
-from ..base import child_seed, spawn_generators
+from ..base import architecture, architecture_changes, child_seed, spawn_generators
 from ._device import resolve_device, tensors_to_cpu, torch_device
 from ._engine import Trainer, TrainingConfig, seeded
 
@@ -59,6 +59,31 @@ class TorchEstimatorMixin:
     """
 
     _noisy_loss = False
+
+    def _check_parameter_values(self):
+        """Entries of ``hidden_layer_sizes``: ints of at least 1 (or none).
+
+        Called by :func:`~probmodels.base.validate_params` at the start of
+        every fit, so that ``(0,)`` or ``(2.5,)`` is named here rather than
+        failing inside torch (or, for 0, training a constant).
+        """
+        sizes = getattr(self, "hidden_layer_sizes", None)
+        if sizes is None:
+            return
+        from sklearn.utils._param_validation import InvalidParameterError
+
+        # Entries as given: np.ravel would turn (4, True) into [4, 1].
+        entries = [sizes] if np.ndim(sizes) == 0 else list(np.asarray(sizes, object).ravel())
+        bad = [
+            v
+            for v in entries
+            if isinstance(v, bool) or not isinstance(v, Integral) or v < 1
+        ]
+        if bad:
+            raise InvalidParameterError(
+                f"hidden_layer_sizes must hold positive ints (units per layer); "
+                f"got {sizes!r}."
+            )
 
     # ---------------------------------------------------------- training
     def _batch_size(self, n_rows: int) -> int:
@@ -144,7 +169,21 @@ class TorchEstimatorMixin:
             ) from None
 
     def _continuing(self, partial: bool) -> bool:
-        return hasattr(self, "module_") and (partial or self.warm_start)
+        """Whether this call trains the fitted module further.
+
+        ``warm_start`` continues only a network of the same architecture (the
+        parameters in ``_architecture_params``); after ``set_params`` changes
+        one, ``fit`` builds the new network, and ``partial_fit`` says so.
+        """
+        if not hasattr(self, "module_") or not (partial or self.warm_start):
+            return False
+        changed = architecture_changes(self)
+        if changed and partial:
+            raise ValueError(
+                f"partial_fit continues the fitted network, but {', '.join(changed)} "
+                "changed since it was fitted. Call fit to build the new network."
+            )
+        return not changed
 
     def _training_rng(self, continuing: bool) -> np.random.Generator:
         """The generator seeds of this fit are drawn from.
@@ -185,6 +224,7 @@ class TorchEstimatorMixin:
         else:
             with seeded(init_seed, device):
                 module = build().to(device)
+            self._fitted_architecture = architecture(self)  # undone on failure
         config = self._training_config(train_seed, len(train[0]), partial)
         trainer = Trainer(
             module,

@@ -71,7 +71,23 @@ def resolve_device(device: str = "auto") -> str:
                 "CUDA device(s)."
             )
         return f"cuda:{index}"
+    if dev.type != "cpu" and not _backend_available(torch, dev.type):
+        raise ValueError(
+            f"device={device!r} is not available on this machine (or cannot "
+            "train a model). Use device='auto' (CUDA when present) or 'cpu'."
+        )
     return str(dev)
+
+
+def _backend_available(torch, kind: str) -> bool:
+    """Whether torch can compute on devices of ``kind`` ('mps', 'xpu', ...) here.
+
+    'meta' tensors hold shapes only; no model trains on them.
+    """
+    if kind == "mps":
+        return bool(torch.backends.mps.is_available())
+    is_available = getattr(getattr(torch, kind, None), "is_available", None)
+    return bool(is_available()) if callable(is_available) else False
 
 
 def torch_device(name: str):

@@ -410,8 +410,18 @@ class Trainer:
         batch = n if self.config.batch_size is None else min(self.config.batch_size, n)
         optimizer = self._optimizer(batch, n)
         if optimizer_state is not None:
-            optimizer.load_state_dict(optimizer_state)
-        scheduler = self._scheduler(optimizer, epochs * math.ceil(n / batch))
+            # A copy: torch keeps the saved moment tensors and updates them in
+            # place, which would change the estimator's state even when this
+            # fit fails.
+            optimizer.load_state_dict(copy.deepcopy(optimizer_state))
+            # The moments carry over; the rate and decay are today's
+            # hyper-parameters (the saved state would bring back the old ones).
+            for group in optimizer.param_groups:
+                group["lr"] = self.config.lr
+                group.pop("initial_lr", None)  # a schedule starts from lr
+                if "weight_decay" in group:
+                    group["weight_decay"] = self.config.weight_decay
+        scheduler = self._scheduler(optimizer, epochs * len(batch_bounds(n, batch)))
         return optimizer, scheduler, batch
 
     def _noisy_loss(self, seed: int):
@@ -446,18 +456,20 @@ class Trainer:
             return float(loss)
         order = torch.randperm(n, generator=generator).to(train[0].device)
         move = train[0].device != self.device  # data left in host memory
+        bounds = batch_bounds(n, batch)
         losses = []
-        for lo in range(0, n, batch):
-            idx = order[lo : lo + batch]
+        for lo, hi in bounds:
+            idx = order[lo:hi]
             part = [t[idx] for t in train]
             loss = self.train_step(self._on_device(part) if move else part, optimizer)
             self._after_step(loss, scheduler)
             losses.append(loss)
         # One reduction per epoch: a running sum would add two ops to every step.
-        sizes = torch.full(
-            (len(losses),), float(batch), device=self.device, dtype=losses[0].dtype
+        sizes = torch.tensor(
+            [float(hi - lo) for lo, hi in bounds],
+            device=self.device,
+            dtype=losses[0].dtype,
         )
-        sizes[-1] = n - batch * (len(losses) - 1)
         return float(torch.stack(losses) @ sizes) / n
 
     def _after_step(self, loss, scheduler) -> None:
@@ -539,6 +551,32 @@ class Trainer:
         )
 
 
+def batch_bounds(n: int, batch: int) -> list[tuple[int, int]]:
+    """Row ranges of the mini-batches of an epoch over ``n`` shuffled rows.
+
+    A last batch of a single row joins the one before it: batch normalisation
+    cannot normalise one row (torch raises), and one row's gradient step
+    would be the noisiest of the epoch.
+
+    Parameters
+    ----------
+    n : int
+        Rows in the epoch.
+    batch : int
+        Rows per batch.
+
+    Returns
+    -------
+    list of (int, int)
+        ``(lo, hi)`` bounds; every batch has ``batch`` rows, the last one
+        between 2 and ``batch + 1`` (or all ``n`` when ``n < batch``).
+    """
+    bounds = [(lo, min(lo + batch, n)) for lo in range(0, n, batch)]
+    if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
+        bounds[-2:] = [(bounds[-2][0], n)]
+    return bounds
+
+
 def _fusable(params) -> bool:
     """Whether torch's fused AdamW kernel can take these parameters."""
     return bool(params) and all(
@@ -549,7 +587,8 @@ def _fusable(params) -> bool:
 def _diverged(what: str, epoch: int, lr: float) -> FloatingPointError:
     return FloatingPointError(
         f"Training diverged at epoch {epoch}: the {what}. Use a lower lr (now "
-        f"{lr}); the estimator was left as it was before this fit."
+        f"{lr}), and scale the inputs (e.g. StandardScaler) if their values are "
+        "large; the estimator was left as it was before this fit."
     )
 
 
