@@ -16,10 +16,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import _check_sample_weight
 
-from .._validation import check_finite
-from ..base import GenerativeMixin, atomic_fit
+from .._validation import validate_table
+from ..base import (
+    GenerativeMixin,
+    architecture,
+    architecture_changes,
+    atomic_fit,
+)
 from ..exceptions import ConvergenceWarning
 
 __all__ = ["BaseMixture", "MixtureRun"]
@@ -100,12 +105,24 @@ class BaseMixture(GenerativeMixin, BaseEstimator):
         return self._fit(X, sample_weight)
 
     # ------------------------------------------------------------ the loop
+    # An overflow can only end in non-finite parameters, which
+    # _set_parameters refuses with its own message: numpy's warnings on the
+    # way there would only point into our code.
+    @np.errstate(over="ignore", invalid="ignore", divide="ignore")
     def _fit(self, X, sample_weight):
         """Fit on X; return the labels of its rows (a final E-step)."""
         original = X
         X, weight, inits = self._prepare(X, sample_weight, reset=True)
         fit_rng, generative = self._generative_state(original, self.random_state)
-        warm = self.warm_start and hasattr(self, "converged_")
+        # A warm start continues only a model of the same shape; after
+        # set_params(n_components=...) it starts over, as scikit-learn's does.
+        warm = (
+            self.warm_start
+            and hasattr(self, "converged_")
+            and not architecture_changes(self)
+            and self.means_.shape[1] == X.shape[1]
+        )
+        self._fitted_architecture = architecture(self)  # undone if the fit fails
         center = np.average(X, axis=0, weights=weight)
         total = float(len(X) if weight is None else weight.sum())
         best = None
@@ -135,7 +152,7 @@ class BaseMixture(GenerativeMixin, BaseEstimator):
                 "init parameters, increase max_iter or tol, or check for "
                 "degenerate data.",
                 ConvergenceWarning,
-                stacklevel=4,
+                stacklevel=5,  # past np.errstate, fit and atomic_fit
             )
         self._set_parameters(*best.params, center=center)
         self.converged_ = best.converged
@@ -175,16 +192,9 @@ class BaseMixture(GenerativeMixin, BaseEstimator):
 
     # -------------------------------------------------------------- input
     def _validate_X(self, X, reset):
-        X = validate_data(
-            self,
-            X,
-            reset=reset,
-            dtype=np.float64,
-            ensure_all_finite=False,
-            ensure_min_samples=2 if reset else 1,
+        return validate_table(
+            self, X, reset=reset, ensure_min_samples=2 if reset else 1
         )
-        check_finite(X, labels=getattr(self, "feature_names_in_", None))
-        return X
 
     def _prepare(self, X, sample_weight, reset):
         """Validated data, sample weights and user-given initial parameters."""
@@ -192,12 +202,26 @@ class BaseMixture(GenerativeMixin, BaseEstimator):
         n = X.shape[0]
         if reset and n < self.n_components:
             raise ValueError(
-                f"n_components={self.n_components} is more than the {n} samples "
-                "in X: each component needs data. Use n_components <= n_samples."
+                "Expected n_samples >= n_components but got n_components = "
+                f"{self.n_components}, n_samples = {n}: each component needs data."
+            )
+        # Covariances sum squares of rows: past this size they overflow float64.
+        largest = float(np.max(np.abs(X))) if X.size else 0.0
+        if largest > np.sqrt(np.finfo(np.float64).max / max(1, X.size)):
+            raise ValueError(
+                f"X holds values up to {largest:.3g}, whose squares overflow "
+                "float64 in the covariances. Scale the data first, e.g. with "
+                "StandardScaler."
             )
         weight = None
         if sample_weight is not None:
             weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+            if not np.isfinite(weight.sum()):
+                raise ValueError(
+                    "sample_weight sums to more than float64 holds (the largest "
+                    f"weight is {weight.max():.3g}); divide the weights by a "
+                    "constant: only their ratios matter."
+                )
             if weight.sum() <= 0:
                 raise ValueError(
                     "sample_weight sums to 0: at least one row must count."

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from sklearn.utils.validation import check_array
 
 from .._chunks import iter_row_chunks
 
@@ -406,6 +407,11 @@ def check_init_parameters(
 ) -> tuple:
     """Validate user-given initial parameters; return them as float arrays.
 
+    The checks and their wording are scikit-learn's (``_check_weights``,
+    ``_check_means``, ``_check_precisions`` in ``sklearn/mixture``), so code
+    written against its messages keeps working; non-finite values are refused
+    as ``check_array`` refuses them.
+
     Parameters
     ----------
     weights_init, means_init, precisions_init : array-like or None
@@ -417,48 +423,47 @@ def check_init_parameters(
     -------
     tuple of (ndarray or None)
     """
-    out = []
+    weights = means = precisions = None
     if weights_init is not None:
-        w = np.asarray(weights_init, dtype=float)
-        if w.shape != (k,):
+        weights = _init_array(weights_init, (k,), "weights")
+        if np.any(weights < 0) or np.any(weights > 1):
             raise ValueError(
-                f"weights_init should have shape (n_components,) = ({k},); got {w.shape}."
+                "The parameter 'weights' should be in the range [0, 1], but got "
+                f"max value {weights.max():.5f}, min value {weights.min():.5f}"
             )
-        if np.any(w < 0) or not np.isclose(w.sum(), 1.0):
+        if not np.allclose(np.abs(1.0 - weights.sum()), 0.0, rtol=0.0, atol=1e-8):
             raise ValueError(
-                f"weights_init must be non-negative and sum to 1; got sum {w.sum():.6g} "
-                f"and minimum {w.min():.6g}."
+                "The parameter 'weights' should be normalized, but got "
+                f"sum(weights) = {weights.sum():.5f}"
             )
-        out.append(w)
-    else:
-        out.append(None)
     if means_init is not None:
-        m = np.asarray(means_init, dtype=float)
-        if m.shape != (k, d):
-            raise ValueError(
-                f"means_init should have shape (n_components, n_features) = ({k}, {d}); "
-                f"got {m.shape}."
-            )
-        out.append(m)
-    else:
-        out.append(None)
+        means = _init_array(means_init, (k, d), "means")
     if precisions_init is not None:
-        p = np.asarray(precisions_init, dtype=float)
         shape = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}
-        if p.shape != shape[covariance_type]:
-            raise ValueError(
-                f"precisions_init for covariance_type={covariance_type!r} should have "
-                f"shape {shape[covariance_type]}; got {p.shape}."
-            )
+        name = f"{covariance_type} precision"
+        precisions = _init_array(precisions_init, shape[covariance_type], name)
         if covariance_type in ("full", "tied"):
-            mats = p if covariance_type == "full" else p[None]
-            if not np.allclose(mats, mats.transpose(0, 2, 1)):
-                raise ValueError("precisions_init matrices must be symmetric.")
-            if np.linalg.eigvalsh(mats).min() <= 0:
-                raise ValueError("precisions_init matrices must be positive definite.")
-        elif np.any(p <= 0):
-            raise ValueError("precisions_init must be positive.")
-        out.append(p)
-    else:
-        out.append(None)
-    return tuple(out)
+            mats = precisions if covariance_type == "full" else precisions[None]
+            symmetric = np.allclose(mats, mats.transpose(0, 2, 1))
+            if not symmetric or np.linalg.eigvalsh(mats).min() <= 0:
+                raise ValueError(f"'{name}' should be symmetric, positive-definite")
+        elif np.any(precisions <= 0):
+            raise ValueError(f"'{name}' should be positive")
+    return weights, means, precisions
+
+
+def _init_array(value, shape: tuple, name: str) -> np.ndarray:
+    """A finite float array of ``shape``, in scikit-learn's wording."""
+    array = check_array(
+        value,
+        dtype=np.float64,
+        ensure_2d=False,
+        allow_nd=True,
+        input_name=("precisions" if "precision" in name else name) + "_init",
+    )
+    if array.shape != shape:
+        raise ValueError(
+            f"The parameter '{name}' should have the shape of {shape}, but got "
+            f"{array.shape}"
+        )
+    return array

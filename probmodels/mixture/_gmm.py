@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+import types
 from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import logsumexp
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ..base import atomic_fit, check_n_samples, child_seed, spawn_generators
+from ..base import (
+    architecture,
+    architecture_changes,
+    atomic_fit,
+    check_n_samples,
+    child_seed,
+    spawn_generators,
+)
 from ..nn._device import resolve_device, torch_device
 from ._base import BaseMixture, MixtureRun
 from ._em import NumpyStatistics, TorchStatistics
@@ -29,6 +37,32 @@ from ._gaussian import (
 from ._init import initial_responsibilities
 
 __all__ = ["GaussianMixture"]
+
+
+class _GradientSolverOnly:
+    """A method that exists with ``solver="gradient"`` only (EM needs all rows).
+
+    Like scikit-learn's ``available_if``, so ``hasattr(est, "partial_fit")``
+    stays False with EM, but the error says why and what to do.
+    """
+
+    def __init__(self, method):
+        self.method = method
+        functools.update_wrapper(self, method)
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self.method
+        if obj.solver != "gradient":
+            raise AttributeError(
+                f"{self.name} needs solver='gradient', which takes Adam steps over "
+                f"each chunk; this model has solver={obj.solver!r}, and EM refits "
+                "on all rows at once."
+            )
+        return types.MethodType(self.method, obj)
 
 
 class GaussianMixture(BaseMixture):
@@ -139,6 +173,8 @@ class GaussianMixture(BaseMixture):
     (3, 2)
     """
 
+    _architecture_params = ("n_components", "covariance_type")
+
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "covariance_type": [StrOptions({"full", "tied", "diag", "spherical"})],
@@ -207,7 +243,7 @@ class GaussianMixture(BaseMixture):
         self.device = device
 
     # ------------------------------------------------------------------ fit
-    @available_if(lambda self: self.solver == "gradient")
+    @_GradientSolverOnly
     @atomic_fit
     def partial_fit(self, X, y=None, sample_weight=None):
         """Take one more pass of Adam steps over a chunk of data.
@@ -239,6 +275,13 @@ class GaussianMixture(BaseMixture):
                 "or 'auto' (L-BFGS needs the full batch)."
             )
         first = not hasattr(self, "converged_")
+        changed = architecture_changes(self)
+        if changed and not first:
+            raise ValueError(
+                f"partial_fit continues the fitted mixture, but {', '.join(changed)} "
+                "changed since it was fitted. Call fit to start over with them."
+            )
+        self._fitted_architecture = architecture(self)  # undone if the call fails
         original = X
         X, weight, inits = self._prepare(X, sample_weight, reset=first)
         # Each chunk is centred on its own mean: the likelihood and Adam's
@@ -399,6 +442,13 @@ class GaussianMixture(BaseMixture):
 
     # ----------------------------------------------------- fitted parameters
     def _set_parameters(self, weights, means_c, cov, prec_chol, center):
+        if not all(np.isfinite(a).all() for a in (weights, means_c, cov, prec_chol)):
+            raise ValueError(
+                "The fit ended with non-finite parameters (NaN or inf): the data "
+                "or the *_init arrays are too large or degenerate for float64. "
+                "Scale X (e.g. with StandardScaler) or raise reg_covar; the model "
+                "was left as it was."
+            )
         self.weights_ = np.asarray(weights, dtype=float)
         self.means_ = means_c + center
         self.covariances_ = cov
@@ -408,7 +458,13 @@ class GaussianMixture(BaseMixture):
     def _natural_parameters(self, params):
         """Theta of centred parameters: ``Theta phi(x)`` are the component logits."""
         weights, means_c, _, prec_chol = params
-        return natural_parameters(weights, means_c, prec_chol, self.covariance_type)
+        return natural_parameters(weights, means_c, prec_chol, self._covariance_type)
+
+    @property
+    def _covariance_type(self):
+        """The covariance type fitted (``set_params`` may have changed it since)."""
+        fitted = getattr(self, "_fitted_architecture", None)
+        return self.covariance_type if fitted is None else fitted["covariance_type"]
 
     def _current_parameters(self, center):
         """Fitted parameters in the coordinates centred on ``center``."""
@@ -427,7 +483,7 @@ class GaussianMixture(BaseMixture):
         # quadratic expansion well conditioned.
         center = self.weights_ @ self.means_
         theta = self._natural_parameters(self._current_parameters(center))
-        return component_logits(X, theta, self.covariance_type, center)
+        return component_logits(X, theta, self._covariance_type, center)
 
     # ------------------------------------------------------------ inference
     def score_samples(self, X):
@@ -501,7 +557,7 @@ class GaussianMixture(BaseMixture):
 
     def _n_parameters(self):
         k, d = self.means_.shape
-        return n_parameters(self.covariance_type, k, d)
+        return n_parameters(self._covariance_type, k, d)
 
     def sample(self, n_samples=1, *, random_state=None, return_labels=False):
         """Draw new rows from the fitted mixture.
@@ -526,14 +582,15 @@ class GaussianMixture(BaseMixture):
         rng = self._sampling_generator(random_state)
         n_samples = check_n_samples(n_samples)
         counts = rng.multinomial(n_samples, self.weights_ / self.weights_.sum())
-        labels = rng.permutation(np.repeat(np.arange(self.n_components), counts))
+        labels = rng.permutation(np.repeat(np.arange(len(self.weights_)), counts))
         z = rng.standard_normal((n_samples, self.means_.shape[1]))
-        chol = covariance_cholesky(self.covariances_, self.covariance_type)
-        if self.covariance_type == "full":
+        covariance_type = self._covariance_type
+        chol = covariance_cholesky(self.covariances_, covariance_type)
+        if covariance_type == "full":
             noise = np.einsum("nij,nj->ni", chol[labels], z)
-        elif self.covariance_type == "tied":
+        elif covariance_type == "tied":
             noise = z @ chol.T
-        elif self.covariance_type == "diag":
+        elif covariance_type == "diag":
             noise = z * chol[labels]
         else:
             noise = z * chol[labels][:, None]

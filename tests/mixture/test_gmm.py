@@ -284,7 +284,8 @@ def test_verbose_reports(capsys):
             {"n_components": 5},
             np.zeros((3, 2)) + np.arange(3)[:, None],
             ValueError,
-            "n_components=5 is more than the 3 samples",
+            "Expected n_samples >= n_components but got n_components = 5, "
+            "n_samples = 3",
         ),
         ({}, np.array([[1.0, np.nan], [2.0, 3.0]]), ValueError, "1 NaN value"),
         ({}, np.arange(5.0), ValueError, "Expected 2D array"),
@@ -292,13 +293,13 @@ def test_verbose_reports(capsys):
             {"n_components": 2, "means_init": np.zeros((3, 2))},
             blobs(d=2),
             ValueError,
-            r"means_init should have shape \(n_components, n_features\) = \(2, 2\)",
+            r"The parameter 'means' should have the shape of \(2, 2\), but got \(3, 2\)",
         ),
         (
             {"n_components": 2, "weights_init": [0.5, 0.6]},
             blobs(d=2),
             ValueError,
-            "sum to 1",
+            "The parameter 'weights' should be normalized",
         ),
         (
             {
@@ -308,7 +309,7 @@ def test_verbose_reports(capsys):
             },
             blobs(d=2),
             ValueError,
-            "must be positive",
+            "'spherical precision' should be positive",
         ),
         ({"solver": "newton"}, blobs(d=2), ValueError, "'solver' parameter"),
     ],
