@@ -20,15 +20,16 @@ from ._ar_math import (
     TREND_POWERS,
     OrderFits,
     ar_roots,
+    basis_gram,
     gaussian_llf,
     information_criteria,
     is_stationary,
     lag_cross_products,
+    least_squares_in_basis,
     ma_weights,
-    normal_equations,
     one_step_predictions,
+    regression_in_basis,
     simulate_ar,
-    solve_normal_equations,
     trend_cross_products,
     trend_gram,
 )
@@ -194,6 +195,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
                 f"parameters and 1 for the noise variance); X has {n} sample(s) "
                 "(time steps). Use a smaller p or a longer series."
             )
+        self._check_scale(values)
         # Series-major: a view for DataFrames, whose blocks are stored so.
         A = values.T
         orders = self._select_orders(A, powers, start) if self.ic else np.full(m, p)
@@ -223,15 +225,13 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
 
     def _select_orders(self, A, powers, start):
         """Order per series minimising ``ic``, all orders on the same steps."""
-        p, shift = int(self.p), _shift(A, powers)
-        lag_g = lag_cross_products(A, p, start, shift)
-        trend_c = trend_cross_products(A, powers, p, start, shift)
-        trend_g = trend_gram(powers, start, A.shape[1])
+        p = int(self.p)
+        gram, shift, basis = self._gram(A, powers, p, start)
         nobs = A.shape[1] - start
         scores = np.empty((A.shape[0], p + 1))
         for order in range(p + 1):
-            xtx, xty = normal_equations(lag_g, trend_c, trend_g, order)
-            _, ssr = self._solve(xtx, xty, lag_g[:, 0, 0], order)
+            design, target = regression_in_basis(powers, basis, order, p, shift)
+            _, ssr = self._solve(gram, design, target, order)
             llf = gaussian_llf(ssr / nobs, nobs)
             scores[:, order] = information_criteria(llf, nobs, len(powers) + order)[
                 self.ic
@@ -250,15 +250,9 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             order = int(order)
             start = order if self.hold_back is None else int(self.hold_back)
             sub = A[rows] if len(rows) < m else A
-            shift = _shift(sub, powers)
-            lag_g = lag_cross_products(sub, order, start, shift)
-            trend_c = trend_cross_products(sub, powers, order, start, shift)
-            xtx, xty = normal_equations(
-                lag_g, trend_c, trend_gram(powers, start, n), order
-            )
-            yy = lag_g[:, 0, 0].copy()
-            del lag_g, trend_c  # keep the peak at a few (n_series, k, k) arrays
-            beta, ssr = self._solve(xtx, xty, yy, order, rows)
+            gram, shift, basis = self._gram(sub, powers, order, start)
+            design, target = regression_in_basis(powers, basis, order, order, shift)
+            beta, ssr = self._solve(gram, design, target, order, rows)
             nobs = n - start
             sigma2 = ssr / nobs
             llf = gaussian_llf(sigma2, nobs)
@@ -266,9 +260,6 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             out.coef[rows, :order] = beta[:, q:]
             for c, k in enumerate(powers):
                 (out.intercept if k == 0 else out.trend_coef)[rows] = beta[:, c]
-            if shift is not None:
-                # Fitted on x = y - c: y_t = (mu' + c (1 - sum phi)) + ...
-                out.intercept[rows] += shift * (1.0 - beta[:, q:].sum(axis=1))
             out.sigma2[rows], out.llf[rows] = sigma2, llf
             out.aic[rows], out.bic[rows], out.hqic[rows] = (
                 crit["aic"],
@@ -278,35 +269,77 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             out.nobs[rows] = nobs
         return out
 
-    def _solve(self, xtx, xty, yy, order, rows=None):
-        """Solve the normal equations; name the series that cannot be fitted."""
+    @staticmethod
+    def _gram(A, powers, p, start):
+        """Gram matrix of the centred lags and time terms over the window.
+
+        Every series is centred on its mean, whatever the trend: the mean is
+        added back exactly in :func:`regression_in_basis`, so a series with a
+        large mean loses no digits even without a constant in the model.
+        """
+        shift = A.mean(axis=1)
+        basis = (0, 1) if 1 in powers else (0,)
+        gram = basis_gram(
+            lag_cross_products(A, p, start, shift),
+            trend_cross_products(A, basis, p, start, shift),
+            trend_gram(basis, start, A.shape[1]),
+        )
+        return gram, shift, basis
+
+    def _solve(self, gram, design, target, order, rows=None):
+        """Least squares in the basis; name the series that cannot be fitted."""
         names = self._series_names()
         if rows is not None:
             names = [names[r] for r in rows]
-        try:
-            beta, ssr = solve_normal_equations(xtx, xty, yy)
-        except np.linalg.LinAlgError:
-            bad = [
-                names[j]
-                for j in range(len(xtx))
-                if np.linalg.matrix_rank(xtx[j]) < xtx.shape[-1]
-            ]
+        beta, ssr, singular = least_squares_in_basis(gram, design, target)
+        if singular.any():
+            bad = [names[j] for j in np.flatnonzero(singular)]
+            fixes = "a smaller p" + (" or trend='n'" if self.trend != "n" else "")
             raise ValueError(
-                f"The AR({order}) regression is singular for series {bad[:5]}: a "
-                "series is constant or its lags are collinear. Drop or "
-                "difference those series, or use a smaller p or trend='n'."
-            ) from None
+                f"The AR({order}) regression is singular for series {bad[:50]}"
+                f"{_more(bad)}: a series is constant or its lags are collinear. "
+                f"Drop or difference those series, or use {fixes}."
+            )
         # A residual sum of squares at rounding level means an exact fit: the
         # noise variance would be zero and the likelihood infinite.
-        degenerate = ~(ssr > 1e-14 * np.maximum(yy, np.finfo(float).tiny))
+        centred = gram[:, 0, 0]  # sum of squares of the centred target
+        degenerate = ~(ssr > 1e-14 * np.maximum(centred, np.finfo(float).tiny))
         if degenerate.any():
-            bad = [names[j] for j in np.flatnonzero(degenerate)[:5]]
+            bad = [names[j] for j in np.flatnonzero(degenerate)]
             raise ValueError(
-                f"Series {bad} are fitted exactly by an AR({order}) with "
-                f"trend={self.trend!r} (residual variance 0): they are constant "
-                "or deterministic, and an AR model needs noise. Drop them."
+                f"Series {bad[:50]}{_more(bad)} are fitted exactly by an AR({order}) "
+                f"with trend={self.trend!r} (residual variance 0): they are "
+                "constant or deterministic, and an AR model needs noise. Drop them."
             )
         return beta, ssr
+
+    def _check_scale(self, values):
+        """Name constant series, and series whose squares leave float64.
+
+        The regression sums squares of the series: below about 1e-154 they
+        underflow to zero, so a varying series would look constant, and above
+        about 1e154 they overflow.
+        """
+        names = self._series_names()
+        spread = np.ptp(values, axis=0)
+        constant = [names[j] for j in np.flatnonzero(spread == 0)]
+        if constant:
+            raise ValueError(
+                f"Series {constant[:50]}{_more(constant)} are constant: an AR "
+                "model needs variation. Drop them, e.g. X.loc[:, X.nunique() > 1]."
+            )
+        limit = np.sqrt(np.finfo(np.float64).max / (4 * len(values)))
+        largest = np.max(np.abs(values), axis=0)
+        tiny = [names[j] for j in np.flatnonzero(spread < 1e-150)]
+        huge = [names[j] for j in np.flatnonzero(largest > limit)]
+        if tiny or huge:
+            which, fix = (tiny, "multiply") if tiny else (huge, "divide")
+            raise ValueError(
+                f"Series {which[:50]}{_more(which)} vary by "
+                f"{'less than 1e-150' if tiny else f'values above {limit:.3g}'}: "
+                f"their squares leave the range of float64. {fix.capitalize()} "
+                "them by a constant first (the coefficients do not change)."
+            )
 
     def _series_names(self):
         if hasattr(self, "feature_names_in_"):
@@ -397,7 +430,10 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         """Conditional Gaussian log-likelihood of each step of X, in nats.
 
         ``log N(x_t; prediction_t, sigma2_)``, exact given the p steps before
-        step t; the first p steps have no past and are NaN.
+        step t. The leading steps that :meth:`score` leaves out (those before
+        ``hold_back``, see the class parameters, and at least the first p,
+        which have no past) are NaN, so that ``score(X)`` is
+        ``np.nanmean(score_samples(X))``.
 
         Parameters
         ----------
@@ -411,15 +447,21 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         A, pred = self._one_step(X)
         sigma2 = self._params()[3][:, None]
         logpdf = -0.5 * (np.log(2 * np.pi * sigma2) + (A - pred) ** 2 / sigma2)
+        logpdf[:, : self._score_start(A.shape[1])] = np.nan
         return Container.of(X).wrap(self._unstack(logpdf.T, X), _index_of(X))
+
+    def _score_start(self, n: int) -> int:
+        """First step of X that :meth:`score` counts."""
+        held = default_score_start(n) if self.hold_back is None else int(self.hold_back)
+        return max(int(np.max(self.p_)), held)
 
     def score(self, X, y=None):
         """Mean conditional log-likelihood per step of X, in nats.
 
-        The mean runs over every series and over the steps from
-        ``hold_back`` on (see the class parameters), the same steps whatever
-        the order, so that held-out scores of different orders compare fairly:
-        ``GridSearchCV(ARRegressor(), {"p": range(1, 16)},
+        The mean of :meth:`score_samples` over every series and over the steps
+        from ``hold_back`` on (see the class parameters), the same steps
+        whatever the order, so that held-out scores of different orders
+        compare fairly: ``GridSearchCV(ARRegressor(), {"p": range(1, 16)},
         cv=TimeSeriesSplit(5))`` picks the order by held-out likelihood.
 
         Parameters
@@ -433,18 +475,15 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         -------
         float
         """
-        logpdf = np.asarray(self.score_samples(X), dtype=float).reshape(len(X), -1)
-        n = logpdf.shape[0]
-        p_max = int(np.max(self.p_))
-        start = max(
-            p_max,
-            default_score_start(n) if self.hold_back is None else int(self.hold_back),
-        )
+        check_is_fitted(self)
+        n, start = _num_steps(X), self._score_start(_num_steps(X))
         if start >= n:
             raise ValueError(
                 f"X has {n} steps, but score leaves out the first {start} "
-                f"(hold_back={self.hold_back}, p_={p_max}); pass a longer stretch."
+                f"(hold_back={self.hold_back}, p_={int(np.max(self.p_))}); pass a "
+                "longer stretch."
             )
+        logpdf = np.asarray(self.score_samples(X), dtype=float).reshape(n, -1)
         return float(np.mean(logpdf[start:]))
 
     # --------------------------------------------------------- out of sample
@@ -551,14 +590,13 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         return values[:, 0] if np.ndim(X) == 1 else values
 
 
-def _shift(A, powers):
-    """Per-series mean to centre on, when a constant absorbs the shift.
+def _more(names, shown=50):
+    """" and N more" after the names a message lists."""
+    return f" and {len(names) - shown} more" if len(names) > shown else ""
 
-    With a constant in the trend, fitting y - c instead of y is an exact
-    reparametrisation, and it keeps the normal equations well conditioned
-    for series whose mean is large next to their variation.
-    """
-    return A.mean(axis=1) if 0 in powers else None
+
+def _num_steps(X):
+    return X.shape[0] if hasattr(X, "shape") else len(X)
 
 
 def _index_of(X):

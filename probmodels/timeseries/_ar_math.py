@@ -5,10 +5,12 @@ conditional least squares on the steps t = start, ..., n - 1 (statsmodels'
 ``AutoReg`` with ``hold_back=start``). Series are rows of a series-major array
 ``A`` of shape (n_series, n_steps).
 
-Least squares goes through the normal equations, whose entries are sums of
-lagged products. Each sum over the fitted window equals the sum over the whole
-series minus a few terms at either edge, so all of them cost p + 1 passes over
-the data and no lag matrix (O(n_steps x n_series x p) memory) is ever built.
+Least squares goes through the Gram matrix of the centred series' lags and
+the time terms, whose entries are sums of lagged products. Each sum over the
+fitted window equals the sum over the whole series minus a few terms at either
+edge, so all of them cost p + 1 passes over the data and no lag matrix
+(O(n_steps x n_series x p) memory) is ever built. The regression itself is
+then solved in that basis by QR (:func:`least_squares_in_basis`).
 """
 
 from __future__ import annotations
@@ -21,15 +23,16 @@ __all__ = [
     "TREND_POWERS",
     "OrderFits",
     "ar_roots",
+    "basis_gram",
     "gaussian_llf",
     "information_criteria",
     "is_stationary",
     "lag_cross_products",
+    "least_squares_in_basis",
     "ma_weights",
-    "normal_equations",
     "one_step_predictions",
+    "regression_in_basis",
     "simulate_ar",
-    "solve_normal_equations",
     "trend_cross_products",
     "trend_gram",
 ]
@@ -183,76 +186,142 @@ def trend_gram(powers: tuple[int, ...], start: int, n: int) -> np.ndarray:
     return D.T @ D
 
 
-def normal_equations(
-    lag_gram: np.ndarray, trend_cross: np.ndarray, trend_gram_: np.ndarray, order: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Assemble X'X and X'y for an AR(order) regression from the cross products.
+def basis_gram(
+    lag_gram: np.ndarray, trend_cross: np.ndarray, trend_gram_: np.ndarray
+) -> np.ndarray:
+    """Gram matrix of the basis ``[x_0, ..., x_p, time terms]`` of the window.
 
-    The regressors are the trend terms followed by lags 1..order, the column
-    order of statsmodels' ``AutoReg``.
+    ``x_a`` is the centred series lagged by ``a`` (``x_0`` the target) and the
+    time terms are the powers of the 1-based time index (the constant, and
+    the time itself when the trend has it). Every regressor and the target of
+    an AR regression on the raw series is a combination of these columns
+    (:func:`regression_in_basis`), so least squares can run in this basis,
+    whose Gram matrix has no large-mean cancellation in it.
 
     Parameters
     ----------
     lag_gram : ndarray of shape (n_series, p + 1, p + 1)
-        From :func:`lag_cross_products` with ``p >= order``.
+        From :func:`lag_cross_products` on the centred series.
     trend_cross : ndarray of shape (n_series, q, p + 1)
-        From :func:`trend_cross_products`.
+        From :func:`trend_cross_products` with the basis' powers.
     trend_gram_ : ndarray of shape (q, q)
-        From :func:`trend_gram`.
-    order : int
-        Number of lags in the regression.
+        From :func:`trend_gram` with the basis' powers.
 
     Returns
     -------
-    xtx : ndarray of shape (n_series, q + order, q + order)
-    xty : ndarray of shape (n_series, q + order)
+    ndarray of shape (n_series, p + 1 + q, p + 1 + q)
     """
-    m, q = lag_gram.shape[0], trend_gram_.shape[0]
-    k = q + order
-    lags = slice(1, order + 1)
-    xtx = np.empty((m, k, k))
-    xtx[:, :q, :q] = trend_gram_
-    xtx[:, :q, q:] = trend_cross[:, :, lags]
-    xtx[:, q:, :q] = trend_cross[:, :, lags].transpose(0, 2, 1)
-    xtx[:, q:, q:] = lag_gram[:, lags, lags]
-    xty = np.concatenate([trend_cross[:, :, 0], lag_gram[:, lags, 0]], axis=1)
-    return xtx, xty
+    m, p1 = lag_gram.shape[:2]
+    q = trend_gram_.shape[0]
+    gram = np.empty((m, p1 + q, p1 + q))
+    gram[:, :p1, :p1] = lag_gram
+    gram[:, :p1, p1:] = trend_cross.transpose(0, 2, 1)
+    gram[:, p1:, :p1] = trend_cross
+    gram[:, p1:, p1:] = trend_gram_
+    return gram
 
 
-def solve_normal_equations(
-    xtx: np.ndarray, xty: np.ndarray, yy: np.ndarray
+def regression_in_basis(
+    powers: tuple[int, ...],
+    basis_powers: tuple[int, ...],
+    order: int,
+    p: int,
+    shift: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Least-squares coefficients and residual sum of squares, batched.
+    """Coordinates of an AR(order) regression's columns in the basis.
 
-    The system is scaled to unit diagonal first (Jacobi), which removes the
-    ill-conditioning that comes from regressors of very different sizes (a
-    time index next to a constant).
+    With ``y = x + c`` (``c`` the shift of each series), lag ``a`` of y is
+    ``x_a + c * 1`` and the target is ``x_0 + c * 1``; a trend term is a
+    time term of the basis.
 
     Parameters
     ----------
-    xtx : ndarray of shape (n_series, k, k)
-    xty : ndarray of shape (n_series, k)
-    yy : ndarray of shape (n_series,)
-        Sum of squares of the target over the window.
+    powers : tuple of int
+        Powers of the time index in the model's trend (statsmodels' order).
+    basis_powers : tuple of int
+        Powers of the time index in the basis; they include 0 and ``powers``.
+    order : int
+        Lags in the regression (``order <= p``).
+    p : int
+        Lags in the basis.
+    shift : ndarray of shape (n_series,)
+        The centre subtracted from each series.
+
+    Returns
+    -------
+    design : ndarray of shape (n_series, p + 1 + q, len(powers) + order)
+        Regressors: trend terms, then lags 1..order.
+    target : ndarray of shape (n_series, p + 1 + q)
+    """
+    m, q, k = len(shift), len(powers), len(powers) + order
+    const = p + 1 + basis_powers.index(0)
+    design = np.zeros((m, p + 1 + len(basis_powers), k))
+    for c, power in enumerate(powers):
+        design[:, p + 1 + basis_powers.index(power), c] = 1.0
+    for a in range(1, order + 1):
+        design[:, a, q + a - 1] = 1.0
+        design[:, const, q + a - 1] = shift
+    target = np.zeros((m, p + 1 + len(basis_powers)))
+    target[:, 0] = 1.0
+    target[:, const] = shift
+    return design, target
+
+
+def least_squares_in_basis(
+    gram: np.ndarray, design: np.ndarray, target: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Least squares ``min ||B (target - design beta)||`` from B's Gram matrix.
+
+    With ``gram = R'R`` the problem is the small dense one
+    ``min ||R target - R design beta||``, solved by a QR factorisation with
+    unit-norm columns. Unlike the normal equations of the raw regressors, this
+    never squares the condition number of ``design`` (which is large for a
+    series whose mean is large next to its variation, without a constant),
+    and the residual sum of squares is the squared norm of the residual, not
+    the difference ``y'y - beta'X'y`` that loses its digits to cancellation.
+
+    Parameters
+    ----------
+    gram : ndarray of shape (n_series, r, r)
+        From :func:`basis_gram`.
+    design : ndarray of shape (n_series, r, k)
+    target : ndarray of shape (n_series, r)
+        From :func:`regression_in_basis`.
 
     Returns
     -------
     beta : ndarray of shape (n_series, k)
     ssr : ndarray of shape (n_series,)
-
-    Raises
-    ------
-    numpy.linalg.LinAlgError
-        When some X'X is exactly singular.
+    singular : ndarray of bool, shape (n_series,)
+        Regressors that are collinear (to rounding); their beta is not
+        meaningful.
     """
-    if xtx.shape[-1] == 0:
-        return xty.copy(), yy.copy()
-    diag = np.einsum("jkk->jk", xtx)
-    scale = 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0))
-    scaled = xtx * scale[:, :, None] * scale[:, None, :]
-    beta = np.linalg.solve(scaled, (xty * scale)[..., None])[..., 0] * scale
-    ssr = yy - np.einsum("jk,jk->j", beta, xty)
-    return beta, ssr
+    m, r, k = design.shape
+    # Jacobi scaling, then a square root of the Gram matrix that cannot fail
+    # on a semi-definite one (a constant series gives one).
+    d = np.sqrt(np.einsum("jkk->jk", gram))
+    d = np.where(d > 0, d, 1.0)
+    values, vectors = np.linalg.eigh(gram / d[:, :, None] / d[:, None, :])
+    root = np.sqrt(np.clip(values, 0.0, None))[:, :, None] * vectors.transpose(0, 2, 1)
+    if k == 0:
+        beta = np.zeros((m, 0))
+    else:
+        lhs = root @ (d[:, :, None] * design)
+        rhs = np.einsum("jab,jb->ja", root, d * target)
+        norms = np.linalg.norm(lhs, axis=1)
+        norms = np.where(norms > 0, norms, 1.0)
+        q_, r_ = np.linalg.qr(lhs / norms[:, None, :])
+        diag = np.abs(np.einsum("jkk->jk", r_))
+        singular = (diag <= 1e3 * np.finfo(float).eps).any(axis=1)
+        # Solve only the regular systems; the others are reported.
+        r_[singular] = np.eye(k)
+        qtb = np.einsum("jak,ja->jk", q_, rhs)
+        beta = np.linalg.solve(r_, qtb[..., None])[..., 0] / norms
+    residual = target - np.einsum("jrk,jk->jr", design, beta)
+    ssr = np.sum(np.einsum("jab,jb->ja", root, d * residual) ** 2, axis=1)
+    if k == 0:
+        singular = np.zeros(m, dtype=bool)
+    return beta, ssr, singular
 
 
 def gaussian_llf(sigma2: np.ndarray, nobs: np.ndarray) -> np.ndarray:

@@ -15,7 +15,13 @@ from probmodels.datasets import load_nile, load_sunspots
 from probmodels.exceptions import NonStationaryWarning
 
 TRENDS = ["n", "c", "t", "ct"]
-DATASETS = {"sunspots": load_sunspots(), "nile": load_nile()}
+DATASETS = {
+    "sunspots": load_sunspots(),
+    "nile": load_nile(),
+    # A mean large next to the variation: without a constant in the model,
+    # centring cannot be a reparametrisation, and the digits must survive.
+    "nile+1e6": load_nile() + 1e6,
+}
 
 
 def rel_err(ours, ref):
@@ -144,10 +150,16 @@ def test_predict_and_score_samples_on_fitted_series():
     assert isinstance(pred, pd.Series) and pred.index.equals(y.index)
     assert pred.iloc[:3].isna().all()
     np.testing.assert_allclose(pred.iloc[3:], ref.fittedvalues, rtol=1e-9)
-    logpdf = est.score_samples(y)
     expected = norm.logpdf(ref.resid, scale=np.sqrt(ref.sigma2))
+    # By default the steps score leaves out (floor(10 log10 n) = 24) are NaN.
+    logpdf = est.score_samples(y)
+    assert logpdf.iloc[:24].isna().all()
+    np.testing.assert_allclose(logpdf.iloc[24:], expected[21:], rtol=1e-9)
+    assert est.score(y) == pytest.approx(np.nanmean(logpdf), rel=1e-12)
+    # With hold_back=p every fitted step counts, and the log densities add up
+    # to the log-likelihood.
+    logpdf = ARRegressor(p=3, hold_back=3).fit(y).score_samples(y)
     np.testing.assert_allclose(logpdf.iloc[3:], expected, rtol=1e-9)
-    # The fitted steps' log densities add up to the log-likelihood.
     assert logpdf.iloc[3:].sum() == pytest.approx(ref.llf, rel=1e-10)
 
 
@@ -173,8 +185,8 @@ def test_score_compares_orders_on_the_same_steps():
     for p in (1, 5, start):
         est = ARRegressor(p=p).fit(train)
         logpdf = est.score_samples(test)
-        assert np.isnan(logpdf[:p]).all() and np.isfinite(logpdf[p:]).all()
-        assert est.score(test) == pytest.approx(logpdf[start:].mean(), rel=1e-12)
+        assert np.isnan(logpdf[:start]).all() and np.isfinite(logpdf[start:]).all()
+        assert est.score(test) == pytest.approx(np.nanmean(logpdf), rel=1e-12)
     # Explicit hold_back fixes the window; past it, score is the plain mean.
     est = ARRegressor(p=2, hold_back=2).fit(train)
     assert est.score(test) == pytest.approx(np.nanmean(est.score_samples(test)))
@@ -289,7 +301,8 @@ def test_pickle_round_trip_keeps_sampling_stream():
         (
             np.r_[1.0, 2.0, np.nan, 4.0, 5, 6, 7],
             ValueError,
-            "1 NaN value.*row 2.*interpolate",
+            r"NaN\) in 1 of 1 series: 0 \(1 missing inside, the first at 2\)"
+            ".*interpolate",
         ),
         (np.r_[1.0, np.inf, 3.0, 4, 5, 6, 7], ValueError, "1 inf value"),
         (np.arange(3.0), ValueError, r"at least 4 observations.*has 3 sample"),
@@ -323,10 +336,13 @@ def test_bad_parameters(params, match):
 
 def test_constant_series_is_named():
     df = pd.DataFrame({"ok": np.random.default_rng(0).standard_normal(50), "flat": 3.0})
-    with pytest.raises(ValueError, match="singular for series \\['flat'\\]"):
+    with pytest.raises(ValueError, match="Series \\['flat'\\] are constant"):
         ARRegressor(p=2).fit(df)
-    with pytest.raises(ValueError, match="fitted exactly"):
+    with pytest.raises(ValueError, match="are constant"):
         ARRegressor(p=1, trend="n").fit(np.full(20, 2.0))
+    # Deterministic but not constant: an exact fit, named as such.
+    with pytest.raises(ValueError, match="fitted exactly"):
+        ARRegressor(p=2, trend="n").fit(np.tile([1.0, -1.0], 10))
 
 
 def test_failed_refit_leaves_model_as_it_was():
@@ -343,11 +359,34 @@ def test_forecast_and_sample_arguments():
     est = ARRegressor(p=1).fit(load_nile())
     with pytest.raises(ValueError, match="alpha must be a float in \\(0, 1\\)"):
         est.forecast(3, alpha=5)
-    with pytest.raises(ValueError, match="steps must be at least 1"):
+    with pytest.raises(ValueError, match="Invalid value for 'steps': 0"):
         est.forecast(0)
-    with pytest.raises(TypeError, match="n_paths must be a positive int"):
+    with pytest.raises(TypeError, match="'n_paths': 2.5. It must be a positive int"):
         est.sample(3, n_paths=2.5)
     with pytest.raises(
         ValueError, match="X has 2 features, but ARRegressor is expecting 1"
     ):
         est.predict(np.zeros((10, 2)))
+
+
+@pytest.mark.parametrize("trend", TRENDS)
+def test_large_mean_matches_a_60_digit_least_squares(trend):
+    # The residual variance of a series with mean 1e6 used to lose four
+    # digits to y'y - beta'X'y without a constant (1.89902 for 1.89878).
+    mpmath = pytest.importorskip("mpmath")
+    y = 1e6 + np.random.default_rng(0).standard_normal(300)
+    est = fit_quiet(ARRegressor(p=2, trend=trend), y)
+    n, p = len(y), 2
+    time = np.arange(p + 1.0, n + 1.0)
+    cols = [time**k for k in {"n": (), "c": (0,), "t": (1,), "ct": (0, 1)}[trend]]
+    X = np.column_stack(cols + [y[p - k : n - k] for k in (1, 2)])
+    with mpmath.workdps(60):
+        Xm = mpmath.matrix(X.tolist())
+        Ym = mpmath.matrix(y[p:].tolist())
+        beta = mpmath.lu_solve(Xm.T * Xm, Xm.T * Ym)
+        resid = Ym - Xm * beta
+        sigma2 = float(sum(r**2 for r in resid) / (n - p))
+        exact = np.array([float(b) for b in beta])
+    assert rel_err(est.sigma2_, sigma2) < 1e-9
+    # Coefficients as precise as the problem's conditioning allows.
+    assert np.max(np.abs(params_of(est, trend) - exact) / np.abs(exact)) < 1e-6

@@ -49,25 +49,44 @@ def test_trend_cross_products_equal_explicit(powers, p, start):
     np.testing.assert_allclose(am.trend_gram(powers, start, n), D.T @ D)
 
 
-def test_normal_equations_solve_least_squares():
+@pytest.mark.parametrize("powers", [(), (0,), (1,), (0, 1)])
+@pytest.mark.parametrize("mean", [0.0, 1e6])
+def test_least_squares_in_basis_equals_lstsq(powers, mean):
     rng = np.random.default_rng(1)
-    A = rng.standard_normal((2, 80)).cumsum(axis=1)
-    powers, p, start = (0, 1), 3, 3
-    xtx, xty = am.normal_equations(
-        am.lag_cross_products(A, p, start),
-        am.trend_cross_products(A, powers, p, start),
-        am.trend_gram(powers, start, 80),
-        p,
+    A = rng.standard_normal((2, 80)).cumsum(axis=1) + mean
+    p, start, n = 3, 3, 80
+    shift = A.mean(axis=1)
+    basis = (0, 1) if 1 in powers else (0,)
+    gram = am.basis_gram(
+        am.lag_cross_products(A, p, start, shift),
+        am.trend_cross_products(A, basis, p, start, shift),
+        am.trend_gram(basis, start, n),
     )
-    yy = am.lag_cross_products(A, p, start)[:, 0, 0]
-    beta, ssr = am.solve_normal_equations(xtx, xty, yy)
+    design, target = am.regression_in_basis(powers, basis, p, p, shift)
+    beta, ssr, singular = am.least_squares_in_basis(gram, design, target)
+    assert not singular.any()
+    time = np.arange(start + 1.0, n + 1.0)
     for j in range(2):
         Z = lag_matrix(A[j], p, start)
-        time = np.arange(start + 1.0, 81.0)
-        X = np.column_stack([np.ones_like(time), time, Z[:, 1:]])
+        X = np.column_stack([time**k for k in powers] + [Z[:, 1:]])
         ref, res, *_ = np.linalg.lstsq(X, Z[:, 0], rcond=None)
-        np.testing.assert_allclose(beta[j], ref, rtol=1e-8)
-        np.testing.assert_allclose(ssr[j], res[0], rtol=1e-8)
+        np.testing.assert_allclose(beta[j], ref, rtol=1e-7)
+        # The residual sum of squares from the residuals: no cancellation.
+        resid = Z[:, 0] - X @ ref
+        np.testing.assert_allclose(ssr[j], resid @ resid, rtol=1e-9)
+
+
+def test_least_squares_in_basis_reports_collinear_regressors():
+    A = np.vstack([np.full(50, 7.0), np.random.default_rng(0).standard_normal(50)])
+    shift = A.mean(axis=1)
+    gram = am.basis_gram(
+        am.lag_cross_products(A, 1, 1, shift),
+        am.trend_cross_products(A, (0,), 1, 1, shift),
+        am.trend_gram((0,), 1, 50),
+    )
+    design, target = am.regression_in_basis((0,), (0,), 1, 1, shift)
+    _, _, singular = am.least_squares_in_basis(gram, design, target)
+    np.testing.assert_array_equal(singular, [True, False])
 
 
 def test_information_criteria_formulas():
