@@ -8,6 +8,7 @@ fast.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 
@@ -135,10 +136,23 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+#: The demo's horizon bound: 2,000 simulated paths of this many years stay
+#: well under a gigabyte, and a forecast centuries out says nothing anyway.
+MAX_DEMO_STEPS = 1000
+
+
+def _steps(text: str) -> int:
+    """A forecast horizon from 1 to MAX_DEMO_STEPS, with a message that says so."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of steps, got {text!r}"
+        ) from None
+    if not 1 <= value <= MAX_DEMO_STEPS:
+        raise argparse.ArgumentTypeError(
+            f"must be at least 1 and at most {MAX_DEMO_STEPS}, got {value}"
+        )
     return value
 
 
@@ -158,7 +172,10 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="fit the models on bundled data and print the results"
     )
     demo.add_argument(
-        "--steps", type=_positive_int, default=10, help="forecast horizon (default: 10)"
+        "--steps",
+        type=_steps,
+        default=10,
+        help=f"forecast horizon, 1 to {MAX_DEMO_STEPS} (default: 10)",
     )
     demo.set_defaults(func=_cmd_demo)
     return parser
@@ -178,7 +195,15 @@ def main(argv: list[str] | None = None) -> int:
         Exit status.
     """
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BrokenPipeError:
+        # The reader left (``probmodels demo | head -1``): stop without a
+        # traceback, with the status the Python docs suggest (the "Note on
+        # SIGPIPE" of the signal module). stdout is pointed at devnull so
+        # that Python's own flush at exit does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover
