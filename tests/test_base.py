@@ -42,9 +42,9 @@ def test_bad_random_state(bad):
 
 def test_check_n_samples():
     assert check_n_samples(np.int64(3)) == 3
-    with pytest.raises(ValueError, match="n_samples must be at least 1; got 0"):
+    with pytest.raises(ValueError, match="Invalid value for 'n_samples': 0"):
         check_n_samples(0)
-    with pytest.raises(TypeError, match="positive int; got 2.0"):
+    with pytest.raises(TypeError, match="'n_samples': 2.0. It must be a positive int"):
         check_n_samples(2.0)
 
 

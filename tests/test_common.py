@@ -86,9 +86,8 @@ def contract_data(n=120, d=3, seed=0):
     return X
 
 
-# hold_back=2 makes AR's score the plain mean of its defined steps.
 GENERATIVE = [
-    ARRegressor(p=2, hold_back=2, random_state=0),
+    ARRegressor(p=2, random_state=0),
     GaussianMixture(n_components=2, random_state=0),
     GaussianMixture(n_components=2, solver="gradient", max_iter=30, random_state=0),
     VAE(latent_dim=2, hidden_layer_sizes=(8,), max_epochs=10, random_state=0),
