@@ -5,6 +5,7 @@ log-densities in nats with ``score_samples`` / ``score``. Importing the package
 does not import torch; the neural models load it when they are fitted.
 """
 
+from ._persistence import load, save
 from .classifiers import FFNClassifier, TransformerClassifier
 from .diffusion import DDPM
 from .generative import VAE
@@ -21,4 +22,6 @@ __all__ = [
     "TransformerClassifier",
     "VAE",
     "__version__",
+    "load",
+    "save",
 ]

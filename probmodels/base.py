@@ -321,6 +321,24 @@ class Container:
             return cls("series", 1, name=X.name)
         return cls("ndarray", ndim_of(X))
 
+    def __getstate__(self):
+        # Plain values for skops, which refuses pandas objects.
+        columns = None if self.columns is None else self.columns.tolist()
+        return {
+            "kind": self.kind,
+            "ndim": self.ndim,
+            "columns": columns,
+            "name": self.name,
+        }
+
+    def __setstate__(self, state):
+        columns = state["columns"]
+        for key, value in state.items():
+            object.__setattr__(self, key, value)
+        object.__setattr__(
+            self, "columns", None if columns is None else pd.Index(columns)
+        )
+
     def wrap(self, values: np.ndarray, index: pd.Index | None = None) -> Any:
         """Put ``values`` (rows of new data) into the fitted container.
 

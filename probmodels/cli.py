@@ -1,8 +1,12 @@
-"""Command line: ``probmodels demo``.
+"""Command line: ``probmodels fit | sample | score | forecast | predict | info | demo``.
 
-The demo fits the library's models on bundled data and prints what a user
-would look at first. It imports only what each section needs, so it starts
-fast.
+The model commands (in :mod:`probmodels._commands`) work on CSV or Parquet
+data files and ``.skops`` model files. The demo fits the library's models on
+bundled data and prints what a user would look at first. Each command imports
+only what it needs, so the command line starts fast.
+
+Bad input ends in one line on stderr and exit status 2, never a traceback
+(``--debug`` shows it).
 """
 
 from __future__ import annotations
@@ -163,13 +167,25 @@ def build_parser() -> argparse.ArgumentParser:
     -------
     argparse.ArgumentParser
     """
+    from ._commands import add_model_commands
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug", action="store_true", help="show the traceback of an error"
+    )
+    common.add_argument(
+        "--quiet", action="store_true", help="no progress bars or warnings"
+    )
     parser = argparse.ArgumentParser(
         prog="probmodels",
         description="Probabilistic models behind one scikit-learn contract.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
+    add_model_commands(sub, parents=[common])
     demo = sub.add_parser(
-        "demo", help="fit the models on bundled data and print the results"
+        "demo",
+        parents=[common],
+        help="fit the models on bundled data and print the results",
     )
     demo.add_argument(
         "--steps",
@@ -179,6 +195,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(func=_cmd_demo)
     return parser
+
+
+#: What a command may raise for bad input: each becomes one line on stderr.
+USER_ERRORS = (ValueError, TypeError, OSError, KeyError, ArithmeticError)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -192,11 +212,15 @@ def main(argv: list[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit status.
+        Exit status: 0 on success, 2 for bad input (as argparse uses).
     """
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            if args.quiet:
+                warnings.simplefilter("ignore")
+            warnings.showwarning = _one_line_warning
+            return args.func(args)
     except BrokenPipeError:
         # The reader left (``probmodels demo | head -1``): stop without a
         # traceback, with the status the Python docs suggest (the "Note on
@@ -204,6 +228,20 @@ def main(argv: list[str] | None = None) -> int:
         # that Python's own flush at exit does not raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except USER_ERRORS as err:
+        if args.debug:
+            raise
+        message = " ".join(str(err).split()) or type(err).__name__
+        if isinstance(err, KeyError):
+            message = f"missing key {message}"
+        print(f"probmodels {args.command}: error: {message}", file=sys.stderr)
+        return 2
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings as one line on stderr, without the source line they came from."""
+    text = " ".join(str(message).split())
+    print(f"warning: {category.__name__}: {text}", file=file or sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -102,7 +102,7 @@ class NeuralClassifierMixin(ClassifierMixin, TorchEstimatorMixin):
         self._train(
             (X_t, y_t),
             valid,
-            lambda: self._build_module(n_features, n_classes, ndim),
+            {"n_features": n_features, "n_classes": n_classes, "ndim": ndim},
             partial=partial,
             rng=rng,
         )

@@ -100,6 +100,17 @@ class NoiseSchedule:
             [betas.new_zeros(1), (1 - abar_prev) / (1 - abar) * betas]
         )
 
+    def __getstate__(self):
+        # The betas as an array: the rest follows from them, and a saved
+        # model holds no torch object (see probmodels.save).
+        return {
+            "betas": self.betas[1:].cpu().numpy(),
+            "variance_type": self.variance_type,
+        }
+
+    def __setstate__(self, state):
+        self.__init__(torch.as_tensor(state["betas"]), state["variance_type"])
+
     @classmethod
     def from_name(
         cls, n_timesteps: int, kind: str = "linear", variance_type: str = "fixed_large"

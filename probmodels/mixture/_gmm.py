@@ -460,6 +460,22 @@ class GaussianMixture(BaseMixture):
         weights, means_c, _, prec_chol = params
         return natural_parameters(weights, means_c, prec_chol, self._covariance_type)
 
+    def __getstate__(self):
+        # Adam's state as arrays: a saved model holds no torch object.
+        state = dict(super().__getstate__())
+        if state.get("_adam_state") is not None:
+            from ..nn._device import tensors_to_numpy
+
+            state["_adam_state"] = tensors_to_numpy(state["_adam_state"])
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if self.__dict__.get("_adam_state") is not None:
+            from ..nn._device import numpy_to_tensors
+
+            self._adam_state = numpy_to_tensors(self._adam_state)
+
     @property
     def _covariance_type(self):
         """The covariance type fitted (``set_params`` may have changed it since)."""

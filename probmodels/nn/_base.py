@@ -26,7 +26,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._chunks import iter_row_chunks
 from ..base import architecture, architecture_changes, child_seed, spawn_generators
-from ._device import resolve_device, tensors_to_cpu, torch_device
+from ._device import (
+    numpy_to_tensors,
+    resolve_device,
+    tensors_to_numpy,
+    torch_device,
+)
 from ._engine import Trainer, TrainingConfig, seeded
 
 __all__ = ["TORCH_PARAMETER_CONSTRAINTS", "TorchEstimatorMixin"]
@@ -73,7 +78,9 @@ class TorchEstimatorMixin:
         from sklearn.utils._param_validation import InvalidParameterError
 
         # Entries as given: np.ravel would turn (4, True) into [4, 1].
-        entries = [sizes] if np.ndim(sizes) == 0 else list(np.asarray(sizes, object).ravel())
+        entries = (
+            [sizes] if np.ndim(sizes) == 0 else list(np.asarray(sizes, object).ravel())
+        )
         bad = [
             v
             for v in entries
@@ -196,7 +203,7 @@ class TorchEstimatorMixin:
             self._train_rng = spawn_generators(self.random_state, 1)[0]
         return self._train_rng
 
-    def _train(self, train, valid, build, *, partial: bool = False, rng=None):
+    def _train(self, train, valid, module_args, *, partial: bool = False, rng=None):
         """Train a module and commit it with its history.
 
         Parameters
@@ -206,8 +213,9 @@ class TorchEstimatorMixin:
             host memory when they did not fit there).
         valid : tuple of torch.Tensor or None
             Validation tensors (with ``early_stopping``).
-        build : callable
-            ``build()`` returns a fresh module (called under the seeded RNG).
+        module_args : dict
+            Keyword arguments of ``_build_module`` for a fresh module (the
+            data's shapes); kept, so that loading a saved model rebuilds it.
         partial : bool
             One epoch continuing the current module and optimiser state.
         rng : numpy.random.Generator, optional
@@ -223,8 +231,9 @@ class TorchEstimatorMixin:
             module = copy.deepcopy(self.module_).to(device)
         else:
             with seeded(init_seed, device):
-                module = build().to(device)
+                module = self._build_module(**module_args).to(device)
             self._fitted_architecture = architecture(self)  # undone on failure
+            self._module_args = dict(module_args)
         config = self._training_config(train_seed, len(train[0]), partial)
         trainer = Trainer(
             module,
@@ -272,23 +281,57 @@ class TorchEstimatorMixin:
 
     # ----------------------------------------------------------- pickling
     def __getstate__(self):
+        """The fitted state as arrays and plain values: no torch object.
+
+        The module becomes its ``state_dict`` as numpy arrays and the
+        optimiser state likewise, so pickle, joblib and skops (which refuses
+        torch objects; see :func:`probmodels.save`) all store the same thing,
+        and a model trained on a GPU loads on a machine without one.
+        """
         state = dict(super().__getstate__())
         module = state.get("module_")
-        if module is not None and next(module.parameters(), None) is not None:
-            if next(module.parameters()).device.type != "cpu":
-                state["module_"] = copy.deepcopy(module).to("cpu")
+        if hasattr(module, "state_dict"):
+            state["module_"] = tensors_to_numpy(dict(module.state_dict()))
         if state.get("_optimizer_state") is not None:
-            state["_optimizer_state"] = tensors_to_cpu(state["_optimizer_state"])
+            state["_optimizer_state"] = tensors_to_numpy(state["_optimizer_state"])
         return state
 
     def __setstate__(self, state):
-        module = state.get("module_")
-        device = state.get("device_", "cpu")
-        if module is not None and device != "cpu":
+        """Rebuild the module from the parameters and load its weights.
+
+        It goes to the device it was trained on when that exists here, and to
+        the CPU otherwise.
+        """
+        super().__setstate__(state)
+        device = self.__dict__.get("device_", "cpu")
+        if device != "cpu":
             import torch
 
-            if device.startswith("cuda") and torch.cuda.is_available():
-                state["module_"] = module.to(device)
-            else:
-                state["device_"] = "cpu"
-        super().__setstate__(state)
+            if not (device.startswith("cuda") and torch.cuda.is_available()):
+                device = self.device_ = "cpu"
+        weights = self.__dict__.get("module_")
+        if isinstance(weights, dict):
+            self.module_ = self._rebuild_module(weights).to(device)
+        elif weights is not None:  # a file written before weights were arrays
+            self.module_ = weights.to(device)
+        if isinstance(self.__dict__.get("_optimizer_state"), dict):
+            self._optimizer_state = numpy_to_tensors(self._optimizer_state)
+
+    def _rebuild_module(self, weights: dict):
+        """The fitted module, built as at fit time and given ``weights``.
+
+        Built with the architecture that was fitted (``set_params`` may have
+        changed it since) under a fixed seed, so torch's global generator is
+        left alone; every weight is then overwritten.
+        """
+        import torch
+
+        builder = object.__new__(type(self))  # not copy.copy: no pickling round
+        builder.__dict__.update(self.__dict__)
+        builder.__dict__.update(getattr(self, "_fitted_architecture", {}))
+        with seeded(0, torch.device("cpu")):
+            module = builder._build_module(**self._module_args)
+        module.load_state_dict(
+            {k: torch.from_numpy(np.array(v)) for k, v in weights.items()}
+        )
+        return module

@@ -11,7 +11,16 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = ["as_tensor", "resolve_device", "tensors_to_cpu", "torch_device"]
+import numpy as np
+
+__all__ = [
+    "as_tensor",
+    "numpy_to_tensors",
+    "resolve_device",
+    "tensors_to_cpu",
+    "tensors_to_numpy",
+    "torch_device",
+]
 
 
 def _cuda_driver_visible() -> bool:
@@ -151,4 +160,50 @@ def tensors_to_cpu(obj):
         return {k: tensors_to_cpu(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return type(obj)(tensors_to_cpu(v) for v in obj)
+    return obj
+
+
+def tensors_to_numpy(obj):
+    """Replace every tensor inside nested dicts, lists and tuples by an ndarray.
+
+    A fitted model's state is stored as arrays and plain values, so that
+    skops can save it without any torch object (see :mod:`probmodels.io`).
+
+    Parameters
+    ----------
+    obj : object
+
+    Returns
+    -------
+    object
+        The same structure with numpy arrays for tensors.
+    """
+    if hasattr(obj, "detach") and hasattr(obj, "cpu"):
+        return obj.detach().cpu().numpy()
+    if isinstance(obj, dict):
+        return {k: tensors_to_numpy(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(tensors_to_numpy(v) for v in obj)
+    return obj
+
+
+def numpy_to_tensors(obj):
+    """The inverse of :func:`tensors_to_numpy`: ndarrays become CPU tensors.
+
+    Parameters
+    ----------
+    obj : object
+
+    Returns
+    -------
+    object
+    """
+    import torch
+
+    if isinstance(obj, np.ndarray):
+        return torch.from_numpy(np.array(obj))  # a writable copy
+    if isinstance(obj, dict):
+        return {k: numpy_to_tensors(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(numpy_to_tensors(v) for v in obj)
     return obj

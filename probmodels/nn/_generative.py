@@ -130,7 +130,7 @@ class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
         self._train(
             tuple(train),
             valid,
-            lambda: self._build_module(n_features, n_classes),
+            {"n_features": n_features, "n_classes": n_classes},
             rng=rng,
         )
         self._scaler = scaler

@@ -40,6 +40,43 @@ class TimeClock:
     last: Any
     freq: Any
 
+    def __getstate__(self):
+        # Labels and frequency as strings: skops stores no pandas object.
+        state = {"n_steps": int(self.n_steps), "kind": self.kind}
+        if self.kind == "period":
+            state.update(first=str(self.first), last=str(self.last))
+        elif self.kind == "datetime":
+            tz = None if self.first.tz is None else str(self.first.tz)
+            state.update(first=self.first.isoformat(), last=self.last.isoformat())
+            state["tz"] = tz
+        else:
+            state.update(first=int(self.first), last=int(self.last))
+        freq = self.freq
+        state["freq"] = freq.freqstr if hasattr(freq, "freqstr") else int(freq)
+        return state
+
+    def __setstate__(self, state):
+        kind, freq, first, last = (
+            state["kind"],
+            state["freq"],
+            state["first"],
+            state["last"],
+        )
+        if kind == "period":
+            freq = pd.tseries.frequencies.to_offset(freq)
+            first, last = pd.Period(first, freq=freq), pd.Period(last, freq=freq)
+        elif kind == "datetime":
+            freq = pd.tseries.frequencies.to_offset(freq)
+            first, last = pd.Timestamp(first), pd.Timestamp(last)
+            if state.get("tz") is not None:
+                first, last = (
+                    first.tz_convert(state["tz"]),
+                    last.tz_convert(state["tz"]),
+                )
+        values = dict(n_steps=state["n_steps"], kind=kind, first=first, last=last)
+        for key, value in {**values, "freq": freq}.items():
+            object.__setattr__(self, key, value)
+
     @classmethod
     def from_index(cls, index: pd.Index | None, n_steps: int) -> TimeClock:
         """Read the clock off a fitted index (``None`` for arrays).

@@ -1,0 +1,411 @@
+"""The command line's model commands: fit, sample, score, forecast, predict, info.
+
+Each reads data files (:mod:`probmodels._tables`) and model files
+(:mod:`probmodels._persistence`); ``probmodels.cli`` turns their errors into
+one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["MODELS", "add_model_commands", "parse_params"]
+
+#: Short names on the command line, and where each class lives.
+MODELS = {
+    "ar": ("probmodels.timeseries", "ARRegressor"),
+    "gmm": ("probmodels.mixture", "GaussianMixture"),
+    "vae": ("probmodels.generative", "VAE"),
+    "ddpm": ("probmodels.diffusion", "DDPM"),
+    "ffn": ("probmodels.classifiers", "FFNClassifier"),
+    "transformer": ("probmodels.classifiers", "TransformerClassifier"),
+}
+
+
+class CommandError(ValueError):
+    """A command cannot do what was asked (the message says why)."""
+
+
+def model_class(name: str):
+    """The estimator class for a short name or a class name (any case)."""
+    import importlib
+
+    wanted = name.lower()
+    for short, (module, cls) in MODELS.items():
+        if wanted in (short, cls.lower()):
+            return getattr(importlib.import_module(module), cls)
+    names = ", ".join(MODELS) + " or " + ", ".join(c for _, c in MODELS.values())
+    raise CommandError(f"unknown model {name!r}; use one of {names}.")
+
+
+def parse_params(items: list[str]) -> dict:
+    """``key=value`` strings to a dict; values are Python literals when they parse.
+
+    ``n_components=3`` gives 3, ``hidden_layer_sizes=(64,64)`` a tuple, and
+    ``covariance_type=diag`` the string "diag". The estimator validates them.
+
+    Parameters
+    ----------
+    items : list of str
+
+    Returns
+    -------
+    dict
+    """
+    params = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise CommandError(f"--param expects key=value, got {item!r}.")
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            value = text  # a bare word: a string option
+        params[key.strip()] = value
+    return params
+
+
+def _load(args) -> Any:
+    from ._persistence import read_model_file
+
+    return read_model_file(args.model, trust_pickle=args.trust_pickle)
+
+
+def _read(args, est=None):
+    """The data file of a command; for a saved model, the columns it was fitted on."""
+    from ._tables import read_table
+
+    columns = args.columns.split(",") if getattr(args, "columns", None) else None
+    fitted = getattr(est, "feature_names_in_", None)
+    if columns is None and fitted is not None:
+        columns = [str(c) for c in fitted]
+    target = getattr(args, "target", None)
+    if columns is not None and target is not None and target not in columns:
+        columns = [*columns, target]
+    return read_table(args.data, columns=columns, time_index=args.time_index)
+
+
+def _split_target(frame: pd.DataFrame, target: str | None):
+    if target is None:
+        return frame, None
+    if target not in frame.columns:
+        raise CommandError(
+            f"no column {target!r} for --target; the columns are {list(frame.columns)}."
+        )
+    return frame.drop(columns=[target]), frame[target].to_numpy()
+
+
+def _emit(frame: pd.DataFrame, output: str | None, what: str) -> None:
+    """Write ``frame`` to ``output`` (CSV or Parquet), or print it as CSV."""
+    from ._tables import write_table
+
+    if output is None:
+        print(frame.to_csv(), end="")
+    else:
+        write_table(frame, output)
+        print(f"wrote {what} to {output}")
+
+
+def _as_frame(values: Any, columns=None) -> pd.DataFrame:
+    if isinstance(values, pd.DataFrame):
+        return values
+    if isinstance(values, pd.Series):
+        return values.to_frame()
+    values = np.asarray(values)
+    if values.ndim == 1:
+        values = values[:, None]
+    return pd.DataFrame(values, columns=columns)
+
+
+# ------------------------------------------------------------------ commands
+def cmd_fit(args) -> int:
+    from ._persistence import save
+
+    cls = model_class(args.model_name)
+    est = cls()
+    params = parse_params(args.param)
+    est.set_params(**params)  # sklearn names unknown parameters and the valid ones
+    if "verbose" in est.get_params() and "verbose" not in params and _is_neural(est):
+        est.set_params(verbose=0 if args.quiet else 1)  # a tqdm bar on stderr
+    frame = _read(args)
+    X, y = _split_target(frame, args.target)
+    if _needs_target(est) and y is None:
+        raise CommandError(
+            f"{cls.__name__} needs labels: name their column with --target."
+        )
+    est.fit(X) if y is None else est.fit(X, y)
+    metadata = {
+        "data": str(args.data),
+        "rows": int(len(X)),
+        "columns": [str(c) for c in X.columns],
+        "target": args.target,
+        "index": _describe_index(X.index),
+    }
+    save(est, args.output, metadata=metadata)
+    print(
+        f"fitted {cls.__name__} on {len(X)} rows of {args.data}; saved to {args.output}"
+    )
+    return 0
+
+
+def cmd_sample(args) -> int:
+    est = _load(args).estimator
+    kwargs = {"random_state": args.seed}
+    if args.paths is not None:
+        _require(est, "n_paths", "--paths", "a time-series model (ar)")
+        kwargs["n_paths"] = args.paths
+    if args.y is not None:
+        _require(est, "y", "--y", "a model fitted with labels (vae, ddpm)")
+        kwargs["y"] = _label_like(est, args.y)
+    samples = est.sample(args.n, **kwargs)
+    _emit(_as_frame(samples, _feature_names(est)), args.output, f"{args.n} samples")
+    return 0
+
+
+def cmd_score(args) -> int:
+    file = _load(args)
+    est = file.estimator
+    frame = _read(args, est)
+    X, y = _split_target(frame, getattr(args, "target", None))
+    if hasattr(est, "score_samples"):
+        per_row = est.score_samples(X)
+        mean = est.score(X)
+        print(f"mean log-likelihood: {mean:.6g} nats per row ({len(X)} rows)")
+        if args.output:
+            _emit(_as_frame(per_row, ["log_likelihood"]), args.output, "per-row scores")
+        return 0
+    if y is None:
+        raise CommandError(
+            f"{type(est).__name__} is a classifier: score it on labelled data with "
+            "--target (accuracy), or use predict."
+        )
+    print(f"accuracy: {est.score(X, y):.6g} ({len(X)} rows)")
+    return 0
+
+
+def cmd_forecast(args) -> int:
+    est = _load(args).estimator
+    if not hasattr(est, "forecast"):
+        raise CommandError(
+            f"forecast needs a time-series model (ar); {args.model} holds a "
+            f"{type(est).__name__}."
+        )
+    result = est.forecast(args.steps, alpha=args.alpha)
+    parts = {"mean": result.mean, "lower": result.lower, "upper": result.upper}
+    frames = []
+    for stat, values in parts.items():
+        part = _as_frame(values)
+        part.columns = [
+            f"{c}_{stat}" if part.shape[1] > 1 else stat for c in part.columns
+        ]
+        frames.append(part)
+    _emit(pd.concat(frames, axis=1), args.output, f"a {args.steps}-step forecast")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    est = _load(args).estimator
+    if not hasattr(est, "predict"):
+        raise CommandError(
+            f"{type(est).__name__} does not predict; use sample or score."
+        )
+    frame = _read(args, est)
+    X = frame.drop(columns=[args.target]) if args.target in frame.columns else frame
+    predictions = est.predict(X)
+    out = _as_frame(predictions, ["prediction"])
+    if isinstance(X, pd.DataFrame) and not isinstance(
+        predictions, (pd.Series, pd.DataFrame)
+    ):
+        out.index = X.index
+    _emit(out, args.output, "predictions")
+    return 0
+
+
+def cmd_info(args) -> int:
+    file = _load(args)
+    est = file.estimator
+    print(f"model: {type(est).__name__}")
+    print("parameters:")
+    for name, value in sorted(est.get_params(deep=False).items()):
+        print(f"  {name} = {value!r}")
+    fitted = hasattr(est, "n_features_in_")
+    print(f"fitted: {'yes' if fitted else 'no'}")
+    meta = file.metadata
+    if meta:
+        print("fitted on:")
+        for key in ("data", "rows", "columns", "target", "index"):
+            if meta.get(key) is not None:
+                print(f"  {key}: {meta[key]}")
+    elif fitted:
+        names = getattr(est, "feature_names_in_", None)
+        print(
+            f"  {est.n_features_in_} features"
+            + (f": {list(names)}" if names is not None else "")
+        )
+    print("saved with: " + ", ".join(f"{k} {v}" for k, v in file.versions.items() if v))
+    return 0
+
+
+# ------------------------------------------------------------------ helpers
+def _is_neural(est) -> bool:
+    return "max_epochs" in est.get_params()
+
+
+def _needs_target(est) -> bool:
+    from sklearn.base import is_classifier
+
+    return is_classifier(est)
+
+
+def _require(est, keyword: str, flag: str, what: str) -> None:
+    import inspect
+
+    if keyword not in inspect.signature(est.sample).parameters:
+        raise CommandError(
+            f"{flag} needs {what}; this file holds a {type(est).__name__}."
+        )
+
+
+def _label_like(est, text: str):
+    """A label from the command line, as the type of the fitted classes."""
+    classes = getattr(est, "classes_", None)
+    if classes is None:
+        raise CommandError("--y needs a model fitted with labels; this one has none.")
+    for label in classes:
+        if str(label) == text:
+            return label
+    raise CommandError(
+        f"--y {text!r} is not a fitted label; the labels are {list(classes)}."
+    )
+
+
+def _feature_names(est):
+    names = getattr(est, "feature_names_in_", None)
+    return None if names is None else list(names)
+
+
+def _describe_index(index: pd.Index) -> str | None:
+    if isinstance(index, pd.RangeIndex):
+        return None
+    return f"{type(index).__name__} from {index[0]} to {index[-1]}"
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive whole number, got {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive whole number, got {value}"
+        )
+    return value
+
+
+def _alpha(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number in (0, 1), got {text!r}"
+        ) from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1), got {value}")
+    return value
+
+
+def add_model_commands(sub, parents=()) -> None:
+    """Add fit, sample, score, forecast, predict and info to a subparsers object.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+    parents : sequence of argparse.ArgumentParser
+        Options every command shares (``--debug``, ``--quiet``).
+    """
+
+    def data_options(parser, target=True):
+        parser.add_argument("data", help="a .csv or .parquet file")
+        parser.add_argument("--columns", help="comma-separated columns to use")
+        parser.add_argument(
+            "--time-index", help="a column of dates to use as the index"
+        )
+        if target:
+            parser.add_argument("--target", help="the column of labels")
+
+    def model_file(parser):
+        parser.add_argument("model", help="a model file (.skops)")
+        parser.add_argument(
+            "--trust-pickle",
+            action="store_true",
+            help="allow .pkl/.joblib files, which run code when loaded",
+        )
+
+    fit = sub.add_parser(
+        "fit", parents=parents, help="fit a model to a data file and save it"
+    )
+    fit.add_argument(
+        "model_name", metavar="MODEL", help=", ".join(MODELS) + " or a class name"
+    )
+    data_options(fit)
+    fit.add_argument(
+        "-o", "--output", required=True, help="model file to write (.skops)"
+    )
+    fit.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a parameter of the model (repeatable)",
+    )
+    fit.set_defaults(func=cmd_fit)
+
+    sample = sub.add_parser(
+        "sample", parents=parents, help="draw new rows from a saved model"
+    )
+    model_file(sample)
+    sample.add_argument("-n", type=_positive_int, required=True, help="rows to draw")
+    sample.add_argument("-o", "--output", help=".csv or .parquet (default: stdout)")
+    sample.add_argument("--seed", type=int, help="makes the draw repeatable")
+    sample.add_argument("--y", help="the label to draw (conditional models)")
+    sample.add_argument("--paths", type=_positive_int, help="simulated paths (ar)")
+    sample.set_defaults(func=cmd_sample)
+
+    score = sub.add_parser(
+        "score", parents=parents, help="mean log-likelihood of a data file"
+    )
+    model_file(score)
+    data_options(score)
+    score.add_argument("-o", "--output", help="per-row log-likelihoods (.csv/.parquet)")
+    score.set_defaults(func=cmd_score)
+
+    forecast = sub.add_parser(
+        "forecast", parents=parents, help="forecast a saved time-series model"
+    )
+    model_file(forecast)
+    forecast.add_argument("--steps", type=_positive_int, required=True)
+    forecast.add_argument(
+        "--alpha", type=_alpha, default=0.05, help="1 - interval level"
+    )
+    forecast.add_argument("-o", "--output", help=".csv or .parquet (default: stdout)")
+    forecast.set_defaults(func=cmd_forecast)
+
+    predict = sub.add_parser(
+        "predict", parents=parents, help="predictions of a saved model"
+    )
+    model_file(predict)
+    data_options(predict)
+    predict.add_argument("-o", "--output", help=".csv or .parquet (default: stdout)")
+    predict.set_defaults(func=cmd_predict)
+
+    info = sub.add_parser("info", parents=parents, help="what a model file holds")
+    model_file(info)
+    info.set_defaults(func=cmd_info)

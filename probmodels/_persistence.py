@@ -1,0 +1,279 @@
+"""Model files that cannot run code: ``save`` and ``load`` with skops.io.
+
+A pickle (or joblib) file runs code when it is loaded, so a model file from
+someone else is a way into the user's machine; scikit-learn's documentation
+("Model persistence") points to skops.io for this. A ``.skops`` file is a zip
+of JSON and arrays: loading it constructs only the types it names, and
+:func:`load` accepts a file only when every type it names is one of
+probmodels' own or one that skops already trusts (numpy, scipy, sklearn).
+It reads that list from the file's schema before anything is constructed or
+imported.
+
+The fitted state of every estimator is arrays and plain values (a torch
+module is stored as its weights and rebuilt from the parameters on load), so
+the same files load on any device. Pickle files (``.pkl``, ``.joblib``) are
+written on request and read only with ``trust_pickle=True``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "ModelFile",
+    "ModelFileError",
+    "ModelVersionWarning",
+    "TRUSTED_TYPES",
+    "load",
+    "read_model_file",
+    "save",
+]
+
+#: Marks a file as a probmodels model (the dict skops stores).
+FORMAT = "probmodels-model"
+FORMAT_VERSION = 1
+
+#: probmodels' classes a model file may construct, by their full names. Each
+#: restores itself from arrays and plain values; none runs code on load.
+TRUSTED_TYPES = (
+    "probmodels.base.Container",
+    "probmodels.classifiers._ffn.FFNClassifier",
+    "probmodels.classifiers._transformer.TransformerClassifier",
+    "probmodels.diffusion._ddpm.DDPM",
+    "probmodels.diffusion.schedule.NoiseSchedule",
+    "probmodels.generative._vae.VAE",
+    "probmodels.mixture._gmm.GaussianMixture",
+    "probmodels.nn._generative.Standardizer",
+    "probmodels.timeseries._ar.ARRegressor",
+    "probmodels.timeseries._index.TimeClock",
+)
+
+PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
+
+
+class ModelFileError(ValueError):
+    """A file is not a probmodels model, or names types it may not construct."""
+
+
+class ModelVersionWarning(UserWarning):
+    """A model file was saved with other library versions than these."""
+
+
+@dataclass
+class ModelFile:
+    """What a model file holds.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The fitted model.
+    versions : dict
+        Versions of probmodels, scikit-learn, numpy and torch it was saved with.
+    metadata : dict
+        What it was fitted on, when the saver said (the command line records
+        the data file, its rows, columns and index).
+    """
+
+    estimator: Any
+    versions: dict = field(default_factory=dict)
+    metadata: dict = field(default_factory=dict)
+
+
+def library_versions() -> dict:
+    """Versions of the libraries a model file depends on.
+
+    Returns
+    -------
+    dict
+        ``{"probmodels": ..., "sklearn": ..., "numpy": ..., "torch": ...}``;
+        torch is read from package metadata, so it is not imported.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name, dist in [
+        ("probmodels", "probmodels"),
+        ("sklearn", "scikit-learn"),
+        ("numpy", "numpy"),
+        ("torch", "torch"),
+    ]:
+        try:
+            out[name] = version(dist)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def save(estimator: Any, path: str | os.PathLike, *, metadata: dict | None = None):
+    """Write a model file: skops (``.skops``, the default) or a pickle.
+
+    The file is written under a temporary name and renamed when complete, so
+    a failure never leaves a partial file or replaces a good one.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A probmodels estimator, fitted or not.
+    path : str or path-like
+        ``.skops`` (safe to share) or ``.pkl`` / ``.joblib`` (runs code when
+        loaded: for your own files only).
+    metadata : dict, optional
+        Plain values to keep beside the model (what it was fitted on).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    path = Path(path)
+    if path.suffix not in (".skops", *PICKLE_SUFFIXES):
+        raise ModelFileError(
+            f"{path}: a model file ends in .skops (safe to share), or in "
+            f"{', '.join(PICKLE_SUFFIXES)} for a pickle."
+        )
+    record = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "versions": library_versions(),
+        "metadata": dict(metadata or {}),
+        "estimator": estimator,
+    }
+    if path.suffix in PICKLE_SUFFIXES:
+        import joblib
+
+        def write(target):
+            joblib.dump(record, target)
+    else:
+        import skops.io as sio
+
+        def write(target):
+            sio.dump(record, target)
+
+    _atomic_write(path, write)
+    return path
+
+
+def _atomic_write(path: Path, write) -> None:
+    """Call ``write(temporary)`` and rename it to ``path`` on success only."""
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load(path: str | os.PathLike, *, trust_pickle: bool = False) -> Any:
+    """Read a model file written by :func:`save`; return the estimator.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.skops`` file, or with ``trust_pickle=True`` a pickle.
+    trust_pickle : bool, default=False
+        Allow ``.pkl`` / ``.joblib`` files, which run whatever code they hold
+        when loaded. Only for files from a source you trust.
+
+    Returns
+    -------
+    estimator
+
+    Raises
+    ------
+    ModelFileError
+        The file is not a probmodels model, names a type outside probmodels
+        and what skops trusts, or is a pickle without ``trust_pickle``.
+
+    Warns
+    -----
+    ModelVersionWarning
+        When the file was saved with other versions of the libraries.
+    """
+    return read_model_file(path, trust_pickle=trust_pickle).estimator
+
+
+def read_model_file(path: str | os.PathLike, *, trust_pickle: bool = False):
+    """Read a model file with its versions and metadata.
+
+    Parameters
+    ----------
+    path : str or path-like
+    trust_pickle : bool, default=False
+        See :func:`load`.
+
+    Returns
+    -------
+    ModelFile
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No model file at {path}.")
+    if path.suffix in PICKLE_SUFFIXES:
+        if not trust_pickle:
+            raise ModelFileError(
+                f"{path} is a pickle: loading it runs whatever code it holds. "
+                "Load it only if you trust where it came from, with "
+                "trust_pickle=True (on the command line, --trust-pickle); "
+                "share models as .skops files instead."
+            )
+        import joblib
+
+        record = joblib.load(path)
+    else:
+        record = _load_skops(path)
+    if not (isinstance(record, dict) and record.get("format") == FORMAT):
+        raise ModelFileError(
+            f"{path} is not a probmodels model file (write one with "
+            "probmodels.save or `probmodels fit`)."
+        )
+    versions = record.get("versions", {})
+    _warn_on_version_mismatch(path, versions)
+    return ModelFile(record["estimator"], versions, record.get("metadata", {}))
+
+
+def _load_skops(path: Path) -> Any:
+    import zipfile
+
+    import skops.io as sio
+
+    try:
+        # Read from the schema only: nothing is constructed or imported yet.
+        named = sio.get_untrusted_types(file=path)
+    except (zipfile.BadZipFile, KeyError, ValueError) as err:
+        raise ModelFileError(
+            f"{path} is not a skops model file ({type(err).__name__}: {err})."
+        ) from None
+    foreign = sorted(set(named) - set(TRUSTED_TYPES))
+    if foreign:
+        raise ModelFileError(
+            f"{path} names types that probmodels does not trust, so nothing in "
+            f"it was loaded or run: {', '.join(foreign)}. A probmodels model "
+            f"holds only these: {', '.join(TRUSTED_TYPES)}, and what skops "
+            "trusts itself (numpy, scipy, scikit-learn)."
+        )
+    return sio.load(path, trusted=list(named))
+
+
+def _warn_on_version_mismatch(path: Path, saved: dict) -> None:
+    here = library_versions()
+    differ = {
+        name: (saved.get(name), here[name])
+        for name in here
+        if saved.get(name) is not None and saved.get(name) != here[name]
+    }
+    if differ:
+        listed = ", ".join(f"{k} {old} (now {new})" for k, (old, new) in differ.items())
+        warnings.warn(
+            f"{path} was saved with {listed}; it may load or behave differently. "
+            "Refit it with these versions to be sure.",
+            ModelVersionWarning,
+            stacklevel=3,
+        )

@@ -1,0 +1,125 @@
+"""Data files for the command line: CSV and Parquet, chosen by suffix.
+
+Parquet goes through pandas and pyarrow, an optional extra
+(``pip install 'probmodels[parquet]'``); without it a Parquet path gets one
+line saying so. Outputs are written under a temporary name and renamed when
+complete, so a failed run never leaves a partial file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ._persistence import _atomic_write
+
+__all__ = ["TableError", "read_table", "write_table"]
+
+CSV_SUFFIXES = (".csv", ".txt")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+class TableError(ValueError):
+    """A data file cannot be read or written as asked."""
+
+
+def _format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        return "csv"
+    if suffix in PARQUET_SUFFIXES:
+        _require_pyarrow()
+        return "parquet"
+    raise TableError(
+        f"{path}: unknown file type {path.suffix!r}; use .csv or .parquet."
+    )
+
+
+def _require_pyarrow() -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise TableError(
+            "Parquet files need pyarrow: pip install 'probmodels[parquet]' "
+            "(or use a .csv file)."
+        ) from None
+
+
+def read_table(
+    path: str | Path,
+    *,
+    columns: list[str] | None = None,
+    time_index: str | None = None,
+) -> pd.DataFrame:
+    """Read a CSV or Parquet file into a DataFrame.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.csv`` or ``.parquet``.
+    columns : list of str, optional
+        Keep these columns (in this order), besides ``time_index``.
+    time_index : str, optional
+        A column of dates (or periods) to use as the index, sorted as it is
+        in the file; the models check that it runs forward.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No data file at {path}.")
+    kind = _format(path)
+    frame = pd.read_csv(path) if kind == "csv" else pd.read_parquet(path)
+    if time_index is not None:
+        if time_index not in frame.columns:
+            raise TableError(
+                f"{path} has no column {time_index!r} for the time index; its "
+                f"columns are {list(frame.columns)}."
+            )
+        try:
+            stamps = pd.to_datetime(frame.pop(time_index))
+        except (ValueError, TypeError) as err:
+            raise TableError(
+                f"Column {time_index!r} of {path} does not hold dates ({err})."
+            ) from None
+        frame.index = pd.DatetimeIndex(stamps, name=time_index)
+        if len(frame) >= 3 and frame.index.is_monotonic_increasing:
+            freq = pd.infer_freq(frame.index)
+            if freq is not None:
+                frame.index.freq = freq
+    if columns is not None:
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise TableError(
+                f"{path} has no column(s) {missing}; its columns are "
+                f"{list(frame.columns)}."
+            )
+        frame = frame[columns]
+    return frame
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write a DataFrame to CSV or Parquet, atomically.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    path : str or Path
+        ``.csv`` or ``.parquet``.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    path = Path(path)
+    kind = _format(path)
+    if kind == "csv":
+        _atomic_write(path, lambda tmp: frame.to_csv(tmp))
+    else:
+        # Parquet wants string column names.
+        out = frame.rename(columns=str)
+        _atomic_write(path, lambda tmp: out.to_parquet(tmp))
+    return path

@@ -1,0 +1,209 @@
+"""The model commands, driven as a user would, on small files.
+
+The main flows run ``python -m probmodels.cli`` as a subprocess; the error
+cases and the other models call ``main`` in this process (the same code
+path, without paying for a fresh interpreter each time).
+"""
+
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_iris
+
+import probmodels
+from probmodels import ARRegressor, GaussianMixture
+from probmodels.cli import main
+from probmodels.datasets import load_nile
+
+IRIS = "sl,sw,pl,pw"
+
+
+def run(command, cwd):
+    """``probmodels COMMAND`` in a fresh interpreter."""
+    return subprocess.run(
+        [sys.executable, "-m", "probmodels.cli", *map(str, command)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def cli(files, capsys, monkeypatch):
+    """``probmodels COMMAND`` in this process: (exit status, stdout, stderr)."""
+    monkeypatch.chdir(files)
+
+    def call(command):
+        try:
+            code = main([str(a) for a in command])
+        except SystemExit as exit_:  # argparse's usage errors
+            code = exit_.code
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return call
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli")
+    iris = load_iris(as_frame=True).frame
+    iris.columns = ["sl", "sw", "pl", "pw", "species"]
+    iris["species"] = np.array(["setosa", "versicolor", "virginica"])[iris["species"]]
+    iris.to_csv(folder / "iris.csv", index=False)
+    iris.to_parquet(folder / "iris.parquet")
+    nile = load_nile()
+    years = nile.index.to_timestamp()
+    pd.DataFrame({"year": years, "flow": nile.to_numpy()}).to_csv(
+        folder / "nile.csv", index=False
+    )
+    probmodels.save(
+        GaussianMixture(2, random_state=0).fit(np.eye(3) + np.arange(3)),
+        folder / "small.skops",
+    )
+    return folder
+
+
+def test_gmm_fit_info_sample_score(files, cli):
+    fit = run(
+        ["fit", "gmm", "iris.csv", "--columns", IRIS, "-o", "gmm.skops"]
+        + ["-p", "n_components=3", "-p", "covariance_type=diag", "-p", "random_state=0"],
+        files,
+    )
+    assert fit.returncode == 0, fit.stderr
+    info = run(["info", "gmm.skops"], files).stdout
+    assert "model: GaussianMixture" in info and "covariance_type = 'diag'" in info
+    assert "rows: 150" in info and "['sl', 'sw', 'pl', 'pw']" in info
+    assert "sklearn" in info and "numpy" in info
+    code, _, _ = cli(["sample", "gmm.skops", "-n", "5", "--seed", "0", "-o", "s.csv"])
+    samples = pd.read_csv(files / "s.csv", index_col=0)
+    assert code == 0 and samples.shape == (5, 4)
+    assert list(samples.columns) == ["sl", "sw", "pl", "pw"]
+    # The printed score is the model's own on the same rows; the fitted
+    # columns are picked from the file by name.
+    X = pd.read_csv(files / "iris.csv")[["sl", "sw", "pl", "pw"]]
+    ref = GaussianMixture(3, covariance_type="diag", random_state=0).fit(X).score(X)
+    code, out, _ = cli(["score", "gmm.skops", "iris.csv", "-o", "rows.parquet"])
+    assert f"mean log-likelihood: {ref:.6g} nats per row (150 rows)" in out
+    rows = pd.read_parquet(files / "rows.parquet")
+    assert rows["log_likelihood"].mean() == pytest.approx(ref)
+
+
+def test_ar_with_a_time_index_forecasts_the_future_dates(files, cli):
+    fit = ["fit", "ar", "nile.csv", "--time-index", "year", "-o", "ar.skops"]
+    assert run([*fit, "-p", "p=2"], files).returncode == 0
+    out = run(["forecast", "ar.skops", "--steps", "3", "--alpha", "0.1"], files)
+    table = pd.read_csv(io.StringIO(out.stdout), index_col=0)
+    assert list(table.index) == ["1971-01-01", "1972-01-01", "1973-01-01"]
+    mean, lower, _ = ARRegressor(p=2).fit(load_nile()).forecast(3, alpha=0.1)
+    np.testing.assert_allclose(table["mean"], mean, rtol=1e-9)
+    np.testing.assert_allclose(table["lower"], lower, rtol=1e-9)
+    code, out, _ = cli(["sample", "ar.skops", "-n", "4", "--paths", "3", "--seed", "1"])
+    assert code == 0 and len(out.splitlines()) == 2 + 4  # two header rows
+
+
+def test_classifier_from_parquet_predicts_and_scores(files, cli):
+    params = ["hidden_layer_sizes=(16,)", "lr=0.01", "max_epochs=200", "random_state=0"]
+    fit = ["fit", "ffn", "iris.parquet", "--target", "species", "-o", "ffn.skops"]
+    fit = run(fit + [x for p in params for x in ("-p", p)], files)
+    assert fit.returncode == 0, fit.stderr
+    assert "FFNClassifier" in fit.stderr  # the tqdm bar, on stderr
+    # The fitted columns are taken from the file; the labels are left out.
+    pred = run(["predict", "ffn.skops", "iris.csv", "-o", "p.csv"], files)
+    assert pred.returncode == 0, pred.stderr
+    labels = pd.read_csv(files / "p.csv", index_col=0)["prediction"]
+    assert (labels == pd.read_csv(files / "iris.csv")["species"]).mean() > 0.9
+    code, out, _ = cli(["score", "ffn.skops", "iris.csv", "--target", "species"])
+    assert code == 0 and out.startswith("accuracy: 0.9")
+
+
+@pytest.mark.parametrize(
+    ("model", "params", "extra"),
+    [
+        ("vae", "latent_dim=1 hidden_layer_sizes=(8,) max_epochs=3", "--target species"),
+        (
+            "ddpm",
+            "n_timesteps=10 hidden_layer_sizes=(8,) max_epochs=3 n_score_timesteps=2",
+            "--target species",
+        ),
+        (
+            "transformer",
+            "d_model=4 n_heads=1 n_layers=1 dim_feedforward=4 max_epochs=2",
+            "--target species",
+        ),
+        ("GaussianMixture", "n_components=2", f"--columns {IRIS}"),
+    ],
+)
+def test_every_model_is_reachable(cli, model, params, extra):
+    flags = [x for p in params.split() for x in ("-p", p)]
+    command = ["fit", model, "iris.csv", *extra.split(), "-o", f"{model}.skops"]
+    code, _, err = cli([*command, "--quiet", *flags])
+    assert code == 0, err
+    assert err == ""  # --quiet: no progress bar, no warnings
+    if model in ("vae", "ddpm"):
+        code, out, err = cli(["sample", f"{model}.skops", "-n", "2", "--y", "setosa"])
+        assert code == 0 and len(out.splitlines()) == 3, err
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        ("fit gmm missing.csv -o m.skops", "No data file at missing.csv"),
+        ("fit gmm iris.csv -o m.skops", "non-numeric columns: 'species'"),
+        ("fit forest iris.csv -o m.skops", "unknown model 'forest'"),
+        ("fit gmm iris.csv --columns sl -o m.skops -p colour=1", "parameter 'colour'"),
+        (
+            "fit gmm iris.csv --columns sl -o m.skops -p n_components=0",
+            "'n_components' parameter",
+        ),
+        ("fit gmm iris.csv --columns nope -o m.skops", "no column(s) ['nope']"),
+        ("fit ffn iris.csv --columns sl -o m.skops", "needs labels"),
+        ("fit gmm iris.csv --columns sl -o m.csv", "ends in .skops"),
+        ("info iris.csv", "not a skops model file"),
+        ("forecast small.skops --steps 2", "forecast needs a time-series model"),
+        ("sample small.skops -n 0", "must be a positive whole number"),
+        ("sample small.skops -n x", "expected a positive whole number"),
+        ("sample small.skops -n 2 --paths 3", "--paths needs a time-series model"),
+    ],
+)
+def test_bad_input_gets_one_line_and_leaves_no_file(files, cli, command, message):
+    code, _, err = cli(command.split())
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+    assert not (files / "m.skops").exists() and not (files / "m.csv").exists()
+    lines = [line for line in err.splitlines() if not line.startswith(("usage:", " "))]
+    assert len(lines) == 1, err
+
+
+def test_bad_input_in_a_fresh_process_has_no_traceback(files):
+    for command in (["fit", "gmm", "missing.csv", "-o", "m.skops"], ["info", "nile.csv"]):
+        out = run(command, files)
+        assert out.returncode == 2 and "Traceback" not in out.stderr
+        assert len(out.stderr.splitlines()) == 1, out.stderr
+
+
+def test_a_failed_fit_keeps_the_good_model_file(files, cli, tmp_path):
+    good = tmp_path / "model.skops"
+    probmodels.save(GaussianMixture(2, random_state=0).fit(np.eye(3)), good)
+    before = good.read_bytes()
+    code, _, _ = cli(["fit", "gmm", "iris.csv", "-o", good])  # 'species' is text
+    assert code == 2 and good.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model.skops"]  # no temporary
+
+
+def test_debug_raises_the_error(files, monkeypatch):
+    monkeypatch.chdir(files)
+    with pytest.raises(FileNotFoundError):
+        main(["fit", "gmm", "missing.csv", "-o", "m.skops", "--debug"])
+
+
+def test_parquet_without_pyarrow_says_how_to_install(cli, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow fails
+    code, _, err = cli(["fit", "gmm", "iris.parquet", "-o", "m.skops"])
+    assert code == 2 and "pip install 'probmodels[parquet]'" in err
