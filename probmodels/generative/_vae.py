@@ -75,6 +75,11 @@ class VAE(
         For the Gaussian likelihood: variances output by the decoder for each
         row and feature, one learned variance per feature, or one shared.
     activation : {"relu", "tanh", "logistic", "gelu", "identity"}, default="relu"
+    conditional : bool, default=True
+        Whether labels given to ``fit`` make a conditional VAE. Set it to
+        False to ignore them: a ``Pipeline`` passes ``y`` to every step, so a
+        VAE used there as an unsupervised feature extractor needs it (see
+        ``examples/plot_pipeline_gridsearch.py``).
     %(torch_parameters)s
 
     Attributes
@@ -118,6 +123,7 @@ class VAE(
         "likelihood",
         "decoder_variance",
         "activation",
+        "conditional",
     )
 
     _parameter_constraints: dict = {
@@ -128,6 +134,7 @@ class VAE(
         "n_importance": [Interval(Integral, 1, None, closed="left")],
         "decoder_variance": [StrOptions({"row", "feature", "shared"})],
         "activation": [StrOptions({"relu", "tanh", "logistic", "gelu", "identity"})],
+        "conditional": ["boolean"],
         **TORCH_PARAMETER_CONSTRAINTS,
     }
 
@@ -140,6 +147,7 @@ class VAE(
         n_importance=1,
         decoder_variance="row",
         activation="relu",
+        conditional=True,
         *,
         device="auto",
         max_epochs=100,
@@ -162,6 +170,7 @@ class VAE(
         self.n_importance = n_importance
         self.decoder_variance = decoder_variance
         self.activation = activation
+        self.conditional = conditional
         self.device = device
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -186,14 +195,15 @@ class VAE(
         X : array-like of shape (n_samples, n_features)
             Numeric rows without NaN; in [0, 1] for the Bernoulli likelihood.
         y : array-like of shape (n_samples,), default=None
-            Class labels: train a conditional VAE.
+            Class labels: train a conditional VAE (ignored with
+            ``conditional=False``).
 
         Returns
         -------
         self : VAE
         """
         continuing = self._continuing(partial=False)
-        _, codes = self._fit_network(X, y)
+        _, codes = self._fit_network(X, y if self.conditional else None)
         if not continuing:
             self.class_prior_ = (
                 None if codes is None else np.bincount(codes) / len(codes)

@@ -256,3 +256,21 @@ def test_early_stopping_and_warm_start(digits):
     end = short.history_[-1]["train_loss"]
     short.set_params(warm_start=True).fit(Xtr)
     assert short.history_[-1]["train_loss"] < end
+
+
+def test_conditional_false_ignores_the_labels_a_pipeline_passes():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    y = np.arange(60) % 3
+    kw = dict(latent_dim=2, hidden_layer_sizes=(8,), max_epochs=3, random_state=0)
+    ignored = VAE(conditional=False, **kw).fit(X, y)
+    plain = VAE(**kw).fit(X)
+    assert ignored.classes_ is None
+    np.testing.assert_array_equal(ignored.transform(X), plain.transform(X))
+    # In a pipeline, the VAE step equals the unsupervised fit.
+    pipe = make_pipeline(VAE(conditional=False, **kw), LogisticRegression()).fit(X, y)
+    np.testing.assert_array_equal(pipe[0].transform(X), plain.transform(X))
+    assert VAE(**kw).fit(X, y).classes_.tolist() == [0, 1, 2]
