@@ -27,8 +27,10 @@ test: $(BIN)/.installed
 	$(BIN)/ruff check probmodels tests examples benchmarks docs
 	$(BIN)/python -m pytest -q
 
+# Every benchmark, then benchmarks/RESULTS.md and results.png.
+# QUICK=1: small sizes, under 3 minutes (CI runs it).
 bench: $(BIN)/.installed
-	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	$(BIN)/python benchmarks/report.py $(if $(QUICK),--quick)
 
 docs: $(BIN)/.docs-installed
 	$(BIN)/sphinx-build -q -W --keep-going -b html docs docs/_build/html

@@ -13,6 +13,7 @@ import tracemalloc
 
 import numpy as np
 import pandas as pd
+from _results import quick, record
 from statsmodels.tsa.ar_model import AutoReg
 
 from probmodels import ARRegressor
@@ -33,8 +34,8 @@ def simulate(n_series, n_steps, p, seed=0):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--series", type=int, default=2000)
-    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--series", type=int, default=quick(2000, 200))
+    parser.add_argument("--steps", type=int, default=quick(1000, 300))
     parser.add_argument("--p", type=int, default=10)
     args = parser.parse_args()
     df, p = simulate(args.series, args.steps, args.p), args.p
@@ -61,7 +62,17 @@ def main():
     data_bytes = df.memory_usage(index=False).sum()
     scale = args.series * (p + 1) ** 2 * 8
 
-    print(f"AR({p}) with constant, {args.series} series x {args.steps} steps")
+    case = f"AR({p}) with constant, {args.series} series x {args.steps} steps"
+    record(
+        "ar",
+        case,
+        ours=ours,
+        reference=theirs,
+        reference_name="statsmodels AutoReg, a loop over series",
+        quality=rel,
+        quality_name="largest relative parameter difference (target <= 1e-8)",
+    )
+    print(case)
     print(f"  statsmodels AutoReg loop : {theirs:8.3f} s")
     print(f"  probmodels ARRegressor   : {ours:8.3f} s  (best of 5)")
     print(f"  ratio                    : {theirs / ours:8.1f}x faster (target >= 50x)")

@@ -28,6 +28,7 @@ import warnings
 import numpy as np
 import torch
 import torch.nn.functional as F
+from _results import QUICK, quick, record
 from sklearn.datasets import load_breast_cancer, load_digits, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -38,7 +39,9 @@ from probmodels import FFNClassifier, TransformerClassifier
 from probmodels.nn._engine import Trainer, TrainingConfig, seeded
 from probmodels.nn.modules import MLP
 
-EPOCHS = 200
+EPOCHS = quick(200, 30)
+SEEDS = quick(5, 1)
+ENGINE_EPOCHS = quick(100, 20)
 
 
 def split(loader):
@@ -60,7 +63,7 @@ def best_time(make, X, y, repeats=3):
     return best, model
 
 
-def compare_ffn(device, seeds=5):
+def compare_ffn(device, seeds=SEEDS):
     print(
         f"FFNClassifier vs MLPClassifier: hidden (100,), {EPOCHS} epochs, batch 200, "
         f"Adam lr 1e-3; accuracy = mean over {seeds} seeds, time = best of 3"
@@ -99,6 +102,16 @@ def compare_ffn(device, seeds=5):
             )
         t_ours, _ = best_time(ffn, Xtr, ytr)
         acc_ours = np.mean([ffn(s).fit(Xtr, ytr).score(Xte, yte) for s in range(seeds)])
+        record(
+            "classifiers",
+            f"FFNClassifier (100,) on {name}, {EPOCHS} epochs",
+            ours=t_ours,
+            reference=t_sk,
+            reference_name="scikit-learn MLPClassifier",
+            metric="fit time (s)",
+            quality=acc_ours - acc_sk,
+            quality_name="test accuracy, ours minus sklearn's",
+        )
         print(
             f"  {name:<14}{acc_sk:>12.4f}{acc_ours:>10.4f}"
             f"{t_sk:>11.3f}{t_ours:>9.3f}{t_sk / t_ours:>9.2f}x"
@@ -121,7 +134,7 @@ def transformer_digits(device):
     print(
         "\nTransformerClassifier on digits (d_model 64, 4 heads, 2 layers, lr 3e-3, target >= 0.97)"
     )
-    for label, train, test, epochs in [
+    routes = [
         (
             "2x2 patches as tokens (16 tokens, 3-D input)",
             patches(Xtr),
@@ -135,18 +148,27 @@ def transformer_digits(device):
             minmax.transform(raw_te),
             60,
         ),
-    ]:
+    ]
+    for label, train, test, epochs in routes[:1] if QUICK else routes:
+        epochs = quick(epochs, 5)
         clf = TransformerClassifier(
             max_epochs=epochs, lr=3e-3, device=device, random_state=0
         )
         t0 = time.perf_counter()
         clf.fit(train, ytr)
-        print(
-            f"  {label:<48} {epochs:>3} epochs: accuracy {clf.score(test, yte):.4f} in {time.perf_counter() - t0:5.1f} s"
+        seconds, accuracy = time.perf_counter() - t0, clf.score(test, yte)
+        record(
+            "classifiers",
+            f"TransformerClassifier on digits, {label}, {epochs} epochs",
+            ours=seconds,
+            metric="fit time (s)",
+            quality=accuracy,
+            quality_name="test accuracy (target >= 0.97 at 60 epochs)",
         )
+        print(f"  {label:<48} {epochs:>3} epochs: accuracy {accuracy:.4f} in {seconds:5.1f} s")
 
 
-def engine_overhead(device, epochs=100):
+def engine_overhead(device, epochs=ENGINE_EPOCHS):
     Xtr, _, ytr, _ = split(load_digits)
     dev = torch.device(device)
     X = torch.tensor(Xtr, dtype=torch.float32, device=dev)
@@ -207,6 +229,16 @@ def engine_overhead(device, epochs=100):
         )
     )
     overhead = timings["engine"] / timings["bare"] - 1
+    record(
+        "classifiers",
+        f"engine: MLP (100,) on digits, {epochs} epochs",
+        ours=timings["engine"],
+        reference=timings["bare"],
+        reference_name="a bare torch loop (same batches and updates)",
+        metric="fit time (s)",
+        quality=diff,
+        quality_name="largest weight difference after training",
+    )
     print(
         f"\nEngine overhead: MLP (100,) on digits, {epochs} epochs x {-(-n // batch)} batches, best of 3"
     )
