@@ -26,8 +26,9 @@ from ..base import (
     atomic_fit,
 )
 from ..exceptions import ConvergenceWarning
+from ._dask import is_dask_array
 
-__all__ = ["BaseMixture", "MixtureRun"]
+__all__ = ["BaseMixture", "FitSource", "MixtureRun"]
 
 
 @dataclass
@@ -56,6 +57,39 @@ class MixtureRun:
         return self.lower_bounds[-1] if self.lower_bounds else -np.inf
 
 
+@dataclass
+class FitSource:
+    """The data of one fit, as the EM loop and the initialisation see it.
+
+    Parameters
+    ----------
+    init_X : ndarray of shape (n_rows, n_features)
+        Rows to initialise from: all of them in memory, a sample of a Dask
+        array.
+    init_weight : ndarray or None
+        Their sample weights.
+    inits : tuple
+        The validated ``*_init`` arrays.
+    center : ndarray of shape (n_features,)
+        The weighted mean row of all the data.
+    total : float
+        Rows (or the sum of their weights) of all the data.
+    data : context manager
+        The E-step pass (``NumpyStatistics``, ``TorchStatistics``,
+        ``DaskStatistics``, or the gradient solver's ``GradientData``).
+    stats_of : callable, optional
+        ``Phi^T resp`` of ``init_X``; ``data.statistics`` when None.
+    """
+
+    init_X: np.ndarray
+    init_weight: np.ndarray | None
+    inits: tuple
+    center: np.ndarray
+    total: float
+    data: object
+    stats_of: object = None
+
+
 class BaseMixture(GenerativeMixin, BaseEstimator):
     """Fit, fit_predict and the best-of-``n_init`` loop of a mixture model.
 
@@ -73,10 +107,12 @@ class BaseMixture(GenerativeMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or Dask array of shape (n_samples, n_features)
+            A Dask array chunked by rows is fitted by EM chunk by chunk,
+            where the chunks live (``docs/user_guide/scaling.rst``).
         y : None
             Ignored.
-        sample_weight : array-like of shape (n_samples,), default=None
+        sample_weight : array-like or Dask array of shape (n_samples,), default=None
             Non-negative weights; an integer weight counts like repeating the
             row that many times.
 
@@ -111,29 +147,33 @@ class BaseMixture(GenerativeMixin, BaseEstimator):
     @np.errstate(over="ignore", invalid="ignore", divide="ignore")
     def _fit(self, X, sample_weight):
         """Fit on X; return the labels of its rows (a final E-step)."""
-        original = X
-        X, weight, inits = self._prepare(X, sample_weight, reset=True)
-        fit_rng, generative = self._generative_state(original, self.random_state)
+        fit_rng, generative = self._generative_state(X, self.random_state)
+        source = self._source(X, sample_weight, fit_rng)
         # A warm start continues only a model of the same shape; after
         # set_params(n_components=...) it starts over, as scikit-learn's does.
         warm = (
             self.warm_start
             and hasattr(self, "converged_")
             and not architecture_changes(self)
-            and self.means_.shape[1] == X.shape[1]
+            and self.means_.shape[1] == source.init_X.shape[1]
         )
         self._fitted_architecture = architecture(self)  # undone if the fit fails
-        center = np.average(X, axis=0, weights=weight)
-        total = float(len(X) if weight is None else weight.sum())
+        center, total = source.center, source.total
         best = None
-        with self._fit_data(X - center, weight) as data:
+        with source.data as data:
+            stats_of = source.stats_of or data.statistics
             for init in range(1 if warm else self.n_init):
                 self._report(f"Initialization {init}", 1)
                 if warm:
                     start, bound = self._current_parameters(center), self.lower_bound_
                 else:
                     start = self._initialize(
-                        X, data.statistics, weight, inits, fit_rng, center
+                        source.init_X,
+                        stats_of,
+                        source.init_weight,
+                        source.inits,
+                        fit_rng,
+                        center,
                     )
                     bound = -np.inf
                 run = self._single_run(data, start, bound, total, fit_rng)
@@ -194,6 +234,17 @@ class BaseMixture(GenerativeMixin, BaseEstimator):
     def _validate_X(self, X, reset):
         return validate_table(
             self, X, reset=reset, ensure_min_samples=2 if reset else 1
+        )
+
+    def _source(self, X, sample_weight, rng) -> FitSource:
+        """The data of a fit as the loop needs it (in memory, or a Dask array)."""
+        if is_dask_array(X):
+            return self._dask_source(X, sample_weight, rng)
+        X, weight, inits = self._prepare(X, sample_weight, reset=True)
+        center = np.average(X, axis=0, weights=weight)
+        total = float(len(X) if weight is None else weight.sum())
+        return FitSource(
+            X, weight, inits, center, total, self._fit_data(X - center, weight)
         )
 
     def _prepare(self, X, sample_weight, reset):

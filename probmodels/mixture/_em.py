@@ -22,6 +22,7 @@ memory, several times faster than over a short inner axis.
 from __future__ import annotations
 
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -29,7 +30,7 @@ from threadpoolctl import ThreadpoolController
 
 from .._chunks import iter_row_chunks
 
-__all__ = ["NumpyStatistics", "TorchStatistics"]
+__all__ = ["NumpyStatistics", "TorchStatistics", "available_threads"]
 
 _controller = None
 
@@ -43,6 +44,46 @@ def _blas_controller():
     if _controller is None:
         _controller = ThreadpoolController()
     return _controller
+
+
+def _omp_threads() -> int | None:
+    text = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else None
+
+
+#: Read once, when the module is imported, as OpenMP runtimes read it: a
+#: worker process gets it from its parent at start, while a LocalCluster
+#: started later in this process (which sets it to 1 for its children) does
+#: not change this process's own budget.
+_OMP_THREADS = _omp_threads()
+
+
+def available_threads() -> int:
+    """Threads this process's E-step may use without oversubscribing.
+
+    Inside a task of a Dask worker: one, since the worker already runs one
+    task per thread. Otherwise ``OMP_NUM_THREADS`` as it was when probmodels
+    was imported (joblib's loky workers and Dask's nanny set it for their
+    worker processes to share the cores, and OpenMP runtimes honour it the
+    same way), else the CPUs this process may run on.
+
+    Returns
+    -------
+    int
+    """
+    if "distributed" in sys.modules:
+        from distributed import get_worker
+
+        try:
+            get_worker()
+            return 1
+        except ValueError:  # not in a worker
+            pass
+    if _OMP_THREADS:
+        return _OMP_THREADS
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _softmax_stats(logits: np.ndarray, phi: np.ndarray, weight: np.ndarray | None):
@@ -72,7 +113,7 @@ class NumpyStatistics:
         Sufficient statistics of the (centred) data, from ``features``.
     sample_weight : ndarray of shape (n_samples,) or None
     n_threads : int, optional
-        Worker threads (default: the CPUs this process may use).
+        Worker threads (default: :func:`available_threads`).
     n_components : int
         Rows of Theta: sets how many samples a chunk holds.
     """
@@ -86,11 +127,7 @@ class NumpyStatistics:
             for rows in iter_row_chunks(phi.shape[1], 8 * n_components)
         ]
         if n_threads is None:
-            n_threads = (
-                len(os.sched_getaffinity(0))
-                if hasattr(os, "sched_getaffinity")
-                else os.cpu_count()
-            )
+            n_threads = available_threads()
         self.n_threads = max(1, min(int(n_threads or 1), len(self._bounds)))
         self._pool = self._limits = None
 

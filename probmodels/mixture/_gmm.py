@@ -21,6 +21,7 @@ from ..base import (
 )
 from ..nn._device import resolve_device, torch_device
 from ._base import BaseMixture, MixtureRun
+from ._dask import is_dask_array
 from ._em import NumpyStatistics, TorchStatistics
 from ._gaussian import (
     check_init_parameters,
@@ -79,6 +80,10 @@ class GaussianMixture(BaseMixture):
     The EM step is written over the sufficient statistics ``[1, x, x x^T]`` of
     the centred data: the E-step is one matrix product and the M-step another,
     computed chunk by chunk on all CPU cores (or on a GPU with ``device``).
+    ``fit`` also takes a Dask array chunked by rows, for data larger than
+    memory: each EM iteration is one pass over the chunks where they live,
+    and ``predict``, ``predict_proba`` and ``score_samples`` return lazy Dask
+    arrays (``docs/user_guide/scaling.rst``).
 
     Parameters
     ----------
@@ -324,6 +329,12 @@ class GaussianMixture(BaseMixture):
         self.lower_bound_ = bound
         return self
 
+    def _dask_source(self, X, sample_weight, rng):
+        """A fit on a Dask array (see :mod:`probmodels.mixture._dask`)."""
+        from ._dask import dask_fit_source
+
+        return dask_fit_source(self, X, sample_weight, rng)
+
     def _check_init_parameters(self, X):
         """The ``*_init`` arrays, validated against X's width."""
         return check_init_parameters(
@@ -507,12 +518,15 @@ class GaussianMixture(BaseMixture):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or Dask array of shape (n_samples, n_features)
 
         Returns
         -------
         ndarray of shape (n_samples,)
+            A lazy Dask array, computed chunk by chunk, for a Dask array.
         """
+        if is_dask_array(X):
+            return self._lazy(self.score_samples, X)
         return logsumexp(self._component_log_prob(X), axis=1)
 
     def predict_proba(self, X):
@@ -520,12 +534,15 @@ class GaussianMixture(BaseMixture):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or Dask array of shape (n_samples, n_features)
 
         Returns
         -------
         ndarray of shape (n_samples, n_components)
+            A lazy Dask array for a Dask array.
         """
+        if is_dask_array(X):
+            return self._lazy(self.predict_proba, X, len(self.weights_))
         log_prob = self._component_log_prob(X)
         return np.exp(log_prob - logsumexp(log_prob, axis=1, keepdims=True))
 
@@ -534,13 +551,24 @@ class GaussianMixture(BaseMixture):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or Dask array of shape (n_samples, n_features)
 
         Returns
         -------
         ndarray of shape (n_samples,)
+            A lazy Dask array for a Dask array.
         """
+        if is_dask_array(X):
+            return self._lazy(self.predict, X).astype(np.int64)
         return self._component_log_prob(X).argmax(axis=1)
+
+    def _lazy(self, method, X, n_columns=None):
+        """``method`` over the chunks of a Dask array, checked up front."""
+        from ._dask import map_rows, validate_dask_rows
+
+        check_is_fitted(self)
+        validate_dask_rows(self, X, reset=False)
+        return map_rows(method, X, n_columns)
 
     def bic(self, X):
         """Bayesian information criterion on X (lower is better).
