@@ -18,6 +18,7 @@ __all__ = [
     "check_finite",
     "check_numeric_array",
     "check_numeric_pandas",
+    "check_series_scale",
     "column_labels",
     "ndim_of",
     "non_numeric",
@@ -399,6 +400,40 @@ def check_complete_series(
         + "; for ".join(fixes)
         + "."
     )
+
+
+def check_series_scale(values: np.ndarray, names: list) -> None:
+    """Name constant series, and series whose squares leave float64.
+
+    An autoregression sums squares of the series: below about 1e-154 they
+    underflow to zero, so a varying series would look constant, and above
+    about 1e154 they overflow. Every such series is named (up to 50).
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_steps, n_series)
+    names : list
+        The series' names.
+    """
+    spread = np.ptp(values, axis=0)
+    constant = [names[j] for j in np.flatnonzero(spread == 0)]
+    if constant:
+        raise ValueError(
+            f"Series {constant[:50]}{_and_more(constant, 50)} are constant: an "
+            "AR model needs variation. Drop them, e.g. X.loc[:, X.nunique() > 1]."
+        )
+    limit = np.sqrt(np.finfo(np.float64).max / (4 * len(values)))
+    largest = np.max(np.abs(values), axis=0)
+    tiny = [names[j] for j in np.flatnonzero(spread < 1e-150)]
+    huge = [names[j] for j in np.flatnonzero(largest > limit)]
+    if tiny or huge:
+        which, fix = (tiny, "multiply") if tiny else (huge, "divide")
+        raise ValueError(
+            f"Series {which[:50]}{_and_more(which, 50)} vary by "
+            f"{'less than 1e-150' if tiny else f'values above {limit:.3g}'}: "
+            f"their squares leave the range of float64. {fix.capitalize()} "
+            "them by a constant first (the coefficients do not change)."
+        )
 
 
 def _and_more(items: list, shown: int) -> str:

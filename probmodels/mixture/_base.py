@@ -10,7 +10,9 @@ Rubin (1977), and calls the model's ``_initialize``, ``_e_step`` and
 
 from __future__ import annotations
 
+import functools
 import time
+import types
 import warnings
 from dataclasses import dataclass, field
 
@@ -28,7 +30,7 @@ from ..base import (
 from ..exceptions import ConvergenceWarning
 from ._dask import is_dask_array
 
-__all__ = ["BaseMixture", "FitSource", "MixtureRun"]
+__all__ = ["BaseMixture", "FitSource", "MixtureRun", "available_with_solver"]
 
 
 @dataclass
@@ -55,6 +57,42 @@ class MixtureRun:
     def lower_bound(self) -> float:
         """The last mean log-likelihood; -inf when no iteration ran."""
         return self.lower_bounds[-1] if self.lower_bounds else -np.inf
+
+
+class available_with_solver:  # noqa: N801 - used as a decorator, like available_if
+    """A method that exists with one ``solver`` only.
+
+    Like scikit-learn's ``available_if``, so ``hasattr(est, "partial_fit")``
+    is False with another solver, but the error says why and what to do.
+
+    Parameters
+    ----------
+    solver : str
+        The solver the method needs.
+    why : str
+        What that solver does that the others cannot, for the message.
+    """
+
+    def __init__(self, solver: str, why: str):
+        self.solver, self.why = solver, why
+
+    def __call__(self, method):
+        self.method = method
+        functools.update_wrapper(self, method)
+        return self
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self.method
+        if obj.solver != self.solver:
+            raise AttributeError(
+                f"{self.name} needs solver={self.solver!r}, {self.why}; this model "
+                f"has solver={obj.solver!r}."
+            )
+        return types.MethodType(self.method, obj)
 
 
 @dataclass

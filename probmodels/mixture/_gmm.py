@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-import types
 from numbers import Integral, Real
 
 import numpy as np
@@ -20,7 +18,7 @@ from ..base import (
     spawn_generators,
 )
 from ..nn._device import resolve_device, torch_device
-from ._base import BaseMixture, MixtureRun
+from ._base import BaseMixture, MixtureRun, available_with_solver
 from ._dask import is_dask_array
 from ._em import NumpyStatistics, TorchStatistics
 from ._gaussian import (
@@ -38,32 +36,6 @@ from ._gaussian import (
 from ._init import initial_responsibilities
 
 __all__ = ["GaussianMixture"]
-
-
-class _GradientSolverOnly:
-    """A method that exists with ``solver="gradient"`` only (EM needs all rows).
-
-    Like scikit-learn's ``available_if``, so ``hasattr(est, "partial_fit")``
-    stays False with EM, but the error says why and what to do.
-    """
-
-    def __init__(self, method):
-        self.method = method
-        functools.update_wrapper(self, method)
-
-    def __set_name__(self, owner, name):
-        self.name = name
-
-    def __get__(self, obj, owner=None):
-        if obj is None:
-            return self.method
-        if obj.solver != "gradient":
-            raise AttributeError(
-                f"{self.name} needs solver='gradient', which takes Adam steps over "
-                f"each chunk; this model has solver={obj.solver!r}, and EM refits "
-                "on all rows at once."
-            )
-        return types.MethodType(self.method, obj)
 
 
 class GaussianMixture(BaseMixture):
@@ -248,7 +220,9 @@ class GaussianMixture(BaseMixture):
         self.device = device
 
     # ------------------------------------------------------------------ fit
-    @_GradientSolverOnly
+    @available_with_solver(
+        "gradient", "which takes Adam steps over each chunk (EM refits on all rows)"
+    )
     @atomic_fit
     def partial_fit(self, X, y=None, sample_weight=None):
         """Take one more pass of Adam steps over a chunk of data.
@@ -272,7 +246,7 @@ class GaussianMixture(BaseMixture):
         self : GaussianMixture
         """
         from ..nn._device import tensors_to_cpu
-        from ._gradient import train_mixture
+        from ._gradient import gradient_config, train_mixture
 
         if self.optimizer == "lbfgs":
             raise ValueError(
@@ -310,7 +284,7 @@ class GaussianMixture(BaseMixture):
                 if not hasattr(self, "_partial_fit_rng"):  # continuing after fit()
                     self._partial_fit_rng = spawn_generators(self.random_state, 3)[2]
                     self._adam_state = None
-            config = self._gradient_config(child_seed(self._partial_fit_rng), True)
+            config = gradient_config(self, child_seed(self._partial_fit_rng), True)
             params, result = train_mixture(
                 start,
                 data,
@@ -366,44 +340,17 @@ class GaussianMixture(BaseMixture):
         """One initialisation's fit by the chosen solver."""
         if self.solver == "em":
             return self._run_em(data, start, lower_bound, total)
-        from ._gradient import train_mixture
+        from ._gradient import gradient_config, train_mixture
 
         params, result = train_mixture(
             start,
             data,
             self.covariance_type,
             self.reg_covar,
-            self._gradient_config(child_seed(rng)),
+            gradient_config(self, child_seed(rng)),
         )
         bounds = [-record["monitor"] for record in result.history]
         return MixtureRun(params, bounds, result.converged, result.n_epochs)
-
-    def _gradient_config(self, seed, partial=False):
-        """The engine's settings for the gradient solver.
-
-        No weight decay (AdamW without it is Adam) and a constant rate; the
-        first change below ``tol`` stops, as for EM. ``partial_fit`` takes one
-        Adam epoch per call and never stops early.
-        """
-        from ..nn._engine import TrainingConfig
-
-        name = self.optimizer
-        if partial or name == "auto":
-            name = "lbfgs" if self.batch_size is None and not partial else "adam"
-        default_lr = 1.0 if name == "lbfgs" else 0.01
-        return TrainingConfig(
-            max_epochs=self.max_iter,
-            batch_size=self.batch_size,
-            lr=default_lr if self.lr is None else self.lr,
-            weight_decay=0.0,
-            optimizer="lbfgs" if name == "lbfgs" else "adamw",
-            lr_schedule="constant",
-            tol=None if partial else self.tol,
-            n_iter_no_change=1,
-            verbose=int(self.verbose >= 2),
-            seed=seed,
-            description=f"{type(self).__name__} ({name})",
-        )
 
     def _e_step(self, stats_pass, params, total):
         """Sufficient statistics and mean log-likelihood under ``params``."""

@@ -29,7 +29,7 @@ from ..nn._device import as_tensor
 from ..nn._engine import Trainer
 from ._gaussian import component_logits, precision_cholesky, statistics_of
 
-__all__ = ["GradientData", "MixtureModule", "train_mixture"]
+__all__ = ["GradientData", "MixtureModule", "gradient_config", "train_mixture"]
 
 
 class MixtureModule(nn.Module):
@@ -226,3 +226,43 @@ def train_mixture(
         max_epochs=max_epochs,
     )
     return module.export(), result
+
+
+def gradient_config(mixture, seed: int, partial: bool = False):
+    """The engine's settings for a mixture's gradient solver.
+
+    No weight decay (AdamW without it is Adam) and a constant rate; the first
+    change below ``tol`` stops, as for EM. ``partial_fit`` takes one Adam
+    epoch per call and never stops early.
+
+    Parameters
+    ----------
+    mixture : GaussianMixture
+        Its ``optimizer``, ``batch_size``, ``lr``, ``max_iter``, ``tol`` and
+        ``verbose`` are read.
+    seed : int
+    partial : bool, default=False
+
+    Returns
+    -------
+    TrainingConfig
+    """
+    from ..nn._engine import TrainingConfig
+
+    name = mixture.optimizer
+    if partial or name == "auto":
+        name = "lbfgs" if mixture.batch_size is None and not partial else "adam"
+    default_lr = 1.0 if name == "lbfgs" else 0.01
+    return TrainingConfig(
+        max_epochs=mixture.max_iter,
+        batch_size=mixture.batch_size,
+        lr=default_lr if mixture.lr is None else mixture.lr,
+        weight_decay=0.0,
+        optimizer="lbfgs" if name == "lbfgs" else "adamw",
+        lr_schedule="constant",
+        tol=None if partial else mixture.tol,
+        n_iter_no_change=1,
+        verbose=int(mixture.verbose >= 2),
+        seed=seed,
+        description=f"{type(mixture).__name__} ({name})",
+    )

@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import validate_series
+from .._validation import check_series_scale, validate_series
 from ..base import Container, GenerativeMixin, atomic_fit, check_n_samples
 from ..exceptions import NonStationaryWarning
 from ._ar_math import (
@@ -195,7 +195,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
                 f"parameters and 1 for the noise variance); X has {n} sample(s) "
                 "(time steps). Use a smaller p or a longer series."
             )
-        self._check_scale(values)
+        check_series_scale(values, self._series_names())
         # Series-major: a view for DataFrames, whose blocks are stored so.
         A = values.T
         orders = self._select_orders(A, powers, start) if self.ic else np.full(m, p)
@@ -312,34 +312,6 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
                 "constant or deterministic, and an AR model needs noise. Drop them."
             )
         return beta, ssr
-
-    def _check_scale(self, values):
-        """Name constant series, and series whose squares leave float64.
-
-        The regression sums squares of the series: below about 1e-154 they
-        underflow to zero, so a varying series would look constant, and above
-        about 1e154 they overflow.
-        """
-        names = self._series_names()
-        spread = np.ptp(values, axis=0)
-        constant = [names[j] for j in np.flatnonzero(spread == 0)]
-        if constant:
-            raise ValueError(
-                f"Series {constant[:50]}{_more(constant)} are constant: an AR "
-                "model needs variation. Drop them, e.g. X.loc[:, X.nunique() > 1]."
-            )
-        limit = np.sqrt(np.finfo(np.float64).max / (4 * len(values)))
-        largest = np.max(np.abs(values), axis=0)
-        tiny = [names[j] for j in np.flatnonzero(spread < 1e-150)]
-        huge = [names[j] for j in np.flatnonzero(largest > limit)]
-        if tiny or huge:
-            which, fix = (tiny, "multiply") if tiny else (huge, "divide")
-            raise ValueError(
-                f"Series {which[:50]}{_more(which)} vary by "
-                f"{'less than 1e-150' if tiny else f'values above {limit:.3g}'}: "
-                f"their squares leave the range of float64. {fix.capitalize()} "
-                "them by a constant first (the coefficients do not change)."
-            )
 
     def _series_names(self):
         if hasattr(self, "feature_names_in_"):
