@@ -19,6 +19,7 @@ __all__ = [
     "check_numeric_array",
     "check_numeric_pandas",
     "check_series_scale",
+    "and_more",
     "column_labels",
     "ndim_of",
     "non_numeric",
@@ -393,7 +394,7 @@ def check_complete_series(
             "gaps inside a series: fill them first, e.g. "
             "X.interpolate(limit_area='inside')"
         )
-    listed = ", ".join(problems[:50]) + _and_more(problems, 50)
+    listed = ", ".join(problems[:50]) + and_more(problems, 50)
     raise ValueError(
         f"X has missing values (NaN) in {len(bad)} of {values.shape[1]} series: "
         f"{listed}. Autoregressions need complete series; for "
@@ -419,7 +420,7 @@ def check_series_scale(values: np.ndarray, names: list) -> None:
     constant = [names[j] for j in np.flatnonzero(spread == 0)]
     if constant:
         raise ValueError(
-            f"Series {constant[:50]}{_and_more(constant, 50)} are constant: an "
+            f"Series {constant[:50]}{and_more(constant, 50)} are constant: an "
             "AR model needs variation. Drop them, e.g. X.loc[:, X.nunique() > 1]."
         )
     limit = np.sqrt(np.finfo(np.float64).max / (4 * len(values)))
@@ -429,14 +430,15 @@ def check_series_scale(values: np.ndarray, names: list) -> None:
     if tiny or huge:
         which, fix = (tiny, "multiply") if tiny else (huge, "divide")
         raise ValueError(
-            f"Series {which[:50]}{_and_more(which, 50)} vary by "
+            f"Series {which[:50]}{and_more(which, 50)} vary by "
             f"{'less than 1e-150' if tiny else f'values above {limit:.3g}'}: "
             f"their squares leave the range of float64. {fix.capitalize()} "
             "them by a constant first (the coefficients do not change)."
         )
 
 
-def _and_more(items: list, shown: int) -> str:
+def and_more(items: list, shown: int = 50) -> str:
+    """" and N more" after the first ``shown`` items a message lists."""
     return f" and {len(items) - shown} more" if len(items) > shown else ""
 
 

@@ -154,13 +154,7 @@ def tensors_to_cpu(obj):
     object
         The same structure with CPU tensors.
     """
-    if hasattr(obj, "detach") and hasattr(obj, "cpu"):
-        return obj.detach().cpu()
-    if isinstance(obj, dict):
-        return {k: tensors_to_cpu(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(tensors_to_cpu(v) for v in obj)
-    return obj
+    return _map_tensors(obj, lambda t: t.detach().cpu())
 
 
 def tensors_to_numpy(obj):
@@ -178,12 +172,17 @@ def tensors_to_numpy(obj):
     object
         The same structure with numpy arrays for tensors.
     """
+    return _map_tensors(obj, lambda t: t.detach().cpu().numpy())
+
+
+def _map_tensors(obj, fn):
+    """``obj`` with ``fn`` applied to every tensor in nested dicts, lists, tuples."""
     if hasattr(obj, "detach") and hasattr(obj, "cpu"):
-        return obj.detach().cpu().numpy()
+        return fn(obj)
     if isinstance(obj, dict):
-        return {k: tensors_to_numpy(v) for k, v in obj.items()}
+        return {k: _map_tensors(v, fn) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return type(obj)(tensors_to_numpy(v) for v in obj)
+        return type(obj)(_map_tensors(v, fn) for v in obj)
     return obj
 
 

@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_series_scale, validate_series
+from .._validation import and_more, check_series_scale, validate_series
 from ..base import Container, GenerativeMixin, atomic_fit, check_n_samples
 from ..exceptions import NonStationaryWarning
 from ._ar_math import (
@@ -297,7 +297,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             fixes = "a smaller p" + (" or trend='n'" if self.trend != "n" else "")
             raise ValueError(
                 f"The AR({order}) regression is singular for series {bad[:50]}"
-                f"{_more(bad)}: a series is constant or its lags are collinear. "
+                f"{and_more(bad)}: a series is constant or its lags are collinear. "
                 f"Drop or difference those series, or use {fixes}."
             )
         # A residual sum of squares at rounding level means an exact fit: the
@@ -307,7 +307,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         if degenerate.any():
             bad = [names[j] for j in np.flatnonzero(degenerate)]
             raise ValueError(
-                f"Series {bad[:50]}{_more(bad)} are fitted exactly by an AR({order}) "
+                f"Series {bad[:50]}{and_more(bad)} are fitted exactly by an AR({order}) "
                 f"with trend={self.trend!r} (residual variance 0): they are "
                 "constant or deterministic, and an AR model needs noise. Drop them."
             )
@@ -560,11 +560,6 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
     def _unstack(values, X):
         """(n_steps, n_series) results shaped like X (1-D in, 1-D out)."""
         return values[:, 0] if np.ndim(X) == 1 else values
-
-
-def _more(names, shown=50):
-    """" and N more" after the names a message lists."""
-    return f" and {len(names) - shown} more" if len(names) > shown else ""
 
 
 def _num_steps(X):
