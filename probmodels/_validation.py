@@ -416,7 +416,8 @@ def check_series_scale(values: np.ndarray, names: list) -> None:
     names : list
         The series' names.
     """
-    spread = np.ptp(values, axis=0)
+    high, low = values.max(axis=0), values.min(axis=0)
+    spread = high - low
     constant = [names[j] for j in np.flatnonzero(spread == 0)]
     if constant:
         raise ValueError(
@@ -424,7 +425,7 @@ def check_series_scale(values: np.ndarray, names: list) -> None:
             "AR model needs variation. Drop them, e.g. X.loc[:, X.nunique() > 1]."
         )
     limit = np.sqrt(np.finfo(np.float64).max / (4 * len(values)))
-    largest = np.max(np.abs(values), axis=0)
+    largest = np.maximum(np.abs(high), np.abs(low))  # no copy of the series
     tiny = [names[j] for j in np.flatnonzero(spread < 1e-150)]
     huge = [names[j] for j in np.flatnonzero(largest > limit)]
     if tiny or huge:

@@ -295,7 +295,8 @@ class BaseMixture(GenerativeMixin, BaseEstimator):
                 f"{self.n_components}, n_samples = {n}: each component needs data."
             )
         # Covariances sum squares of rows: past this size they overflow float64.
-        largest = float(np.max(np.abs(X))) if X.size else 0.0
+        # From the extremes: np.abs(X) would copy the whole data set.
+        largest = max(abs(float(X.max())), abs(float(X.min()))) if X.size else 0.0
         if largest > np.sqrt(np.finfo(np.float64).max / max(1, X.size)):
             raise ValueError(
                 f"X holds values up to {largest:.3g}, whose squares overflow "
