@@ -125,6 +125,7 @@ def _as_frame(values: Any, columns=None) -> pd.DataFrame:
 # ------------------------------------------------------------------ commands
 def cmd_fit(args) -> int:
     from ._persistence import save
+    from .nn._distributed import is_main_process
 
     cls = model_class(args.model_name)
     est = cls()
@@ -146,6 +147,8 @@ def cmd_fit(args) -> int:
         "target": args.target,
         "index": _describe_index(X.index),
     }
+    if not is_main_process():
+        return 0  # under torchrun every process fits; rank 0 alone writes
     save(est, args.output, metadata=metadata)
     print(
         f"fitted {cls.__name__} on {len(X)} rows of {args.data}; saved to {args.output}"

@@ -13,6 +13,7 @@ Three pieces live here, shared by every model family:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import numbers
 from dataclasses import dataclass
@@ -194,7 +195,8 @@ def atomic_fit(method):
     bad input) leaves a previously fitted model exactly as it was, and an
     unfitted one unfitted. Fitting code therefore rebinds attributes and never
     mutates fitted arrays in place; the numpy generators it stores (which do
-    advance in place) get their bit state restored as well.
+    advance in place) get their bit state restored as well. An estimator with
+    a ``_fitting_context(method_name)`` runs the call inside it.
 
     Parameters
     ----------
@@ -216,9 +218,16 @@ def atomic_fit(method):
             for name, value in saved.items()
             if isinstance(value, np.random.Generator)
         }
+        # Neural estimators run the call in their data-parallel context (see
+        # probmodels.nn._distributed), so a failure on one process of a
+        # torchrun job is known to all.
+        context = getattr(self, "_fitting_context", None)
         try:
-            validate_params(self)
-            return method(self, *args, **kwargs)
+            with contextlib.nullcontext() if context is None else context(
+                method.__name__
+            ):
+                validate_params(self)
+                return method(self, *args, **kwargs)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved)

@@ -97,6 +97,7 @@ class FFNClassifier(NeuralClassifierMixin, BaseEstimator):
         verbose=0,
         random_state=None,
         warm_start=False,
+        distributed="auto",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -116,6 +117,7 @@ class FFNClassifier(NeuralClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.random_state = random_state
         self.warm_start = warm_start
+        self.distributed = distributed
 
     def _build_module(self, n_features, n_classes, ndim):
         from ..nn.modules import MLP

@@ -121,6 +121,7 @@ class TransformerClassifier(NeuralClassifierMixin, BaseEstimator):
         verbose=0,
         random_state=None,
         warm_start=False,
+        distributed="auto",
     ):
         self.d_model = d_model
         self.n_heads = n_heads
@@ -142,6 +143,7 @@ class TransformerClassifier(NeuralClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.random_state = random_state
         self.warm_start = warm_start
+        self.distributed = distributed
 
     def _build_module(self, n_features, n_classes, ndim):
         from ..nn.modules import FeatureTokenizer, SequenceTokenizer, TransformerEncoder

@@ -172,6 +172,7 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         verbose=0,
         random_state=None,
         warm_start=False,
+        distributed="auto",
     ):
         self.n_timesteps = n_timesteps
         self.beta_schedule = beta_schedule
@@ -199,6 +200,7 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         self.verbose = verbose
         self.random_state = random_state
         self.warm_start = warm_start
+        self.distributed = distributed
 
     # ------------------------------------------------------------------ fit
     @atomic_fit

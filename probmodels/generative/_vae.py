@@ -162,6 +162,7 @@ class VAE(
         verbose=0,
         random_state=None,
         warm_start=False,
+        distributed="auto",
     ):
         self.latent_dim = latent_dim
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -184,6 +185,7 @@ class VAE(
         self.verbose = verbose
         self.random_state = random_state
         self.warm_start = warm_start
+        self.distributed = distributed
 
     # ------------------------------------------------------------------ fit
     @atomic_fit

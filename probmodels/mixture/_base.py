@@ -28,6 +28,7 @@ from ..base import (
     atomic_fit,
 )
 from ..exceptions import ConvergenceWarning
+from ..nn._distributed import agreed_random_state
 from ._dask import is_dask_array
 
 __all__ = ["BaseMixture", "FitSource", "MixtureRun", "available_with_solver"]
@@ -139,6 +140,38 @@ class BaseMixture(GenerativeMixin, BaseEstimator):
     ``verbose`` and ``verbose_interval`` of scikit-learn's mixtures.
     """
 
+    def __getstate__(self):
+        # The gradient solver's Adam state as arrays: a saved model holds no
+        # torch object.
+        state = dict(super().__getstate__())
+        if state.get("_adam_state") is not None:
+            from ..nn._device import tensors_to_numpy
+
+            state["_adam_state"] = tensors_to_numpy(state["_adam_state"])
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if self.__dict__.get("_adam_state") is not None:
+            from ..nn._device import numpy_to_tensors
+
+            self._adam_state = numpy_to_tensors(self._adam_state)
+
+    def _fitting_context(self, method: str):
+        """The data-parallel context of a fitting call (used by ``atomic_fit``).
+
+        The gradient solver trains through the engine, data-parallel under
+        ``torchrun``; EM fits in each process on its own.
+        """
+        import contextlib
+
+        if getattr(self, "solver", "em") != "gradient":
+            return contextlib.nullcontext()
+        from ..nn._distributed import fitting
+
+        distributed = getattr(self, "distributed", "auto")
+        return fitting(self, method, distributed, getattr(self, "device", "auto"))
+
     @atomic_fit
     def fit(self, X, y=None, sample_weight=None):
         """Estimate the mixture's parameters.
@@ -185,7 +218,9 @@ class BaseMixture(GenerativeMixin, BaseEstimator):
     @np.errstate(over="ignore", invalid="ignore", divide="ignore")
     def _fit(self, X, sample_weight):
         """Fit on X; return the labels of its rows (a final E-step)."""
-        fit_rng, generative = self._generative_state(X, self.random_state)
+        fit_rng, generative = self._generative_state(
+            X, agreed_random_state(self.random_state)
+        )
         source = self._source(X, sample_weight, fit_rng)
         # A warm start continues only a model of the same shape; after
         # set_params(n_components=...) it starts over, as scikit-learn's does.

@@ -18,6 +18,7 @@ from ..base import (
     spawn_generators,
 )
 from ..nn._device import resolve_device, torch_device
+from ..nn._distributed import agreed_random_state, process_device
 from ._base import BaseMixture, MixtureRun, available_with_solver
 from ._dask import is_dask_array
 from ._em import NumpyStatistics, TorchStatistics
@@ -106,6 +107,10 @@ class GaussianMixture(BaseMixture):
     device : str, default="auto"
         Where fitting runs: "auto" (CUDA when available, else CPU), "cpu",
         "cuda", "cuda:N". Fitted attributes are numpy arrays either way.
+    distributed : bool or "auto", default="auto"
+        For ``solver="gradient"`` under ``torchrun``: train data-parallel,
+        as the neural estimators do (see the "Scaling out" guide). EM, or
+        False, fits in each process on its own.
 
     Attributes
     ----------
@@ -174,6 +179,7 @@ class GaussianMixture(BaseMixture):
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "lr": [Interval(Real, 0.0, None, closed="neither"), None],
         "device": [str],
+        "distributed": ["boolean", StrOptions({"auto"})],
     }
 
     def __init__(
@@ -198,6 +204,7 @@ class GaussianMixture(BaseMixture):
         batch_size=None,
         lr=None,
         device="auto",
+        distributed="auto",
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -218,6 +225,7 @@ class GaussianMixture(BaseMixture):
         self.batch_size = batch_size
         self.lr = lr
         self.device = device
+        self.distributed = distributed
 
     # ------------------------------------------------------------------ fit
     @available_with_solver(
@@ -270,7 +278,7 @@ class GaussianMixture(BaseMixture):
         with self._fit_data(X - center, weight, solver="gradient") as data:
             if first:
                 fit_rng, generative = self._generative_state(
-                    original, self.random_state
+                    original, agreed_random_state(self.random_state)
                 )
                 start = self._initialize(
                     X, data.statistics, weight, inits, fit_rng, center
@@ -282,7 +290,8 @@ class GaussianMixture(BaseMixture):
             else:
                 start = self._current_parameters(center)
                 if not hasattr(self, "_partial_fit_rng"):  # continuing after fit()
-                    self._partial_fit_rng = spawn_generators(self.random_state, 3)[2]
+                    seed = agreed_random_state(self.random_state)
+                    self._partial_fit_rng = spawn_generators(seed, 3)[2]
                     self._adam_state = None
             config = gradient_config(self, child_seed(self._partial_fit_rng), True)
             params, result = train_mixture(
@@ -330,7 +339,8 @@ class GaussianMixture(BaseMixture):
         if (solver or self.solver) == "gradient":
             from ._gradient import GradientData
 
-            return GradientData(Xc, weight, self.covariance_type, torch_device(device))
+            device = torch_device(process_device(device, self.device))
+            return GradientData(Xc, weight, self.covariance_type, device)
         phi = features(Xc, self.covariance_type)
         if device == "cpu":
             return NumpyStatistics(phi, weight, n_components=self.n_components)
@@ -417,22 +427,6 @@ class GaussianMixture(BaseMixture):
         """Theta of centred parameters: ``Theta phi(x)`` are the component logits."""
         weights, means_c, _, prec_chol = params
         return natural_parameters(weights, means_c, prec_chol, self._covariance_type)
-
-    def __getstate__(self):
-        # Adam's state as arrays: a saved model holds no torch object.
-        state = dict(super().__getstate__())
-        if state.get("_adam_state") is not None:
-            from ..nn._device import tensors_to_numpy
-
-            state["_adam_state"] = tensors_to_numpy(state["_adam_state"])
-        return state
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if self.__dict__.get("_adam_state") is not None:
-            from ..nn._device import numpy_to_tensors
-
-            self._adam_state = numpy_to_tensors(self._adam_state)
 
     @property
     def _covariance_type(self):

@@ -26,6 +26,7 @@ from torch import nn
 
 from .._chunks import iter_row_chunks
 from ..nn._device import as_tensor
+from ..nn._distributed import current
 from ..nn._engine import Trainer
 from ._gaussian import component_logits, precision_cholesky, statistics_of
 
@@ -218,7 +219,14 @@ def train_mixture(
     module = MixtureModule(weights, means, cov, covariance_type, reg_covar)
     module = module.to(data.device)
     train = (data.X,) if data.weight is None else (data.X, data.weight)
-    trainer = Trainer(module, _negative_log_likelihood, config, data.device)
+    trainer = Trainer(
+        module,
+        _negative_log_likelihood,
+        config,
+        data.device,
+        parallel=current(),
+        row_weight=None if data.weight is None else 1,
+    )
     result = trainer.fit(
         train,
         monitor=lambda: _full_data_loss(module, data.X, data.weight),

@@ -32,6 +32,7 @@ from ._device import (
     tensors_to_numpy,
     torch_device,
 )
+from ._distributed import agreed_random_state, current, fitting, process_device
 from ._engine import Trainer, TrainingConfig, seeded
 
 __all__ = ["TORCH_PARAMETER_CONSTRAINTS", "TorchEstimatorMixin"]
@@ -50,6 +51,7 @@ TORCH_PARAMETER_CONSTRAINTS: dict = {
     "verbose": ["verbose"],
     "random_state": ["random_state", np.random.Generator],
     "warm_start": ["boolean"],
+    "distributed": ["boolean", StrOptions({"auto"})],
 }
 
 
@@ -119,7 +121,17 @@ class TorchEstimatorMixin:
         )
 
     def _device(self):
-        return torch_device(resolve_device(self.device))
+        name = resolve_device(self.device)
+        return torch_device(process_device(name, self.device))
+
+    def _fitting_context(self, method: str):
+        """The data-parallel context of a fitting call (used by ``atomic_fit``).
+
+        Under ``torchrun`` (or in a process group), with ``distributed`` not
+        False, the call trains data-parallel; see
+        :mod:`probmodels.nn._distributed`.
+        """
+        return fitting(self, method, getattr(self, "distributed", "auto"), self.device)
 
     def _to_tensor(self, array, device, dtype=None):
         """A tensor on ``device`` (float32 unless ``dtype``), copied once.
@@ -200,7 +212,8 @@ class TorchEstimatorMixin:
         ``partial_fit`` calls shuffle differently.
         """
         if not continuing or not hasattr(self, "_train_rng"):
-            self._train_rng = spawn_generators(self.random_state, 1)[0]
+            seed = agreed_random_state(self.random_state)
+            self._train_rng = spawn_generators(seed, 1)[0]
         return self._train_rng
 
     def _train(self, train, valid, module_args, *, partial: bool = False, rng=None):
@@ -242,6 +255,7 @@ class TorchEstimatorMixin:
             device,
             callbacks=self._training_callbacks(),
             noise=self._noisy_loss,
+            parallel=current(),
         )
         result = trainer.fit(
             train,

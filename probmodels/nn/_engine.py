@@ -18,7 +18,14 @@ already on the device, and handles the rest:
   tqdm progress bar (``verbose``) are two of them;
 - a NaN/inf guard that names the epoch and suggests a lower ``lr``;
 - randomness from ``seed`` only, inside ``torch.random.fork_rng`` so the
-  caller's global torch RNG state is left exactly as it was.
+  caller's global torch RNG state is left exactly as it was;
+- data-parallel training under ``torchrun`` (a
+  :class:`~probmodels.nn._distributed.DataParallel`): every process draws the
+  same shuffled order and computes a contiguous shard of each global batch,
+  through DistributedDataParallel; its loss is weighted by its share of the
+  batch, so each step's gradient is the single-process gradient of the whole
+  batch, and every value a decision rests on (losses, the monitor) is
+  reduced across processes, so all stop at the same epoch.
 
 Losses are accumulated on the device and read once per epoch, so a step costs
 no host synchronisation.
@@ -29,12 +36,12 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ._callbacks import Callback, ExponentialMovingAverage, History, ProgressBar
+from ._rules import StoppingRule, batch_bounds, diverged, finite, seeded
 
 __all__ = [
     "Callback",
@@ -124,75 +131,6 @@ class TrainingResult:
     optimizer_state: dict | None = None
 
 
-def seeded(seed: int, device):
-    """Context in which torch's global RNG is seeded, then restored.
-
-    Module initialisation and dropout draw from torch's global generator; doing
-    them inside this context makes a fit repeatable from ``seed`` while the
-    caller's generator state is left untouched.
-
-    Parameters
-    ----------
-    seed : int
-    device : torch.device
-        A CUDA device's generator is forked and seeded too.
-
-    Returns
-    -------
-    contextlib.AbstractContextManager
-    """
-    import torch
-
-    @contextlib.contextmanager
-    def ctx():
-        cuda = [device.index or 0] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=cuda):
-            torch.random.default_generator.manual_seed(seed)
-            if cuda:
-                torch.cuda.manual_seed(seed)
-            yield
-
-    return ctx()
-
-
-class StoppingRule:
-    """When to stop: ``n_iter_no_change`` epochs without improving by ``tol``.
-
-    The rule of scikit-learn's ``MLPClassifier`` (its
-    ``_update_no_improvement_count``): an epoch is stale unless its value beats
-    the best so far by more than ``tol``; the best value follows the minimum.
-
-    Parameters
-    ----------
-    tol : float
-        Improvement that counts.
-    n_iter_no_change : int
-        Stale epochs in a row that stop training.
-    key : str
-        The record entry watched (lower is better).
-    """
-
-    def __init__(self, tol: float, n_iter_no_change: int, key: str):
-        self.tol, self.n_iter_no_change, self.key = tol, n_iter_no_change, key
-        self.best, self.stale, self.improved = math.inf, 0, False
-
-    def update(self, value: float) -> bool:
-        """Take one epoch's value; return True when training should stop.
-
-        Parameters
-        ----------
-        value : float
-
-        Returns
-        -------
-        bool
-        """
-        self.stale = self.stale + 1 if value > self.best - self.tol else 0
-        self.improved = value < self.best
-        self.best = min(self.best, value)
-        return self.stale >= self.n_iter_no_change
-
-
 def _overrides(hook: Callback, name: str) -> bool:
     return getattr(type(hook), name) is not getattr(Callback, name)
 
@@ -219,6 +157,14 @@ class Trainer:
         a ``torch.Generator`` on ``device`` seeded from ``config.seed``, never
         torch's global one. Validation re-seeds its own generator identically
         each epoch, so every epoch's validation loss sees the same noise.
+    parallel : DataParallel, optional
+        Train data-parallel with these processes (see
+        :mod:`probmodels.nn._distributed`); noise and dropout then come from
+        a stream per process.
+    row_weight : int, optional
+        Position in the batch of a tensor of row weights that ``loss_fn``
+        averages with (``sum w l / sum w``). A process's share of a batch is
+        then its share of the weight rather than of the rows.
     """
 
     def __init__(
@@ -229,13 +175,17 @@ class Trainer:
         device,
         callbacks=(),
         noise: bool = False,
+        parallel=None,
+        row_weight: int | None = None,
     ):
         import torch
 
         self.torch = torch
         self.module, self.loss_fn, self.config = module, loss_fn, config
         self.device, self.callbacks, self.noise = device, tuple(callbacks), noise
+        self.parallel, self.row_weight = parallel, row_weight
         self._loss = loss_fn
+        self._forward = functools.partial(loss_fn, module)  # forward(*batch)
 
     # ------------------------------------------------------------- fit
     def fit(
@@ -266,33 +216,52 @@ class Trainer:
         -------
         TrainingResult
         """
-        cfg = self.config
+        cfg, parallel = self.config, self.parallel
         epochs = cfg.max_epochs if max_epochs is None else max_epochs
+        if parallel is not None:
+            parallel.check_data({"train": train, "valid": valid}, cfg.seed)
         optimizer, scheduler, batch = self._set_up(
             train, valid, optimizer_state, epochs
         )
         rule = self._stopping_rule(monitor)
         history = History()
-        hooks = [history, *([ProgressBar(cfg.description)] * (cfg.verbose >= 1))]
+        main = parallel is None or parallel.rank == 0  # one progress bar
+        hooks = [
+            history,
+            *([ProgressBar(cfg.description)] * (cfg.verbose >= 1 and main)),
+        ]
         hooks += self.callbacks
         self._step_hooks = [h for h in hooks if _overrides(h, "on_step_end")]
         result, best_state = TrainingResult(history=history.records), None
         self.module.train()  # evaluate() switches back after each validation
-        with seeded(cfg.seed, self.device), _running(hooks, self, epochs, history):
-            generator = self.torch.Generator().manual_seed(cfg.seed)
-            self._loss = self._noisy_loss(cfg.seed + 1)
+        seed = cfg.seed if parallel is None else parallel.seed_for_rank(cfg.seed)
+        with (
+            _guarded(parallel),
+            seeded(seed, self.device),
+            _running(hooks, self, epochs, history),
+        ):
+            generator = self.torch.Generator().manual_seed(cfg.seed)  # same order
+            self._loss = self._noisy_loss(seed + 1)
+            self._forward = functools.partial(self._loss, self.module)
+            if parallel is not None:
+                self._forward = parallel.wrap(self.module, self._loss, self.device)
             for epoch in range(1, epochs + 1):
                 tic, record = time.perf_counter(), {"epoch": epoch}
                 loss = self.run_epoch(train, batch, optimizer, scheduler, generator)
-                record["train_loss"] = _finite(loss, epoch, cfg.lr)
+                record["train_loss"] = finite(loss, epoch, cfg.lr)
                 if valid is not None:
-                    record["valid_loss"] = _finite(
+                    record["valid_loss"] = finite(
                         self.evaluate(valid, batch), epoch, cfg.lr
                     )
                 if monitor is not None:
-                    record["monitor"] = _finite(monitor(), epoch, cfg.lr)
+                    value = monitor()
+                    if parallel is not None:  # every process decides alike
+                        value = parallel.from_rank0(value)
+                    record["monitor"] = finite(value, epoch, cfg.lr)
                 record["lr"] = optimizer.param_groups[0]["lr"]
                 record["duration"] = time.perf_counter() - tic
+                if parallel is not None:  # one history on every process
+                    record["duration"] = parallel.max(record["duration"])
                 for hook in hooks:
                     hook.on_epoch_end(self, record)
                 if rule is None:
@@ -305,6 +274,9 @@ class Trainer:
                     break
             if best_state is not None:  # before the hooks end (an EMA writes last)
                 self.module.load_state_dict(best_state)
+            if parallel is not None:  # batch-norm statistics are per process
+                parallel.sync_module(self.module)
+        self._forward = functools.partial(self._loss, self.module)
         result.n_epochs = len(history.records)
         result.optimizer_state = optimizer.state_dict()
         return result
@@ -353,22 +325,19 @@ class Trainer:
         torch = self.torch
         n = train[0].shape[0]
         if self.config.optimizer == "lbfgs":
-            full = self._on_device(train)
-            loss = optimizer.step(lambda: self._closure(optimizer, full)).detach()
+            full, share = self.shard(train, None, 0, n)
+            loss = optimizer.step(lambda: self._closure(optimizer, full, share))
+            loss = loss.detach()
             self._after_step(loss, None)
             return float(loss)
-        if batch >= n:  # one full-batch step: the order of rows cannot matter
-            loss = self.train_step(self._on_device(train), optimizer)
-            self._after_step(loss, scheduler)
-            return float(loss)
-        order = torch.randperm(n, generator=generator).to(train[0].device)
-        move = train[0].device != self.device  # data left in host memory
-        bounds = batch_bounds(n, batch)
+        # One full-batch step needs no shuffle: the order of rows cannot matter.
+        order = None if batch >= n else torch.randperm(n, generator=generator)
+        order = None if order is None else order.to(train[0].device)
+        bounds = batch_bounds(n, batch) if order is not None else [(0, n)]
         losses = []
         for lo, hi in bounds:
-            idx = order[lo:hi]
-            part = [t[idx] for t in train]
-            loss = self.train_step(self._on_device(part) if move else part, optimizer)
+            part, share = self.shard(train, order, lo, hi)
+            loss = self.train_step(part, optimizer, share)
             self._after_step(loss, scheduler)
             losses.append(loss)
         # One reduction per epoch: a running sum would add two ops to every step.
@@ -377,7 +346,50 @@ class Trainer:
             device=self.device,
             dtype=losses[0].dtype,
         )
-        return float(torch.stack(losses) @ sizes) / n
+        total = torch.stack(losses) @ sizes
+        if self.parallel is not None:  # each process holds its shards' part
+            total = self.parallel.sum(total)
+        return float(total) / n
+
+    def shard(self, train, order, lo, hi):
+        """The rows of batch ``[lo, hi)`` this process computes, and their share.
+
+        In one process: every row of the batch, share None. Data-parallel: a
+        contiguous piece of the batch and its share of the batch's rows (or
+        weight). A process whose piece is empty (a batch smaller than the
+        number of processes) computes the batch with share 0, so that it
+        still joins the gradient reduction while adding nothing to it.
+
+        Parameters
+        ----------
+        train : sequence of torch.Tensor
+        order : torch.Tensor or None
+            The epoch's shuffled row order; None takes rows as they are.
+        lo, hi : int
+
+        Returns
+        -------
+        part : list of torch.Tensor
+            On the training device.
+        share : float, torch.Tensor or None
+        """
+        parallel = self.parallel
+        start, stop, share = lo, hi, None
+        if parallel is not None:
+            start, stop = parallel.shard(lo, hi)
+            share = (stop - start) / (hi - lo)
+            if start == stop:
+                start, stop, share = lo, hi, 0.0
+        if order is None and (start, stop) == (0, train[0].shape[0]):
+            part = list(train)
+        else:
+            rows = slice(start, stop) if order is None else order[start:stop]
+            part = [t[rows] for t in train]
+        if share and self.row_weight is not None:
+            weights = train[self.row_weight]
+            whole = weights[lo:hi] if order is None else weights[order[lo:hi]]
+            share = part[self.row_weight].sum() / whole.sum()
+        return self._on_device(part), share
 
     def _after_step(self, loss, scheduler) -> None:
         if scheduler is not None:
@@ -385,27 +397,47 @@ class Trainer:
         for hook in self._step_hooks:
             hook.on_step_end(self, loss)
 
-    def train_step(self, batch, optimizer):
-        """One optimiser step on one batch; returns the detached loss."""
+    def train_step(self, batch, optimizer, share=None):
+        """One optimiser step on one batch; returns the detached loss.
+
+        Data-parallel (``share`` given), the loss of this process's shard is
+        scaled by ``share * world_size`` before DDP averages the gradients,
+        so their average is the gradient of the whole batch's mean loss; the
+        loss returned is the shard's part of the batch loss
+        (``share * loss``), which sums to it over processes.
+        """
         optimizer.zero_grad(set_to_none=True)
-        loss = self._loss(self.module, *batch)
-        loss.backward()
+        loss = self._forward(*batch)
+        if share is None:
+            loss.backward()
+        else:
+            loss = loss * share
+            (loss * self.parallel.world_size).backward()
         optimizer.step()
         return loss.detach()
 
     def evaluate(self, data, batch) -> float:
-        """Mean loss over ``data`` in eval mode, without gradients."""
-        torch = self.torch
+        """Mean loss over ``data`` in eval mode, without gradients.
+
+        Data-parallel, each process evaluates a contiguous piece of the rows
+        and the sums are added up.
+        """
+        torch, parallel = self.torch, self.parallel
         self.module.eval()
         n = data[0].shape[0]
-        total = 0.0
-        loss_fn = self._noisy_loss(self.config.seed + 2)  # the same draws each time
+        start, stop, seed = 0, n, self.config.seed
+        if parallel is not None:
+            (start, stop), seed = parallel.shard(0, n), parallel.seed_for_rank(seed)
+        total = torch.zeros((), dtype=torch.float64, device=self.device)
+        loss_fn = self._noisy_loss(seed + 2)  # the same draws each time
         with torch.no_grad():
-            for lo in range(0, n, batch):
-                part = self._on_device([t[lo : lo + batch] for t in data])
-                total += float(loss_fn(self.module, *part)) * part[0].shape[0]
+            for lo in range(start, stop, batch):
+                part = self._on_device([t[lo : min(lo + batch, stop)] for t in data])
+                total += loss_fn(self.module, *part).double() * part[0].shape[0]
         self.module.train()
-        return total / n
+        if parallel is not None:
+            total = parallel.sum(total)
+        return float(total) / n
 
     # --------------------------------------------------------- helpers
     def _on_device(self, tensors):
@@ -418,11 +450,20 @@ class Trainer:
             return tensors
         return [t.to(self.device, non_blocking=True) for t in tensors]
 
-    def _closure(self, optimizer, train):
+    def _closure(self, optimizer, train, share=None):
+        """L-BFGS's loss and gradient; data-parallel, both of the whole batch.
+
+        Every process returns the summed loss, so the line search takes the
+        same decisions everywhere.
+        """
         optimizer.zero_grad(set_to_none=True)
-        loss = self._loss(self.module, *train)
-        loss.backward()
-        return loss
+        loss = self._forward(*train)
+        if share is None:
+            loss.backward()
+            return loss
+        loss = loss * share
+        (loss * self.parallel.world_size).backward()
+        return self.parallel.sum(loss)
 
     def _optimizer(self, batch, n):
         torch, cfg = self.torch, self.config
@@ -458,32 +499,6 @@ class Trainer:
         )
 
 
-def batch_bounds(n: int, batch: int) -> list[tuple[int, int]]:
-    """Row ranges of the mini-batches of an epoch over ``n`` shuffled rows.
-
-    A last batch of a single row joins the one before it: batch normalisation
-    cannot normalise one row (torch raises), and one row's gradient step
-    would be the noisiest of the epoch.
-
-    Parameters
-    ----------
-    n : int
-        Rows in the epoch.
-    batch : int
-        Rows per batch.
-
-    Returns
-    -------
-    list of (int, int)
-        ``(lo, hi)`` bounds; every batch has ``batch`` rows, the last one
-        between 2 and ``batch + 1`` (or all ``n`` when ``n < batch``).
-    """
-    bounds = [(lo, min(lo + batch, n)) for lo in range(0, n, batch)]
-    if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
-        bounds[-2:] = [(bounds[-2][0], n)]
-    return bounds
-
-
 def _fusable(params) -> bool:
     """Whether torch's fused AdamW kernel can take these parameters."""
     return bool(params) and all(
@@ -491,19 +506,9 @@ def _fusable(params) -> bool:
     )
 
 
-def _diverged(what: str, epoch: int, lr: float) -> FloatingPointError:
-    return FloatingPointError(
-        f"Training diverged at epoch {epoch}: the {what}. Use a lower lr (now "
-        f"{lr}), and scale the inputs (e.g. StandardScaler) if their values are "
-        "large; the estimator was left as it was before this fit."
-    )
-
-
-def _finite(value: float, epoch: int, lr: float) -> float:
-    """``value``, or the divergence error when it is NaN or infinite."""
-    if not math.isfinite(value):
-        raise _diverged(f"loss became {value}", epoch, lr)
-    return value
+def _guarded(parallel):
+    """The data-parallel failure guard, or nothing in one process."""
+    return contextlib.nullcontext() if parallel is None else parallel.training()
 
 
 @contextlib.contextmanager
@@ -518,7 +523,7 @@ def _running(hooks, trainer, n_epochs, history):
     try:
         yield
     except trainer.torch.linalg.LinAlgError:
-        raise _diverged(
+        raise diverged(
             "loss could not be computed (a matrix stopped being positive definite)",
             len(history.records) + 1,
             trainer.config.lr,

@@ -25,6 +25,7 @@ from .._chunks import iter_row_chunks
 from .._validation import ndim_of, validate_table
 from ..base import GenerativeMixin, child_seed
 from ._base import TorchEstimatorMixin
+from ._distributed import agreed_random_state
 
 __all__ = ["NeuralGenerativeMixin", "Standardizer"]
 
@@ -119,7 +120,9 @@ class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
             train.append(self._label_tensor(codes, device))
         rng = self._training_rng(continuing)
         # Sampling gets its own stream beside the training one.
-        _, generative = self._generative_state(original, self.random_state)
+        _, generative = self._generative_state(
+            original, agreed_random_state(self.random_state)
+        )
         score_seed = child_seed(rng)
         valid = None
         if self.early_stopping:

@@ -1,0 +1,539 @@
+"""Data-parallel training on torch.distributed: DDP under ``torchrun``.
+
+A script that fits a neural model trains data-parallel, unchanged, when it is
+launched with ``torchrun --nproc_per_node=N script.py`` (or runs in a process
+group the user initialised): every process loads the same data, draws the
+same shuffled order, and takes its share of each global batch; the module is
+wrapped in :class:`torch.nn.parallel.DistributedDataParallel`, which averages
+the gradients. See ``docs/user_guide/scaling.rst`` ("Training on several
+GPUs").
+
+What this module gives the engine (:class:`~probmodels.nn._engine.Trainer`)
+and the estimators:
+
+- :func:`fitting`: the context of one ``fit`` / ``partial_fit`` call. It
+  finds (or, under ``torchrun``, starts) the process group, opens a group of
+  its own for the call, checks that every process calls the same method with
+  the same hyper-parameters, and agrees on one seed when ``random_state`` is
+  None. A call that fails on one process before or after training fails on
+  every process, each with a clear error, never a hang.
+- :class:`DataParallel`: the collective operations of one call, the shard of
+  each batch a process computes, and the guard that turns a process failing
+  mid-training into an error on every process within the group's timeout.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import gc
+import os
+import sys
+import traceback
+from contextvars import ContextVar
+
+import numpy as np
+
+from ._agreement import (
+    agreed,
+    check_same_call,
+    check_same_data,
+    fingerprint,
+    is_agreed,
+    parameter_fingerprint,
+)
+
+__all__ = [
+    "DataParallel",
+    "agreed_random_state",
+    "current",
+    "fitting",
+    "is_main_process",
+    "launched_by_torchrun",
+    "process_device",
+]
+
+_CURRENT: ContextVar = ContextVar("probmodels_data_parallel", default=None)
+
+
+def current() -> DataParallel | None:
+    """The data-parallel context of the fit in progress, if any.
+
+    Returns
+    -------
+    DataParallel or None
+    """
+    return _CURRENT.get()
+
+
+def launched_by_torchrun() -> bool:
+    """Whether the environment of ``torchrun`` (several processes) is set.
+
+    Returns
+    -------
+    bool
+    """
+    try:
+        return int(os.environ.get("WORLD_SIZE", "1")) > 1 and "RANK" in os.environ
+    except ValueError:
+        return False
+
+
+def _group_ready() -> bool:
+    """Whether torch.distributed has a process group (without importing torch)."""
+    if "torch" not in sys.modules:
+        return False
+    import torch.distributed as dist
+
+    return dist.is_available() and dist.is_initialized()
+
+
+def is_main_process() -> bool:
+    """True except on the processes of rank 1 and above of a process group.
+
+    What writes files under ``torchrun`` asks this (only rank 0 writes).
+
+    Returns
+    -------
+    bool
+    """
+    if _group_ready():
+        import torch.distributed as dist
+
+        return dist.get_rank() == 0
+    return os.environ.get("RANK", "0") == "0" or not launched_by_torchrun()
+
+
+def agreed_random_state(random_state):
+    """``random_state``, or the seed every process agreed on when it is None.
+
+    Without a seed, each process would draw its own initialisation and
+    shuffling; inside a data-parallel fit they all use rank 0's entropy.
+
+    Parameters
+    ----------
+    random_state : int, RandomState, Generator or None
+
+    Returns
+    -------
+    int, RandomState, Generator or None
+    """
+    parallel = current()
+    if random_state is None and parallel is not None:
+        return parallel.entropy
+    return random_state
+
+
+def _start_process_group(device: str) -> None:
+    """``init_process_group`` from torchrun's environment, ended at exit.
+
+    NCCL carries the GPU tensors and gloo the CPU ones, so objects exchanged
+    on the CPU work beside a CUDA model.
+    """
+    import torch
+    import torch.distributed as dist
+
+    cuda = device != "cpu" and torch.cuda.is_available()
+    if cuda:
+        torch.cuda.set_device(_local_rank(torch))
+    dist.init_process_group(backend="cpu:gloo,cuda:nccl" if cuda else "gloo")
+    atexit.register(_end_process_group)
+
+
+def _end_process_group() -> None:
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def _local_rank(torch) -> int:
+    """The GPU of this process on its node: ``LOCAL_RANK``, else rank modulo GPUs."""
+    count = torch.cuda.device_count()
+    local = os.environ.get("LOCAL_RANK")
+    if local is None:
+        import torch.distributed as dist
+
+        return dist.get_rank() % max(count, 1)
+    local = int(local)
+    if local >= count:
+        raise ValueError(
+            f"LOCAL_RANK={local}, but this node has {count} GPU(s): start "
+            f"torchrun with --nproc_per_node={count} or fewer, or use device='cpu'."
+        )
+    return local
+
+
+def process_device(name: str, requested: str) -> str:
+    """The device of this process: its own GPU in a data-parallel fit.
+
+    ``device='auto'`` or ``'cuda'`` resolve to ``cuda:0`` in one process;
+    data-parallel, each process takes the GPU of its ``LOCAL_RANK``. An
+    explicit ``'cuda:N'`` is kept.
+
+    Parameters
+    ----------
+    name : str
+        The resolved device (:func:`~probmodels.nn._device.resolve_device`).
+    requested : str
+        The estimator's ``device`` parameter.
+
+    Returns
+    -------
+    str
+    """
+    if (
+        current() is None
+        or not name.startswith("cuda")
+        or requested
+        not in (
+            "auto",
+            "cuda",
+        )
+    ):
+        return name
+    import torch
+
+    return f"cuda:{_local_rank(torch)}"
+
+
+@contextlib.contextmanager
+def fitting(estimator, method: str, distributed, device: str):
+    """The context of one fitting call: data-parallel when it should be.
+
+    Outside a process group (and without ``torchrun``'s environment), or with
+    ``distributed=False``, it does nothing. Otherwise it opens a
+    :class:`DataParallel` for the call, makes it :func:`current`, and checks
+    that every process runs ``method`` with the same hyper-parameters.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+    method : str
+        ``"fit"`` or ``"partial_fit"``.
+    distributed : bool or "auto"
+        The estimator's parameter. ``"auto"`` trains data-parallel in a
+        process group of several processes; True also in a group of one, and
+        raises when there is no group.
+    device : str
+        The estimator's ``device`` (chooses NCCL or gloo when starting the
+        group from torchrun's environment).
+
+    Yields
+    ------
+    DataParallel or None
+    """
+    if distributed is False or distributed not in (True, "auto"):
+        yield None  # an invalid value is named by the parameter validation
+        return
+    if not _group_ready():
+        if launched_by_torchrun():
+            _start_process_group(device)
+        elif distributed is True:
+            raise ValueError(
+                "distributed=True needs a process group: launch the script with "
+                "torchrun (e.g. torchrun --nproc_per_node=2 script.py) or call "
+                "torch.distributed.init_process_group first. Use "
+                "distributed='auto' to train in one process when there is none."
+            )
+        else:
+            yield None
+            return
+    import torch.distributed as dist
+
+    if dist.get_world_size() == 1 and distributed == "auto":
+        yield None
+        return
+    parallel = DataParallel(dist.new_group())
+    token = _CURRENT.set(parallel)
+    try:
+        parallel.agree_to_start(estimator, method)
+        try:
+            yield parallel
+        except BaseException as error:
+            parallel.join_failure(error)
+            raise
+        parallel.agree("finished")
+    finally:
+        _CURRENT.reset(token)
+        parallel.close()
+
+
+class DataParallel:
+    """The processes of one data-parallel fitting call.
+
+    Parameters
+    ----------
+    group : torch.distributed.ProcessGroup
+        A group of every process, made for this call: a failure mid-training
+        destroys it (so the others stop at once rather than at the timeout)
+        and leaves the user's default group usable.
+
+    Attributes
+    ----------
+    rank, world_size : int
+    entropy : int
+        Rank 0's seed, used by every process when ``random_state`` is None.
+    broken : bool
+        True once training failed and the group was torn down.
+    """
+
+    def __init__(self, group):
+        import torch.distributed as dist
+
+        self.dist, self.group = dist, group
+        self.rank = dist.get_rank(group)
+        self.world_size = dist.get_world_size(group)
+        self.entropy = None
+        self.broken = False
+        self.ddp = None
+
+    # ----------------------------------------------------- agreement
+    def exchange(self, payload) -> list:
+        """Every process's ``payload``, in rank order (``all_gather_object``)."""
+        out = [None] * self.world_size
+        self.dist.all_gather_object(out, payload, group=self.group)
+        return out
+
+    def agree(self, stage: str, payload=None) -> list:
+        """Exchange ``payload``; raise on every process if one has failed.
+
+        Parameters
+        ----------
+        stage : str
+        payload : object, optional
+
+        Returns
+        -------
+        list
+            Every process's payload.
+        """
+        gathered = self.exchange(("ok", stage, payload))
+        failed = [(r, p) for r, p in enumerate(gathered) if p[0] == "failed"]
+        if failed:
+            rank, (_, kind, message) = failed[0]
+            cls = {"ValueError": ValueError, "TypeError": TypeError}.get(
+                kind, RuntimeError
+            )
+            raise agreed(
+                cls(
+                    f"The fit failed on process {rank} of {self.world_size} "
+                    f"({kind}: {message}); this process stopped with it and left "
+                    "the estimator as it was before the fit."
+                )
+            )
+        return [p[2] for p in gathered]
+
+    def join_failure(self, error: BaseException) -> None:
+        """Tell the other processes this one failed, unless they know already.
+
+        A failure before or after training (bad input on one process, say)
+        joins the next exchange the others reach, so they raise instead of
+        waiting. Agreed errors and failures mid-training need nothing more.
+        """
+        if self.broken or is_agreed(error):
+            return
+        message = str(error).splitlines()[0] if str(error) else ""
+        with contextlib.suppress(Exception):
+            self.exchange(("failed", type(error).__name__, message[:500]))
+
+    def agree_to_start(self, estimator, method: str) -> None:
+        """Check the call and its hyper-parameters match; share rank 0's seed."""
+        entropy = int(np.random.SeedSequence().entropy % 2**63)
+        mine = (type(estimator).__name__, method, parameter_fingerprint(estimator))
+        gathered = self.agree("start", (mine, entropy))
+        self.entropy = gathered[0][1]
+        check_same_call([call for call, _ in gathered])
+
+    def check_data(self, tensors: dict, seed: int) -> None:
+        """Raise on every process unless all hold the same data and seed.
+
+        Parameters
+        ----------
+        tensors : dict of str -> tuple of torch.Tensor or None
+            ``{"train": ..., "valid": ...}``.
+        seed : int
+            The training seed (a ``random_state`` Generator given to each
+            process separately may disagree).
+        """
+        mine = {
+            name: None if ts is None else [fingerprint(t) for t in ts]
+            for name, ts in tensors.items()
+        }
+        check_same_data(self.agree("data", (mine, seed)), self.world_size)
+
+    # ----------------------------------------------------- sharding
+    def shard(self, lo: int, hi: int) -> tuple[int, int]:
+        """The rows of the batch ``[lo, hi)`` this process computes: a contiguous piece.
+
+        Pieces differ in size by at most one row, the larger ones on the lower
+        ranks (rank 0 is never empty).
+
+        Parameters
+        ----------
+        lo, hi : int
+
+        Returns
+        -------
+        (int, int)
+        """
+        size, extra = divmod(hi - lo, self.world_size)
+        start = lo + self.rank * size + min(self.rank, extra)
+        return start, start + size + (self.rank < extra)
+
+    def seed_for_rank(self, seed: int) -> int:
+        """A seed of this process's own stream (noise, dropout), from ``seed``.
+
+        Rank 0 keeps ``seed``; the others derive theirs from it, so a run
+        repeats for a given seed and number of processes.
+        """
+        if self.rank == 0:
+            return seed
+        return int(np.random.SeedSequence([seed, self.rank]).generate_state(1)[0])
+
+    # ----------------------------------------------------- collectives
+    def sum(self, tensor):
+        """The sum of ``tensor`` over processes (a new tensor)."""
+        out = tensor.detach().clone()
+        self.dist.all_reduce(out, group=self.group)
+        return out
+
+    def max(self, value: float) -> float:
+        """The largest ``value`` over processes."""
+        import torch
+
+        out = torch.tensor([value], dtype=torch.float64, device=self._comm_device())
+        self.dist.all_reduce(out, op=self.dist.ReduceOp.MAX, group=self.group)
+        return float(out)
+
+    def from_rank0(self, value: float) -> float:
+        """Rank 0's ``value`` on every process."""
+        import torch
+
+        out = torch.tensor([value], dtype=torch.float64, device=self._comm_device())
+        self.dist.broadcast(out, self._global(0), group=self.group)
+        return float(out)
+
+    def sync_module(self, module) -> None:
+        """Give every process rank 0's parameters and buffers."""
+        root = self._global(0)
+        for tensor in module.state_dict().values():
+            self.dist.broadcast(tensor, root, group=self.group)
+
+    def wrap(self, module, loss, device):
+        """``loss`` of ``module`` through DDP: ``forward(*batch)`` syncs gradients.
+
+        DDP averages gradients in the backward pass of *its* ``forward``, so
+        the loss (which may call any of the module's methods) is the forward
+        of a small wrapper; DDP also broadcasts rank 0's weights at the start.
+        The wrapper is held here only, so that :meth:`abort` can free it.
+
+        Returns
+        -------
+        callable
+            ``forward(*batch)``: the loss of this process's rows.
+        """
+        from torch.nn.parallel import DistributedDataParallel
+
+        self.ddp = DistributedDataParallel(
+            _loss_module(module, loss),
+            device_ids=[device.index] if device.type == "cuda" else None,
+            process_group=self.group,
+        )
+        return self.forward
+
+    def forward(self, *batch):
+        """The wrapped loss of ``batch`` (see :meth:`wrap`)."""
+        return self.ddp(*batch)
+
+    def _comm_device(self):
+        ddp = self.ddp
+        if ddp is not None:
+            return next(ddp.parameters()).device
+        return "cpu"
+
+    def _global(self, rank: int) -> int:
+        return self.dist.get_global_rank(self.group, rank)
+
+    # ----------------------------------------------------- failures
+    @contextlib.contextmanager
+    def training(self):
+        """Guard training: a failure on one process stops all of them.
+
+        An error only this process raised tears the call's group down, so the
+        others, waiting in a collective, fail at once; a process that sees its
+        group fail raises an error saying another process failed.
+        """
+        try:
+            yield
+        except BaseException as error:
+            if is_agreed(error):
+                raise
+            peer = _communication_failed(error)
+            self.abort(error)
+            if peer:
+                raise RuntimeError(
+                    "Data-parallel training stopped: another process failed or "
+                    f"left the process group ({str(error).splitlines()[0][:300]}). "
+                    "The estimator was left as it was before this fit."
+                ) from error
+            raise
+
+    def abort(self, error: BaseException | None = None) -> None:
+        """Destroy this call's group so the other processes stop waiting.
+
+        gloo closes its connections only when the group is freed, so the
+        references to it (the DDP wrapper, the frames of the traceback) are
+        dropped first.
+        """
+        self.broken = True
+        self.ddp = None
+        seen = set()
+        while error is not None and id(error) not in seen:
+            seen.add(id(error))
+            traceback.clear_frames(error.__traceback__)
+            error = error.__cause__ or error.__context__
+        self.close()
+        gc.collect()
+
+    def close(self) -> None:
+        """Destroy the call's group (idempotent)."""
+        group, self.group, self.ddp = self.group, None, None
+        if group is not None and self.dist.is_initialized():
+            with contextlib.suppress(Exception):
+                self.dist.destroy_process_group(group)
+
+
+def _communication_failed(error: BaseException) -> bool:
+    """Whether ``error`` comes from a collective that another process broke."""
+    import torch.distributed as dist
+
+    if isinstance(error, getattr(dist, "DistError", ())):
+        return True
+    text = str(error)
+    markers = ("Connection closed", "Connection reset", "imed out", "gloo", "NCCL")
+    return isinstance(error, RuntimeError) and any(m in text for m in markers)
+
+
+def _loss_module(module, loss):
+    """An ``nn.Module`` whose forward is ``loss(module, *batch)``.
+
+    The class is made on first use, so importing this module needs no torch.
+    """
+    global _LOSS_MODULE
+    if _LOSS_MODULE is None:
+        from torch import nn
+
+        class LossModule(nn.Module):
+            def __init__(self, module, loss):
+                super().__init__()
+                self.module, self.loss = module, loss
+
+            def forward(self, *batch):
+                return self.loss(self.module, *batch)
+
+        _LOSS_MODULE = LossModule
+    return _LOSS_MODULE(module, loss)
+
+
+_LOSS_MODULE = None
