@@ -238,6 +238,25 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def run() -> None:
+    """The ``probmodels`` console script: :func:`main`, then exit.
+
+    Under ``torchrun`` a fit starts the process group; it is ended here and
+    the process leaves at once, skipping the interpreter's teardown, in
+    which torch 2.13 with gloo sometimes aborts a process whose work is done
+    ("terminate called without an active exception", seen with a bare torch
+    training loop too).
+    """
+    code = main()
+    from .nn._distributed import end_started_group
+
+    if end_started_group():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):
     """Warnings as one line on stderr, without the source line they came from."""
     text = " ".join(str(message).split())
@@ -245,4 +264,4 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

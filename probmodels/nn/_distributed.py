@@ -46,6 +46,7 @@ from ._agreement import (
 __all__ = [
     "DataParallel",
     "agreed_random_state",
+    "end_started_group",
     "current",
     "fitting",
     "is_main_process",
@@ -125,11 +126,14 @@ def agreed_random_state(random_state):
 
 
 def _start_process_group(device: str) -> None:
-    """``init_process_group`` from torchrun's environment, ended at exit.
+    """``init_process_group`` from torchrun's environment.
 
     NCCL carries the GPU tensors and gloo the CPU ones, so objects exchanged
-    on the CPU work beside a CUDA model.
+    on the CPU work beside a CUDA model. The group is ended at exit, while
+    the interpreter is still whole: left to the interpreter's teardown, it
+    aborts the process about half the time (torch issue 190489).
     """
+    global _STARTED
     import torch
     import torch.distributed as dist
 
@@ -137,14 +141,35 @@ def _start_process_group(device: str) -> None:
     if cuda:
         torch.cuda.set_device(_local_rank(torch))
     dist.init_process_group(backend="cpu:gloo,cuda:nccl" if cuda else "gloo")
-    atexit.register(_end_process_group)
+    _STARTED = True
+    atexit.register(end_started_group)
 
 
-def _end_process_group() -> None:
+_STARTED = False
+
+
+def end_started_group() -> bool:
+    """Wait for every process, then destroy the group probmodels started.
+
+    Without the barrier, a process destroying its group while another still
+    uses it aborted some runs.
+
+    Returns
+    -------
+    bool
+        Whether probmodels had started a group (now ended).
+    """
+    global _STARTED
+    if not _STARTED:
+        return False
+    _STARTED = False
     import torch.distributed as dist
 
     if dist.is_initialized():
+        with contextlib.suppress(Exception):
+            dist.barrier()
         dist.destroy_process_group()
+    return True
 
 
 def _local_rank(torch) -> int:
@@ -398,22 +423,6 @@ class DataParallel:
         self.dist.all_reduce(out, group=self.group)
         return out
 
-    def max(self, value: float) -> float:
-        """The largest ``value`` over processes."""
-        import torch
-
-        out = torch.tensor([value], dtype=torch.float64, device=self._comm_device())
-        self.dist.all_reduce(out, op=self.dist.ReduceOp.MAX, group=self.group)
-        return float(out)
-
-    def from_rank0(self, value: float) -> float:
-        """Rank 0's ``value`` on every process."""
-        import torch
-
-        out = torch.tensor([value], dtype=torch.float64, device=self._comm_device())
-        self.dist.broadcast(out, self._global(0), group=self.group)
-        return float(out)
-
     def sync_module(self, module) -> None:
         """Give every process rank 0's parameters and buffers."""
         root = self._global(0)
@@ -439,18 +448,14 @@ class DataParallel:
             _loss_module(module, loss),
             device_ids=[device.index] if device.type == "cuda" else None,
             process_group=self.group,
+            # Gradients live in the all-reduce buckets: no copy per step.
+            gradient_as_bucket_view=True,
         )
         return self.forward
 
     def forward(self, *batch):
         """The wrapped loss of ``batch`` (see :meth:`wrap`)."""
         return self.ddp(*batch)
-
-    def _comm_device(self):
-        ddp = self.ddp
-        if ddp is not None:
-            return next(ddp.parameters()).device
-        return "cpu"
 
     def _global(self, rank: int) -> int:
         return self.dist.get_global_rank(self.group, rank)
@@ -494,13 +499,22 @@ class DataParallel:
             traceback.clear_frames(error.__traceback__)
             error = error.__cause__ or error.__context__
         self.close()
-        gc.collect()
 
     def close(self) -> None:
-        """Destroy the call's group (idempotent)."""
+        """Destroy the call's group (idempotent).
+
+        After a successful call every process first waits for the others:
+        destroying the group while DDP's last reduction may still be settling
+        on another process aborted some runs at exit.
+        """
         group, self.group, self.ddp = self.group, None, None
+        # DDP sits in reference cycles: collected later, during the
+        # interpreter's teardown, its reducer and this group abort the process.
+        gc.collect()
         if group is not None and self.dist.is_initialized():
             with contextlib.suppress(Exception):
+                if not self.broken:
+                    self.dist.barrier(group=group)
                 self.dist.destroy_process_group(group)
 
 

@@ -246,22 +246,23 @@ class Trainer:
             if parallel is not None:
                 self._forward = parallel.wrap(self.module, self._loss, self.device)
             for epoch in range(1, epochs + 1):
-                tic, record = time.perf_counter(), {"epoch": epoch}
-                loss = self.run_epoch(train, batch, optimizer, scheduler, generator)
-                record["train_loss"] = finite(loss, epoch, cfg.lr)
-                if valid is not None:
-                    record["valid_loss"] = finite(
-                        self.evaluate(valid, batch), epoch, cfg.lr
+                tic = time.perf_counter()
+                sums = {
+                    "train_loss": (
+                        self.run_epoch(train, batch, optimizer, scheduler, generator),
+                        len(train[0]),
                     )
-                if monitor is not None:
-                    value = monitor()
-                    if parallel is not None:  # every process decides alike
-                        value = parallel.from_rank0(value)
-                    record["monitor"] = finite(value, epoch, cfg.lr)
+                }
+                if valid is not None:
+                    sums["valid_loss"] = (self.evaluate(valid, batch), len(valid[0]))
+                # Rank 0's monitor decides for all (the others skip computing it).
+                value = None if monitor is None else (monitor() if main else 0.0)
+                record = {"epoch": epoch, **self._epoch_values(sums, value, tic)}
+                for key in ("train_loss", "valid_loss", "monitor"):
+                    if key in record:
+                        finite(record[key], epoch, cfg.lr)
                 record["lr"] = optimizer.param_groups[0]["lr"]
-                record["duration"] = time.perf_counter() - tic
-                if parallel is not None:  # one history on every process
-                    record["duration"] = parallel.max(record["duration"])
+                record["duration"] = record.pop("duration")  # the last entry
                 for hook in hooks:
                     hook.on_epoch_end(self, record)
                 if rule is None:
@@ -320,8 +321,38 @@ class Trainer:
         return StoppingRule(cfg.tol or 0.0, cfg.n_iter_no_change, key)
 
     # ----------------------------------------------------------- epoch
-    def run_epoch(self, train, batch, optimizer, scheduler, generator) -> float:
-        """One shuffled pass; returns the mean training loss of the epoch."""
+    def _epoch_values(self, sums: dict, monitor, tic: float) -> dict:
+        """The epoch's mean losses, monitor and duration, agreed by all processes.
+
+        Each loss comes as (this process's sum over its rows, rows in all);
+        the monitor and the duration are rank 0's. Data-parallel, all of
+        them travel in one all-reduce: a collective per value would cost
+        more than a step on small networks.
+        """
+        torch, parallel = self.torch, self.parallel
+        duration = time.perf_counter() - tic
+        names = [*sums, *(["monitor"] if monitor is not None else []), "duration"]
+        if parallel is None:
+            values = [float(total) for total, _ in sums.values()]
+            values += [monitor] * (monitor is not None) + [duration]
+        else:
+            main = parallel.rank == 0
+            parts = [total.double().reshape(()) for total, _ in sums.values()]
+            own = [monitor] * (monitor is not None) + [duration]
+            parts += [torch.tensor(v if main else 0.0) for v in own]
+            parts = [p.to(self.device, torch.float64) for p in parts]
+            values = parallel.sum(torch.stack(parts)).tolist()
+        out = dict(zip(names, values, strict=True))
+        for name, (_, rows) in sums.items():
+            out[name] /= rows
+        return out
+
+    def run_epoch(self, train, batch, optimizer, scheduler, generator):
+        """One shuffled pass; returns the sum of the rows' training losses.
+
+        A 0-d tensor, left on the device (read once per epoch); data-parallel,
+        this process's part of the sum.
+        """
         torch = self.torch
         n = train[0].shape[0]
         if self.config.optimizer == "lbfgs":
@@ -329,7 +360,9 @@ class Trainer:
             loss = optimizer.step(lambda: self._closure(optimizer, full, share))
             loss = loss.detach()
             self._after_step(loss, None)
-            return float(loss)
+            if self.parallel is not None and self.parallel.rank != 0:
+                return torch.zeros_like(loss)  # the closure summed it already
+            return loss * n
         # One full-batch step needs no shuffle: the order of rows cannot matter.
         order = None if batch >= n else torch.randperm(n, generator=generator)
         order = None if order is None else order.to(train[0].device)
@@ -346,10 +379,7 @@ class Trainer:
             device=self.device,
             dtype=losses[0].dtype,
         )
-        total = torch.stack(losses) @ sizes
-        if self.parallel is not None:  # each process holds its shards' part
-            total = self.parallel.sum(total)
-        return float(total) / n
+        return torch.stack(losses) @ sizes
 
     def shard(self, train, order, lo, hi):
         """The rows of batch ``[lo, hi)`` this process computes, and their share.
@@ -416,11 +446,11 @@ class Trainer:
         optimizer.step()
         return loss.detach()
 
-    def evaluate(self, data, batch) -> float:
-        """Mean loss over ``data`` in eval mode, without gradients.
+    def evaluate(self, data, batch):
+        """The sum of the rows' losses over ``data``, in eval mode.
 
-        Data-parallel, each process evaluates a contiguous piece of the rows
-        and the sums are added up.
+        A 0-d float64 tensor. Data-parallel, each process evaluates a
+        contiguous piece of the rows and returns its part of the sum.
         """
         torch, parallel = self.torch, self.parallel
         self.module.eval()
@@ -435,9 +465,7 @@ class Trainer:
                 part = self._on_device([t[lo : min(lo + batch, stop)] for t in data])
                 total += loss_fn(self.module, *part).double() * part[0].shape[0]
         self.module.train()
-        if parallel is not None:
-            total = parallel.sum(total)
-        return float(total) / n
+        return total
 
     # --------------------------------------------------------- helpers
     def _on_device(self, tensors):

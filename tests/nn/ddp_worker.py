@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import sys
 import time
 import traceback
@@ -62,7 +63,12 @@ def main() -> None:
     np.savez(f"{OUT}/rank{rank}.npz", **arrays)
     with open(f"{OUT}/rank{rank}.json", "w") as fh:
         json.dump(errors, fh)
+    dist.barrier()
     dist.destroy_process_group()
+    # Leave before the interpreter's teardown, in which torch 2.13 with gloo
+    # sometimes aborts a finished process (a bare torch loop does it too).
+    sys.stdout.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
