@@ -59,7 +59,11 @@ def _ffn(**kw):
     def run(distributed="auto"):
         X, y = digits()
         model = FFN(distributed=distributed, **kw).fit(X, y)
-        return {"proba": model.predict_proba(X), "n_iter": model.n_iter_}
+        return {
+            "proba": model.predict_proba(X),
+            "n_iter": model.n_iter_,
+            "train_loss": [h["train_loss"] for h in model.history_],
+        }
 
     return Case(lambda rank: run(), lambda: run(False))
 
@@ -131,16 +135,22 @@ def _mixture(**kw):
 
 def _vae(rank):
     X, y = digits()
-    model = VAE(
-        latent_dim=2,
-        hidden_layer_sizes=(16,),
-        max_epochs=3,
-        batch_size=64,
-        random_state=0,
-        device="cpu",
-    ).fit(X[:500], y[:500])
+    model, again = (
+        VAE(
+            latent_dim=2,
+            hidden_layer_sizes=(16,),
+            max_epochs=3,
+            batch_size=64,
+            random_state=0,
+            device="cpu",
+        ).fit(X[:500], y[:500])
+        for _ in range(2)
+    )
     return {
         "score": model.score_samples(X[:40], y[:40]),
+        # A run repeats for a given random_state and number of processes.
+        "score_again": again.score_samples(X[:40], y[:40]),
+        "history": [[h["train_loss"], h["duration"]] for h in model.history_],
         "sample": model.sample(5, y=[1, 2, 3, 4, 5], random_state=1),
         "weights": np.concatenate(
             [p.detach().numpy().ravel() for p in model.module_.parameters()]
@@ -197,6 +207,12 @@ def _nan_on_one_process(rank):
     return {"error": error, "changed": np.abs(model.predict_proba(X) - before).max()}
 
 
+def _diverging(rank):
+    X, y = digits()
+    FFN(lr=1e6, max_epochs=5).fit(X * 1000, y)
+    return {}
+
+
 def _too_few_rows(rank):
     X, _ = digits()
     VAE(hidden_layer_sizes=(4,), max_epochs=1, device="cpu").fit(X[:1])
@@ -224,6 +240,7 @@ CASES: dict[str, Case] = {
     "unseeded": Case(_unseeded),
     "different_data": Case(_different_data),
     "nan_on_one_process": Case(_nan_on_one_process),
+    "diverging": Case(_diverging),
     "too_few_rows": Case(_too_few_rows),
     "different_params": Case(_different_params),
 }

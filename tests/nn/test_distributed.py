@@ -94,6 +94,15 @@ def test_processes_agree(ranks, name):
     for key in first:
         np.testing.assert_array_equal(first[key], second[key], err_msg=key)
     assert all(np.isfinite(v.astype(float)).all() for v in first.values())
+    if name == "vae":  # the same random_state and processes: the same run
+        np.testing.assert_array_equal(first["score"], first["score_again"])
+
+
+def test_divergence_raises_on_every_process_at_the_same_epoch(ranks):
+    _, errors = ranks
+    assert errors[0]["diverging"] == errors[1]["diverging"]
+    kind, text = errors[0]["diverging"]
+    assert kind == "FloatingPointError" and "Training diverged at epoch 1" in text
 
 
 @pytest.mark.parametrize(
