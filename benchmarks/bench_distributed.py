@@ -36,7 +36,7 @@ import numpy as np
 from _results import quick, record
 
 HERE = Path(__file__).resolve().parent
-EPOCHS = {"ffn": quick(40, 15), "ddpm": quick(12, 3)}
+EPOCHS = {"ffn": quick(40, 30), "ddpm": quick(12, 3)}
 
 
 def data(model):
@@ -75,7 +75,7 @@ def worker(model, device, distributed):
     torch.set_num_threads(1)
     X, y = data(model)
     rates, bare = [], []
-    for _ in range(2):  # best of two, alternating with the bare loop
+    for _ in range(3):  # best of three, alternating with the bare loop
         rates.append(steps_per_s(model, X, y, device, distributed))
         est = rates[-1].estimator
         # The fit started the group from torchrun's environment.
