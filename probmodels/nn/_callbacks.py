@@ -28,7 +28,11 @@ class Callback:
         """Called once before the first epoch."""
 
     def on_step_end(self, trainer: Trainer, loss) -> None:
-        """Called after each optimiser step with the batch's detached loss."""
+        """Called after each optimiser step with the batch's detached loss.
+
+        Data-parallel, the loss is this process's part of the batch loss
+        (its shard's mean loss times its share of the batch).
+        """
 
     def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
         """Called after each epoch with its record."""
