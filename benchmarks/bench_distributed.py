@@ -71,13 +71,12 @@ def worker(model, device, distributed):
     import torch
     import torch.distributed as dist
 
-
     torch.set_num_threads(1)
     X, y = data(model)
     rates, bare = [], []
     for _ in range(3):  # best of three, alternating with the bare loop
-        rates.append(steps_per_s(model, X, y, device, distributed))
-        est = rates[-1].estimator
+        rate, est = fit_rate(model, X, y, device, distributed)
+        rates.append(rate)
         # The fit started the group from torchrun's environment.
         parallel = distributed and dist.is_initialized() and dist.get_world_size() > 1
         if parallel and model == "ffn":
@@ -89,7 +88,7 @@ def worker(model, device, distributed):
     }
     if parallel:
         out["no_sync_steps_per_s"] = max(
-            steps_per_s(model, X, y, device, distributed, sync=False) for _ in range(2)
+            fit_rate(model, X, y, device, distributed, sync=False)[0] for _ in range(2)
         )
     if bare:
         out["bare_steps_per_s"] = max(bare)
@@ -105,12 +104,8 @@ def worker(model, device, distributed):
         os._exit(0)
 
 
-class Rate(float):
-    """Steps per second, carrying the fitted estimator."""
-
-
-def steps_per_s(model, X, y, device, distributed, sync=True):
-    """Fit once; steps per second over the epochs after the first."""
+def fit_rate(model, X, y, device, distributed, sync=True):
+    """Fit once; steps per second over the epochs after the first, and the model."""
     from probmodels.nn import _distributed
     from probmodels.nn._engine import batch_bounds
 
@@ -129,9 +124,7 @@ def steps_per_s(model, X, y, device, distributed, sync=True):
         _distributed.DataParallel.forward = forward
     steps = len(batch_bounds(len(X), min(est.batch_size, len(X))))
     seconds = sum(h["duration"] for h in est.history_[1:])
-    rate = Rate(steps * (len(est.history_) - 1) / seconds)
-    rate.estimator = est
-    return rate
+    return steps * (len(est.history_) - 1) / seconds, est
 
 
 def bare_ddp_steps_per_s(X, y, device, epochs=EPOCHS["ffn"]):

@@ -248,7 +248,8 @@ def fitting(estimator, method: str, distributed, device: str):
     ------
     DataParallel or None
     """
-    if distributed is False or distributed not in (True, "auto"):
+    # By identity: 1 == True, and an int is no valid value (the validation says).
+    if distributed is not True and distributed != "auto":
         yield None  # an invalid value is named by the parameter validation
         return
     if not _group_ready():
