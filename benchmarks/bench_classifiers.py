@@ -9,9 +9,8 @@ In one run, on sklearn's digits, breast_cancer and wine (the same stratified
 2. TransformerClassifier test accuracy and fit time on digits, with 2x2
    patches as tokens (3-D input) and with each pixel as a token (2-D input),
    the latter standardised and scaled to [0, 1] (MinMaxScaler).
-3. The engine's overhead: the same MLP trained on the same batches by
-   ``Trainer`` and by a bare torch loop (same AdamW, same cosine schedule,
-   same permutation each epoch); both must end with identical weights.
+
+The engine's overhead against a bare torch loop is ``bench_engine.py``.
 
 Run: .venv/bin/python benchmarks/bench_classifiers.py [--device cuda]
 
@@ -27,7 +26,6 @@ import warnings
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from _results import QUICK, quick, record
 from sklearn.datasets import load_breast_cancer, load_digits, load_wine
 from sklearn.exceptions import ConvergenceWarning
@@ -36,12 +34,9 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from probmodels import FFNClassifier, TransformerClassifier
-from probmodels.nn._engine import Trainer, TrainingConfig, seeded
-from probmodels.nn.modules import MLP
 
 EPOCHS = quick(200, 30)
 SEEDS = quick(5, 1)
-ENGINE_EPOCHS = quick(100, 20)
 
 
 def split(loader):
@@ -168,88 +163,6 @@ def transformer_digits(device):
         print(f"  {label:<48} {epochs:>3} epochs: accuracy {accuracy:.4f} in {seconds:5.1f} s")
 
 
-def engine_overhead(device, epochs=ENGINE_EPOCHS):
-    Xtr, _, ytr, _ = split(load_digits)
-    dev = torch.device(device)
-    X = torch.tensor(Xtr, dtype=torch.float32, device=dev)
-    y = torch.tensor(ytr, dtype=torch.long, device=dev)
-    with seeded(0, dev):
-        initial = MLP(X.shape[1], (100,), 10).to(dev).state_dict()
-    loss_fn = lambda module, xb, yb: F.cross_entropy(module(xb), yb)  # noqa: E731
-    batch, n = 200, len(X)
-    steps = epochs * -(-n // batch)
-
-    def engine():
-        module = MLP(X.shape[1], (100,), 10).to(dev)
-        module.load_state_dict(initial)
-        cfg = TrainingConfig(
-            max_epochs=epochs,
-            batch_size=batch,
-            lr=1e-3,
-            weight_decay=1e-4,
-            tol=None,
-            seed=5,
-        )
-        Trainer(module, loss_fn, cfg, dev).fit((X, y))
-        return module
-
-    def bare():
-        module = MLP(X.shape[1], (100,), 10).to(dev)
-        module.load_state_dict(initial)
-        opt = torch.optim.AdamW(
-            module.parameters(), lr=1e-3, weight_decay=1e-4, fused=True
-        )
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
-        gen = torch.Generator().manual_seed(5)
-        for _ in range(epochs):
-            order = torch.randperm(n, generator=gen).to(dev)
-            for lo in range(0, n, batch):
-                idx = order[lo : lo + batch]
-                opt.zero_grad(set_to_none=True)
-                loss = F.cross_entropy(module(X[idx]), y[idx])
-                loss.backward()
-                opt.step()
-                sched.step()
-        return module
-
-    timings = {}
-    for name, run in [("bare", bare), ("engine", engine)] * 3:
-        t0 = time.perf_counter()
-        module = run()
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        timings[name] = min(timings.get(name, float("inf")), time.perf_counter() - t0)
-        timings[name + "_module"] = module
-    diff = max(
-        float((a - b).detach().abs().max())
-        for a, b in zip(
-            timings["bare_module"].parameters(),
-            timings["engine_module"].parameters(),
-            strict=True,
-        )
-    )
-    overhead = timings["engine"] / timings["bare"] - 1
-    record(
-        "classifiers",
-        f"engine: MLP (100,) on digits, {epochs} epochs",
-        ours=timings["engine"],
-        reference=timings["bare"],
-        reference_name="a bare torch loop (same batches and updates)",
-        metric="fit time (s)",
-        quality=diff,
-        quality_name="largest weight difference after training",
-    )
-    print(
-        f"\nEngine overhead: MLP (100,) on digits, {epochs} epochs x {-(-n // batch)} batches, best of 3"
-    )
-    print(
-        f"  bare torch loop {timings['bare']:.3f} s, Trainer {timings['engine']:.3f} s: overhead {overhead:+.1%} (target < 10%)"
-    )
-    print(
-        f"  largest weight difference after training: {diff:.1e} (same batches, same updates)"
-    )
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--device", default="cpu")
@@ -257,7 +170,6 @@ def main():
     print(f"device={args.device!r}, torch threads={torch.get_num_threads()}\n")
     compare_ffn(args.device)
     transformer_digits(args.device)
-    engine_overhead(args.device)
 
 
 if __name__ == "__main__":

@@ -20,14 +20,14 @@ a lower bound for the DDPM) is printed beside it.
    class, judged by a logistic regression trained on real digits. Targets:
    C2ST <= 0.80 with at most 10 minutes of training; >= 90% of guided samples
    recognised.
-3. The engine's overhead against a bare torch loop on the same network,
-   batches and EMA: target under 10%.
+
+The engine's overhead against a bare torch loop (the same network, batches
+and EMA) is ``bench_engine.py``.
 
 Run: .venv/bin/python benchmarks/bench_ddpm.py [--device cuda] [--skip-digits]
 """
 
 import argparse
-import copy
 import math
 import time
 
@@ -43,8 +43,6 @@ from sklearn.pipeline import make_pipeline
 
 from probmodels import DDPM, VAE
 from probmodels.metrics import c2st
-
-ENGINE_STEPS = quick(1500, 200)
 
 
 def timed(fn):
@@ -154,102 +152,6 @@ def digits(device, epochs):
         )
 
 
-def engine_overhead(device, n_steps=ENGINE_STEPS):
-    from probmodels.nn._engine import ExponentialMovingAverage, Trainer, TrainingConfig
-    from probmodels.nn.denoisers import ResidualMLP
-
-    dev = torch.device(device)
-    A, _ = make_moons(4000, noise=0.05, random_state=0)
-    X = torch.tensor((A - A.mean(0)) / A.std(0), dtype=torch.float32, device=dev)
-    T, batch = 1000, 200
-    epochs = n_steps // (len(X) // batch)
-    abar = torch.cumprod(1 - torch.linspace(1e-4, 0.02, T, dtype=torch.float64), 0)
-    abar = abar.to(dev).float()
-    torch.manual_seed(0)
-    initial = ResidualMLP(2).state_dict()
-
-    def loss_fn(module, x0, generator):
-        t = torch.randint(1, T + 1, (len(x0),), generator=generator, device=dev)
-        eps = torch.randn(x0.shape, generator=generator, device=dev)
-        a = abar[t - 1][:, None]
-        return ((module(a.sqrt() * x0 + (1 - a).sqrt() * eps, t) - eps) ** 2).mean()
-
-    def engine():
-        module = ResidualMLP(2).to(dev)
-        module.load_state_dict(initial)
-        cfg = TrainingConfig(max_epochs=epochs, batch_size=batch, tol=None, seed=5)
-        hooks = [ExponentialMovingAverage(0.999)]
-        Trainer(module, loss_fn, cfg, dev, callbacks=hooks, noise=True).fit((X,))
-        return module
-
-    def bare():
-        module = ResidualMLP(2).to(dev)
-        module.load_state_dict(initial)
-        opt = torch.optim.AdamW(
-            module.parameters(), lr=1e-3, weight_decay=0.0, fused=True
-        )
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(
-            opt, epochs * (len(X) // batch)
-        )
-        shuffle = torch.Generator().manual_seed(5)
-        noise = torch.Generator(device=dev).manual_seed(6)
-        ema = [p.detach().clone() for p in module.parameters()]
-        k = 0
-        for _ in range(epochs):
-            order = torch.randperm(len(X), generator=shuffle).to(dev)
-            for lo in range(0, len(X), batch):
-                loss = loss_fn(module, X[order[lo : lo + batch]], noise)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                sched.step()
-                k += 1
-                d = min(0.999, (1 + k) / (10 + k))
-                torch._foreach_lerp_(
-                    ema, [p.detach() for p in module.parameters()], 1 - d
-                )
-        with torch.no_grad():
-            for p, s in zip(module.parameters(), ema, strict=True):
-                p.copy_(s)
-        return module
-
-    times = {"bare": [], "engine": []}
-    for _ in range(3):
-        for name, run in (("bare", bare), ("engine", engine)):
-            module, t = timed(run)
-            if dev.type == "cuda":
-                torch.cuda.synchronize()
-            times[name].append(t)
-            times[name + "_module"] = copy.deepcopy(module)
-    diff = max(
-        float((a - b).detach().abs().max())
-        for a, b in zip(
-            times["bare_module"].parameters(),
-            times["engine_module"].parameters(),
-            strict=True,
-        )
-    )
-    t_bare, t_engine = min(times["bare"]), min(times["engine"])
-    record(
-        "ddpm",
-        f"engine: ResidualMLP (256 x 3) on moons, {epochs * 20} steps with an EMA",
-        ours=t_engine,
-        reference=t_bare,
-        reference_name="a bare torch loop (same batches and updates)",
-        metric="fit time (s)",
-        quality=diff,
-        quality_name="largest weight difference after training",
-    )
-    print(
-        f"\n3. Engine overhead: ResidualMLP (256 x 3) on moons, {epochs * 20} steps, EMA, best of 3"
-    )
-    print(
-        f"   bare torch loop {t_bare:.2f} s, Trainer {t_engine:.2f} s: "
-        f"overhead {t_engine / t_bare - 1:+.1%} (target < 10%); largest weight "
-        f"difference {diff:.1e}"
-    )
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--device", default="cpu")
@@ -260,7 +162,6 @@ def main():
     moons(args.device)
     if not (args.skip_digits or QUICK):
         digits(args.device, args.digits_epochs)
-    engine_overhead(args.device)
 
 
 if __name__ == "__main__":

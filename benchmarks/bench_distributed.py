@@ -96,7 +96,7 @@ def worker(model, device, distributed):
         if out["output"] is not None:
             out["output"] = np.asarray(out["output"]).tolist()
         print(json.dumps(out), flush=True)
-    from probmodels.nn._distributed import end_started_group
+    from probmodels.engine import end_started_group
 
     if end_started_group():
         # Leave before the interpreter's teardown, in which torch 2.13 with
@@ -106,22 +106,21 @@ def worker(model, device, distributed):
 
 def fit_rate(model, X, y, device, distributed, sync=True):
     """Fit once; steps per second over the epochs after the first, and the model."""
-    from probmodels.nn import _distributed
-    from probmodels.nn._engine import batch_bounds
+    from probmodels.engine import DataParallel, batch_bounds
 
-    forward = _distributed.DataParallel.forward
+    forward = DataParallel.forward
     if not sync:  # DDP skips the gradient all-reduce of a no_sync forward
 
-        def no_sync_forward(self, *batch):
+        def no_sync_forward(self, batch):
             with self.ddp.no_sync():
-                return self.ddp(*batch)
+                return self.ddp(batch)
 
-        _distributed.DataParallel.forward = no_sync_forward
+        DataParallel.forward = no_sync_forward
     try:
         est = estimator(model, device, distributed)
         est.fit(X) if y is None else est.fit(X, y)
     finally:
-        _distributed.DataParallel.forward = forward
+        DataParallel.forward = forward
     steps = len(batch_bounds(len(X), min(est.batch_size, len(X))))
     seconds = sum(h["duration"] for h in est.history_[1:])
     return steps * (len(est.history_) - 1) / seconds, est

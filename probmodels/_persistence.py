@@ -13,13 +13,22 @@ The fitted state of every estimator is arrays and plain values (a torch
 module is stored as its weights and rebuilt from the parameters on load), so
 the same files load on any device. Pickle files (``.pkl``, ``.joblib``) are
 written on request and read only with ``trust_pickle=True``.
+
+A file names each class by where it is imported from (``probmodels.DDPM``),
+not by the module that defines it (:data:`TRUSTED_TYPES`), so that moving a
+class inside the package never breaks a saved model; files written by 0.1.0,
+which named the defining modules, are read through :data:`NAMES_0_1_0`.
 """
 
 from __future__ import annotations
 
+import importlib
+import io
+import json
 import os
 import tempfile
 import warnings
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +37,7 @@ __all__ = [
     "ModelFile",
     "ModelFileError",
     "ModelVersionWarning",
+    "NAMES_0_1_0",
     "TRUSTED_TYPES",
     "load",
     "read_model_file",
@@ -36,22 +46,48 @@ __all__ = [
 
 #: Marks a file as a probmodels model (the dict skops stores).
 FORMAT = "probmodels-model"
-FORMAT_VERSION = 1
+#: 2: classes named by their public paths (:data:`TRUSTED_TYPES`).
+FORMAT_VERSION = 2
 
-#: probmodels' classes a model file may construct, by their full names. Each
-#: restores itself from arrays and plain values; none runs code on load.
+#: probmodels' classes a model file may construct, by the public path each
+#: is imported from (so the file outlives moves of the defining module).
+#: Each restores itself from arrays and plain values; none runs code on load.
 TRUSTED_TYPES = (
+    "probmodels.ARRegressor",
+    "probmodels.DDPM",
+    "probmodels.FFNClassifier",
+    "probmodels.GaussianMixture",
+    "probmodels.TransformerClassifier",
+    "probmodels.VAE",
     "probmodels.base.Container",
-    "probmodels.classifiers._ffn.FFNClassifier",
-    "probmodels.classifiers._transformer.TransformerClassifier",
-    "probmodels.diffusion._ddpm.DDPM",
-    "probmodels.diffusion.schedule.NoiseSchedule",
-    "probmodels.generative._vae.VAE",
-    "probmodels.mixture._gmm.GaussianMixture",
-    "probmodels.nn._generative.Standardizer",
-    "probmodels.timeseries._ar.ARRegressor",
-    "probmodels.timeseries._index.TimeClock",
+    "probmodels.nn.Standardizer",
+    "probmodels.timeseries.TimeClock",
 )
+
+#: What probmodels 0.1.0 named those classes in its files (their defining
+#: modules then), and the name each reads as now.
+NAMES_0_1_0 = {
+    "probmodels.classifiers._ffn.FFNClassifier": "probmodels.FFNClassifier",
+    "probmodels.classifiers._transformer.TransformerClassifier": (
+        "probmodels.TransformerClassifier"
+    ),
+    "probmodels.diffusion._ddpm.DDPM": "probmodels.DDPM",
+    "probmodels.generative._vae.VAE": "probmodels.VAE",
+    "probmodels.mixture._gmm.GaussianMixture": "probmodels.GaussianMixture",
+    "probmodels.nn._generative.Standardizer": "probmodels.nn.Standardizer",
+    "probmodels.timeseries._ar.ARRegressor": "probmodels.ARRegressor",
+    "probmodels.timeseries._index.TimeClock": "probmodels.timeseries.TimeClock",
+    # The DDPM's network holds its schedule now; the DDPM drops the old one.
+    "probmodels.diffusion.schedule.NoiseSchedule": "probmodels._persistence.Superseded",
+}
+
+
+class Superseded:
+    """An object of a 0.1.0 file that has no place today; its owner drops it."""
+
+    def __setstate__(self, state):
+        """Keep nothing of the old state."""
+
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
 
@@ -151,11 +187,62 @@ def save(estimator: Any, path: str | os.PathLike, *, metadata: dict | None = Non
     else:
         import skops.io as sio
 
+        data = _renamed(sio.dumps(record), _public_names())[0]
+
         def write(target):
-            sio.dump(record, target)
+            Path(target).write_bytes(data)
 
     _atomic_write(path, write)
     return path
+
+
+def _public_names() -> dict:
+    """Each trusted class's defining path -> the public path files give it."""
+    out = {}
+    for name in TRUSTED_TYPES:
+        module, _, attr = name.rpartition(".")
+        cls = getattr(importlib.import_module(module), attr)
+        out[f"{cls.__module__}.{cls.__qualname__}"] = name
+    return out
+
+
+def _renamed(data: bytes, names: dict) -> tuple[bytes, set]:
+    """A skops file with the classes in ``names`` renamed, and those renamed.
+
+    The schema (``schema.json`` in the zip) names each object's class by
+    ``__module__`` and ``__class__``; only those entries change.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        schema = json.loads(source.read("schema.json"))
+        renamed = _rename(schema, names)
+        if not renamed:
+            return data, renamed
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as target:
+            for item in source.infolist():
+                content = source.read(item)
+                if item.filename == "schema.json":
+                    content = json.dumps(schema, indent=2).encode()
+                target.writestr(item, content)
+    return out.getvalue(), renamed
+
+
+def _rename(node, names: dict) -> set:
+    """Rename, in place, the classes of the schema's nodes found in ``names``."""
+    renamed = set()
+    if isinstance(node, dict):
+        if isinstance(node.get("__module__"), str) and "__class__" in node:
+            old = f"{node['__module__']}.{node['__class__']}"
+            if old in names:
+                module, _, cls = names[old].rpartition(".")
+                node["__module__"], node["__class__"] = module, cls
+                renamed.add(names[old])
+        for value in node.values():
+            renamed |= _rename(value, names)
+    elif isinstance(node, list):
+        for value in node:
+            renamed |= _rename(value, names)
+    return renamed
 
 
 def _atomic_write(path: Path, write) -> None:
@@ -240,18 +327,19 @@ def read_model_file(path: str | os.PathLike, *, trust_pickle: bool = False):
 
 
 def _load_skops(path: Path) -> Any:
-    import zipfile
-
     import skops.io as sio
 
     try:
         # Read from the schema only: nothing is constructed or imported yet.
-        named = sio.get_untrusted_types(file=path)
+        data, renamed = _renamed(path.read_bytes(), NAMES_0_1_0)
+        named = sio.get_untrusted_types(data=data)
     except (zipfile.BadZipFile, KeyError, ValueError) as err:
         raise ModelFileError(
             f"{path} is not a skops model file ({type(err).__name__}: {err})."
         ) from None
-    foreign = sorted(set(named) - set(TRUSTED_TYPES))
+    # The stand-in for what a 0.1.0 file holds and today's model does not.
+    superseded = {name for name in renamed if name not in TRUSTED_TYPES}
+    foreign = sorted(set(named) - set(TRUSTED_TYPES) - superseded)
     if foreign:
         raise ModelFileError(
             f"{path} names types that probmodels does not trust, so nothing in "
@@ -259,7 +347,7 @@ def _load_skops(path: Path) -> Any:
             f"holds only these: {', '.join(TRUSTED_TYPES)}, and what skops "
             "trusts itself (numpy, scipy, scikit-learn)."
         )
-    return sio.load(path, trusted=list(named))
+    return sio.loads(data, trusted=list(named))
 
 
 def _warn_on_version_mismatch(path: Path, saved: dict) -> None:

@@ -219,7 +219,7 @@ def atomic_fit(method):
             if isinstance(value, np.random.Generator)
         }
         # Neural estimators run the call in their data-parallel context (see
-        # probmodels.nn._distributed), so a failure on one process of a
+        # probmodels.engine), so a failure on one process of a
         # torchrun job is known to all.
         context = getattr(self, "_fitting_context", None)
         try:

@@ -22,7 +22,7 @@ from probmodels import (
     TransformerClassifier,
 )
 from probmodels.cli import main
-from probmodels.nn._engine import batch_bounds
+from probmodels.engine import batch_bounds
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(40, 3))

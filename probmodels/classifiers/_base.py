@@ -5,13 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import softmax
 from sklearn.base import ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    check_array,
-    check_consistent_length,
-    check_is_fitted,
-    column_or_1d,
-)
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._validation import (
     check_finite,
@@ -20,8 +14,8 @@ from .._validation import (
     non_numeric,
     validate_table,
 )
-from ..base import atomic_fit, child_seed
-from ..nn._base import TorchEstimatorMixin
+from ..base import atomic_fit
+from ..nn import TorchEstimatorMixin
 
 __all__ = ["NeuralClassifierMixin"]
 
@@ -31,9 +25,11 @@ _NAN_HINT = "Impute them first, e.g. with SimpleImputer in a Pipeline."
 class NeuralClassifierMixin(ClassifierMixin, TorchEstimatorMixin):
     """Fit, partial_fit, predict and predict_proba for a torch classifier.
 
-    Subclasses provide ``_build_module(n_features, n_classes, ndim)`` and may
-    accept 3-D input by setting ``_allow_3d = True``. The network outputs one
-    logit per class; training minimises the cross-entropy of the softmax.
+    Subclasses provide ``_build_module(n_features, n_classes, ndim)``, a
+    network that outputs one logit per class and whose ``loss`` is the
+    cross-entropy of its softmax (:class:`~probmodels.nn.modules.
+    ClassificationLoss`), and may accept 3-D input by setting
+    ``_allow_3d = True``.
     """
 
     _allow_3d = False
@@ -82,72 +78,27 @@ class NeuralClassifierMixin(ClassifierMixin, TorchEstimatorMixin):
         return self._fit(X, y, partial=True, classes=classes)
 
     # --------------------------------------------------------------- fit
+    _min_classes = 2
+
     def _fit(self, X, y, partial, classes):
-        import torch
-
-        continuing = self._continuing(partial)
-        X, y = self._validate_Xy(X, y, reset=not continuing)
-        codes = self._encode(y, classes, continuing)
-        device = self._device()
-        X_t = self._to_tensor(X, device)
-        y_t = self._to_tensor(codes, device, dtype=torch.long)
-        valid, rng = None, self._training_rng(continuing)
-        if self.early_stopping and not partial:
-            train_idx, valid_idx = self._split(
-                len(codes), child_seed(rng, high=2**31), stratify=codes
-            )
-            valid = (X_t[valid_idx], y_t[valid_idx])
-            X_t, y_t = X_t[train_idx], y_t[train_idx]
-        n_features, n_classes, ndim = X.shape[-1], len(self.classes_), X.ndim
-        self._train(
-            (X_t, y_t),
-            valid,
-            {"n_features": n_features, "n_classes": n_classes, "ndim": ndim},
-            partial=partial,
-            rng=rng,
-        )
-        return self
-
-    def _encode(self, y, classes, continuing):
-        """Labels as codes 0..n_classes-1; sets ``classes_`` on a fresh fit."""
-        check_classification_targets(y)
-        if continuing:
-            known = self.classes_
-            if classes is not None and not np.array_equal(np.unique(classes), known):
-                # scikit-learn's SGD and MLP refuse this too, in these words.
-                raise ValueError(
-                    f"`classes={np.unique(classes).tolist()!r}` is not the same as "
-                    f"on last call to partial_fit, was: {known.tolist()!r}. Refit "
-                    "with fit() to change the classes."
-                )
-        else:
-            known = np.unique(y if classes is None else classes)
-            if len(known) < 2:
-                raise ValueError(
-                    f"y has only one class ({known.tolist()[0]!r}); a classifier "
-                    "needs at least two classes to learn from."
-                )
-            self.classes_ = known
-        unseen = np.setdiff1d(np.unique(y), known)
-        if unseen.size:
-            raise ValueError(
-                f"y contains labels {unseen[:5].tolist()} not among the classes "
-                f"{known.tolist()} this model was set up with. Pass every label in "
-                "classes on the first partial_fit, or refit without warm_start."
-            )
-        return np.searchsorted(known, y)
-
-    # -------------------------------------------------------- validation
-    def _validate_Xy(self, X, y, reset):
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None."
             )
-        values = self._validated(X, reset)
-        y = column_or_1d(check_array(y, ensure_2d=False, dtype=None), warn=True)
-        check_consistent_length(values, y)
-        return values, y
+        self._fit_network(X, y, partial=partial, classes=classes)
+        return self
+
+    def _network_shapes(self, X, codes):
+        return {
+            "n_features": X.shape[-1],
+            "n_classes": len(self.classes_),
+            "ndim": X.ndim,
+        }
+
+    # -------------------------------------------------------- validation
+    def _validate_training_rows(self, X, reset):
+        return self._validated(X, reset)
 
     def _validate_X(self, X):
         check_is_fitted(self, "module_")
@@ -209,11 +160,6 @@ class NeuralClassifierMixin(ClassifierMixin, TorchEstimatorMixin):
             )
 
     # --------------------------------------------------------- inference
-    def _loss(self, module, X, y):
-        import torch.nn.functional as F
-
-        return F.cross_entropy(module(X), y)
-
     def predict_proba(self, X):
         """Class probabilities (softmax of the network's logits).
 

@@ -7,8 +7,7 @@ from numbers import Integral, Real
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..nn._base import TORCH_PARAMETER_CONSTRAINTS
-from ..nn._docs import document_torch_parameters
+from ..nn import TORCH_PARAMETER_CONSTRAINTS, document_torch_parameters
 from ._base import NeuralClassifierMixin
 
 __all__ = ["FFNClassifier"]
@@ -62,7 +61,13 @@ class FFNClassifier(NeuralClassifierMixin, BaseEstimator):
 
     #: Parameters that shape the network: warm_start continues only while
     #: they keep their fitted values.
-    _architecture_params = ("hidden_layer_sizes", "activation", "normalization", "n_groups", "dropout")
+    _architecture_params = (
+        "hidden_layer_sizes",
+        "activation",
+        "normalization",
+        "n_groups",
+        "dropout",
+    )
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": [
@@ -120,11 +125,11 @@ class FFNClassifier(NeuralClassifierMixin, BaseEstimator):
         self.distributed = distributed
 
     def _build_module(self, n_features, n_classes, ndim):
-        from ..nn.modules import MLP
+        from ..nn.modules import MLPClassifierNetwork
 
         hidden = self.hidden_layer_sizes
         hidden = (hidden,) if isinstance(hidden, Integral) else tuple(hidden)
-        return MLP(
+        return MLPClassifierNetwork(
             n_features,
             hidden,
             n_classes,

@@ -7,8 +7,7 @@ from numbers import Integral, Real
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..nn._base import TORCH_PARAMETER_CONSTRAINTS
-from ..nn._docs import document_torch_parameters
+from ..nn import TORCH_PARAMETER_CONSTRAINTS, document_torch_parameters
 from ._base import NeuralClassifierMixin
 
 __all__ = ["TransformerClassifier"]

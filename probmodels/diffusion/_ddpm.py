@@ -10,9 +10,11 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import atomic_fit, check_n_samples
-from ..nn._base import TORCH_PARAMETER_CONSTRAINTS
-from ..nn._docs import document_torch_parameters
-from ..nn._generative import NeuralGenerativeMixin
+from ..nn import (
+    TORCH_PARAMETER_CONSTRAINTS,
+    NeuralGenerativeMixin,
+    document_torch_parameters,
+)
 
 __all__ = ["DDPM"]
 
@@ -29,8 +31,11 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
     the reverse process from pure noise, ancestrally over all steps
     (Algorithm 2) or with DDIM over fewer (Song, Meng and Ermon, 2021). An
     exponential moving average of the weights is used for sampling and
-    scoring. The noise schedule is its own object,
-    :class:`~probmodels.diffusion.schedule.NoiseSchedule`.
+    scoring. The network, ``module_``, is a
+    :class:`~probmodels.diffusion.GaussianDiffusion`: the noise predictor
+    with its :class:`~probmodels.diffusion.schedule.NoiseSchedule`, whose
+    coefficients are buffers; the loss, the samplers and the bound are its
+    methods.
 
     With labels, ``fit(X, y)`` trains class-conditionally, replacing the label
     by a null label with probability ``cond_drop_prob``; ``sample(n, y=...,
@@ -93,6 +98,7 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
     ----------
     %(torch_attributes)s
     schedule_ : NoiseSchedule
+        The fitted schedule (``module_.schedule``).
     classes_ : ndarray of shape (n_classes,) or None
         Labels of a class-conditional model; None otherwise.
     n_features_in_ : int
@@ -111,8 +117,6 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
     >>> ddpm.sample(3, n_steps=10).shape  # DDIM with 10 steps
     (3, 2)
     """
-
-    _noisy_loss = True
 
     #: Parameters that shape the network: warm_start continues only while
     #: they keep their fitted values.
@@ -218,51 +222,59 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         -------
         self : DDPM
         """
-        from .schedule import NoiseSchedule
-
-        schedule = NoiseSchedule.from_name(
-            self.n_timesteps, self.beta_schedule, self.variance_type
-        )
-        self._training_schedule = schedule.to(self._device())  # the loss reads it
-        U, _ = self._fit_network(X, y)
-        del self._training_schedule
+        U = self._fit_generative(X, y).rows
         low, high = U.min(axis=0), U.max(axis=0)
         self._data_range = (low - 0.1 * (high - low), high + 0.1 * (high - low))
-        self.schedule_ = schedule
         return self
+
+    @property
+    def schedule_(self):
+        """The fitted noise schedule (held by the network, ``module_``)."""
+        return self.module_.schedule
+
+    def __setstate__(self, state):
+        """Restore a model, reading the layout of 0.1.0 too.
+
+        0.1.0 kept the schedule beside the network (``schedule_``) and the
+        network was the denoiser alone; the network now holds both, and the
+        schedule follows from the parameters.
+        """
+        state = dict(state)
+        state.pop("schedule_", None)
+        weights = state.get("module_")
+        if isinstance(weights, dict) and not any(
+            key.startswith("denoiser.") for key in weights
+        ):
+            state["module_"] = {f"denoiser.{k}": v for k, v in weights.items()}
+        super().__setstate__(state)
 
     def _build_module(self, n_features, n_classes):
         from ..nn.denoisers import ResidualMLP, UNet
+        from ._diffusion import GaussianDiffusion
+        from .schedule import NoiseSchedule
 
         if self._uses_unet():
-            return UNet(
+            denoiser = UNet(
                 tuple(self.image_shape),
                 self.unet_channels,
                 n_classes=n_classes,
                 upsample=self.upsample,
             )
-        return ResidualMLP(n_features, tuple(self.hidden_layer_sizes), n_classes)
+        else:
+            denoiser = ResidualMLP(
+                n_features, tuple(self.hidden_layer_sizes), n_classes
+            )
+        schedule = NoiseSchedule.from_name(self.n_timesteps, self.beta_schedule)
+        return GaussianDiffusion(denoiser, schedule, n_classes)
+
+    def _configure_objective(self, module):
+        """The label dropout the network's loss trains with."""
+        module.cond_drop_prob = float(self.cond_drop_prob)
 
     def _training_callbacks(self):
-        from ..nn._engine import ExponentialMovingAverage
+        from ..engine import ExponentialMovingAverage
 
         return [ExponentialMovingAverage(self.ema_decay)] if self.ema_decay else []
-
-    def _loss(self, module, x0, y=None, *, generator):
-        """``|| eps - eps_theta(x_t, t) ||^2`` (Ho et al., 2020, eq. 14), per feature."""
-        import torch
-
-        n, T = len(x0), self.n_timesteps
-        t = torch.randint(1, T + 1, (n,), generator=generator, device=x0.device)
-        eps = torch.randn(x0.shape, generator=generator, device=x0.device)
-        xt = self._training_schedule.q_sample(x0, t, eps)
-        if y is not None and self.cond_drop_prob > 0:
-            drop = (
-                torch.rand(n, generator=generator, device=x0.device)
-                < self.cond_drop_prob
-            )
-            y = torch.where(drop, len(self.classes_), y)
-        return ((module(xt, t, y) - eps) ** 2).mean()
 
     # ---------------------------------------------------------- validation
     def _uses_unet(self):
@@ -344,84 +356,58 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
                 "guidance_scale needs a model fitted with labels (fit(X, y)); "
                 "leave it at 0 for this one."
             )
-        module, device = self.module_, self._module_device()
-        schedule = self._reverse_schedule(device)
+        device = self._module_device()
         generator = self._torch_generator(random_state, device)
-        labels = None if codes is None else torch.as_tensor(codes, device=device)
         clip = None
         if self.clip_denoised:
             clip = [self._to_tensor(b, device) for b in self._data_range]
-        x = torch.randn(
-            (n_samples, self.n_features_in_), generator=generator, device=device
+        trajectory = [] if return_trajectory else None
+        x = self.module_.sample(
+            (n_samples, self.n_features_in_),
+            generator,
+            timesteps=steps,
+            sampler="ancestral" if n_steps is None else "ddim",
+            labels=None if codes is None else torch.as_tensor(codes, device=device),
+            guidance_scale=guidance_scale,
+            eta=eta,
+            clip=clip,
+            variance_type=self.variance_type,
+            trajectory=trajectory,
+            progress=lambda r: tqdm(r, disable=self.verbose < 1),
         )
-        trajectory = [x.cpu().numpy()] if return_trajectory else None
-        was_training = module.training
-        module.eval()
-        try:
-            with torch.no_grad():
-                for i in tqdm(range(len(steps) - 1), disable=self.verbose < 1):
-                    t = torch.full((n_samples,), int(steps[i]), device=device)
-                    eps = self._guided_eps(module, x, t, labels, guidance_scale)
-                    if n_steps is None:
-                        x = schedule.p_sample(x, t, eps, generator, clip)
-                    else:
-                        prev = torch.full_like(t, int(steps[i + 1]))
-                        x = schedule.ddim_step(x, t, prev, eps, eta, generator, clip)
-                    if return_trajectory:
-                        trajectory.append(x.cpu().numpy())
-        finally:
-            module.train(was_training)
         out = self._container.wrap(
             self._scaler.inverse_transform(x.double().cpu().numpy())
         )
         if not return_trajectory:
             return out
         return out, self._scaler.inverse_transform(
-            np.stack(trajectory).astype(np.float64)
+            torch.stack(trajectory).double().numpy()
         )
 
     def _null_label(self, n_rows):
         """The null label of guidance, for rows given no label."""
         return np.full(n_rows, len(self.classes_))
 
-    def _reverse_schedule(self, device):
-        """The fitted schedule with the current ``variance_type``, on ``device``."""
-        from .schedule import NoiseSchedule
-
-        return NoiseSchedule(self.schedule_.betas[1:], self.variance_type).to(device)
-
     def _timesteps(self, n_steps):
-        """T, ..., 1, 0 for ancestral sampling; k evenly spaced ones and 0 for DDIM."""
+        """T, ..., 1, 0 for ancestral sampling; k spaced ones and 0 for DDIM."""
+        from .schedule import ddim_timesteps
+
         T = self.n_timesteps
-        if n_steps is None:
-            return np.arange(T, -1, -1)
-        if isinstance(n_steps, (bool, np.bool_)) or not isinstance(n_steps, Integral):
-            raise TypeError(f"n_steps must be None or a positive int; got {n_steps!r}.")
-        if not 1 <= n_steps <= T:
-            raise ValueError(
-                f"n_steps={n_steps} must be between 1 and n_timesteps={T}: DDIM "
-                "visits a subset of the trained timesteps. Use n_steps <= "
-                f"{T}, or None for ancestral sampling over all of them."
-            )
-        grid = np.linspace(0.0, 1.0, n_steps + 1)[1:]
-        if self.ddim_spacing == "quadratic":
-            grid = grid**2  # more steps at small t (Song et al., 2021, app. D.2)
-        ts = np.maximum.accumulate(np.maximum(1, np.round(grid * T)).astype(int))
-        # Distinct timesteps: where rounding collides, move up by one.
-        for i in range(1, len(ts)):
-            ts[i] = max(ts[i], ts[i - 1] + 1)
-        return np.append(ts[::-1], 0)
-
-    def _guided_eps(self, module, x, t, labels, w):
-        """eps_theta, guided: ``(1 + w) eps(x, y) - w eps(x, null)``."""
-        import torch
-
-        if labels is None or not w:
-            return module(x, t, labels)
-        null = torch.full_like(labels, len(self.classes_))
-        both = module(torch.cat([x, x]), torch.cat([t, t]), torch.cat([labels, null]))
-        cond, uncond = both.chunk(2)
-        return (1 + w) * cond - w * uncond
+        if n_steps is not None:
+            if isinstance(n_steps, (bool, np.bool_)) or not isinstance(
+                n_steps, Integral
+            ):
+                raise TypeError(
+                    f"n_steps must be None or a positive int; got {n_steps!r}."
+                )
+            if not 1 <= n_steps <= T:
+                raise ValueError(
+                    f"n_steps={n_steps} must be between 1 and n_timesteps={T}: DDIM "
+                    "visits a subset of the trained timesteps. Use n_steps <= "
+                    f"{T}, or None for ancestral sampling over all of them."
+                )
+            n_steps = int(n_steps)
+        return ddim_timesteps(T, n_steps, self.ddim_spacing)
 
     # --------------------------------------------------------------- score
     def score_samples(self, X, y=None):
@@ -468,7 +454,7 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         weights = sizes.astype(np.float64)
 
         def negative_bound(module, u, c, steps, eps):
-            return self._negative_bound(module, u, c, steps, eps, weights)
+            return module.negative_bound(u, c, steps, eps, weights, self.variance_type)
 
         per_step = d + 4 * max(self.hidden_layer_sizes)
         if self._uses_unet():
@@ -477,22 +463,3 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
             negative_bound, [U, codes, t, noise], bytes_per_row=8 * (m + 1) * per_step
         )
         return -bound + self._scaler.log_jacobian
-
-    def _negative_bound(self, module, x0, codes, t, eps, weights):
-        """``L_T + sum_strata w L_{t-1} + L_0`` for a block of rows."""
-        import torch
-
-        schedule = self._reverse_schedule(x0.device)
-        n, m = t.shape
-        weights = torch.as_tensor(weights, device=x0.device, dtype=x0.dtype)
-        labels = None if codes is None else codes.long()
-        rows = x0.repeat_interleave(m, dim=0)
-        steps = t.long().reshape(-1)
-        lab = None if labels is None else labels.repeat_interleave(m)
-        noise = eps[:, :m].reshape(n * m, -1)
-        xt = schedule.q_sample(rows, steps, noise)
-        kl = schedule.posterior_kl(rows, xt, steps, module(xt, steps, lab)).view(n, m)
-        ones = torch.ones(n, dtype=torch.long, device=x0.device)
-        x1 = schedule.q_sample(x0, ones, eps[:, m])
-        decoder = schedule.decoder_nll(x0, x1, module(x1, ones, labels))
-        return schedule.prior_kl(x0) + kl @ weights + decoder

@@ -4,7 +4,14 @@ As diffusers keeps its scheduler apart from its model, this object knows the
 betas and what follows from them: noising (``q_sample``), the posterior of
 one reverse step (``q_posterior``), the reverse step a noise prediction
 implies (``p_mean_variance``, ``p_sample``), a DDIM step (``ddim_step``), and
-the KL terms of the variational bound. The network only predicts the noise.
+the KL terms of the variational bound. The network only predicts the noise;
+:class:`~probmodels.diffusion.GaussianDiffusion` holds both.
+
+It is a ``torch.nn.Module`` whose coefficients are buffers, computed once:
+``.to(device)`` moves them with the network that holds the schedule, and
+they are not saved in its ``state_dict`` (they follow from ``betas``, which
+follow from the estimator's parameters). :func:`ddim_timesteps` gives the
+timesteps a sampler visits, computed once per number of steps.
 
 Timesteps run t = 1..T as in Ho, Jain and Abbeel, Denoising Diffusion
 Probabilistic Models (2020); tensors index them as ``t`` (1-based) into
@@ -17,13 +24,16 @@ a ``torch.Generator``.
 
 from __future__ import annotations
 
+import functools
 import math
 
+import numpy as np
 import torch
+from torch import nn
 
 from ..nn.distributions import gaussian_kl, gaussian_log_prob
 
-__all__ = ["NoiseSchedule", "make_betas"]
+__all__ = ["NoiseSchedule", "ddim_timesteps", "make_betas"]
 
 
 def make_betas(n_timesteps: int, kind: str = "linear") -> torch.Tensor:
@@ -59,7 +69,39 @@ def make_betas(n_timesteps: int, kind: str = "linear") -> torch.Tensor:
     raise ValueError(f"Unknown beta schedule {kind!r}; use 'linear' or 'cosine'.")
 
 
-class NoiseSchedule:
+@functools.lru_cache(maxsize=64)
+def ddim_timesteps(n_timesteps: int, n_steps: int | None, spacing: str) -> tuple:
+    """The timesteps a sampler visits, from T down to 0.
+
+    Parameters
+    ----------
+    n_timesteps : int
+        T.
+    n_steps : int or None
+        None: every step, T, T - 1, ..., 1, 0 (ancestral sampling). k: k
+        distinct timesteps ``T (i/k)^2`` ("quadratic") or ``T i/k``
+        ("linear") for i = k..1 (Song et al., 2021, appendix D.2), then 0.
+    spacing : {"quadratic", "linear"}
+
+    Returns
+    -------
+    tuple of int
+        Descending; computed once per arguments.
+    """
+    T = n_timesteps
+    if n_steps is None:
+        return tuple(range(T, -1, -1))
+    grid = np.linspace(0.0, 1.0, n_steps + 1)[1:]
+    if spacing == "quadratic":
+        grid = grid**2  # more steps at small t
+    ts = np.maximum.accumulate(np.maximum(1, np.round(grid * T)).astype(int))
+    # Distinct timesteps: where rounding collides, move up by one.
+    for i in range(1, len(ts)):
+        ts[i] = max(ts[i], ts[i - 1] + 1)
+    return (*(int(t) for t in ts[::-1]), 0)
+
+
+class NoiseSchedule(nn.Module):
     """The forward process ``q(x_t | x_{t-1}) = N(sqrt(1 - beta_t) x_{t-1}, beta_t I)``.
 
     Parameters
@@ -67,10 +109,11 @@ class NoiseSchedule:
     betas : torch.Tensor of shape (T,)
         beta_1..beta_T, each in (0, 1).
     variance_type : {"fixed_large", "fixed_small"}, default="fixed_large"
-        The reverse step's variance sigma_t^2 (Ho et al., 2020, section 3.2):
-        beta_t, optimal for x0 ~ N(0, I) (standardised data come close), or
-        beta_tilde_t, optimal for a single point (beta_1 at t = 1, where
-        beta_tilde vanishes). diffusers' ``DDPMScheduler`` names them so.
+        The reverse step's variance sigma_t^2 (Ho et al., 2020, section 3.2)
+        when a method is not given another: beta_t, optimal for
+        x0 ~ N(0, I) (standardised data come close), or beta_tilde_t, optimal
+        for a single point (beta_1 at t = 1, where beta_tilde vanishes).
+        diffusers' ``DDPMScheduler`` names them so.
 
     Attributes
     ----------
@@ -83,33 +126,27 @@ class NoiseSchedule:
     """
 
     def __init__(self, betas: torch.Tensor, variance_type: str = "fixed_large"):
-        if variance_type not in ("fixed_large", "fixed_small"):
-            raise ValueError(
-                f"Unknown variance_type {variance_type!r}; use 'fixed_large' or "
-                "'fixed_small'."
-            )
+        super().__init__()
+        _check_variance_type(variance_type)
         self.variance_type = variance_type
         betas = torch.as_tensor(betas, dtype=torch.float64)
         self.n_timesteps = len(betas)
-        self.betas = torch.cat([betas.new_zeros(1), betas])
-        self.alphas = 1.0 - self.betas  # alpha_t = 1 - beta_t (not beta_t)
-        self.alphas_cumprod = torch.cumprod(self.alphas, 0)
-        abar, abar_prev = self.alphas_cumprod[1:], self.alphas_cumprod[:-1]
+        full = torch.cat([betas.new_zeros(1), betas])
+        alphas = 1.0 - full  # alpha_t = 1 - beta_t (not beta_t)
+        abar = torch.cumprod(alphas, 0)
         # eq. (7): beta_tilde_t = (1 - abar_{t-1}) / (1 - abar_t) beta_t
-        self.posterior_variance = torch.cat(
-            [betas.new_zeros(1), (1 - abar_prev) / (1 - abar) * betas]
+        tilde = torch.cat(
+            [betas.new_zeros(1), (1 - abar[:-1]) / (1 - abar[1:]) * betas]
         )
-
-    def __getstate__(self):
-        # The betas as an array: the rest follows from them, and a saved
-        # model holds no torch object (see probmodels.save).
-        return {
-            "betas": self.betas[1:].cpu().numpy(),
-            "variance_type": self.variance_type,
-        }
-
-    def __setstate__(self, state):
-        self.__init__(torch.as_tensor(state["betas"]), state["variance_type"])
+        # Buffers: they move with the module; not persistent, since they
+        # follow from the parameters the module is rebuilt from.
+        for name, value in [
+            ("betas", full),
+            ("alphas", alphas),
+            ("alphas_cumprod", abar),
+            ("posterior_variance", tilde),
+        ]:
+            self.register_buffer(name, value, persistent=False)
 
     @classmethod
     def from_name(
@@ -118,21 +155,10 @@ class NoiseSchedule:
         """The schedule of :func:`make_betas`."""
         return cls(make_betas(n_timesteps, kind), variance_type)
 
-    def to(self, device) -> NoiseSchedule:
-        """The same schedule with its buffers on ``device``."""
-        out = object.__new__(NoiseSchedule)
-        out.__dict__.update(
-            {
-                k: v.to(device) if torch.is_tensor(v) else v
-                for k, v in self.__dict__.items()
-            }
-        )
-        return out
-
     @staticmethod
     def _at(buffer, t, x):
         """``buffer[t]`` shaped to broadcast over the rows of ``x``, in x's dtype."""
-        values = buffer.to(x.device)[t].to(x.dtype)
+        values = buffer[t].to(x.dtype)
         return values.reshape(-1, *([1] * (x.dim() - 1)))
 
     # ----------------------------------------------------------- forward
@@ -162,19 +188,20 @@ class NoiseSchedule:
         return (xt - (1 - abar).sqrt() * eps) / abar.sqrt()
 
     # ----------------------------------------------------------- reverse
-    def p_mean_variance(self, xt, t, eps):
+    def p_mean_variance(self, xt, t, eps, variance_type=None):
         """Mean and variance of ``p_theta(x_{t-1} | x_t)`` given predicted noise.
 
         ``mu = (x_t - beta_t / sqrt(1 - abar_t) eps) / sqrt(alpha_t)`` (eq. 11);
-        variance sigma_t^2 of ``variance_type``: beta_t, or beta_tilde_t for
-        t >= 2 and beta_1 at t = 1 (where beta_tilde vanishes), so that the
-        decoder term of the bound stays finite.
+        variance sigma_t^2 of ``variance_type`` (the schedule's own when
+        None): beta_t, or beta_tilde_t for t >= 2 and beta_1 at t = 1 (where
+        beta_tilde vanishes), so that the decoder term of the bound stays
+        finite.
         """
         beta, alpha = self._at(self.betas, t, xt), self._at(self.alphas, t, xt)
         abar = self._at(self.alphas_cumprod, t, xt)
         mean = (xt - beta / (1 - abar).sqrt() * eps) / alpha.sqrt()
         variance = beta
-        if self.variance_type == "fixed_small":
+        if (variance_type or self.variance_type) == "fixed_small":
             tilde = self._at(self.posterior_variance, t, xt)
             variance = torch.where(tilde > 0, tilde, beta)
         return mean, variance.expand_as(xt)
@@ -193,10 +220,10 @@ class NoiseSchedule:
         x0 = torch.maximum(torch.minimum(self.predict_x0(xt, t, eps), clip[1]), clip[0])
         return (xt - abar.sqrt() * x0) / (1 - abar).sqrt()
 
-    def p_sample(self, xt, t, eps, generator, clip=None):
+    def p_sample(self, xt, t, eps, generator, clip=None, variance_type=None):
         """One ancestral step x_t -> x_{t-1} (Algorithm 2, line 4); no noise at t = 1."""
         eps = self.clip_noise(xt, t, eps, clip)
-        mean, variance = self.p_mean_variance(xt, t, eps)
+        mean, variance = self.p_mean_variance(xt, t, eps, variance_type)
         noise = torch.randn(
             xt.shape, generator=generator, device=xt.device, dtype=xt.dtype
         )
@@ -235,10 +262,10 @@ class NoiseSchedule:
         mean, logvar = abar.sqrt() * x0, torch.log(1 - abar).expand_as(x0)
         return gaussian_kl(mean.flatten(1), logvar.flatten(1))
 
-    def posterior_kl(self, x0, xt, t, eps):
+    def posterior_kl(self, x0, xt, t, eps, variance_type=None):
         """``L_{t-1} = KL(q(x_{t-1} | x_t, x0) || p_theta(x_{t-1} | x_t))`` per row, t >= 2."""
         q_mean, q_var = self.q_posterior(x0, xt, t)
-        p_mean, p_var = self.p_mean_variance(xt, t, eps)
+        p_mean, p_var = self.p_mean_variance(xt, t, eps, variance_type)
         return gaussian_kl(
             q_mean.flatten(1),
             q_var.log().flatten(1),
@@ -246,10 +273,18 @@ class NoiseSchedule:
             p_var.log().flatten(1),
         )
 
-    def decoder_nll(self, x0, x1, eps):
+    def decoder_nll(self, x0, x1, eps, variance_type=None):
         """``L_0 = -log p_theta(x0 | x1)``: a Gaussian density at t = 1, per row."""
         t = torch.ones(len(x0), dtype=torch.long, device=x0.device)
-        mean, variance = self.p_mean_variance(x1, t, eps)
+        mean, variance = self.p_mean_variance(x1, t, eps, variance_type)
         return -gaussian_log_prob(
             x0.flatten(1), mean.flatten(1), variance.log().flatten(1)
+        )
+
+
+def _check_variance_type(variance_type: str) -> None:
+    if variance_type not in ("fixed_large", "fixed_small"):
+        raise ValueError(
+            f"Unknown variance_type {variance_type!r}; use 'fixed_large' or "
+            "'fixed_small'."
         )

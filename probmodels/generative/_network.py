@@ -48,7 +48,15 @@ class VAENetwork(nn.Module):
         Gaussian decoder variance: an output of the decoder per row and
         feature, a learned constant per feature, or one learned constant.
     activation : str, default="relu"
+
+    Attributes
+    ----------
+    beta : float
+        Weight of the KL term in :meth:`loss` (beta-VAE); set by the
+        estimator for each fit, 1 by default.
     """
+
+    beta = 1.0
 
     def __init__(
         self,
@@ -111,6 +119,23 @@ class VAENetwork(nn.Module):
         q = self.encode(x, c)
         z = q.rsample(generator)
         return self.log_likelihood(x, z, c) - beta * q.kl()
+
+    def loss(self, batch, generator):
+        """Negative ELBO per row, averaged over the batch: the training loss.
+
+        Parameters
+        ----------
+        batch : probmodels.engine.Batch
+            Scaled rows ``x`` and, for a conditional VAE, one-hot labels ``y``.
+        generator : torch.Generator
+            Draws the reparameterised sample.
+
+        Returns
+        -------
+        torch.Tensor
+            0-d.
+        """
+        return -self.elbo(batch.x, batch.y, generator, beta=self.beta).mean()
 
     def log_weights(self, x, c, eps):
         """``log p(x, z_k) - log q(z_k | x)`` for ``z_k = mu + sigma eps_k`` (IWAE).

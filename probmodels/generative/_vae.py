@@ -15,9 +15,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ..base import atomic_fit, check_n_samples
-from ..nn._base import TORCH_PARAMETER_CONSTRAINTS
-from ..nn._docs import document_torch_parameters
-from ..nn._generative import NeuralGenerativeMixin, Standardizer
+from ..nn import (
+    TORCH_PARAMETER_CONSTRAINTS,
+    NeuralGenerativeMixin,
+    Standardizer,
+    document_torch_parameters,
+)
 
 __all__ = ["VAE"]
 
@@ -113,8 +116,6 @@ class VAE(
     True
     """
 
-    _noisy_loss = True
-
     #: Parameters that shape the network: warm_start continues only while
     #: they keep their fitted values.
     _architecture_params = (
@@ -205,7 +206,7 @@ class VAE(
         self : VAE
         """
         continuing = self._continuing(partial=False)
-        _, codes = self._fit_network(X, y if self.conditional else None)
+        codes = self._fit_generative(X, y if self.conditional else None).codes
         if not continuing:
             self.class_prior_ = (
                 None if codes is None else np.bincount(codes) / len(codes)
@@ -225,9 +226,9 @@ class VAE(
             activation=self.activation,
         )
 
-    def _loss(self, module, x, c=None, *, generator):
-        """Negative ELBO per row, averaged over the batch (scaled data)."""
-        return -module.elbo(x, c, generator, beta=self.beta).mean()
+    def _configure_objective(self, module):
+        """The KL weight the network's loss trains with."""
+        module.beta = float(self.beta)
 
     def _label_tensor(self, codes, device):
         return self._to_tensor(self._one_hot(codes), device)

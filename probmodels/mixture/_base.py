@@ -5,7 +5,9 @@ the loop over ``n_init`` starts and the EM iterations of Dempster, Laird and
 Rubin (1977), and calls the model's ``_initialize``, ``_e_step`` and
 ``_m_step``; the maths those call are pure functions of arrays
 (``_gaussian.py``). A solver other than EM plugs in through
-``_single_run``, which returns a :class:`MixtureRun` like the EM loop does.
+``_single_run``, which returns a :class:`MixtureRun` like the EM loop does,
+and ``partial_fit`` continues from the current parameters through
+``_partial_run``. The hooks are abstract methods, as scikit-learn's are.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import functools
 import time
 import types
 import warnings
+from abc import ABCMeta, abstractmethod
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,10 +29,12 @@ from ..base import (
     architecture,
     architecture_changes,
     atomic_fit,
+    spawn_generators,
 )
+from ..engine import call_strategy
 from ..exceptions import ConvergenceWarning
-from ..nn._distributed import agreed_random_state
 from ._dask import is_dask_array
+from ._source import FitSource
 
 __all__ = ["BaseMixture", "FitSource", "MixtureRun", "available_with_solver"]
 
@@ -96,81 +101,74 @@ class available_with_solver:  # noqa: N801 - used as a decorator, like available
         return types.MethodType(self.method, obj)
 
 
-@dataclass
-class FitSource:
-    """The data of one fit, as the EM loop and the initialisation see it.
-
-    Parameters
-    ----------
-    init_X : ndarray of shape (n_rows, n_features)
-        Rows to initialise from: all of them in memory, a sample of a Dask
-        array.
-    init_weight : ndarray or None
-        Their sample weights.
-    inits : tuple
-        The validated ``*_init`` arrays.
-    center : ndarray of shape (n_features,)
-        The weighted mean row of all the data.
-    total : float
-        Rows (or the sum of their weights) of all the data.
-    data : context manager
-        The E-step pass (``NumpyStatistics``, ``TorchStatistics``,
-        ``DaskStatistics``, or the gradient solver's ``GradientData``).
-    stats_of : callable, optional
-        ``Phi^T resp`` of ``init_X``; ``data.statistics`` when None.
-    """
-
-    init_X: np.ndarray
-    init_weight: np.ndarray | None
-    inits: tuple
-    center: np.ndarray
-    total: float
-    data: object
-    stats_of: object = None
-
-
-class BaseMixture(GenerativeMixin, BaseEstimator):
+class BaseMixture(GenerativeMixin, BaseEstimator, metaclass=ABCMeta):
     """Fit, fit_predict and the best-of-``n_init`` loop of a mixture model.
 
-    Subclasses provide ``_fit_data(Xc, weight)`` (a context manager with
-    ``statistics(resp)`` and ``labels(theta)``), ``_single_run(data, start,
-    lower_bound, total, rng)``, ``_initialize``, ``_e_step``, ``_m_step``,
-    ``_natural_parameters``, ``_set_parameters`` and ``_current_parameters``,
-    and the parameters ``n_init``, ``max_iter``, ``tol``, ``warm_start``,
-    ``verbose`` and ``verbose_interval`` of scikit-learn's mixtures.
+    A subclass implements the abstract hooks below (``_fit_data``,
+    ``_single_run``, ``_initialize``, ``_e_step``, ``_m_step``,
+    ``_natural_parameters``, ``_set_parameters``, ``_current_parameters``,
+    ``_check_init_parameters``, ``_dask_source``, and ``_partial_run`` for
+    ``partial_fit``) and has the parameters ``n_components``, ``n_init``,
+    ``max_iter``, ``tol``, ``random_state``, ``warm_start``, ``verbose``
+    and ``verbose_interval`` of scikit-learn's mixtures.
     """
 
-    def __getstate__(self):
-        # The gradient solver's Adam state as arrays: a saved model holds no
-        # torch object.
-        state = dict(super().__getstate__())
-        if state.get("_adam_state") is not None:
-            from ..nn._device import tensors_to_numpy
+    # ------------------------------------------------------------ the hooks
+    @abstractmethod
+    def _fit_data(self, Xc, weight, strategy, partial=False):
+        """The solver's view of centred rows: a context manager.
 
-            state["_adam_state"] = tensors_to_numpy(state["_adam_state"])
-        return state
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if self.__dict__.get("_adam_state") is not None:
-            from ..nn._device import numpy_to_tensors
-
-            self._adam_state = numpy_to_tensors(self._adam_state)
-
-    def _fitting_context(self, method: str):
-        """The data-parallel context of a fitting call (used by ``atomic_fit``).
-
-        The gradient solver trains through the engine, data-parallel under
-        ``torchrun``; EM fits in each process on its own.
+        It has ``statistics(resp)`` (``Phi^T resp``, to initialise) and
+        ``labels(theta)`` (the most likely component of each row); for EM it
+        is also the E-step pass ``(theta) -> (statistics, log-likelihood)``.
+        ``strategy`` is the call's (one process, or DDP), for a solver that
+        trains through the engine; ``partial`` asks for the view of
+        ``partial_fit``'s solver.
         """
-        import contextlib
 
-        if getattr(self, "solver", "em") != "gradient":
-            return contextlib.nullcontext()
-        from ..nn._distributed import fitting
+    @abstractmethod
+    def _single_run(self, data, start, lower_bound, total, rng) -> MixtureRun:
+        """Fit from ``start`` by the model's solver; a :class:`MixtureRun`."""
 
-        distributed = getattr(self, "distributed", "auto")
-        return fitting(self, method, distributed, getattr(self, "device", "auto"))
+    @abstractmethod
+    def _partial_run(self, data, start, rng) -> MixtureRun:
+        """One more pass over a chunk from ``start`` (``partial_fit``).
+
+        The solver keeps what it continues from next time (an optimiser's
+        state) on the estimator; ``atomic_fit`` undoes it on failure.
+        """
+
+    @abstractmethod
+    def _initialize(self, X, stats_of, weight, inits, rng, center):
+        """Initial parameters, centred on ``center``."""
+
+    @abstractmethod
+    def _e_step(self, stats_pass, params, total):
+        """Sufficient statistics and mean log-likelihood under ``params``."""
+
+    @abstractmethod
+    def _m_step(self, stats):
+        """Parameters maximising the expected log-likelihood given ``stats``."""
+
+    @abstractmethod
+    def _natural_parameters(self, params):
+        """Theta of centred parameters (``Theta phi(x)`` are the logits)."""
+
+    @abstractmethod
+    def _set_parameters(self, weights, means_c, cov, prec_chol, center):
+        """Set the fitted attributes from centred parameters."""
+
+    @abstractmethod
+    def _current_parameters(self, center):
+        """The fitted parameters, centred on ``center``."""
+
+    @abstractmethod
+    def _check_init_parameters(self, X):
+        """The validated ``*_init`` arrays for data of X's width."""
+
+    @abstractmethod
+    def _dask_source(self, X, sample_weight, rng) -> FitSource:
+        """The :class:`FitSource` of a Dask array."""
 
     @atomic_fit
     def fit(self, X, y=None, sample_weight=None):
@@ -218,10 +216,11 @@ class BaseMixture(GenerativeMixin, BaseEstimator):
     @np.errstate(over="ignore", invalid="ignore", divide="ignore")
     def _fit(self, X, sample_weight):
         """Fit on X; return the labels of its rows (a final E-step)."""
+        strategy = call_strategy()
         fit_rng, generative = self._generative_state(
-            X, agreed_random_state(self.random_state)
+            X, strategy.agreed_random_state(self.random_state)
         )
-        source = self._source(X, sample_weight, fit_rng)
+        source = self._source(X, sample_weight, fit_rng, strategy)
         # A warm start continues only a model of the same shape; after
         # set_params(n_components=...) it starts over, as scikit-learn's does.
         warm = (
@@ -275,6 +274,52 @@ class BaseMixture(GenerativeMixin, BaseEstimator):
         self._commit_generative_state(generative)
         return labels
 
+    def _fit_chunk(self, X, sample_weight):
+        """``partial_fit``'s template: one more pass over a chunk of rows.
+
+        The first call initialises from its chunk (``init_params`` or the
+        ``*_init`` arrays), as ``fit`` does, and sets the sampling stream;
+        later calls continue from the fitted parameters (those of ``fit``
+        too) with the solver's state, through ``_partial_run``. Each chunk
+        is centred on its own mean: the likelihood does not depend on the
+        origin, the conditioning of the initial statistics does.
+        """
+        first = not hasattr(self, "converged_")
+        changed = architecture_changes(self)
+        if changed and not first:
+            raise ValueError(
+                f"partial_fit continues the fitted mixture, but {', '.join(changed)} "
+                "changed since it was fitted. Call fit to start over with them."
+            )
+        self._fitted_architecture = architecture(self)  # undone if the call fails
+        strategy = call_strategy()
+        random_state = strategy.agreed_random_state(self.random_state)
+        original = X
+        X, weight, inits = self._prepare(X, sample_weight, reset=first)
+        center = np.average(X, axis=0, weights=weight)
+        with self._fit_data(X - center, weight, strategy, partial=True) as data:
+            if first:
+                fit_rng, generative = self._generative_state(original, random_state)
+                start = self._initialize(
+                    X, data.statistics, weight, inits, fit_rng, center
+                )
+                self._commit_generative_state(generative)
+                # Seeds each call's shuffling; a numpy Generator pickles.
+                self._partial_fit_rng, self._adam_state = fit_rng, None
+                self.n_iter_, self.lower_bounds_ = 0, []
+            else:
+                start = self._current_parameters(center)
+                if not hasattr(self, "_partial_fit_rng"):  # continuing after fit()
+                    self._partial_fit_rng = spawn_generators(random_state, 3)[2]
+                    self._adam_state = None
+            run = self._partial_run(data, start, self._partial_fit_rng)
+        self._set_parameters(*run.params, center=center)
+        self.converged_ = False
+        self.n_iter_ += run.n_iter
+        self.lower_bounds_ = [*self.lower_bounds_, *run.lower_bounds]
+        self.lower_bound_ = run.lower_bound
+        return self
+
     def _run_em(self, stats_pass, params, lower_bound, total) -> MixtureRun:
         """EM iterations from ``params`` until the bound changes by < ``tol``.
 
@@ -309,16 +354,15 @@ class BaseMixture(GenerativeMixin, BaseEstimator):
             self, X, reset=reset, ensure_min_samples=2 if reset else 1
         )
 
-    def _source(self, X, sample_weight, rng) -> FitSource:
+    def _source(self, X, sample_weight, rng, strategy) -> FitSource:
         """The data of a fit as the loop needs it (in memory, or a Dask array)."""
         if is_dask_array(X):
             return self._dask_source(X, sample_weight, rng)
         X, weight, inits = self._prepare(X, sample_weight, reset=True)
         center = np.average(X, axis=0, weights=weight)
         total = float(len(X) if weight is None else weight.sum())
-        return FitSource(
-            X, weight, inits, center, total, self._fit_data(X - center, weight)
-        )
+        data = self._fit_data(X - center, weight, strategy)
+        return FitSource(X, weight, inits, center, total, data)
 
     def _prepare(self, X, sample_weight, reset):
         """Validated data, sample weights and user-given initial parameters."""

@@ -21,6 +21,7 @@ import numpy as np
 from .._chunks import iter_row_chunks
 from ._em import _softmax_stats
 from ._gaussian import features, n_statistics
+from ._source import FitSource
 
 __all__ = [
     "DaskRows",
@@ -345,7 +346,7 @@ def check_dask_weight(weight, X):
 
 
 def dask_fit_source(mixture, X, sample_weight, rng):
-    """The :class:`~probmodels.mixture._base.FitSource` of a Dask array.
+    """The :class:`~probmodels.mixture._source.FitSource` of a Dask array.
 
     Everything that can be refused is refused before the EM passes: the
     array's shape, chunking and dtype, then (in one pass that also gives the
@@ -366,8 +367,6 @@ def dask_fit_source(mixture, X, sample_weight, rng):
     -------
     FitSource
     """
-    from ._base import FitSource
-
     if mixture.solver != "em":
         raise ValueError(
             "A Dask array is fitted by EM (solver='em'): the gradient solver "

@@ -196,7 +196,7 @@ class TorchStatistics:
     def __init__(self, phi, sample_weight, device):
         import torch
 
-        from ..nn._device import as_tensor
+        from ..engine import as_tensor
 
         self._torch = torch
         self.device = device

@@ -9,16 +9,8 @@ from scipy.special import logsumexp
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..base import (
-    architecture,
-    architecture_changes,
-    atomic_fit,
-    check_n_samples,
-    child_seed,
-    spawn_generators,
-)
-from ..nn._device import resolve_device, torch_device
-from ..nn._distributed import agreed_random_state, process_device
+from ..base import atomic_fit, check_n_samples
+from ..engine import Seeds, fitting, resolve_device, torch_device
 from ._base import BaseMixture, MixtureRun, available_with_solver
 from ._dask import is_dask_array
 from ._em import NumpyStatistics, TorchStatistics
@@ -253,64 +245,43 @@ class GaussianMixture(BaseMixture):
         -------
         self : GaussianMixture
         """
-        from ..nn._device import tensors_to_cpu
-        from ._gradient import gradient_config, train_mixture
-
         if self.optimizer == "lbfgs":
             raise ValueError(
                 "partial_fit takes Adam steps over each chunk; use optimizer='adam' "
                 "or 'auto' (L-BFGS needs the full batch)."
             )
-        first = not hasattr(self, "converged_")
-        changed = architecture_changes(self)
-        if changed and not first:
-            raise ValueError(
-                f"partial_fit continues the fitted mixture, but {', '.join(changed)} "
-                "changed since it was fitted. Call fit to start over with them."
-            )
-        self._fitted_architecture = architecture(self)  # undone if the call fails
-        original = X
-        X, weight, inits = self._prepare(X, sample_weight, reset=first)
-        # Each chunk is centred on its own mean: the likelihood and Adam's
-        # steps on the means do not depend on the origin, the conditioning of
-        # the initial statistics does.
-        center = np.average(X, axis=0, weights=weight)
-        with self._fit_data(X - center, weight, solver="gradient") as data:
-            if first:
-                fit_rng, generative = self._generative_state(
-                    original, agreed_random_state(self.random_state)
-                )
-                start = self._initialize(
-                    X, data.statistics, weight, inits, fit_rng, center
-                )
-                self._commit_generative_state(generative)
-                # Seeds each call's shuffling; a numpy Generator pickles.
-                self._partial_fit_rng, self._adam_state = fit_rng, None
-                self.n_iter_, self.lower_bounds_ = 0, []
-            else:
-                start = self._current_parameters(center)
-                if not hasattr(self, "_partial_fit_rng"):  # continuing after fit()
-                    seed = agreed_random_state(self.random_state)
-                    self._partial_fit_rng = spawn_generators(seed, 3)[2]
-                    self._adam_state = None
-            config = gradient_config(self, child_seed(self._partial_fit_rng), True)
-            params, result = train_mixture(
-                start,
-                data,
-                self.covariance_type,
-                self.reg_covar,
-                config,
-                optimizer_state=self._adam_state,
-                max_epochs=1,
-            )
-        bound = -result.history[-1]["monitor"]
-        self._adam_state = tensors_to_cpu(result.optimizer_state)
-        self._set_parameters(*params, center=center)
-        self.converged_ = False
-        self.n_iter_ += 1
-        self.lower_bounds_ = [*self.lower_bounds_, bound]
-        self.lower_bound_ = bound
-        return self
+        return self._fit_chunk(X, sample_weight)
+
+    def _fitting_context(self, method: str):
+        """The data-parallel context of a fitting call (used by ``atomic_fit``).
+
+        The gradient solver trains through the engine, data-parallel under
+        ``torchrun``; EM fits in each process on its own.
+        """
+        import contextlib
+
+        if self.solver != "gradient":
+            return contextlib.nullcontext()
+        params = self.get_params(deep=False)
+        name = type(self).__name__
+        return fitting(name, method, params, self.distributed, self.device)
+
+    def __getstate__(self):
+        # The gradient solver's Adam state as arrays: a saved model holds no
+        # torch object.
+        state = dict(super().__getstate__())
+        if state.get("_adam_state") is not None:
+            from ..engine import tensors_to_numpy
+
+            state["_adam_state"] = tensors_to_numpy(state["_adam_state"])
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if self.__dict__.get("_adam_state") is not None:
+            from ..engine import numpy_to_tensors
+
+            self._adam_state = numpy_to_tensors(self._adam_state)
 
     def _dask_source(self, X, sample_weight, rng):
         """A fit on a Dask array (see :mod:`probmodels.mixture._dask`)."""
@@ -329,18 +300,19 @@ class GaussianMixture(BaseMixture):
             X.shape[1],
         )
 
-    def _fit_data(self, Xc, weight, solver=None):
+    def _fit_data(self, Xc, weight, strategy, partial=False):
         """The solver's view of the centred data (a context manager).
 
         EM gets the sufficient statistics Phi, streamed over CPU threads or
-        held on a GPU; the gradient solver gets the rows as tensors.
+        held on a GPU; the gradient solver (and ``partial_fit``) gets the
+        rows as tensors, on this process's device.
         """
         device = resolve_device(self.device)
-        if (solver or self.solver) == "gradient":
+        if partial or self.solver == "gradient":
             from ._gradient import GradientData
 
-            device = torch_device(process_device(device, self.device))
-            return GradientData(Xc, weight, self.covariance_type, device)
+            device = torch_device(strategy.device(device, self.device))
+            return GradientData(Xc, weight, self.covariance_type, device, strategy)
         phi = features(Xc, self.covariance_type)
         if device == "cpu":
             return NumpyStatistics(phi, weight, n_components=self.n_components)
@@ -357,10 +329,27 @@ class GaussianMixture(BaseMixture):
             data,
             self.covariance_type,
             self.reg_covar,
-            gradient_config(self, child_seed(rng)),
+            gradient_config(self, Seeds.draw(rng)),
         )
         bounds = [-record["monitor"] for record in result.history]
         return MixtureRun(params, bounds, result.converged, result.n_epochs)
+
+    def _partial_run(self, data, start, rng):
+        """One Adam epoch over the chunk, continuing the kept moments."""
+        from ..engine import tensors_to_cpu
+        from ._gradient import gradient_config, train_mixture
+
+        params, result = train_mixture(
+            start,
+            data,
+            self.covariance_type,
+            self.reg_covar,
+            gradient_config(self, Seeds.draw(rng), partial=True),
+            optimizer_state=self._adam_state,
+            max_epochs=1,
+        )
+        self._adam_state = tensors_to_cpu(result.optimizer_state)
+        return MixtureRun(params, [-result.history[-1]["monitor"]], False, 1)
 
     def _e_step(self, stats_pass, params, total):
         """Sufficient statistics and mean log-likelihood under ``params``."""

@@ -8,12 +8,14 @@ triangular whose diagonal is the exponential of a free parameter, so Sigma is
 positive definite by construction and ``reg_covar`` means what it means for
 EM; "diag" and "spherical" variances are ``exp(2 s) + reg_covar``.
 
-Training runs in the project's one loop (:class:`~probmodels.nn._engine.
-Trainer`): L-BFGS on the full batch (one quasi-Newton step per iteration) or
-Adam on mini-batches (one epoch per iteration), stopping when the mean
+Training runs in the project's one loop (:class:`~probmodels.engine.Trainer`):
+L-BFGS on the full batch (one quasi-Newton step per iteration) or Adam on
+mini-batches (one epoch per iteration), stopping when the mean
 log-likelihood over all rows improves by less than ``tol``, as EM does. The
-functions here take arrays and a :class:`~probmodels.nn._engine.
-TrainingConfig`; the estimator holds the loop over initialisations.
+network is :class:`MixtureModule`, whose ``loss`` is the weighted negative
+log-likelihood of a :class:`~probmodels.engine.Batch`; the functions here
+take arrays and a :class:`~probmodels.engine.TrainingConfig`; the estimator
+holds the loop over initialisations.
 """
 
 from __future__ import annotations
@@ -25,9 +27,7 @@ import torch
 from torch import nn
 
 from .._chunks import iter_row_chunks
-from ..nn._device import as_tensor
-from ..nn._distributed import current
-from ..nn._engine import Trainer
+from ..engine import Batch, Trainer, TrainingConfig, as_tensor
 from ._gaussian import component_logits, precision_cholesky, statistics_of
 
 __all__ = ["GradientData", "MixtureModule", "gradient_config", "train_mixture"]
@@ -95,6 +95,27 @@ class MixtureModule(nn.Module):
         """``log p(x)`` of each row, differentiable."""
         return torch.logsumexp(self.component_log_prob(X), dim=1)
 
+    def loss(self, batch, generator=None):
+        """Mean (weighted) negative log-likelihood of a batch: the training loss.
+
+        ``-sum_i w_i log p(x_i) / sum_i w_i`` with the batch's ``weight``,
+        the plain mean without.
+
+        Parameters
+        ----------
+        batch : probmodels.engine.Batch
+        generator : torch.Generator, optional
+            Unused: the loss draws nothing.
+
+        Returns
+        -------
+        torch.Tensor
+            0-d.
+        """
+        lp = self(batch.x)
+        w = batch.weight
+        return -(lp.mean() if w is None else (lp @ w) / w.sum())
+
     def export(self):
         """(weights, means, covariances, precisions_cholesky) as numpy."""
         with torch.no_grad():
@@ -126,12 +147,6 @@ def _log_diag_cholesky(cov, reg):
     return out
 
 
-def _negative_log_likelihood(module, X, w=None):
-    """Mean (weighted) negative log-likelihood of a batch: the training loss."""
-    lp = module(X)
-    return -(lp.mean() if w is None else (lp @ w) / w.sum())
-
-
 def _full_data_loss(module, X, w):
     """Negative mean log-likelihood over every row, without a graph."""
     k, d = module.means.shape
@@ -158,10 +173,13 @@ class GradientData:
     sample_weight : ndarray of shape (n_samples,) or None
     covariance_type : str
     device : torch.device
+    strategy : Strategy
+        The call's (one process, or DDP), which training goes through.
     """
 
-    def __init__(self, Xc, sample_weight, covariance_type, device):
+    def __init__(self, Xc, sample_weight, covariance_type, device, strategy):
         self.Xc, self.covariance_type, self.device = Xc, covariance_type, device
+        self.strategy = strategy
         self.X = as_tensor(Xc, device)
         self.weight = (
             None if sample_weight is None else as_tensor(sample_weight, device)
@@ -218,17 +236,9 @@ def train_mixture(
     weights, means, cov = start[:3]
     module = MixtureModule(weights, means, cov, covariance_type, reg_covar)
     module = module.to(data.device)
-    train = (data.X,) if data.weight is None else (data.X, data.weight)
-    trainer = Trainer(
-        module,
-        _negative_log_likelihood,
-        config,
-        data.device,
-        parallel=current(),
-        row_weight=None if data.weight is None else 1,
-    )
+    trainer = Trainer(module, config, data.device, strategy=data.strategy)
     result = trainer.fit(
-        train,
+        Batch(data.X, weight=data.weight),
         monitor=lambda: _full_data_loss(module, data.X, data.weight),
         optimizer_state=optimizer_state,
         max_epochs=max_epochs,
@@ -236,7 +246,7 @@ def train_mixture(
     return module.export(), result
 
 
-def gradient_config(mixture, seed: int, partial: bool = False):
+def gradient_config(mixture, seeds, partial: bool = False):
     """The engine's settings for a mixture's gradient solver.
 
     No weight decay (AdamW without it is Adam) and a constant rate; the first
@@ -248,15 +258,14 @@ def gradient_config(mixture, seed: int, partial: bool = False):
     mixture : GaussianMixture
         Its ``optimizer``, ``batch_size``, ``lr``, ``max_iter``, ``tol`` and
         ``verbose`` are read.
-    seed : int
+    seeds : Seeds
+        The fit's seeds (the order of the mini-batches).
     partial : bool, default=False
 
     Returns
     -------
     TrainingConfig
     """
-    from ..nn._engine import TrainingConfig
-
     name = mixture.optimizer
     if partial or name == "auto":
         name = "lbfgs" if mixture.batch_size is None and not partial else "adam"
@@ -271,6 +280,6 @@ def gradient_config(mixture, seed: int, partial: bool = False):
         tol=None if partial else mixture.tol,
         n_iter_no_change=1,
         verbose=int(mixture.verbose >= 2),
-        seed=seed,
+        seeds=seeds,
         description=f"{type(mixture).__name__} ({name})",
     )

@@ -1,13 +1,17 @@
-"""TorchEstimatorMixin: what every neural estimator shares.
+"""TorchEstimatorMixin: what every neural estimator shares, and its one fit.
 
 - the shared hyper-parameters (``device``, ``max_epochs``, ``batch_size``,
   ``lr``, ``weight_decay``, ``lr_schedule``, ``early_stopping``,
   ``validation_fraction``, ``n_iter_no_change``, ``tol``, ``verbose``,
-  ``random_state``, ``warm_start``) and their validation constraints;
-- training through the one :class:`~probmodels.nn._engine.Trainer`, building
-  the module under a seeded RNG, and committing ``module_``, ``history_``,
-  ``n_iter_`` and ``device_`` only when training succeeds (``warm_start`` and
-  ``partial_fit`` train a copy);
+  ``random_state``, ``warm_start``, ``distributed``) and their validation
+  constraints;
+- the one fit template of the classifiers and the generative models
+  (:meth:`TorchEstimatorMixin._fit_network`): validate, encode the labels,
+  draw the fit's :class:`~probmodels.engine.Seeds`, build the
+  :class:`~probmodels.engine.Batch`, train the network through the
+  :class:`~probmodels.engine.Trainer` with the call's strategy, and commit
+  ``module_``, ``history_``, ``n_iter_`` and ``device_`` only when training
+  succeeds (``warm_start`` and ``partial_fit`` train a copy);
 - numpy at the boundary: inputs become tensors once, on the device, and
   outputs come back as numpy arrays;
 - pickling across devices: a model trained on a GPU unpickles on a machine
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import warnings
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -25,17 +30,23 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._chunks import iter_row_chunks
-from ..base import architecture, architecture_changes, child_seed, spawn_generators
-from ._device import (
+from ..base import architecture, architecture_changes, spawn_generators
+from ..engine import (
+    Batch,
+    Seeds,
+    Trainer,
+    TrainingConfig,
+    call_strategy,
+    fitting,
     numpy_to_tensors,
     resolve_device,
+    seeded,
     tensors_to_numpy,
     torch_device,
 )
-from ._distributed import agreed_random_state, current, fitting, process_device
-from ._engine import Trainer, TrainingConfig, seeded
+from ._labels import check_same_classes, fit_classes, label_codes
 
-__all__ = ["TORCH_PARAMETER_CONSTRAINTS", "TorchEstimatorMixin"]
+__all__ = ["TORCH_PARAMETER_CONSTRAINTS", "NetworkFit", "TorchEstimatorMixin"]
 
 TORCH_PARAMETER_CONSTRAINTS: dict = {
     "device": [str],
@@ -55,17 +66,40 @@ TORCH_PARAMETER_CONSTRAINTS: dict = {
 }
 
 
+@dataclass(frozen=True)
+class NetworkFit:
+    """What :meth:`TorchEstimatorMixin._fit_network` fitted on, for the caller.
+
+    Parameters
+    ----------
+    X : ndarray
+        The validated rows.
+    rows : ndarray
+        The rows as the network took them (scaled, for the generative
+        models).
+    codes : ndarray of int or None
+        The label codes of a fit with labels.
+    seeds : Seeds
+        The fit's seeds (``score`` keys the Monte Carlo draws of scores).
+    sample_rng : numpy.random.Generator
+        The stream a generative model samples from.
+    """
+
+    X: np.ndarray
+    rows: np.ndarray
+    codes: np.ndarray | None
+    seeds: Seeds
+    sample_rng: np.random.Generator
+
+
 class TorchEstimatorMixin:
     """Shared machinery of estimators that train a torch module.
 
-    Subclasses implement ``_build_module(**shapes)`` (an ``nn.Module``) and
-    ``_loss(module, *batch)`` (a scalar tensor), and call :meth:`_train`
-    from ``fit`` / ``partial_fit`` with tensors from :meth:`_to_tensor`. A
-    loss that draws noise sets ``_noisy_loss = True`` and takes a
-    ``generator`` keyword (see :class:`~probmodels.nn._engine.Trainer`).
+    Subclasses implement ``_build_module(**shapes)``, a network with a
+    ``loss(batch, generator)`` method (see :class:`~probmodels.engine.Trainer`),
+    and ``_validate_training_rows``, and call :meth:`_fit_network` from
+    ``fit`` / ``partial_fit``; the other hooks of the template have defaults.
     """
-
-    _noisy_loss = False
 
     def _check_parameter_values(self):
         """Entries of ``hidden_layer_sizes``: ints of at least 1 (or none).
@@ -94,13 +128,187 @@ class TorchEstimatorMixin:
                 f"got {sizes!r}."
             )
 
+    # ------------------------------------------------------- the one fit
+    #: Labels a fit needs: 2 for a classifier, 1 for a conditional model.
+    _min_classes = 1
+    #: Appended to the message for labels that are not classes.
+    _labels_hint = ""
+
+    def _fit_network(self, X, y, *, partial=False, classes=None) -> NetworkFit:
+        """The fit of every neural estimator: validate, seed, train, commit.
+
+        1. ``_validate_training_rows(X, reset)`` checks the rows;
+           ``_fit_labels`` encodes y (None: no labels);
+           ``_network_input(X, continuing)`` gives the rows the network
+           reads (scaled, for the generative models).
+        2. The call's strategy (one process, or DDP under ``torchrun``)
+           settles ``random_state`` (every process agrees on one seed when it
+           is None); the fit's generator is spawned from it, or kept from
+           the last call when continuing, and every seed of the fit is drawn
+           from it once (:class:`~probmodels.engine.Seeds`, in its
+           documented order).
+        3. The rows and labels become one :class:`~probmodels.engine.Batch`
+           on the device (``_label_tensor`` gives the labels' form); with
+           ``early_stopping`` a validation part is held out.
+        4. A new network (``_build_module(**_network_shapes(X, codes))``, built
+           under ``seeds.init``) or a copy of the fitted one is trained by
+           the :class:`~probmodels.engine.Trainer` on its own
+           ``loss(batch, generator)``, and committed only when training
+           succeeds. ``atomic_fit`` undoes everything else on failure.
+
+        Parameters
+        ----------
+        X, y : array-like
+            As given to ``fit`` / ``partial_fit``.
+        partial : bool, default=False
+            One epoch continuing the current module and optimiser state.
+        classes : array-like, optional
+            Every label, on ``partial_fit``'s first call.
+
+        Returns
+        -------
+        NetworkFit
+        """
+        strategy = call_strategy()
+        continuing = self._continuing(partial)
+        X = self._validate_training_rows(X, reset=not continuing)
+        codes = self._fit_labels(y, len(X), classes, continuing)
+        rows = self._network_input(X, continuing)
+        fit_rng, sample_rng = spawn_generators(
+            strategy.agreed_random_state(self.random_state), 2
+        )
+        if continuing and hasattr(self, "_train_rng"):
+            fit_rng = self._train_rng  # successive calls shuffle differently
+        seeds = Seeds.draw(fit_rng)
+        device = torch_device(strategy.device(resolve_device(self.device), self.device))
+        train = Batch(
+            self._to_tensor(rows, device),
+            None if codes is None else self._label_tensor(codes, device),
+        )
+        valid = None
+        if self.early_stopping and not partial:
+            train, valid = self._hold_out(train, seeds.split, codes)
+        module = self._network_to_train(
+            continuing, seeds.init, device, self._network_shapes(X, codes)
+        )
+        trainer = Trainer(
+            module,
+            self._training_config(seeds, len(train), partial),
+            device,
+            callbacks=self._training_callbacks(),
+            strategy=strategy,
+        )
+        result = trainer.fit(
+            train,
+            valid,
+            optimizer_state=self._optimizer_state if partial and continuing else None,
+            max_epochs=1 if partial else None,
+        )
+        self._commit_network(module, result, device, partial and continuing)
+        self._train_rng = fit_rng
+        return NetworkFit(X, rows, codes, seeds, sample_rng)
+
+    def _validate_training_rows(self, X, reset):
+        """The rows of a fit, validated (``n_features_in_`` set when ``reset``)."""
+        raise NotImplementedError
+
+    def _fit_labels(self, y, n_rows, classes, continuing):
+        """Codes of y (None without labels); sets ``classes_`` on a new fit.
+
+        A continuing fit keeps the fitted classes: labels outside them, or
+        ``classes`` that differ, are refused.
+        """
+        if continuing:
+            if (y is None) != (self.classes_ is None):
+                raise ValueError(
+                    "warm_start continues the fitted model: pass labels y exactly "
+                    "when it was fitted with them, or set warm_start=False."
+                )
+            if y is None:
+                return None
+            check_same_classes(classes, self.classes_)
+            return label_codes(y, self.classes_, n_rows)
+        if y is None:
+            self.classes_ = None
+            return None
+        self.classes_, codes = fit_classes(
+            y,
+            n_rows,
+            classes=classes,
+            min_classes=self._min_classes,
+            hint=self._labels_hint,
+        )
+        return codes
+
+    def _network_input(self, X, continuing):
+        """The rows as the network reads them (as they are by default)."""
+        return X
+
+    def _network_shapes(self, X, codes) -> dict:
+        """Keyword arguments of ``_build_module`` for the data's shapes."""
+        n_classes = 0 if codes is None else len(self.classes_)
+        return {"n_features": X.shape[-1], "n_classes": n_classes}
+
+    def _label_tensor(self, codes, device):
+        """Labels as the network takes them: class codes (long)."""
+        import torch
+
+        return self._to_tensor(codes, device, dtype=torch.long)
+
+    def _hold_out(self, batch, seed, codes):
+        """The training and validation parts of a batch, for early stopping.
+
+        Stratified by class when every class has two rows to split, as
+        scikit-learn's MLP does.
+        """
+        import torch
+
+        fit_rows, valid_rows = self._split(len(batch), seed, codes)
+        take = [torch.as_tensor(r, device=batch.device) for r in (fit_rows, valid_rows)]
+        return batch.rows(take[0]), batch.rows(take[1])
+
+    def _network_to_train(self, continuing, seed, device, module_args):
+        """A new network built under ``seed``, or a copy of the fitted one.
+
+        A copy, so a failed fit leaves the fitted module untouched.
+        """
+        if continuing:
+            module = copy.deepcopy(self.module_).to(device)
+        else:
+            with seeded(seed, device):
+                module = self._build_module(**module_args).to(device)
+            self._fitted_architecture = architecture(self)  # undone on failure
+            self._module_args = dict(module_args)
+        self._configure_objective(module)
+        return module
+
+    def _configure_objective(self, module) -> None:
+        """Give the network this fit's settings of its loss (none by default).
+
+        Hyper-parameters of the objective that are not architecture (the
+        VAE's ``beta``, the DDPM's ``cond_drop_prob``) may change between
+        warm-started fits; the network's ``loss`` reads them from itself.
+        """
+
+    def _commit_network(self, module, result, device, continued):
+        """Set the fitted network, its history and optimiser state."""
+        previous = self.history_ if continued else []
+        offset = self.n_iter_ if continued else 0
+        for record in result.history:
+            record["epoch"] += offset
+        self.module_ = module
+        self.history_ = previous + result.history
+        self.n_iter_ = offset + result.n_epochs
+        self.device_ = str(device)
+        self._optimizer_state = result.optimizer_state
+
     # ---------------------------------------------------------- training
     def _batch_size(self, n_rows: int) -> int:
         if self.batch_size == "auto":
             return min(200, n_rows)
         return min(int(self.batch_size), n_rows)
 
-    def _training_config(self, seed: int, n_rows: int, partial: bool):
+    def _training_config(self, seeds, n_rows: int, partial: bool):
         """The engine's settings for this fit.
 
         ``partial_fit`` runs one epoch at a constant rate (there is no horizon
@@ -116,22 +324,24 @@ class TorchEstimatorMixin:
             n_iter_no_change=self.n_iter_no_change,
             tol=None if partial else self.tol,
             verbose=self.verbose,
-            seed=seed,
+            seeds=seeds,
             description=type(self).__name__,
         )
-
-    def _device(self):
-        name = resolve_device(self.device)
-        return torch_device(process_device(name, self.device))
 
     def _fitting_context(self, method: str):
         """The data-parallel context of a fitting call (used by ``atomic_fit``).
 
         Under ``torchrun`` (or in a process group), with ``distributed`` not
         False, the call trains data-parallel; see
-        :mod:`probmodels.nn._distributed`.
+        :mod:`probmodels.engine`.
         """
-        return fitting(self, method, getattr(self, "distributed", "auto"), self.device)
+        return fitting(
+            type(self).__name__,
+            method,
+            self.get_params(deep=False),
+            getattr(self, "distributed", "auto"),
+            self.device,
+        )
 
     def _to_tensor(self, array, device, dtype=None):
         """A tensor on ``device`` (float32 unless ``dtype``), copied once.
@@ -203,76 +413,6 @@ class TorchEstimatorMixin:
                 "changed since it was fitted. Call fit to build the new network."
             )
         return not changed
-
-    def _training_rng(self, continuing: bool) -> np.random.Generator:
-        """The generator seeds of this fit are drawn from.
-
-        Made afresh from ``random_state`` when training starts over, so a
-        seeded fit repeats; kept when continuing, so successive
-        ``partial_fit`` calls shuffle differently.
-        """
-        if not continuing or not hasattr(self, "_train_rng"):
-            seed = agreed_random_state(self.random_state)
-            self._train_rng = spawn_generators(seed, 1)[0]
-        return self._train_rng
-
-    def _train(self, train, valid, module_args, *, partial: bool = False, rng=None):
-        """Train a module and commit it with its history.
-
-        Parameters
-        ----------
-        train : tuple of torch.Tensor
-            Training tensors from :meth:`_to_tensor` (on the device, or in
-            host memory when they did not fit there).
-        valid : tuple of torch.Tensor or None
-            Validation tensors (with ``early_stopping``).
-        module_args : dict
-            Keyword arguments of ``_build_module`` for a fresh module (the
-            data's shapes); kept, so that loading a saved model rebuilds it.
-        partial : bool
-            One epoch continuing the current module and optimiser state.
-        rng : numpy.random.Generator, optional
-            This fit's generator, when the caller already drew from it (for a
-            validation split); by default :meth:`_training_rng`.
-        """
-        device = self._device()
-        continuing = self._continuing(partial)
-        rng = self._training_rng(continuing) if rng is None else rng
-        init_seed, train_seed = child_seed(rng), child_seed(rng)
-        if continuing:
-            # Train a copy: a failure must leave the fitted module untouched.
-            module = copy.deepcopy(self.module_).to(device)
-        else:
-            with seeded(init_seed, device):
-                module = self._build_module(**module_args).to(device)
-            self._fitted_architecture = architecture(self)  # undone on failure
-            self._module_args = dict(module_args)
-        config = self._training_config(train_seed, len(train[0]), partial)
-        trainer = Trainer(
-            module,
-            self._loss,
-            config,
-            device,
-            callbacks=self._training_callbacks(),
-            noise=self._noisy_loss,
-            parallel=current(),
-        )
-        result = trainer.fit(
-            train,
-            valid,
-            optimizer_state=self._optimizer_state if partial and continuing else None,
-            max_epochs=1 if partial else None,
-        )
-        previous = self.history_ if partial and continuing else []
-        offset = self.n_iter_ if partial and continuing else 0
-        for record in result.history:
-            record["epoch"] += offset
-        self.module_ = module
-        self.history_ = previous + result.history
-        self.n_iter_ = offset + result.n_epochs
-        self.device_ = str(device)
-        self._optimizer_state = result.optimizer_state
-        return result
 
     # --------------------------------------------------------- inference
     def _forward_numpy(self, X, dtype=None):

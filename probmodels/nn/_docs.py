@@ -71,13 +71,13 @@ TORCH_PARAMETER_DOCS: dict[str, tuple[str, str]] = {
     "warm_start": ("bool", "Continue from the current weights on the next ``fit``."),
     "distributed": (
         'bool or "auto"',
-        'Data-parallel training under ``torchrun`` (or in a process group '
+        "Data-parallel training under ``torchrun`` (or in a process group "
         "already initialised): each process computes its share of every "
         "global batch of ``batch_size`` rows and DDP averages the gradients, "
         'giving the model one process would. "auto" does so when the group '
         "has several processes; False fits each process on its own (a grid "
         "search under torchrun); True also in a group of one, and raises "
-        "without a group. See the user guide's \"Scaling out\" page.",
+        'without a group. See the user guide\'s "Scaling out" page.',
     ),
 }
 

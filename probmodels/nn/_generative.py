@@ -18,14 +18,13 @@ import hashlib
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from .._chunks import iter_row_chunks
-from .._validation import ndim_of, validate_table
-from ..base import GenerativeMixin, child_seed
+from .._validation import validate_table
+from ..base import Container, GenerativeMixin, GenerativeState, child_seed
 from ._base import TorchEstimatorMixin
-from ._distributed import agreed_random_state
+from ._labels import label_codes
 
 __all__ = ["NeuralGenerativeMixin", "Standardizer"]
 
@@ -86,70 +85,45 @@ class Standardizer:
 class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
     """The sample / score contract for estimators that train a torch module.
 
-    Subclasses commit ``_generative`` state with
-    :meth:`~probmodels.base.GenerativeMixin._commit_generative_state` and a
-    ``_score_seed`` at the end of ``fit``.
+    ``fit`` calls :meth:`_fit_generative`, which commits the container, the
+    sampling stream and the ``_score_seed`` that keys the scores' draws.
     """
 
-    def _fit_network(self, X, y):
-        """The fit both models share: validate, scale, split, train, commit.
+    _labels_hint = "Call fit(X) for an unconditional model."
 
-        Subclasses provide ``_build_module(n_features, n_classes)``,
-        ``_loss`` and, where they differ, ``_make_scaler(X)`` and
-        ``_label_tensor(codes, device)``. A failure changes nothing
-        (``fit`` is wrapped in ``atomic_fit``).
+    def _fit_generative(self, X, y):
+        """The fit both models share: the one fit template, then the contract.
+
+        :meth:`~probmodels.nn._base.TorchEstimatorMixin._fit_network`
+        validates, scales (``_make_scaler``; kept when continuing), trains
+        and commits the network; then the scores' seed and the sampling
+        stream are committed, with the container of X for ``sample``'s
+        output. A failure changes nothing (``fit`` is wrapped in
+        ``atomic_fit``).
 
         Returns
         -------
-        U : ndarray
-            The scaled training rows.
-        codes : ndarray or None
-            Label codes of a conditional fit.
+        NetworkFit
         """
-        import torch
+        fitted = self._fit_network(X, y)
+        self._score_seed = fitted.seeds.score
+        self._commit_generative_state(
+            GenerativeState(Container.of(X), fitted.sample_rng)
+        )
+        return fitted
 
-        continuing = self._continuing(partial=False)
-        original = X
-        X = self._validate_X(X, reset=not continuing)
-        codes = self._fit_labels(X, y, continuing)
-        scaler = self._scaler if continuing else self._make_scaler(X)
-        device = self._device()
-        U = scaler.transform(X)
-        train = [self._to_tensor(U, device)]
-        if codes is not None:
-            train.append(self._label_tensor(codes, device))
-        rng = self._training_rng(continuing)
-        # Sampling gets its own stream beside the training one.
-        _, generative = self._generative_state(
-            original, agreed_random_state(self.random_state)
-        )
-        score_seed = child_seed(rng)
-        valid = None
-        if self.early_stopping:
-            fit_idx, valid_idx = self._split(len(X), child_seed(rng, 2**31), codes)
-            valid = tuple(t[torch.as_tensor(valid_idx, device=t.device)] for t in train)
-            train = [t[torch.as_tensor(fit_idx, device=t.device)] for t in train]
-        n_features, n_classes = X.shape[1], 0 if codes is None else len(self.classes_)
-        self._train(
-            tuple(train),
-            valid,
-            {"n_features": n_features, "n_classes": n_classes},
-            rng=rng,
-        )
-        self._scaler = scaler
-        self._score_seed = score_seed
-        self._commit_generative_state(generative)
-        return U, codes
+    def _validate_training_rows(self, X, reset):
+        return self._validate_X(X, reset=reset)
+
+    def _network_input(self, X, continuing):
+        """The rows scaled by the fitted scaler, or by a new one."""
+        if not continuing:
+            self._scaler = self._make_scaler(X)
+        return self._scaler.transform(X)
 
     def _make_scaler(self, X):
         """Per-column standardisation of the training rows."""
         return Standardizer.fit(X)
-
-    def _label_tensor(self, codes, device):
-        """Labels as the network takes them: class codes (long)."""
-        import torch
-
-        return self._to_tensor(codes, device, dtype=torch.long)
 
     def _torch_generator(self, random_state, device):
         """A ``torch.Generator`` for one ``sample`` call.
@@ -256,55 +230,6 @@ class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
     def _check_values(self, X):
         """Model-specific checks of validated rows (none by default)."""
 
-    def _fit_labels(self, X, y, continuing):
-        """Codes of y (None without labels); sets ``classes_`` on a new fit.
-
-        With labels, ``fit(X, y)`` trains a conditional model; ``warm_start``
-        must keep to the way the model was fitted.
-        """
-        if continuing:
-            if (y is None) != (self.classes_ is None):
-                raise ValueError(
-                    "warm_start continues the fitted model: pass labels y exactly "
-                    "when it was fitted with them, or set warm_start=False."
-                )
-            return None if y is None else self._codes(y, len(X))
-        if y is None:
-            self.classes_ = None
-            return None
-        y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False)
-        if len(y) != len(X):
-            raise ValueError(
-                f"X has {len(X)} rows but y has {len(y)}; they must match."
-            )
-        kind = type_of_target(y, input_name="y", raise_unknown=True)
-        if kind not in ("binary", "multiclass"):
-            raise ValueError(
-                f"y must hold class labels for a conditional {type(self).__name__}; "
-                f"got {kind} values. Call fit(X) for an unconditional model."
-            )
-        self.classes_, codes = np.unique(y, return_inverse=True)
-        return codes
-
-    def _codes(self, y, n_rows):
-        """Codes of given labels: one label for every row, or one per row."""
-        if ndim_of(y) == 0:
-            y = np.array([y] * n_rows)
-        y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False)
-        if y.shape != (n_rows,):
-            raise ValueError(
-                f"y must be one label or one label per row ({n_rows}); got shape "
-                f"{y.shape}."
-            )
-        known = set(self.classes_.tolist())
-        unseen = sorted({v for v in y.tolist() if v not in known}, key=str)
-        if unseen:
-            raise ValueError(
-                f"labels {unseen[:5]} were not seen in fit; this model knows "
-                f"{self.classes_.tolist()}."
-            )
-        return np.searchsorted(self.classes_, y)
-
     def _label_codes(self, y, n_rows, missing=None):
         """Label codes for n rows of a fitted model, or None without labels.
 
@@ -322,4 +247,4 @@ class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
             return None
         if y is None:
             return None if missing is None else missing(n_rows)
-        return self._codes(y, n_rows)
+        return label_codes(y, self.classes_, n_rows)

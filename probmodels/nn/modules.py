@@ -7,7 +7,10 @@ Imported only when a neural estimator builds its network, never by
   Szegedy, 2015), LN (Ba et al., 2016) and GN (Wu and He, 2018), through
   torch's own implementations.
 - :class:`MLP`: a feed-forward network, linear transform then activation per
-  layer (``docs/user_guide/classifiers.rst`` works one through by hand).
+  layer (``docs/user_guide/classifiers.rst`` works one through by hand);
+  :class:`MLPClassifierNetwork` adds its training loss.
+- :class:`ClassificationLoss`: the cross-entropy of a logits network, as the
+  network's ``loss(batch, generator)``, which the training engine minimises.
 - :class:`MultiHeadAttention`: ``softmax(Q K^T / sqrt(d_k)) V`` through
   ``scaled_dot_product_attention``, self or cross, with an optional causal mask.
 - :class:`EncoderBlock`, :class:`FeatureTokenizer`,
@@ -26,6 +29,8 @@ from torch import nn
 __all__ = [
     "ACTIVATIONS",
     "MLP",
+    "ClassificationLoss",
+    "MLPClassifierNetwork",
     "EncoderBlock",
     "FeatureTokenizer",
     "MultiHeadAttention",
@@ -131,6 +136,35 @@ class MLP(nn.Module):
     def forward(self, x):
         """Logits (or outputs) for a batch of rows."""
         return self.net(x)
+
+
+class ClassificationLoss:
+    """The loss of a network whose forward gives one logit per class.
+
+    Mixed into a classifier's network, it makes the cross-entropy of the
+    softmax the network's own loss, so the training engine needs no more.
+    """
+
+    def loss(self, batch, generator=None):
+        """Mean cross-entropy of the batch's labels ``batch.y`` (class codes).
+
+        Parameters
+        ----------
+        batch : probmodels.engine.Batch
+        generator : torch.Generator, optional
+            Unused: the loss draws nothing (dropout draws from torch's
+            generator, which the engine seeds).
+
+        Returns
+        -------
+        torch.Tensor
+            0-d.
+        """
+        return F.cross_entropy(self(batch.x), batch.y)
+
+
+class MLPClassifierNetwork(ClassificationLoss, MLP):
+    """:class:`MLP` whose outputs are class logits, with their loss."""
 
 
 class MultiHeadAttention(nn.Module):
@@ -272,7 +306,7 @@ class SequenceTokenizer(nn.Module):
         return tokens + sinusoidal_positions(x.shape[1], tokens.shape[-1], x.device)
 
 
-class TransformerEncoder(nn.Module):
+class TransformerEncoder(ClassificationLoss, nn.Module):
     """Encoder-only classifier: tokens, a CLS token, blocks, pooling, head.
 
     The CLS token is appended after the data tokens, so under a causal mask

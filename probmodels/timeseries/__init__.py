@@ -1,5 +1,6 @@
 """Time-series models."""
 
 from ._ar import ARRegressor, Forecast
+from ._index import TimeClock
 
-__all__ = ["ARRegressor", "Forecast"]
+__all__ = ["ARRegressor", "Forecast", "TimeClock"]

@@ -102,7 +102,7 @@ def test_warm_start_and_partial_fit_continue(iris):
             stream.partial_fit(X[part], y[part], classes=[0, 1, 2])
     assert stream.n_iter_ == 90 and len(stream.history_) == 90
     assert stream.score(X, y) > 0.9
-    with pytest.raises(ValueError, match=r"labels \[7\] not among the classes"):
+    with pytest.raises(ValueError, match=r"labels \[7\] that were not seen in fit"):
         stream.partial_fit(X[:3], np.array([0, 1, 7]))
 
 

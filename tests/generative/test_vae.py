@@ -217,11 +217,11 @@ def test_bad_input_gets_errors_that_name_the_fix(small_vae, digits):
         VAE().sample(2)
     cvae = VAE(latent_dim=2, hidden_layer_sizes=(8,), max_epochs=2, **FAST)
     cvae.fit(Xtr[:200], ytr[:200])
-    with pytest.raises(ValueError, match=r"labels \[11\] were not seen in fit"):
+    with pytest.raises(ValueError, match=r"labels \[11\] that were not seen in fit"):
         cvae.sample(3, y=11)
     with pytest.raises(ValueError, match="one label per row"):
         cvae.sample(3, y=[1, 2])
-    with pytest.raises(ValueError, match=r"labels \['seven'\] were not seen"):
+    with pytest.raises(ValueError, match=r"labels \['seven'\] that were not seen"):
         cvae.score_samples(Xtr[:2], "seven")
     with pytest.raises(ValueError, match="continuous"):
         VAE(**FAST).fit(Xtr[:50], Xtr[:50, 20] + 0.5)

@@ -71,7 +71,7 @@ def parse_params(items: list[str]) -> dict:
 
 
 def _load(args) -> Any:
-    from ._persistence import read_model_file
+    from .._persistence import read_model_file
 
     return read_model_file(args.model, trust_pickle=args.trust_pickle)
 
@@ -124,8 +124,8 @@ def _as_frame(values: Any, columns=None) -> pd.DataFrame:
 
 # ------------------------------------------------------------------ commands
 def cmd_fit(args) -> int:
-    from ._persistence import save
-    from .nn._distributed import is_main_process
+    from .._persistence import save
+    from ..engine import is_main_process
 
     cls = model_class(args.model_name)
     est = cls()

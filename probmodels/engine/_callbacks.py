@@ -1,16 +1,12 @@
 """Hooks into the training loop: the history, the progress bar, the EMA.
 
 A :class:`Callback` runs after each optimiser step and each epoch of
-:meth:`~probmodels.nn._engine.Trainer.fit`; the loop itself knows none of
-them by name (skorch's callbacks are the model).
+:meth:`~probmodels.engine.Trainer.fit`; the loop itself knows none of
+them by name (skorch's callbacks are the model). A hook gets the trainer
+(``trainer.module``, ``trainer.config``) and imports nothing of it.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ._engine import Trainer
 
 __all__ = ["Callback", "ExponentialMovingAverage", "History", "ProgressBar"]
 
@@ -24,20 +20,20 @@ class Callback:
     ``on_train_end`` runs however training ends, failure included.
     """
 
-    def on_train_begin(self, trainer: Trainer, n_epochs: int) -> None:
+    def on_train_begin(self, trainer, n_epochs: int) -> None:
         """Called once before the first epoch."""
 
-    def on_step_end(self, trainer: Trainer, loss) -> None:
+    def on_step_end(self, trainer, loss) -> None:
         """Called after each optimiser step with the batch's detached loss.
 
         Data-parallel, the loss is this process's part of the batch loss
         (its shard's mean loss times its share of the batch).
         """
 
-    def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
+    def on_epoch_end(self, trainer, record: dict) -> None:
         """Called after each epoch with its record."""
 
-    def on_train_end(self, trainer: Trainer) -> None:
+    def on_train_end(self, trainer) -> None:
         """Called once when training ends, normally or by an exception."""
 
 

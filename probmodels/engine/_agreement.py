@@ -3,7 +3,7 @@
 A data-parallel fit is only correct when every process runs the same call
 with the same hyper-parameters on the same rows: each computes its share of
 every batch *by index*. These checks compare cheap fingerprints exchanged
-once per call (:class:`~probmodels.nn._distributed.DataParallel`) and raise
+once per call (:class:`~probmodels.engine.DataParallel`) and raise
 the same error on every process, so none is left waiting in a collective.
 """
 
@@ -15,6 +15,7 @@ import numpy as np
 
 __all__ = [
     "agreed",
+    "batch_fingerprint",
     "check_same_call",
     "check_same_data",
     "fingerprint",
@@ -52,10 +53,20 @@ def is_agreed(error: BaseException) -> bool:
     return bool(getattr(error, _AGREED, False))
 
 
-def parameter_fingerprint(estimator) -> dict:
-    """The hyper-parameters that must agree across processes, as strings."""
+def parameter_fingerprint(params: dict) -> dict:
+    """The hyper-parameters that must agree across processes, as strings.
+
+    Parameters
+    ----------
+    params : dict
+        Name to value (an estimator's ``get_params(deep=False)``).
+
+    Returns
+    -------
+    dict of str -> str
+    """
     out = {}
-    for name, value in sorted(estimator.get_params(deep=False).items()):
+    for name, value in sorted(params.items()):
         if name in _UNCOMPARED or isinstance(value, np.random.Generator):
             continue
         if isinstance(value, np.random.RandomState):
@@ -100,8 +111,8 @@ def check_same_data(gathered: list, world_size: int) -> None:
     Parameters
     ----------
     gathered : list of (dict, int)
-        Per process: ``{"train": [fingerprint, ...], "valid": ... or None}``
-        and the training seed.
+        Per process: ``{"train": {field: fingerprint}, "valid": ... or None}``
+        (:func:`batch_fingerprint`) and the seed of the rows' order.
     world_size : int
     """
     first, first_seed = gathered[0]
@@ -125,7 +136,7 @@ def check_same_data(gathered: list, world_size: int) -> None:
                     "on every process."
                 )
             )
-    rows = first["train"][0][0][0] if first["train"] else 0
+    rows = first["train"]["x"][0][0] if first["train"] else 0
     if rows < world_size:
         raise agreed(
             ValueError(
@@ -134,6 +145,20 @@ def check_same_data(gathered: list, world_size: int) -> None:
                 "processes or distributed=False."
             )
         )
+
+
+def batch_fingerprint(batch) -> dict:
+    """:func:`fingerprint` of every field of a batch, by name.
+
+    Parameters
+    ----------
+    batch : Batch
+
+    Returns
+    -------
+    dict of str -> tuple
+    """
+    return {name: fingerprint(t) for name, t in batch.tensors().items()}
 
 
 def fingerprint(tensor) -> tuple:
@@ -159,9 +184,9 @@ def fingerprint(tensor) -> tuple:
 def _same_fingerprints(a, b) -> bool:
     if a is None or b is None:
         return a is b
-    if len(a) != len(b):
+    if a.keys() != b.keys():
         return False
-    for x, y in zip(a, b, strict=True):
+    for x, y in zip(a.values(), b.values(), strict=True):
         if x[:2] != y[:2]:
             return False
         for u, v in zip(x[2:], y[2:], strict=True):
@@ -174,5 +199,6 @@ def _describe(prints) -> str:
     if prints is None:
         return "none"
     return "; ".join(
-        f"shape {'x'.join(map(str, p[0]))}, sum {p[2]:.6g}" for p in prints
+        f"{name}: shape {'x'.join(map(str, p[0]))}, sum {p[2]:.6g}"
+        for name, p in prints.items()
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._persistence import _atomic_write
+from .._persistence import _atomic_write
 
 __all__ = ["TableError", "read_table", "write_table"]
 

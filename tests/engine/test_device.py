@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from probmodels.nn import resolve_device
-from probmodels.nn._device import as_tensor
+from probmodels.engine import as_tensor, resolve_device
 
 HAS_CUDA = torch.cuda.is_available()
 
@@ -31,7 +30,7 @@ def test_unknown_device_name():
 
 def test_auto_on_a_cpu_machine_does_not_import_torch():
     code = (
-        "import sys; from probmodels.nn import resolve_device; "
+        "import sys; from probmodels.engine import resolve_device; "
         "name = resolve_device('auto'); "
         "sys.exit(0 if name == 'cpu' and 'torch' not in sys.modules else 1)"
     )

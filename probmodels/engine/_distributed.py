@@ -8,18 +8,20 @@ wrapped in :class:`torch.nn.parallel.DistributedDataParallel`, which averages
 the gradients. See ``docs/user_guide/scaling.rst`` ("Training on several
 GPUs").
 
-What this module gives the engine (:class:`~probmodels.nn._engine.Trainer`)
-and the estimators:
+What this module gives the trainer and the estimators:
 
 - :func:`fitting`: the context of one ``fit`` / ``partial_fit`` call. It
   finds (or, under ``torchrun``, starts) the process group, opens a group of
   its own for the call, checks that every process calls the same method with
   the same hyper-parameters, and agrees on one seed when ``random_state`` is
   None. A call that fails on one process before or after training fails on
-  every process, each with a clear error, never a hang.
-- :class:`DataParallel`: the collective operations of one call, the shard of
-  each batch a process computes, and the guard that turns a process failing
-  mid-training into an error on every process within the group's timeout.
+  every process, each with a clear error, never a hang. Inside it,
+  :func:`call_strategy` is the call's :class:`DataParallel`; outside, the
+  one-process strategy.
+- :class:`DataParallel`: the :class:`~probmodels.engine.Strategy` of several
+  processes: the shard of each batch a process computes, the collectives,
+  and the guard that turns a process failing mid-training into an error on
+  every process within the group's timeout.
 """
 
 from __future__ import annotations
@@ -36,35 +38,39 @@ import numpy as np
 
 from ._agreement import (
     agreed,
+    batch_fingerprint,
     check_same_call,
     check_same_data,
-    fingerprint,
     is_agreed,
     parameter_fingerprint,
 )
+from ._strategy import SINGLE_PROCESS, Strategy
 
 __all__ = [
     "DataParallel",
-    "agreed_random_state",
+    "call_strategy",
     "end_started_group",
-    "current",
     "fitting",
     "is_main_process",
     "launched_by_torchrun",
-    "process_device",
 ]
 
 _CURRENT: ContextVar = ContextVar("probmodels_data_parallel", default=None)
 
 
-def current() -> DataParallel | None:
-    """The data-parallel context of the fit in progress, if any.
+def call_strategy() -> Strategy:
+    """The strategy of the fitting call in progress.
+
+    The call's :class:`DataParallel` inside a data-parallel :func:`fitting`
+    context, the one-process strategy otherwise. An estimator asks once per
+    call, where it draws its seeds, and hands it to the trainer.
 
     Returns
     -------
-    DataParallel or None
+    Strategy
     """
-    return _CURRENT.get()
+    parallel = _CURRENT.get()
+    return SINGLE_PROCESS if parallel is None else parallel
 
 
 def launched_by_torchrun() -> bool:
@@ -103,26 +109,6 @@ def is_main_process() -> bool:
 
         return dist.get_rank() == 0
     return os.environ.get("RANK", "0") == "0" or not launched_by_torchrun()
-
-
-def agreed_random_state(random_state):
-    """``random_state``, or the seed every process agreed on when it is None.
-
-    Without a seed, each process would draw its own initialisation and
-    shuffling; inside a data-parallel fit they all use rank 0's entropy.
-
-    Parameters
-    ----------
-    random_state : int, RandomState, Generator or None
-
-    Returns
-    -------
-    int, RandomState, Generator or None
-    """
-    parallel = current()
-    if random_state is None and parallel is not None:
-        return parallel.entropy
-    return random_state
 
 
 def _start_process_group(device: str) -> None:
@@ -189,57 +175,30 @@ def _local_rank(torch) -> int:
     return local
 
 
-def process_device(name: str, requested: str) -> str:
-    """The device of this process: its own GPU in a data-parallel fit.
-
-    ``device='auto'`` or ``'cuda'`` resolve to ``cuda:0`` in one process;
-    data-parallel, each process takes the GPU of its ``LOCAL_RANK``. An
-    explicit ``'cuda:N'`` is kept.
-
-    Parameters
-    ----------
-    name : str
-        The resolved device (:func:`~probmodels.nn._device.resolve_device`).
-    requested : str
-        The estimator's ``device`` parameter.
-
-    Returns
-    -------
-    str
-    """
-    if (
-        current() is None
-        or not name.startswith("cuda")
-        or requested
-        not in (
-            "auto",
-            "cuda",
-        )
-    ):
-        return name
-    import torch
-
-    return f"cuda:{_local_rank(torch)}"
-
-
 @contextlib.contextmanager
-def fitting(estimator, method: str, distributed, device: str):
+def fitting(name: str, method: str, params: dict, distributed, device: str):
     """The context of one fitting call: data-parallel when it should be.
 
     Outside a process group (and without ``torchrun``'s environment), or with
     ``distributed=False``, it does nothing. Otherwise it opens a
-    :class:`DataParallel` for the call, makes it :func:`current`, and checks
-    that every process runs ``method`` with the same hyper-parameters.
+    :class:`DataParallel` for the call, makes it the :func:`call_strategy`,
+    and checks that every process runs ``method`` with the same
+    hyper-parameters.
 
     Parameters
     ----------
-    estimator : BaseEstimator
+    name : str
+        What is fitted (the estimator's class name), compared across
+        processes.
     method : str
         ``"fit"`` or ``"partial_fit"``.
+    params : dict
+        The hyper-parameters (``get_params(deep=False)``), compared across
+        processes.
     distributed : bool or "auto"
-        The estimator's parameter. ``"auto"`` trains data-parallel in a
-        process group of several processes; True also in a group of one, and
-        raises when there is no group.
+        ``"auto"`` trains data-parallel in a process group of several
+        processes; True also in a group of one, and raises when there is no
+        group.
     device : str
         The estimator's ``device`` (chooses NCCL or gloo when starting the
         group from torchrun's environment).
@@ -248,7 +207,9 @@ def fitting(estimator, method: str, distributed, device: str):
     ------
     DataParallel or None
     """
-    # By identity: 1 == True, and an int is no valid value (the validation says).
+    # numpy's bools are bools; 1 is not True here (the validation says so).
+    if isinstance(distributed, np.bool_):
+        distributed = bool(distributed)
     if distributed is not True and distributed != "auto":
         yield None  # an invalid value is named by the parameter validation
         return
@@ -273,7 +234,7 @@ def fitting(estimator, method: str, distributed, device: str):
     parallel = DataParallel(dist.new_group())
     token = _CURRENT.set(parallel)
     try:
-        parallel.agree_to_start(estimator, method)
+        parallel.agree_to_start((name, method, parameter_fingerprint(params)))
         try:
             yield parallel
         except BaseException as error:
@@ -285,8 +246,16 @@ def fitting(estimator, method: str, distributed, device: str):
         parallel.close()
 
 
-class DataParallel:
-    """The processes of one data-parallel fitting call.
+class DataParallel(Strategy):
+    """The processes of one data-parallel fitting call: DDP as a strategy.
+
+    Every process draws the same shuffled order and computes a contiguous
+    shard of each global batch; the shard's loss goes through
+    DistributedDataParallel, scaled by ``share * world_size`` where
+    ``share`` is the shard's share of the batch's rows (or of its
+    ``weight``), so DDP's average is the one-process gradient of the whole
+    batch. A process with an empty shard computes the batch with share 0 and
+    still joins the reduction.
 
     Parameters
     ----------
@@ -363,90 +332,141 @@ class DataParallel:
         with contextlib.suppress(Exception):
             self.exchange(("failed", type(error).__name__, message[:500]))
 
-    def agree_to_start(self, estimator, method: str) -> None:
+    def agree_to_start(self, call: tuple) -> None:
         """Check the call and its hyper-parameters match; share rank 0's seed."""
         entropy = int(np.random.SeedSequence().entropy % 2**63)
-        mine = (type(estimator).__name__, method, parameter_fingerprint(estimator))
-        gathered = self.agree("start", (mine, entropy))
+        gathered = self.agree("start", (call, entropy))
         self.entropy = gathered[0][1]
-        check_same_call([call for call, _ in gathered])
+        check_same_call([theirs for theirs, _ in gathered])
 
-    def check_data(self, tensors: dict, seed: int) -> None:
-        """Raise on every process unless all hold the same data and seed.
+    def agreed_random_state(self, random_state):
+        """``random_state``, or rank 0's entropy when it is None.
 
-        Parameters
-        ----------
-        tensors : dict of str -> tuple of torch.Tensor or None
-            ``{"train": ..., "valid": ...}``.
-        seed : int
-            The training seed (a ``random_state`` Generator given to each
-            process separately may disagree).
+        Without a seed, each process would draw its own initialisation and
+        shuffling; inside a data-parallel fit they all use rank 0's.
+        """
+        return self.entropy if random_state is None else random_state
+
+    def device(self, name: str, requested: str) -> str:
+        """The GPU of this process: its ``LOCAL_RANK``'s.
+
+        ``device='auto'`` or ``'cuda'`` resolve to ``cuda:0`` in one process;
+        data-parallel, each process takes the GPU of its ``LOCAL_RANK``. An
+        explicit ``'cuda:N'`` is kept.
+        """
+        if not name.startswith("cuda") or requested not in ("auto", "cuda"):
+            return name
+        import torch
+
+        return f"cuda:{_local_rank(torch)}"
+
+    def check_data(self, train, valid, seed: int) -> None:
+        """Raise on every process unless all hold the same data and order seed.
+
+        A ``random_state`` Generator given to each process separately may
+        disagree; so may data loaded differently.
         """
         mine = {
-            name: None if ts is None else [fingerprint(t) for t in ts]
-            for name, ts in tensors.items()
+            "train": batch_fingerprint(train),
+            "valid": None if valid is None else batch_fingerprint(valid),
         }
         check_same_data(self.agree("data", (mine, seed)), self.world_size)
 
+    def seeds(self, seeds):
+        """Rank 0's seeds, with this process's own noise and dropout streams."""
+        return seeds.for_process(self.rank)
+
     # ----------------------------------------------------- sharding
-    def shard(self, lo: int, hi: int) -> tuple[int, int]:
-        """The rows of the batch ``[lo, hi)`` this process computes: a contiguous piece.
+    def rows(self, n: int) -> tuple[int, int]:
+        """The contiguous piece of ``n`` rows that this process evaluates.
 
         Pieces differ in size by at most one row, the larger ones on the lower
         ranks (rank 0 is never empty).
-
-        Parameters
-        ----------
-        lo, hi : int
-
-        Returns
-        -------
-        (int, int)
         """
+        return self._piece(0, n)
+
+    def _piece(self, lo: int, hi: int) -> tuple[int, int]:
         size, extra = divmod(hi - lo, self.world_size)
         start = lo + self.rank * size + min(self.rank, extra)
         return start, start + size + (self.rank < extra)
 
-    def seed_for_rank(self, seed: int) -> int:
-        """A seed of this process's own stream (noise, dropout), from ``seed``.
+    def shard(self, batch, order, lo: int, hi: int):
+        """A contiguous piece of batch ``[lo, hi)`` and its share of the batch.
 
-        Rank 0 keeps ``seed``; the others derive theirs from it, so a run
-        repeats for a given seed and number of processes.
+        The share is of the batch's rows, or of its ``weight`` when it has
+        one. A process whose piece is empty (a batch smaller than the number
+        of processes) computes the batch with share 0, so that it still
+        joins the gradient reduction while adding nothing to it.
         """
-        if self.rank == 0:
-            return seed
-        return int(np.random.SeedSequence([seed, self.rank]).generate_state(1)[0])
+        start, stop = self._piece(lo, hi)
+        share = (stop - start) / (hi - lo)
+        if start == stop:
+            start, stop, share = lo, hi, 0.0
+        rows = slice(start, stop) if order is None else order[start:stop]
+        part = batch.rows(rows)
+        if share and batch.weight is not None:
+            whole = slice(lo, hi) if order is None else order[lo:hi]
+            share = part.weight.sum() / batch.weight[whole].sum()
+        return part, share
 
     # ----------------------------------------------------- collectives
+    def backward(self, loss, share):
+        """Scale the shard's loss by ``share * world_size``, then backward.
+
+        DDP averages the gradients, so their average is the gradient of the
+        whole batch's mean loss; the part returned (``share * loss``) sums to
+        the batch loss over processes.
+        """
+        part = loss * share
+        (part * self.world_size).backward()
+        return part
+
+    def agreed_loss(self, part):
+        """The sum of every process's part: the batch loss, on every process."""
+        return self.sum(part)
+
+    def epoch_values(self, sums: list, main_values: list) -> list[float]:
+        """One all-reduce for every value of the epoch.
+
+        A collective per value would cost more than a step on small networks.
+        """
+        import torch
+
+        device = sums[0].device if sums else None
+        parts = [s.double().reshape(()) for s in sums]
+        mine = [v if self.is_main else 0.0 for v in main_values]
+        parts += [torch.tensor(v, dtype=torch.float64, device=device) for v in mine]
+        parts = [p.to(device, torch.float64) for p in parts]
+        return self.sum(torch.stack(parts)).tolist()
+
     def sum(self, tensor):
         """The sum of ``tensor`` over processes (a new tensor)."""
         out = tensor.detach().clone()
         self.dist.all_reduce(out, group=self.group)
         return out
 
-    def sync_module(self, module) -> None:
-        """Give every process rank 0's parameters and buffers."""
-        root = self._global(0)
+    def finish(self, module) -> None:
+        """Give every process rank 0's parameters and buffers.
+
+        Batch-norm statistics are per process until here.
+        """
+        root = self.dist.get_global_rank(self.group, 0)
         for tensor in module.state_dict().values():
             self.dist.broadcast(tensor, root, group=self.group)
 
-    def wrap(self, module, loss, device):
-        """``loss`` of ``module`` through DDP: ``forward(*batch)`` syncs gradients.
+    def wrap(self, module, generator):
+        """The module's loss through DDP: ``loss(batch)`` syncs gradients.
 
         DDP averages gradients in the backward pass of *its* ``forward``, so
         the loss (which may call any of the module's methods) is the forward
         of a small wrapper; DDP also broadcasts rank 0's weights at the start.
         The wrapper is held here only, so that :meth:`abort` can free it.
-
-        Returns
-        -------
-        callable
-            ``forward(*batch)``: the loss of this process's rows.
         """
         from torch.nn.parallel import DistributedDataParallel
 
+        device = next(module.parameters()).device
         self.ddp = DistributedDataParallel(
-            _loss_module(module, loss),
+            _loss_module(module, generator),
             device_ids=[device.index] if device.type == "cuda" else None,
             process_group=self.group,
             # Gradients live in the all-reduce buckets: no copy per step.
@@ -454,16 +474,13 @@ class DataParallel:
         )
         return self.forward
 
-    def forward(self, *batch):
+    def forward(self, batch):
         """The wrapped loss of ``batch`` (see :meth:`wrap`)."""
-        return self.ddp(*batch)
-
-    def _global(self, rank: int) -> int:
-        return self.dist.get_global_rank(self.group, rank)
+        return self.ddp(batch)
 
     # ----------------------------------------------------- failures
     @contextlib.contextmanager
-    def training(self):
+    def guard(self):
         """Guard training: a failure on one process stops all of them.
 
         An error only this process raised tears the call's group down, so the
@@ -530,8 +547,8 @@ def _communication_failed(error: BaseException) -> bool:
     return isinstance(error, RuntimeError) and any(m in text for m in markers)
 
 
-def _loss_module(module, loss):
-    """An ``nn.Module`` whose forward is ``loss(module, *batch)``.
+def _loss_module(module, generator):
+    """An ``nn.Module`` whose forward is ``module.loss(batch, generator)``.
 
     The class is made on first use, so importing this module needs no torch.
     """
@@ -540,15 +557,15 @@ def _loss_module(module, loss):
         from torch import nn
 
         class LossModule(nn.Module):
-            def __init__(self, module, loss):
+            def __init__(self, module, generator):
                 super().__init__()
-                self.module, self.loss = module, loss
+                self.module, self.generator = module, generator
 
-            def forward(self, *batch):
-                return self.loss(self.module, *batch)
+            def forward(self, batch):
+                return self.module.loss(batch, generator=self.generator)
 
         _LOSS_MODULE = LossModule
-    return _LOSS_MODULE(module, loss)
+    return _LOSS_MODULE(module, generator)
 
 
 _LOSS_MODULE = None

@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -23,9 +22,8 @@ torch = pytest.importorskip("torch")
 dist = pytest.importorskip("torch.distributed")
 
 from probmodels import FFNClassifier  # noqa: E402
-from probmodels.nn._distributed import DataParallel  # noqa: E402
-from probmodels.nn._engine import Trainer, TrainingConfig  # noqa: E402
-from tests.nn.ddp_cases import CASES, FFN, digits  # noqa: E402
+from probmodels.engine import Batch, DataParallel  # noqa: E402
+from tests.engine.ddp_cases import CASES, FFN, digits  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(
@@ -54,7 +52,7 @@ def torchrun(*args, cwd, timeout=300):
 def ranks(tmp_path_factory):
     """What each of the 2 processes produced: (arrays, errors) per rank."""
     out = tmp_path_factory.mktemp("ddp")
-    torchrun(ROOT / "tests" / "nn" / "ddp_worker.py", out, cwd=out)
+    torchrun(ROOT / "tests" / "engine" / "ddp_worker.py", out, cwd=out)
     arrays = [dict(np.load(out / f"rank{r}.npz")) for r in (0, 1)]
     errors = [json.loads((out / f"rank{r}.json").read_text()) for r in (0, 1)]
     return arrays, errors
@@ -146,34 +144,39 @@ def test_a_failing_process_stops_the_others(ranks):
 
 
 # ----------------------------------------------------------- in one process
+def view(rank, world_size):
+    """A DataParallel's arithmetic without a process group."""
+    strategy = object.__new__(DataParallel)
+    strategy.rank, strategy.world_size = rank, world_size
+    return strategy
+
+
 def test_shards_cover_the_batch():
     """Contiguous pieces, sizes differing by at most one, rank 0 never empty."""
     for world, (lo, hi) in [(2, (0, 5)), (3, (10, 17)), (3, (4, 6)), (4, (0, 64))]:
-        pieces = [
-            DataParallel.shard(types.SimpleNamespace(rank=r, world_size=world), lo, hi)
-            for r in range(world)
-        ]
+        pieces = [view(r, world)._piece(lo, hi) for r in range(world)]
         assert pieces[0][0] == lo and pieces[-1][1] == hi
         assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:], strict=False))
         sizes = [b - a for a, b in pieces]
         assert max(sizes) - min(sizes) <= 1 and sizes == sorted(sizes, reverse=True)
         assert sizes[0] >= 1
+        assert view(1, world).rows(hi) == view(1, world)._piece(0, hi)
 
 
 def test_an_empty_shard_computes_the_batch_with_no_weight():
     """With more processes than rows in a batch, a process still joins the
-    gradient reduction: it computes the batch with share 0."""
-    view = types.SimpleNamespace(rank=2, world_size=3)
-    view.shard = lambda lo, hi: DataParallel.shard(view, lo, hi)
+    gradient reduction: it computes the batch with share 0. A batch with
+    weights is shared by weight, read from its ``weight`` field."""
     X = torch.arange(12.0).reshape(6, 2)
     w = torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
-    trainer = Trainer(torch.nn.Linear(2, 1), print, TrainingConfig(), "cpu")
-    trainer.parallel, trainer.row_weight = view, 1
-    part, share = trainer.shard((X, w), None, 4, 6)
-    assert share == 0.0 and torch.equal(part[0], X[4:6])
-    part, share = trainer.shard((X, w), torch.tensor([5, 4, 3, 2, 1, 0]), 0, 6)
+    batch = Batch(X, weight=w)
+    part, share = view(2, 3).shard(batch, None, 4, 6)
+    assert share == 0.0 and torch.equal(part.x, X[4:6])
+    part, share = view(2, 3).shard(batch, torch.tensor([5, 4, 3, 2, 1, 0]), 0, 6)
     np.testing.assert_allclose(float(share), (2 + 1) / 21)  # its share of weight
-    assert torch.equal(part[0], X[[1, 0]])
+    assert torch.equal(part.x, X[[1, 0]]) and torch.equal(part.weight, w[[1, 0]])
+    part, share = view(0, 3).shard(Batch(X), None, 0, 6)  # rows, without weights
+    assert share == pytest.approx(2 / 6) and torch.equal(part.x, X[:2])
 
 
 @pytest.fixture

@@ -2,8 +2,7 @@
 
 When to stop (:class:`StoppingRule`), how an epoch splits into batches
 (:func:`batch_bounds`), where randomness comes from (:func:`seeded`), and
-when a loss has diverged (:func:`finite`). :mod:`probmodels.nn._engine`
-re-exports them.
+when a loss has diverged (:func:`finite`).
 """
 
 from __future__ import annotations

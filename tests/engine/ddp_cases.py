@@ -16,6 +16,7 @@ import numpy as np
 from sklearn.datasets import load_digits, make_moons
 
 from probmodels import DDPM, VAE, FFNClassifier, GaussianMixture, TransformerClassifier
+from probmodels.engine import Callback
 from probmodels.exceptions import ConvergenceWarning
 
 
@@ -36,17 +37,16 @@ def FFN(**kw):
     return FFNClassifier(**{**params, **kw})
 
 
-def failing_loss(loss, after: int):
-    """``loss`` that raises on its call number ``after``: a process that crashes."""
-    calls = [0]
+class FailAtStep(Callback):
+    """Raises after optimiser step ``step``: a process that crashes mid-training."""
 
-    def failing(module, *batch, **kw):
-        calls[0] += 1
-        if calls[0] >= after:
+    def __init__(self, step: int):
+        self.step, self.steps = step, 0
+
+    def on_step_end(self, trainer, loss):
+        self.steps += 1
+        if self.steps >= self.step:
             raise RuntimeError("injected failure on this process")
-        return loss(module, *batch, **kw)
-
-    return failing
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""One process of the data-parallel tests (``tests/nn/test_distributed.py``).
+"""One process of the data-parallel tests (``tests/engine/test_distributed.py``).
 
 Started by ``torchrun --standalone --nproc_per_node=2``; initialises its own
 gloo process group with a short timeout (the "group the user already
@@ -20,7 +20,7 @@ import traceback
 import numpy as np
 import torch.distributed as dist
 
-from tests.nn.ddp_cases import CASES, FFN, digits, failing_loss
+from tests.engine.ddp_cases import CASES, FFN, FailAtStep, digits
 
 OUT = sys.argv[1]
 
@@ -51,11 +51,11 @@ def main() -> None:
     before = model.predict_proba(X)
     model.set_params(warm_start=True, max_epochs=2)
     if rank == 1:
-        model._loss = failing_loss(model._loss, after=5)
+        model._training_callbacks = lambda: [FailAtStep(5)]
     tic = time.perf_counter()
     record("failing", lambda r: model.fit(X, y) and {})
     arrays["failing/seconds"] = np.asarray(time.perf_counter() - tic)
-    vars(model).pop("_loss", None)
+    vars(model).pop("_training_callbacks", None)
     arrays["failing/changed"] = np.abs(model.predict_proba(X) - before).max()
     # The user's own group outlives the failure: a new fit works.
     record("after_failure", lambda r: {"proba": FFN().fit(X, y).predict_proba(X)})

@@ -1,0 +1,5 @@
+"""``python -m probmodels.cli``: the ``probmodels`` command."""
+
+from . import run
+
+run()
