@@ -12,7 +12,7 @@ from .generative import VAE
 from .mixture import GaussianMixture
 from .timeseries import ARRegressor
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
 __all__ = [
     "DDPM",

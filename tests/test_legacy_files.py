@@ -27,6 +27,11 @@ def inputs():
     return data()
 
 
+def test_a_0_1_0_file_says_which_version_wrote_it():
+    with pytest.warns(ModelVersionWarning, match=r"probmodels 0\.1\.0 \(now "):
+        probmodels.load(FILES / "gmm.skops")
+
+
 @pytest.mark.parametrize("name", list(OUTPUTS))
 def test_a_0_1_0_file_loads_and_gives_the_same_outputs(name, inputs):
     with warnings.catch_warnings():

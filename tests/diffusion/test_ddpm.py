@@ -74,6 +74,7 @@ def test_ddim_with_eta_one_over_all_steps_matches_ancestral_sampling(gaussian_dd
 
 
 def test_ddim_timesteps_are_distinct_and_end_at_zero(gaussian_ddpm):
+    # T (i/k)^2 for i = k..1 (Song et al., 2021, appendix D.2), then 0.
     quadratic = gaussian_ddpm._timesteps(10)
     np.testing.assert_array_equal(quadratic, [100, 81, 64, 49, 36, 25, 16, 9, 4, 1, 0])
     gaussian_ddpm.set_params(ddim_spacing="linear")
@@ -82,6 +83,36 @@ def test_ddim_timesteps_are_distinct_and_end_at_zero(gaussian_ddpm):
     every = gaussian_ddpm._timesteps(100)
     np.testing.assert_array_equal(every, np.arange(100, -1, -1))
     assert len(np.unique(gaussian_ddpm._timesteps(60))) == 61
+
+
+def test_the_network_holds_the_schedule_as_buffers_computed_once(gaussian_ddpm):
+    """One module: its state holds the denoiser's weights only (the schedule
+    follows from the parameters), the buffers move and convert with it, and a
+    sampler's timesteps are computed once per number of steps."""
+    import copy
+
+    from probmodels.diffusion import GaussianDiffusion
+    from probmodels.diffusion.schedule import ddim_timesteps
+
+    module = gaussian_ddpm.module_
+    assert isinstance(module, GaussianDiffusion)
+    assert gaussian_ddpm.schedule_ is module.schedule
+    assert all(k.startswith("denoiser.") for k in module.state_dict())
+    buffers = dict(module.named_buffers())
+    assert buffers["schedule.alphas_cumprod"].dtype == torch.float64
+    double = copy.deepcopy(module).to(torch.float64)
+    assert next(double.parameters()).dtype == torch.float64
+    np.testing.assert_array_equal(
+        double.schedule.alphas_cumprod.numpy(), module.schedule.alphas_cumprod.numpy()
+    )
+    ddim_timesteps.cache_clear()
+    for _ in range(3):
+        gaussian_ddpm.sample(4, n_steps=7, random_state=0)
+    info = ddim_timesteps.cache_info()
+    assert (info.misses, info.hits) == (1, 2)
+    # Loss, samplers and bound are the network's: the estimator keeps no
+    # schedule of its own and no temporary one after fit.
+    assert {"schedule_", "_training_schedule"}.isdisjoint(vars(gaussian_ddpm))
 
 
 def test_trajectory_runs_from_noise_to_the_sample(gaussian_ddpm):

@@ -204,6 +204,9 @@ def test_distributed_true_without_a_group_says_how_to_launch():
     X, y = digits()
     with pytest.raises(ValueError, match="torchrun"):
         FFNClassifier(distributed=True, max_epochs=1).fit(X, y)
+    # numpy's True is True, not a quiet one-process fit.
+    with pytest.raises(ValueError, match="torchrun"):
+        FFNClassifier(distributed=np.True_, max_epochs=1).fit(X, y)
     with pytest.raises(ValueError, match="distributed"):
         FFNClassifier(distributed="yes", max_epochs=1).fit(X, y)
 
