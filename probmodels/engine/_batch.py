@@ -11,6 +11,7 @@ codes) adds a field here, and nothing on the way changes.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,11 +49,8 @@ class Batch:
         -------
         dict of str -> torch.Tensor
         """
-        return {
-            f.name: getattr(self, f.name)
-            for f in dataclasses.fields(self)
-            if getattr(self, f.name) is not None
-        }
+        values = ((name, getattr(self, name)) for name in _names(type(self)))
+        return {name: value for name, value in values if value is not None}
 
     def map(self, fn) -> Batch:
         """A batch of ``fn(tensor)`` for every field that holds one.
@@ -66,9 +64,12 @@ class Batch:
         -------
         Batch
         """
-        return dataclasses.replace(
-            self, **{name: fn(t) for name, t in self.tensors().items()}
-        )
+        # Built directly, not by dataclasses.replace: this runs at every step.
+        values = {}
+        for name in _names(type(self)):
+            value = getattr(self, name)
+            values[name] = None if value is None else fn(value)
+        return type(self)(**values)
 
     def rows(self, index) -> Batch:
         """The rows at ``index`` (a slice or a tensor of row numbers) of every field.
@@ -102,3 +103,9 @@ class Batch:
         if self.x.device == device:
             return self
         return self.map(lambda t: t.to(device, non_blocking=True))
+
+
+@functools.cache
+def _names(cls) -> tuple:
+    """The field names of a batch class, read once per class."""
+    return tuple(f.name for f in dataclasses.fields(cls))
