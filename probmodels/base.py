@@ -152,7 +152,7 @@ def check_n_samples(n_samples: Any, name: str = "n_samples") -> int:
     return int(n_samples)
 
 
-def validate_params(estimator: Any) -> None:
+def validate_params(estimator: Any, names: Any = None) -> None:
     """Check hyper-parameters: scikit-learn's constraints, then ours.
 
     scikit-learn's ``Interval(Integral, ...)`` lets ``True`` through as 1, so
@@ -161,29 +161,49 @@ def validate_params(estimator: Any) -> None:
     (when it has one) then checks what the constraints cannot express, such
     as every entry of ``hidden_layer_sizes``.
 
+    ``fit`` checks every parameter (``atomic_fit`` calls this). A method that
+    reads parameters which may change after the fit (``set_params`` on a
+    fitted model: ``n_importance`` for scores, ``clip_denoised`` for
+    samples) checks those, by the same constraints, where it reads them.
+
     Parameters
     ----------
     estimator : estimator
+    names : sequence of str, optional
+        Only these parameters (without ``_check_parameter_values``); all of
+        them when None.
 
     Raises
     ------
     sklearn.utils._param_validation.InvalidParameterError
         Naming the parameter and the value.
     """
-    from sklearn.utils._param_validation import InvalidParameterError
+    from sklearn.utils._param_validation import (
+        InvalidParameterError,
+        validate_parameter_constraints,
+    )
 
-    estimator._validate_params()
-    for name, constraints in estimator._parameter_constraints.items():
+    constraints = estimator._parameter_constraints
+    if names is None:
+        estimator._validate_params()
+    else:
+        constraints = {name: constraints[name] for name in names}
+        validate_parameter_constraints(
+            constraints,
+            {name: getattr(estimator, name) for name in names},
+            caller_name=type(estimator).__name__,
+        )
+    for name, allowed in constraints.items():
         value = getattr(estimator, name, None)
         if isinstance(value, (bool, np.bool_)) and not any(
-            c in ("boolean", "verbose") or c is bool for c in constraints
+            c in ("boolean", "verbose") or c is bool for c in allowed
         ):
             raise InvalidParameterError(
                 f"The {name!r} parameter of {type(estimator).__name__} got "
                 f"{value!r}, a bool; pass a number."
             )
     check = getattr(estimator, "_check_parameter_values", None)
-    if check is not None:
+    if check is not None and names is None:
         check()
 
 
@@ -331,21 +351,25 @@ class Container:
         return cls("ndarray", ndim_of(X))
 
     def __getstate__(self):
-        # Plain values for skops, which refuses pandas objects.
-        columns = None if self.columns is None else self.columns.tolist()
+        # Plain values for skops, which refuses pandas objects: column labels
+        # and a Series name may be dates, periods, tuples (see _plain.py).
+        columns = self.columns
+        if columns is not None:
+            columns = index_to_plain(columns, "a column label")
         return {
             "kind": self.kind,
             "ndim": self.ndim,
             "columns": columns,
-            "name": self.name,
+            "name": to_plain(self.name, "the Series name"),
         }
 
     def __setstate__(self, state):
         columns = state["columns"]
         for key, value in state.items():
             object.__setattr__(self, key, value)
+        object.__setattr__(self, "name", from_plain(state["name"]))
         object.__setattr__(
-            self, "columns", None if columns is None else pd.Index(columns)
+            self, "columns", None if columns is None else index_from_plain(columns)
         )
 
     def wrap(self, values: np.ndarray, index: pd.Index | None = None) -> Any:

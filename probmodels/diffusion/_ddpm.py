@@ -9,7 +9,7 @@ from scipy.special import ndtr
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..base import atomic_fit, check_n_samples
+from ..base import atomic_fit, check_n_samples, validate_params
 from ..nn import (
     TORCH_PARAMETER_CONSTRAINTS,
     NeuralGenerativeMixin,
@@ -277,6 +277,33 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         return [ExponentialMovingAverage(self.ema_decay)] if self.ema_decay else []
 
     # ---------------------------------------------------------- validation
+    def _check_parameter_values(self):
+        """The layers and the image shape, checked before torch sees them.
+
+        The residual MLP needs at least one block (``()`` is the VAE's linear
+        map, not a denoiser); ``image_shape`` is three positive ints.
+        """
+        from sklearn.utils._param_validation import InvalidParameterError
+
+        super()._check_parameter_values()
+        if not self._uses_unet() and np.size(self.hidden_layer_sizes) == 0:
+            raise InvalidParameterError(
+                "hidden_layer_sizes=() leaves the denoiser without a residual "
+                "block; give at least one width, e.g. (256, 256, 256)."
+            )
+        shape = self.image_shape
+        if shape is None:
+            return
+        entries = list(np.asarray(shape, dtype=object).ravel())
+        if len(entries) != 3 or any(
+            isinstance(v, (bool, np.bool_)) or not isinstance(v, Integral) or v < 1
+            for v in entries
+        ):
+            raise InvalidParameterError(
+                f"image_shape must be three positive ints (C, H, W), e.g. (1, 8, "
+                f"8) for 8 x 8 grey images; got {shape!r}."
+            )
+
     def _uses_unet(self):
         return self.denoiser == "unet" or (
             self.denoiser == "auto" and self.image_shape is not None
@@ -345,6 +372,8 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         import torch
         from tqdm.auto import tqdm
 
+        # Parameters sampling reads, which set_params may have changed.
+        validate_params(self, ["clip_denoised", "ddim_spacing", "variance_type"])
         n_samples = check_n_samples(n_samples)
         codes = self._label_codes(y, n_samples, missing=self._null_label)
         steps = self._timesteps(n_steps)
@@ -434,6 +463,8 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples,)
         """
+        # Parameters scoring reads, which set_params may have changed.
+        validate_params(self, ["n_score_timesteps", "variance_type"])
         X = self._validate_X(X, reset=False)
         codes = self._label_codes(y, len(X), missing=self._null_label)
         U = self._scaler.transform(X)

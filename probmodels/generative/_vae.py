@@ -14,7 +14,7 @@ from sklearn.base import (
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ..base import atomic_fit, check_n_samples
+from ..base import atomic_fit, check_n_samples, validate_params
 from ..nn import (
     TORCH_PARAMETER_CONSTRAINTS,
     NeuralGenerativeMixin,
@@ -271,6 +271,7 @@ class VAE(
         """Per-row bound on log p(u | c) of scaled rows (no log-Jacobian)."""
         from ..nn.distributions import iwae_bound
 
+        validate_params(self, ["n_importance"])  # set_params may change it
         K = self.n_importance
 
         def block(module, u, c, eps):
