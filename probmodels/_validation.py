@@ -19,6 +19,7 @@ __all__ = [
     "check_numeric_array",
     "check_numeric_pandas",
     "check_series_scale",
+    "check_squares",
     "and_more",
     "column_labels",
     "ndim_of",
@@ -435,6 +436,26 @@ def check_series_scale(values: np.ndarray, names: list) -> None:
             f"{'less than 1e-150' if tiny else f'values above {limit:.3g}'}: "
             f"their squares leave the range of float64. {fix.capitalize()} "
             "them by a constant first (the coefficients do not change)."
+        )
+
+
+def check_squares(X: np.ndarray, where: str) -> None:
+    """Refuse data whose squares, summed over the rows, overflow float64.
+
+    From the extremes: ``np.abs(X)`` would copy the whole data set.
+
+    Parameters
+    ----------
+    X : ndarray
+        Validated float64 rows.
+    where : str
+        What sums the squares, for the message ("in the covariances").
+    """
+    largest = max(abs(float(X.max())), abs(float(X.min()))) if X.size else 0.0
+    if largest > np.sqrt(np.finfo(np.float64).max / max(1, X.size)):
+        raise ValueError(
+            f"X holds values up to {largest:.3g}, whose squares overflow "
+            f"float64 {where}. Scale the data first, e.g. with StandardScaler."
         )
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import _check_sample_weight
 
-from .._validation import validate_table
+from .._validation import check_squares, validate_table
 from ..base import (
     GenerativeMixin,
     architecture,
@@ -373,15 +373,7 @@ class BaseMixture(GenerativeMixin, BaseEstimator, metaclass=ABCMeta):
                 "Expected n_samples >= n_components but got n_components = "
                 f"{self.n_components}, n_samples = {n}: each component needs data."
             )
-        # Covariances sum squares of rows: past this size they overflow float64.
-        # From the extremes: np.abs(X) would copy the whole data set.
-        largest = max(abs(float(X.max())), abs(float(X.min()))) if X.size else 0.0
-        if largest > np.sqrt(np.finfo(np.float64).max / max(1, X.size)):
-            raise ValueError(
-                f"X holds values up to {largest:.3g}, whose squares overflow "
-                "float64 in the covariances. Scale the data first, e.g. with "
-                "StandardScaler."
-            )
+        check_squares(X, "in the covariances")
         weight = None
         if sample_weight is not None:
             weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)

@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .._chunks import iter_row_chunks
-from .._validation import validate_table
+from .._validation import check_squares, validate_table
 from ..base import Container, GenerativeMixin, GenerativeState, child_seed
 from ._base import TorchEstimatorMixin
 from ._labels import label_codes
@@ -50,6 +50,12 @@ class Standardizer:
     def fit(cls, X: np.ndarray, center: bool = True, scale: bool = True):
         """Mean and standard deviation of each column of X.
 
+        A column is constant when its variance is within the rounding error
+        of computing it (the bound of Chan, Golub and LeVeque's two-pass
+        algorithm, the test of scikit-learn's ``StandardScaler``), relative
+        to the data, so a column of values near 1e-13 is scaled like any
+        other. A constant column keeps scale 1.
+
         Parameters
         ----------
         X : ndarray of shape (n_samples, n_features)
@@ -61,12 +67,14 @@ class Standardizer:
         -------
         Standardizer
         """
-        d = X.shape[1]
+        n, d = X.shape
         mean = X.mean(axis=0) if center else np.zeros(d)
-        std = X.std(axis=0) if scale else np.ones(d)
-        # A column is constant when its spread is at rounding level of its size.
-        tiny = std <= 1e-12 * np.maximum(1.0, np.abs(mean))
-        return cls(mean, np.where(tiny, 1.0, std))
+        if not scale:
+            return cls(mean, np.ones(d))
+        var = X.var(axis=0)
+        eps = np.finfo(np.float64).eps
+        constant = var <= n * eps * var + (n * X.mean(axis=0) * eps) ** 2
+        return cls(mean, np.where(constant, 1.0, np.sqrt(var)))
 
     def transform(self, X):
         """Scaled rows ``(X - mean) / scale``."""
@@ -220,10 +228,16 @@ class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
         return np.concatenate(outputs)
 
     def _validate_X(self, X, reset):
-        """Numeric rows without NaN, as float64; the feature count checked."""
+        """Numeric rows without NaN, as float64; the feature count checked.
+
+        Rows whose squares overflow float64 are refused, as the mixture
+        refuses them: their variance (the scaling) would be infinite.
+        """
         if not reset:
             check_is_fitted(self, "module_")
         X = validate_table(self, X, reset=reset, hint=_NAN_HINT)
+        if reset:
+            check_squares(X, "in the per-column variances that scale them")
         self._check_values(X)
         return X
 
