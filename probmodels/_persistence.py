@@ -22,7 +22,6 @@ which named the defining modules, are read through :data:`NAMES_0_1_0`.
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
 import os
@@ -32,6 +31,10 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+
+from ._plain import PlainValueError, from_plain, to_plain
 
 __all__ = [
     "ModelFile",
@@ -49,16 +52,21 @@ FORMAT = "probmodels-model"
 #: 2: classes named by their public paths (:data:`TRUSTED_TYPES`).
 FORMAT_VERSION = 2
 
-#: probmodels' classes a model file may construct, by the public path each
-#: is imported from (so the file outlives moves of the defining module).
-#: Each restores itself from arrays and plain values; none runs code on load.
-TRUSTED_TYPES = (
+#: The estimators a model file may hold.
+ESTIMATORS = (
     "probmodels.ARRegressor",
     "probmodels.DDPM",
     "probmodels.FFNClassifier",
     "probmodels.GaussianMixture",
     "probmodels.TransformerClassifier",
     "probmodels.VAE",
+)
+
+#: probmodels' classes a model file may construct, by the public path each
+#: is imported from (so the file outlives moves of the defining module).
+#: Each restores itself from arrays and plain values; none runs code on load.
+TRUSTED_TYPES = (
+    *ESTIMATORS,
     "probmodels.base.Container",
     "probmodels.nn.Standardizer",
     "probmodels.timeseries.TimeClock",
@@ -159,7 +167,9 @@ def save(estimator: Any, path: str | os.PathLike, *, metadata: dict | None = Non
         ``.skops`` (safe to share) or ``.pkl`` / ``.joblib`` (runs code when
         loaded: for your own files only).
     metadata : dict, optional
-        Plain values to keep beside the model (what it was fitted on).
+        Values to keep beside the model (what it was fitted on): strings,
+        numbers, bools, None, dates and times (pandas' too), tuples, and
+        lists and dicts of them; they come back as they were.
 
     Returns
     -------
@@ -172,11 +182,18 @@ def save(estimator: Any, path: str | os.PathLike, *, metadata: dict | None = Non
             f"{path}: a model file ends in .skops (safe to share), or in "
             f"{', '.join(PICKLE_SUFFIXES)} for a pickle."
         )
+    if metadata is not None and not isinstance(metadata, dict):
+        raise TypeError(f"metadata must be a dict; got a {type(metadata).__name__}.")
+    try:
+        # Plain values, so the file loads without trusting pandas' types.
+        plain = to_plain(dict(metadata or {}), "metadata")
+    except PlainValueError as err:
+        raise ModelFileError(f"{path} was not written: {err}") from None
     record = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "versions": library_versions(),
-        "metadata": dict(metadata or {}),
+        "metadata": plain,
         "estimator": estimator,
     }
     if path.suffix in PICKLE_SUFFIXES:
@@ -187,7 +204,10 @@ def save(estimator: Any, path: str | os.PathLike, *, metadata: dict | None = Non
     else:
         import skops.io as sio
 
-        data = _renamed(sio.dumps(record), _public_names())[0]
+        try:
+            data = _renamed(sio.dumps(record), _PublicNames())[0]
+        except PlainValueError as err:  # a label the model keeps (a column's)
+            raise ModelFileError(f"{path} was not written: {err}") from None
 
         def write(target):
             Path(target).write_bytes(data)
@@ -196,14 +216,29 @@ def save(estimator: Any, path: str | os.PathLike, *, metadata: dict | None = Non
     return path
 
 
-def _public_names() -> dict:
-    """Each trusted class's defining path -> the public path files give it."""
-    out = {}
-    for name in TRUSTED_TYPES:
-        module, _, attr = name.rpartition(".")
-        cls = getattr(importlib.import_module(module), attr)
-        out[f"{cls.__module__}.{cls.__qualname__}"] = name
-    return out
+def _public_name(name: str) -> str | None:
+    """The public path of a probmodels class named by its defining module.
+
+    ``probmodels.diffusion._ddpm.DDPM`` -> ``probmodels.DDPM``: the trusted
+    name with the same class whose module contains the defining one. Read
+    from the names alone, so this module imports none of the estimators.
+    """
+    module, _, cls = name.rpartition(".")
+    for public in TRUSTED_TYPES:
+        where, _, same = public.rpartition(".")
+        if same == cls and (module == where or module.startswith(where + ".")):
+            return public
+    return None
+
+
+class _PublicNames(dict):
+    """Defining path -> public path, for the classes a file holds."""
+
+    def __contains__(self, name):
+        return name.startswith("probmodels.") and _public_name(name) is not None
+
+    def __getitem__(self, name):
+        return _public_name(name)
 
 
 def _renamed(data: bytes, names: dict) -> tuple[bytes, set]:
@@ -248,6 +283,9 @@ def _rename(node, names: dict) -> set:
 def _atomic_write(path: Path, write) -> None:
     """Call ``write(temporary)`` and rename it to ``path`` on success only."""
     directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        # Named here: mkstemp would name its temporary file instead.
+        raise FileNotFoundError(f"No directory {directory} to write {path} in.")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
     os.close(fd)
     try:
@@ -284,7 +322,7 @@ def load(path: str | os.PathLike, *, trust_pickle: bool = False) -> Any:
     ModelVersionWarning
         When the file was saved with other versions of the libraries.
     """
-    return read_model_file(path, trust_pickle=trust_pickle).estimator
+    return _read(path, trust_pickle).estimator
 
 
 def read_model_file(path: str | os.PathLike, *, trust_pickle: bool = False):
@@ -300,6 +338,20 @@ def read_model_file(path: str | os.PathLike, *, trust_pickle: bool = False):
     -------
     ModelFile
     """
+    return _read(path, trust_pickle)
+
+
+def _read(path, trust_pickle) -> ModelFile:
+    """:func:`read_model_file`; called directly by the public functions only.
+
+    The version warning points at their caller: this function, then
+    ``load`` or ``read_model_file``, then the user's line.
+    """
+    if not isinstance(trust_pickle, (bool, np.bool_)):
+        raise TypeError(
+            f"trust_pickle must be True or False; got {trust_pickle!r}. Only "
+            "True loads a pickle (which runs the code it holds)."
+        )
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No model file at {path}.")
@@ -321,9 +373,35 @@ def read_model_file(path: str | os.PathLike, *, trust_pickle: bool = False):
             f"{path} is not a probmodels model file (write one with "
             "probmodels.save or `probmodels fit`)."
         )
-    versions = record.get("versions", {})
-    _warn_on_version_mismatch(path, versions)
-    return ModelFile(record["estimator"], versions, record.get("metadata", {}))
+    versions, metadata = record.get("versions", {}), record.get("metadata", {})
+    estimator = record.get("estimator")
+    if not (isinstance(versions, dict) and isinstance(metadata, dict)):
+        raise ModelFileError(
+            f"{path} is a damaged model file: its versions and metadata are not "
+            "dicts. Write it again with probmodels.save."
+        )
+    if not _is_our_estimator(estimator):
+        raise ModelFileError(
+            f"{path} is a damaged model file: it holds "
+            f"{'no estimator' if estimator is None else 'a ' + type(estimator).__name__} "
+            "where a probmodels estimator should be. Write it again with "
+            "probmodels.save."
+        )
+    _warn_on_version_mismatch(path, versions, stacklevel=4)
+    try:
+        metadata = from_plain(metadata)
+    except (KeyError, TypeError, ValueError):
+        raise ModelFileError(f"{path} holds damaged metadata.") from None
+    return ModelFile(estimator, versions, metadata)
+
+
+def _is_our_estimator(obj) -> bool:
+    """Whether ``obj`` is one of probmodels' estimators."""
+    cls = type(obj)
+    return (
+        cls.__module__.startswith("probmodels.")
+        and f"probmodels.{cls.__name__}" in ESTIMATORS
+    )
 
 
 def _load_skops(path: Path) -> Any:
@@ -333,7 +411,7 @@ def _load_skops(path: Path) -> Any:
         # Read from the schema only: nothing is constructed or imported yet.
         data, renamed = _renamed(path.read_bytes(), NAMES_0_1_0)
         named = sio.get_untrusted_types(data=data)
-    except (zipfile.BadZipFile, KeyError, ValueError) as err:
+    except Exception as err:  # a crafted schema fails in any of skops' ways
         raise ModelFileError(
             f"{path} is not a skops model file ({type(err).__name__}: {err})."
         ) from None
@@ -347,10 +425,15 @@ def _load_skops(path: Path) -> Any:
             f"holds only these: {', '.join(TRUSTED_TYPES)}, and what skops "
             "trusts itself (numpy, scipy, scikit-learn)."
         )
-    return sio.loads(data, trusted=list(named))
+    try:
+        return sio.loads(data, trusted=list(named))
+    except Exception as err:  # trusted types only, given a crafted state
+        raise ModelFileError(
+            f"{path} is a damaged model file ({type(err).__name__}: {err})."
+        ) from None
 
 
-def _warn_on_version_mismatch(path: Path, saved: dict) -> None:
+def _warn_on_version_mismatch(path: Path, saved: dict, stacklevel: int) -> None:
     here = library_versions()
     differ = {
         name: (saved.get(name), here[name])
@@ -363,5 +446,5 @@ def _warn_on_version_mismatch(path: Path, saved: dict) -> None:
             f"{path} was saved with {listed}; it may load or behave differently. "
             "Refit it with these versions to be sure.",
             ModelVersionWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )

@@ -24,6 +24,7 @@ import pandas as pd
 from sklearn.base import DensityMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ._plain import from_plain, index_from_plain, index_to_plain, to_plain
 from ._validation import ndim_of
 
 __all__ = [

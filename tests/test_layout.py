@@ -15,7 +15,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "probmodels"
 #: Bottom up. A module may import its own floor and the floors below, and a
 #: model family only itself among the families.
 FLOORS = [
-    ("contract", ["_validation", "_chunks", "exceptions", "base", "datasets"]),
+    (
+        "contract",
+        ["_validation", "_plain", "_chunks", "exceptions", "base", "datasets"],
+    ),
     ("engine", ["engine"]),
     ("estimator side of torch", ["nn"]),
     (
