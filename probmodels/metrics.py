@@ -17,6 +17,8 @@ returns the negated metric, so that greater is better in ``GridSearchCV``.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from scipy import linalg
 from sklearn.utils.validation import check_array
@@ -26,7 +28,7 @@ from .base import check_n_samples, make_generator
 __all__ = ["c2st", "frechet_distance", "make_sample_scorer", "mmd"]
 
 
-def _pair(real, fake):
+def _pair(real, fake, min_rows=1, what="this metric"):
     real = check_array(real, dtype=np.float64)
     fake = check_array(fake, dtype=np.float64)
     if real.shape[1] != fake.shape[1]:
@@ -34,7 +36,19 @@ def _pair(real, fake):
             f"real rows have {real.shape[1]} columns and fake rows "
             f"{fake.shape[1]}; compare sets of the same width."
         )
+    if min(len(real), len(fake)) < min_rows:
+        raise ValueError(
+            f"{what} needs at least {min_rows} rows in each set; got "
+            f"{len(real)} real and {len(fake)} fake."
+        )
     return real, fake
+
+
+def _seed(random_state):
+    """An int seed; None draws one from fresh entropy, not numpy's global RNG."""
+    if random_state is None:
+        return int(make_generator(None).integers(2**31))
+    return random_state
 
 
 def c2st(real, fake, *, cv=5, random_state=0):
@@ -48,8 +62,9 @@ def c2st(real, fake, *, cv=5, random_state=0):
     ----------
     real, fake : array-like of shape (n_rows, n_features)
     cv : int, default=5
-    random_state : int, default=0
-        Seeds the fold shuffling and the classifier.
+    random_state : int or None, default=0
+        Seeds the fold shuffling and the classifier; None draws a seed from
+        fresh entropy (numpy's global generator is never used).
 
     Returns
     -------
@@ -60,7 +75,8 @@ def c2st(real, fake, *, cv=5, random_state=0):
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import StratifiedKFold, cross_val_score
 
-    real, fake = _pair(real, fake)
+    real, fake = _pair(real, fake, cv, "c2st with cv folds")
+    random_state = _seed(random_state)
     X = np.vstack([real, fake])
     y = np.r_[np.zeros(len(real)), np.ones(len(fake))]
     folds = StratifiedKFold(cv, shuffle=True, random_state=random_state)
@@ -74,26 +90,57 @@ def mmd(real, fake, *, bandwidth=None):
     Parameters
     ----------
     real, fake : array-like of shape (n_rows, n_features)
+        At least 2 rows each (the unbiased estimate leaves out each row's
+        kernel with itself).
     bandwidth : float, optional
-        Kernel width sigma in ``exp(-|x - y|^2 / (2 sigma^2))``; by default the
-        median distance between all rows (the median heuristic).
+        Kernel width sigma in ``exp(-|x - y|^2 / (2 sigma^2))``, positive; by
+        default the median distance between all rows (the median heuristic;
+        the mean distance when more than half of them are 0).
 
     Returns
     -------
     float
-        MMD^2 (can be slightly negative: it is an unbiased estimate).
+        MMD^2 (can be slightly negative: it is an unbiased estimate); 0 for
+        two sets of one repeated row.
     """
     from scipy.spatial.distance import cdist
 
-    real, fake = _pair(real, fake)
+    real, fake = _pair(real, fake, 2, "mmd")
+    if bandwidth is not None and not (
+        isinstance(bandwidth, numbers.Real)
+        and not isinstance(bandwidth, (bool, np.bool_))
+        and 0 < bandwidth < np.inf
+    ):
+        raise ValueError(
+            f"bandwidth must be a positive finite number (or None for the "
+            f"median heuristic); got {bandwidth!r}."
+        )
     both = np.vstack([real, fake])
+    # The kernel depends on distances over the bandwidth only: rescaled by
+    # the largest value, distances near 1e200 neither overflow nor vanish.
+    scale = float(np.abs(both).max())
+    if scale == 0:
+        return 0.0  # every row is the origin: the two sets are equal
+    both = both / scale
     d2 = cdist(both, both, "sqeuclidean")
     if bandwidth is None:
-        bandwidth = np.sqrt(0.5 * np.median(d2[np.triu_indices(len(both), 1)]))
-    k = np.exp(-d2 / (2 * bandwidth**2))
-    m, n = len(real), len(fake)
+        pairs = d2[np.triu_indices(len(both), 1)]
+        if not pairs.any():
+            return 0.0  # one repeated row in both sets: they are equal
+        median = np.median(pairs)
+        sigma = np.sqrt(0.5 * (median if median > 0 else pairs.mean()))
+    else:
+        sigma = bandwidth / scale
+        if sigma == 0:  # a bandwidth far below the data's scale
+            return float(_mmd_of(np.where(d2 == 0, 1.0, 0.0), len(real)))
+    return float(_mmd_of(np.exp(-d2 / (2 * sigma**2)), len(real)))
+
+
+def _mmd_of(k, m):
+    """The unbiased MMD^2 of a joint kernel matrix whose first m rows are real."""
+    n = len(k) - m
     kxx, kyy, kxy = k[:m, :m], k[m:, m:], k[:m, m:]
-    return float(
+    return (
         (kxx.sum() - np.trace(kxx)) / (m * (m - 1))
         + (kyy.sum() - np.trace(kyy)) / (n * (n - 1))
         - 2 * kxy.mean()
@@ -103,23 +150,43 @@ def mmd(real, fake, *, bandwidth=None):
 def frechet_distance(real, fake):
     """Fréchet distance between Gaussians fitted to the two sets.
 
-    ``|mu_r - mu_f|^2 + tr(S_r + S_f - 2 (S_r S_f)^(1/2))``.
+    ``|mu_r - mu_f|^2 + tr(S_r + S_f - 2 (S_r S_f)^(1/2))``. The trace of the
+    square root is the sum of the square roots of the eigenvalues of the
+    symmetric ``S_r^(1/2) S_f S_r^(1/2)`` (the same eigenvalues as
+    ``S_r S_f``), so no complex matrix square root is needed; rows are
+    rescaled by their largest value first, and the distance by its square
+    after, so values near 1e200 or 1e-200 neither overflow nor vanish.
 
     Parameters
     ----------
     real, fake : array-like of shape (n_rows, n_features)
+        At least 2 rows each (a covariance needs two).
 
     Returns
     -------
     float
+        At least 0; inf only when the distance itself exceeds float64.
     """
-    real, fake = _pair(real, fake)
+    real, fake = _pair(real, fake, 2, "frechet_distance")
+    scale = max(float(np.abs(real).max()), float(np.abs(fake).max()))
+    if scale == 0:
+        return 0.0
+    real, fake = real / scale, fake / scale
     mu_r, mu_f = real.mean(0), fake.mean(0)
     s_r = np.atleast_2d(np.cov(real, rowvar=False))
     s_f = np.atleast_2d(np.cov(fake, rowvar=False))
-    root = linalg.sqrtm(s_r @ s_f)
-    root = root.real if np.iscomplexobj(root) else root
-    return float(((mu_r - mu_f) ** 2).sum() + np.trace(s_r + s_f - 2 * root))
+    w, v = linalg.eigh(s_r)
+    root_r = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+    middle = linalg.eigvalsh(root_r @ s_f @ root_r)
+    trace_root = np.sqrt(np.clip(middle, 0, None)).sum()
+    terms = ((mu_r - mu_f) ** 2).sum() + np.trace(s_r) + np.trace(s_f)
+    distance = float(terms - 2 * trace_root)
+    # A difference of terms of order one: below their rounding it is 0 (two
+    # equal sets), which no rescaling may blow up.
+    if distance <= 64 * np.finfo(np.float64).eps * terms:
+        return 0.0
+    with np.errstate(over="ignore"):  # a distance past float64 is inf
+        return float(np.float64(distance) * scale * scale)
 
 
 def make_sample_scorer(metric, random_state=0, **kwargs):
