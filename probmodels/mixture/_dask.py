@@ -17,6 +17,7 @@ import numbers
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from .._chunks import iter_row_chunks
 from ._em import _softmax_stats
@@ -73,6 +74,7 @@ def validate_dask_rows(estimator, X, *, reset: bool, what: str = "X"):
             "chunks); each chunk must hold whole rows. Rechunk it first: "
             "X.rechunk({1: -1})."
         )
+    X = known_chunk_sizes(X)
     n_features = X.shape[1]
     if reset:
         estimator.n_features_in_ = n_features
@@ -82,6 +84,19 @@ def validate_dask_rows(estimator, X, *, reset: bool, what: str = "X"):
             f"was fitted on {estimator.n_features_in_}."
         )
     return X.astype(np.float64)
+
+
+def known_chunk_sizes(X):
+    """X with the number of rows of each chunk known.
+
+    A boolean filter (``X[~da.isnan(X).any(axis=1)]``, the advice for rows
+    with NaN) leaves the chunks' sizes unknown until computed; they are
+    computed here, in one pass over the filter, so that rows can be counted
+    and named.
+    """
+    if any(np.isnan(size) for size in X.chunks[0]):
+        X = X.compute_chunk_sizes()
+    return X
 
 
 @dataclass
@@ -336,6 +351,8 @@ def check_dask_weight(weight, X):
         weight = da.full(X.shape[0], float(weight), chunks=(X.chunks[0],))
     elif not is_dask_array(weight):
         weight = da.from_array(np.asarray(weight, dtype=float), chunks=(X.chunks[0],))
+    else:
+        weight = known_chunk_sizes(weight)
     if weight.ndim != 1 or weight.shape[0] != X.shape[0]:
         raise ValueError(
             f"sample_weight has shape {weight.shape}; expected ({X.shape[0]},)."
@@ -402,11 +419,16 @@ def dask_fit_source(mixture, X, sample_weight, rng):
 def map_rows(method, X, n_columns=None):
     """Apply an in-memory row method to each chunk of a Dask array, lazily.
 
+    Each chunk reaches ``method`` as a DataFrame indexed by its rows'
+    numbers in X, so that a message about a row (a NaN, say) names the row
+    of X, not of the chunk.
+
     Parameters
     ----------
     method : callable
         ``method(block)`` returns one value per row, or ``n_columns``.
     X : dask.array.Array of shape (n_samples, n_features)
+        With known chunk sizes (:func:`known_chunk_sizes`).
     n_columns : int, optional
         Width of a 2-D result (``predict_proba``).
 
@@ -419,6 +441,12 @@ def map_rows(method, X, n_columns=None):
             "X is chunked along its features; each chunk must hold whole rows. "
             "Rechunk it first: X.rechunk({1: -1})."
         )
+
+    def rows(block, block_info=None):
+        start = block_info[0]["array-location"][0][0] if block_info else 0
+        index = pd.RangeIndex(start, start + len(block))
+        return method(pd.DataFrame(block, index=index))
+
     if n_columns is None:
-        return X.map_blocks(method, drop_axis=1, dtype=np.float64)
-    return X.map_blocks(method, chunks=(X.chunks[0], (n_columns,)), dtype=np.float64)
+        return X.map_blocks(rows, drop_axis=1, dtype=np.float64)
+    return X.map_blocks(rows, chunks=(X.chunks[0], (n_columns,)), dtype=np.float64)

@@ -497,8 +497,7 @@ class GaussianMixture(BaseMixture):
         from ._dask import map_rows, validate_dask_rows
 
         check_is_fitted(self)
-        validate_dask_rows(self, X, reset=False)
-        return map_rows(method, X, n_columns)
+        return map_rows(method, validate_dask_rows(self, X, reset=False), n_columns)
 
     def bic(self, X):
         """Bayesian information criterion on X (lower is better).
