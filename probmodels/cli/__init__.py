@@ -109,6 +109,15 @@ def main(argv: list[str] | None = None) -> int:
         # that Python's own flush at exit does not raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except MemoryError:
+        if args.debug:
+            raise
+        print(
+            f"probmodels {args.command}: error: not enough memory for what was "
+            "asked; ask for fewer rows, steps or paths at a time.",
+            file=sys.stderr,
+        )
+        return 2
     except USER_ERRORS as err:
         if args.debug:
             raise

@@ -80,7 +80,14 @@ def _read(args, est=None):
     """The data file of a command; for a saved model, the columns it was fitted on."""
     from ._tables import read_table
 
-    columns = args.columns.split(",") if getattr(args, "columns", None) else None
+    columns = getattr(args, "columns", None)
+    if columns is not None:
+        columns = [c for c in columns.split(",") if c]
+        if not columns:
+            raise CommandError(
+                "--columns names no column; list the columns to use (a,b,c), "
+                "or leave it out to use them all."
+            )
     fitted = getattr(est, "feature_names_in_", None)
     if columns is None and fitted is not None:
         columns = [str(c) for c in fitted]
@@ -139,6 +146,11 @@ def cmd_fit(args) -> int:
         raise CommandError(
             f"{cls.__name__} needs labels: name their column with --target."
         )
+    if y is not None and not _takes_labels(est):
+        raise CommandError(
+            f"{cls.__name__} takes no labels, so --target would be ignored; "
+            "drop it (or list the column among --columns to model it)."
+        )
     est.fit(X) if y is None else est.fit(X, y)
     metadata = {
         "data": str(args.data),
@@ -176,8 +188,14 @@ def cmd_score(args) -> int:
     frame = _read(args, est)
     X, y = _split_target(frame, getattr(args, "target", None))
     if hasattr(est, "score_samples"):
-        per_row = est.score_samples(X)
-        mean = est.score(X)
+        if y is not None and getattr(est, "classes_", None) is None:
+            raise CommandError(
+                f"this {type(est).__name__} was fitted without labels, so "
+                "--target would be ignored; drop it."
+            )
+        # A conditional model scores each row under its own label.
+        per_row = est.score_samples(X) if y is None else est.score_samples(X, y)
+        mean = float(np.nanmean(per_row))
         print(f"mean log-likelihood: {mean:.6g} nats per row ({len(X)} rows)")
         if args.output:
             _emit(_as_frame(per_row, ["log_likelihood"]), args.output, "per-row scores")
@@ -265,6 +283,14 @@ def _needs_target(est) -> bool:
     return is_classifier(est)
 
 
+def _takes_labels(est) -> bool:
+    """Classifiers, and the VAE and DDPM, which condition on labels."""
+    from ..nn import NeuralGenerativeMixin
+
+    conditional = isinstance(est, NeuralGenerativeMixin)
+    return _needs_target(est) or (conditional and getattr(est, "conditional", True))
+
+
 def _require(est, keyword: str, flag: str, what: str) -> None:
     import inspect
 
@@ -298,7 +324,15 @@ def _describe_index(index: pd.Index) -> str | None:
     return f"{type(index).__name__} from {index[0]} to {index[-1]}"
 
 
-def _positive_int(text: str) -> int:
+#: The most rows ``sample -n`` draws, and the longest horizon of ``forecast
+#: --steps`` and most paths of ``--paths``: beyond them a single command
+#: asks for more memory than a machine has (10^7 rows of 100 columns are
+#: 8 GB), and would end in a MemoryError deep in numpy.
+MAX_ROWS = 10_000_000
+MAX_STEPS = 100_000
+
+
+def _positive_int(text: str, most: int | None = None) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -309,7 +343,20 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(
             f"must be a positive whole number, got {value}"
         )
+    if most is not None and value > most:
+        raise argparse.ArgumentTypeError(
+            f"must be at most {most:,}, got {value:,}: run the command several "
+            "times for more"
+        )
     return value
+
+
+def _rows(text: str) -> int:
+    return _positive_int(text, MAX_ROWS)
+
+
+def _steps(text: str) -> int:
+    return _positive_int(text, MAX_STEPS)
 
 
 def _alpha(text: str) -> float:
@@ -375,11 +422,15 @@ def add_model_commands(sub, parents=()) -> None:
         "sample", parents=parents, help="draw new rows from a saved model"
     )
     model_file(sample)
-    sample.add_argument("-n", type=_positive_int, required=True, help="rows to draw")
+    sample.add_argument(
+        "-n", type=_rows, required=True, help=f"rows to draw (at most {MAX_ROWS:,})"
+    )
     sample.add_argument("-o", "--output", help=".csv or .parquet (default: stdout)")
     sample.add_argument("--seed", type=int, help="makes the draw repeatable")
     sample.add_argument("--y", help="the label to draw (conditional models)")
-    sample.add_argument("--paths", type=_positive_int, help="simulated paths (ar)")
+    sample.add_argument(
+        "--paths", type=_steps, help=f"simulated paths (ar; at most {MAX_STEPS:,})"
+    )
     sample.set_defaults(func=cmd_sample)
 
     score = sub.add_parser(
@@ -394,7 +445,9 @@ def add_model_commands(sub, parents=()) -> None:
         "forecast", parents=parents, help="forecast a saved time-series model"
     )
     model_file(forecast)
-    forecast.add_argument("--steps", type=_positive_int, required=True)
+    forecast.add_argument(
+        "--steps", type=_steps, required=True, help=f"horizon (at most {MAX_STEPS:,})"
+    )
     forecast.add_argument(
         "--alpha", type=_alpha, default=0.05, help="1 - interval level"
     )

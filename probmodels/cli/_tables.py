@@ -73,6 +73,10 @@ def read_table(
         raise FileNotFoundError(f"No data file at {path}.")
     kind = _format(path)
     frame = pd.read_csv(path) if kind == "csv" else pd.read_parquet(path)
+    if len(frame) == 0:
+        raise TableError(
+            f"{path} has no rows (only a header with {frame.shape[1]} column(s))."
+        )
     if time_index is not None:
         if time_index not in frame.columns:
             raise TableError(
@@ -85,11 +89,12 @@ def read_table(
             raise TableError(
                 f"Column {time_index!r} of {path} does not hold dates ({err})."
             ) from None
-        frame.index = pd.DatetimeIndex(stamps, name=time_index)
-        if len(frame) >= 3 and frame.index.is_monotonic_increasing:
-            freq = pd.infer_freq(frame.index)
-            if freq is not None:
-                frame.index.freq = freq
+        index = pd.DatetimeIndex(stamps, name=time_index)
+        if len(frame) >= 3 and index.is_monotonic_increasing:
+            # The constructor infers the frequency as an offset; infer_freq
+            # would warn that its string result is to become an offset.
+            index = pd.DatetimeIndex(index, freq="infer")
+        frame.index = index
     if columns is not None:
         missing = [c for c in columns if c not in frame.columns]
         if missing:
