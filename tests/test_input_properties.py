@@ -33,7 +33,9 @@ from probmodels import (
 settings.register_profile(
     "ci", derandomize=True, deadline=None, max_examples=25, database=None
 )
-settings.register_profile("dev", deadline=None, max_examples=int(os.environ.get("PM_EXAMPLES", 25)))
+settings.register_profile(
+    "dev", deadline=None, max_examples=int(os.environ.get("PM_EXAMPLES", 25))
+)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 CLEAR_ERRORS = (ValueError, TypeError, FloatingPointError)
@@ -153,3 +155,104 @@ def test_any_input_fits_or_fails_clearly(fitted, name, X, y_shift):
     event("fitted")
     for value in fitted_values(est):
         assert np.isfinite(value).all(), f"{name} fitted non-finite parameters"
+
+
+# ------------------------------------------ model files, metrics, parameters
+# The surfaces of issue 23: whatever a user puts in a model file's labels and
+# metadata comes back; a metric answers finitely or refuses in one line; a
+# parameter read at sample or score time is checked where it is read.
+
+LABELS = st.one_of(
+    st.none(),
+    st.text(max_size=4),
+    st.integers(-(2**40), 2**40),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.booleans(),
+    st.datetimes(
+        min_value=pd.Timestamp("1900-01-01").to_pydatetime(),
+        max_value=pd.Timestamp("2200-01-01").to_pydatetime(),
+    ).map(pd.Timestamp),
+    st.integers(-5000, 5000).map(lambda d: pd.Timedelta(days=d)),
+    st.integers(0, 600).map(lambda m: pd.Period("2000-01", freq="M") + m),
+)
+METADATA = st.recursive(
+    LABELS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.tuples(inner, inner),
+        st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(metadata=st.dictionaries(st.text(max_size=4), METADATA, max_size=3), name=LABELS)
+def test_a_model_file_gives_back_its_labels_and_metadata(tmp_path, metadata, name):
+    import probmodels
+    from probmodels._persistence import read_model_file
+
+    series = pd.Series(np.random.default_rng(0).normal(size=30), name=name)
+    model = ARRegressor(p=1).fit(series)
+    path = probmodels.save(model, tmp_path / "m.skops", metadata=metadata)
+    back = read_model_file(path)
+    assert back.metadata == metadata
+    assert back.estimator.sample(1).name == name
+    np.testing.assert_array_equal(back.estimator.coef_, model.coef_)
+
+
+@given(real=tables(), fake=tables())
+def test_metrics_answer_finitely_or_refuse_in_one_line(real, fake):
+    from probmodels.metrics import c2st, frechet_distance, mmd
+
+    for metric in (mmd, frechet_distance, c2st):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                value = metric(real, fake)
+        except CLEAR_ERRORS as err:
+            event(f"{metric.__name__} refused")
+            assert str(err) and "\n" not in str(err), str(err)
+            continue
+        event(f"{metric.__name__} answered")
+        assert not np.isnan(value), metric.__name__
+        if metric is mmd:
+            assert abs(value) <= 2 + 1e-9
+        elif metric is c2st:
+            assert 0 <= value <= 1
+        else:
+            assert value >= 0
+
+
+READ_AT_USE = {
+    "vae": (["n_importance"], "score_samples"),
+    "ddpm-score": (["n_score_timesteps", "variance_type"], "score_samples"),
+    "ddpm-sample": (["clip_denoised", "ddim_spacing", "variance_type"], "sample"),
+}
+ANY_VALUE = st.one_of(
+    st.sampled_from([0, -1, 1, 2, 3, True, False, np.True_, None, 1.5, np.nan]),
+    st.sampled_from(["no", "cubic", "linear", "quadratic", "fixed_small", ""]),
+)
+
+
+@pytest.mark.parametrize("case", READ_AT_USE)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=ANY_VALUE, which=st.integers(0, 2))
+def test_parameters_read_at_use_work_or_are_named(fitted, case, value, which):
+    import copy
+
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    names, method = READ_AT_USE[case]
+    name = names[which % len(names)]
+    model = copy.deepcopy(fitted["vae" if case == "vae" else "ddpm"])
+    model.set_params(**{name: value})
+    X = np.random.default_rng(1).normal(size=(4, 2))
+    try:
+        out = model.score_samples(X) if method == "score_samples" else model.sample(3)
+    except InvalidParameterError as err:
+        event("refused")
+        assert repr(name) in str(err) and "\n" not in str(err)
+        return
+    event("worked")
+    assert np.isfinite(np.asarray(out, dtype=float)).all()
