@@ -68,6 +68,7 @@ ESTIMATORS = (
 TRUSTED_TYPES = (
     *ESTIMATORS,
     "probmodels.base.Container",
+    "probmodels.columns.ColumnTypes",
     "probmodels.nn.Standardizer",
     "probmodels.timeseries.TimeClock",
 )

@@ -17,7 +17,15 @@ PACKAGE = Path(__file__).resolve().parents[1] / "probmodels"
 FLOORS = [
     (
         "contract",
-        ["_validation", "_plain", "_chunks", "exceptions", "base", "datasets"],
+        [
+            "_validation",
+            "_plain",
+            "columns",
+            "_chunks",
+            "exceptions",
+            "base",
+            "datasets",
+        ],
     ),
     ("engine", ["engine"]),
     ("estimator side of torch", ["nn"]),

@@ -33,11 +33,15 @@ class Batch:
         Row weights; a loss that takes them averages with them,
         ``sum_i w_i l_i / sum_i w_i``, and a data-parallel process's share of
         a batch is its share of the weight.
+    codes : torch.Tensor of shape (n_rows, n_categorical), optional
+        The categorical columns of a table, each value its category's code
+        (long), beside the continuous columns in ``x``.
     """
 
     x: Any
     y: Any = None
     weight: Any = None
+    codes: Any = None
 
     def __len__(self) -> int:
         return int(self.x.shape[0])

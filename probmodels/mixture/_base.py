@@ -170,6 +170,14 @@ class BaseMixture(GenerativeMixin, BaseEstimator, metaclass=ABCMeta):
     def _dask_source(self, X, sample_weight, rng) -> FitSource:
         """The :class:`FitSource` of a Dask array."""
 
+    @abstractmethod
+    def _fitted_width(self) -> int:
+        """Columns of the rows the fitted parameters are of (a warm start's check)."""
+
+    def _center(self, X, weight):
+        """The point rows are centred on: their (weighted) mean."""
+        return np.average(X, axis=0, weights=weight)
+
     @atomic_fit
     def fit(self, X, y=None, sample_weight=None):
         """Estimate the mixture's parameters.
@@ -227,7 +235,7 @@ class BaseMixture(GenerativeMixin, BaseEstimator, metaclass=ABCMeta):
             self.warm_start
             and hasattr(self, "converged_")
             and not architecture_changes(self)
-            and self.means_.shape[1] == source.init_X.shape[1]
+            and self._fitted_width() == source.init_X.shape[1]
         )
         self._fitted_architecture = architecture(self)  # undone if the fit fails
         center, total = source.center, source.total
@@ -296,7 +304,7 @@ class BaseMixture(GenerativeMixin, BaseEstimator, metaclass=ABCMeta):
         random_state = strategy.agreed_random_state(self.random_state)
         original = X
         X, weight, inits = self._prepare(X, sample_weight, reset=first)
-        center = np.average(X, axis=0, weights=weight)
+        center = self._center(X, weight)
         with self._fit_data(X - center, weight, strategy, partial=True) as data:
             if first:
                 fit_rng, generative = self._generative_state(original, random_state)
@@ -359,7 +367,7 @@ class BaseMixture(GenerativeMixin, BaseEstimator, metaclass=ABCMeta):
         if is_dask_array(X):
             return self._dask_source(X, sample_weight, rng)
         X, weight, inits = self._prepare(X, sample_weight, reset=True)
-        center = np.average(X, axis=0, weights=weight)
+        center = self._center(X, weight)
         total = float(len(X) if weight is None else weight.sum())
         data = self._fit_data(X - center, weight, strategy)
         return FitSource(X, weight, inits, center, total, data)

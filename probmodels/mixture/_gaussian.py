@@ -15,6 +15,14 @@ x^T Lambda x - 2 mu^T Lambda x + mu^T Lambda mu well conditioned.
 Parameter layouts follow scikit-learn: ``precisions_cholesky`` holds upper
 triangular U with precision U U^T ("full", "tied"), or the square roots of the
 precisions ("diag", "spherical").
+
+Categorical columns (the latent class model: within a component each
+categorical column is independent of the rest, Hunt and Jorgensen, 2003)
+keep the E-step one product: ``log pi_kjc`` is linear in the one-hot
+indicators of x, so they are appended to phi as they are and the log
+category probabilities to Theta (:func:`category_log_probabilities` is their
+M-step, from the same ``S = Phi^T R``). Rows then hold the continuous
+columns first and the one-hot blocks after them (``n_onehot`` columns).
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from .._chunks import iter_row_chunks
 
 __all__ = [
     "COVARIANCE_TYPES",
+    "category_log_probabilities",
     "check_init_parameters",
     "component_logits",
     "covariance_cholesky",
@@ -51,37 +60,44 @@ def _vech_index(d: int) -> tuple[np.ndarray, np.ndarray]:
     return np.triu_indices(d)
 
 
-def n_statistics(covariance_type: str, d: int) -> int:
-    """Length of phi(x): 1 + d + the number of quadratic terms.
+def n_statistics(covariance_type: str, d: int, n_onehot: int = 0) -> int:
+    """Length of phi(x): 1 + d + the number of quadratic terms (+ one-hot).
 
     Parameters
     ----------
     covariance_type : {"full", "tied", "diag", "spherical"}
     d : int
-        Number of features.
+        Number of continuous features.
+    n_onehot : int, default=0
+        Categories of all categorical columns together.
 
     Returns
     -------
     int
     """
     quad = {"full": d * (d + 1) // 2, "tied": d * (d + 1) // 2, "diag": d}
-    return 1 + d + quad.get(covariance_type, 1)
+    return 1 + d + quad.get(covariance_type, 1) + n_onehot
 
 
-def features(Xc: np.ndarray, covariance_type: str) -> np.ndarray:
+def features(Xc: np.ndarray, covariance_type: str, n_onehot: int = 0) -> np.ndarray:
     """Sufficient statistics phi(x) of each row, component-major.
 
     Parameters
     ----------
     Xc : ndarray of shape (n_samples, n_features)
-        Centred data.
+        Centred continuous columns, then ``n_onehot`` one-hot columns.
     covariance_type : {"full", "tied", "diag", "spherical"}
+    n_onehot : int, default=0
 
     Returns
     -------
     ndarray of shape (n_statistics, n_samples)
-        Rows: a row of ones, the d coordinates, then the quadratic terms.
+        Rows: a row of ones, the d coordinates, the quadratic terms, then
+        the one-hot indicators.
     """
+    if n_onehot:
+        gaussian = features(Xc[:, :-n_onehot], covariance_type)
+        return np.vstack([gaussian, Xc[:, -n_onehot:].T])
     n, d = Xc.shape
     out = np.empty((n_statistics(covariance_type, d), n))
     out[0] = 1.0
@@ -102,9 +118,11 @@ def features(Xc: np.ndarray, covariance_type: str) -> np.ndarray:
 
 
 def component_logits(
-    X: np.ndarray, theta: np.ndarray, covariance_type: str, center=0.0
+    X: np.ndarray, theta: np.ndarray, covariance_type: str, center=0.0, n_onehot=0
 ):
     """``log w_k + log N(x_n; mu_k, Sigma_k) = Theta phi(x_n - center)`` per row.
+
+    With categorical columns, ``+ sum_j log pi_kj(x_nj)``.
 
     Parameters
     ----------
@@ -114,7 +132,9 @@ def component_logits(
         ``center``.
     covariance_type : str
     center : ndarray of shape (n_features,) or float, default=0.0
-        Subtracted chunk by chunk, so X is never copied whole.
+        Subtracted chunk by chunk, so X is never copied whole (0 on the
+        one-hot columns).
+    n_onehot : int, default=0
 
     Returns
     -------
@@ -122,30 +142,70 @@ def component_logits(
     """
     out = np.empty((len(X), len(theta)))
     for rows in iter_row_chunks(len(X), 8 * sum(theta.shape)):
-        out[rows] = (theta @ features(X[rows] - center, covariance_type)).T
+        phi = features(X[rows] - center, covariance_type, n_onehot)
+        out[rows] = (theta @ phi).T
     return out
 
 
-def statistics_of(Xc: np.ndarray, resp: np.ndarray, covariance_type: str):
+def statistics_of(Xc: np.ndarray, resp: np.ndarray, covariance_type: str, n_onehot=0):
     """``S = Phi^T R``, without holding phi of every row at once.
 
     Parameters
     ----------
     Xc : ndarray of shape (n_samples, n_features)
-        Centred rows.
+        Centred rows (one-hot columns last).
     resp : ndarray of shape (n_samples, n_components)
         Responsibilities (times sample weights).
     covariance_type : str
+    n_onehot : int, default=0
 
     Returns
     -------
     ndarray of shape (n_statistics, n_components)
     """
-    per_row = 8 * n_statistics(covariance_type, Xc.shape[1])
+    d = Xc.shape[1] - n_onehot
+    per_row = 8 * n_statistics(covariance_type, d, n_onehot)
     return sum(
-        features(Xc[rows], covariance_type) @ resp[rows]
+        features(Xc[rows], covariance_type, n_onehot) @ resp[rows]
         for rows in iter_row_chunks(len(Xc), per_row)
     )
+
+
+def category_log_probabilities(
+    counts: np.ndarray, nk: np.ndarray, sizes: list[int]
+) -> np.ndarray:
+    """M-step of the categorical columns: ``log pi_kjc`` from weighted counts.
+
+    ``pi_kjc = (sum_n r_nk [x_nj = c] + eps) / (n_k + C_j eps)``: the
+    responsibility-weighted share of each category in each component (the
+    one-hot rows of ``S = Phi^T R``), with ``eps = 10 * machine epsilon`` as
+    scikit-learn adds to ``n_k``, so a category a component never holds has
+    a tiny, finite log-probability.
+
+    Parameters
+    ----------
+    counts : ndarray of shape (n_onehot, n_components)
+        The one-hot rows of S.
+    nk : ndarray of shape (n_components,)
+        Component masses (the row of ones of S).
+    sizes : list of int
+        Categories of each categorical column.
+
+    Returns
+    -------
+    ndarray of shape (n_components, n_onehot)
+        Log-probabilities, one block of ``sizes[j]`` per column.
+    """
+    eps = 10 * np.finfo(float).eps
+    out = np.empty(counts.T.shape)
+    start = 0
+    for size in sizes:
+        block = counts[start : start + size].T + eps
+        out[:, start : start + size] = np.log(block) - np.log(
+            block.sum(axis=1, keepdims=True)
+        )
+        start += size
+    return out
 
 
 def log_det_cholesky(prec_chol: np.ndarray, covariance_type: str, d: int) -> np.ndarray:
@@ -283,7 +343,7 @@ def parameters_from_statistics(
     elif covariance_type == "diag":
         cov = quad - means**2 + reg_covar
     else:
-        cov = (quad[:, 0] - (means**2).sum(axis=1)) / d + reg_covar
+        cov = (quad[:, 0] - (means**2).sum(axis=1)) / max(d, 1) + reg_covar
     return nk, means, cov
 
 
@@ -380,14 +440,17 @@ def precision_cholesky_from_precisions(
     return np.sqrt(precisions)
 
 
-def n_parameters(covariance_type: str, k: int, d: int) -> int:
+def n_parameters(covariance_type: str, k: int, d: int, sizes=()) -> int:
     """Number of free parameters of the mixture (for BIC and AIC).
 
     Parameters
     ----------
     covariance_type : {"full", "tied", "diag", "spherical"}
     k, d : int
-        Components and features.
+        Components and continuous features.
+    sizes : sequence of int, default=()
+        Categories of each categorical column: ``C_j - 1`` free
+        probabilities per column and component.
 
     Returns
     -------
@@ -397,9 +460,9 @@ def n_parameters(covariance_type: str, k: int, d: int) -> int:
         "full": k * d * (d + 1) // 2,
         "tied": d * (d + 1) // 2,
         "diag": k * d,
-        "spherical": k,
+        "spherical": k if d else 0,
     }[covariance_type]
-    return cov + k * d + k - 1
+    return cov + k * d + k - 1 + k * sum(size - 1 for size in sizes)
 
 
 def check_init_parameters(

@@ -5,33 +5,31 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import logsumexp
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
-from ..base import atomic_fit, check_n_samples
+from ..base import atomic_fit
+from ..columns import ColumnTypes, one_hot
 from ..engine import Seeds, fitting, resolve_device, torch_device
 from ._base import BaseMixture, MixtureRun, available_with_solver
-from ._dask import is_dask_array
 from ._em import NumpyStatistics, TorchStatistics
 from ._gaussian import (
+    category_log_probabilities,
     check_init_parameters,
-    component_logits,
-    covariance_cholesky,
     features,
-    n_parameters,
+    n_statistics,
     natural_parameters,
     parameters_from_statistics,
     precision_cholesky,
     precision_cholesky_from_precisions,
     precisions_from_cholesky,
 )
+from ._inference import GaussianInference
 from ._init import initial_responsibilities
 
 __all__ = ["GaussianMixture"]
 
 
-class GaussianMixture(BaseMixture):
+class GaussianMixture(GaussianInference, BaseMixture):
     """Gaussian mixture ``p(x) = sum_k pi_k N(x; mu_k, Sigma_k)``.
 
     The component index is a latent variable (Bishop, PRML, 2006, section
@@ -41,6 +39,15 @@ class GaussianMixture(BaseMixture):
     directly with torch (``solver="gradient"``). Every scikit-learn parameter
     and fitted attribute has the same name and meaning, so switching is a
     change of import; ``sample_weight`` in ``fit`` is added.
+
+    On a table with categorical columns (pandas ``category``, object,
+    string or bool dtypes, or those named in ``categorical_features``) each
+    component is a Gaussian over the continuous columns times an independent
+    categorical distribution per categorical column (the latent class model:
+    Hunt and Jorgensen, 2003; McParland and Gormley, 2016), still fitted by
+    EM in closed form. Integer and datetime columns are modelled as
+    continuous; :meth:`sample` gives the table back with its columns'
+    kinds and dtypes (``docs/user_guide/tables.rst``).
 
     The EM step is written over the sufficient statistics ``[1, x, x x^T]`` of
     the centred data: the E-step is one matrix product and the M-step another,
@@ -103,11 +110,21 @@ class GaussianMixture(BaseMixture):
         For ``solver="gradient"`` under ``torchrun``: train data-parallel,
         as the neural estimators do (see the "Scaling out" guide). EM, or
         False, fits in each process on its own.
+    categorical_features : "from_dtype", None or array-like, default="from_dtype"
+        Which columns are categorical, as scikit-learn's
+        ``HistGradientBoostingClassifier`` takes it: "from_dtype" reads it
+        from a DataFrame's dtypes (category, object, string, bool); None
+        makes none categorical; column names, indices or a boolean mask name
+        them (numeric columns too: codes stored as numbers). A numpy array
+        is all continuous unless named here.
 
     Attributes
     ----------
     weights_ : ndarray of shape (n_components,)
     means_ : ndarray of shape (n_components, n_features)
+        Over the continuous columns (integer and datetime ones included,
+        datetimes in seconds since 1970), in their order; with no
+        categorical column, every column.
     covariances_ : ndarray
         Shape (n_components, n_features, n_features) for "full",
         (n_features, n_features) for "tied", (n_components, n_features) for
@@ -126,6 +143,16 @@ class GaussianMixture(BaseMixture):
         scikit-learn reports it).
     lower_bounds_ : list of float
         ``lower_bound_`` at each iteration of the best initialisation.
+    category_log_prob_ : list of ndarray
+        Per categorical column, the log-probability of each category in
+        each component, shape (n_components, n_categories) (scikit-learn's
+        ``CategoricalNB.feature_log_prob_``); empty without categorical
+        columns.
+    categories_ : list of list
+        The categories of each categorical column, in the order of
+        ``category_log_prob_``'s columns.
+    is_categorical_ : ndarray of bool of shape (n_features_in_,)
+        Which input columns are categorical.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         When fitted on a DataFrame with string column names.
@@ -147,7 +174,7 @@ class GaussianMixture(BaseMixture):
     (3, 2)
     """
 
-    _architecture_params = ("n_components", "covariance_type")
+    _architecture_params = ("n_components", "covariance_type", "categorical_features")
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -172,6 +199,7 @@ class GaussianMixture(BaseMixture):
         "lr": [Interval(Real, 0.0, None, closed="neither"), None],
         "device": [str],
         "distributed": ["boolean", StrOptions({"auto"})],
+        "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
     }
 
     def __init__(
@@ -197,6 +225,7 @@ class GaussianMixture(BaseMixture):
         lr=None,
         device="auto",
         distributed="auto",
+        categorical_features="from_dtype",
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -218,6 +247,7 @@ class GaussianMixture(BaseMixture):
         self.lr = lr
         self.device = device
         self.distributed = distributed
+        self.categorical_features = categorical_features
 
     # ------------------------------------------------------------------ fit
     @available_with_solver(
@@ -284,20 +314,73 @@ class GaussianMixture(BaseMixture):
             self._adam_state = numpy_to_tensors(self._adam_state)
 
     def _dask_source(self, X, sample_weight, rng):
-        """A fit on a Dask array (see :mod:`probmodels.mixture._dask`)."""
+        """A fit on a Dask array (see :mod:`probmodels.mixture._dask`): numbers."""
         from ._dask import dask_fit_source
 
+        if not (
+            isinstance(self.categorical_features, str)
+            or self.categorical_features is None
+        ):
+            raise ValueError(
+                "A Dask array is fitted as continuous columns: leave "
+                "categorical_features at 'from_dtype' (or None)."
+            )
+        self._columns = ColumnTypes.continuous(X.shape[1])
+        self.is_categorical_ = self._columns.is_categorical
         return dask_fit_source(self, X, sample_weight, rng)
 
+    # --------------------------------------------------- the table's columns
+    def _validate_X(self, X, reset):
+        """The model's rows: continuous columns, then one-hot categories.
+
+        A table with categorical columns is read by the column-type layer
+        (:class:`~probmodels.columns.ColumnTypes`, fitted when ``reset``);
+        a numeric one gives the same array as before (the same fit, bit for
+        bit).
+        """
+        if reset:
+            self._columns, encoded = ColumnTypes.fit(
+                self, X, self.categorical_features, ensure_min_samples=2
+            )
+            self.is_categorical_ = self._columns.is_categorical
+        else:
+            encoded = self._types.encode(self, X)
+        if not encoded.codes.shape[1]:
+            return encoded.continuous
+        onehot = one_hot(encoded.codes, self._types.category_sizes)
+        return np.hstack([encoded.continuous, onehot])
+
+    @property
+    def _types(self) -> ColumnTypes:
+        """The fitted column types (all continuous for a model from 0.1.0)."""
+        types = self.__dict__.get("_columns")
+        return ColumnTypes.continuous(self.n_features_in_) if types is None else types
+
+    @property
+    def _n_onehot(self) -> int:
+        return sum(self._types.category_sizes)
+
+    def _center(self, X, weight):
+        """The continuous columns' mean; one-hot columns are not moved."""
+        center = np.average(X, axis=0, weights=weight)
+        if self._n_onehot:
+            center[-self._n_onehot :] = 0.0
+        return center
+
+    def _fitted_width(self):
+        return self.means_.shape[1] + sum(
+            len(c) for c in self.__dict__.get("categories_", [])
+        )
+
     def _check_init_parameters(self, X):
-        """The ``*_init`` arrays, validated against X's width."""
+        """The ``*_init`` arrays, validated against the continuous columns."""
         return check_init_parameters(
             self.weights_init,
             self.means_init,
             self.precisions_init,
             self.covariance_type,
             self.n_components,
-            X.shape[1],
+            X.shape[1] - self._n_onehot,
         )
 
     def _fit_data(self, Xc, weight, strategy, partial=False):
@@ -312,8 +395,11 @@ class GaussianMixture(BaseMixture):
             from ._gradient import GradientData
 
             device = torch_device(strategy.device(device, self.device))
-            return GradientData(Xc, weight, self.covariance_type, device, strategy)
-        phi = features(Xc, self.covariance_type)
+            sizes = self._types.category_sizes
+            return GradientData(
+                Xc, weight, self.covariance_type, device, strategy, sizes
+            )
+        phi = features(Xc, self.covariance_type, self._n_onehot)
         if device == "cpu":
             return NumpyStatistics(phi, weight, n_components=self.n_components)
         return TorchStatistics(phi, weight, torch_device(device))
@@ -358,36 +444,60 @@ class GaussianMixture(BaseMixture):
 
     def _m_step(self, stats):
         """Parameters maximising the expected log-likelihood given ``stats``."""
+        d = self._types.n_continuous
+        n_stat = n_statistics(self.covariance_type, d)
         nk, means_c, cov = parameters_from_statistics(
-            stats, self.covariance_type, self.reg_covar, self.n_features_in_
+            stats[:n_stat], self.covariance_type, self.reg_covar, d
         )
         prec_chol = precision_cholesky(cov, self.covariance_type, self.reg_covar)
-        return nk / nk.sum(), means_c, cov, prec_chol
+        log_probs = category_log_probabilities(
+            stats[n_stat:], nk, self._types.category_sizes
+        )
+        return nk / nk.sum(), means_c, cov, prec_chol, log_probs
 
     def _initialize(self, X, stats_of, weight, inits, rng, center):
         """Initial parameters, as scikit-learn's ``_initialize_parameters``.
 
         Responsibilities from ``init_params`` give weights, means and
         covariances (``stats_of(resp)`` returns ``Phi^T resp``); user-given
-        ``*_init`` arrays then replace their part.
+        ``*_init`` arrays then replace their part. On a table with
+        categorical columns, k-means sees the continuous columns scaled to
+        unit variance beside the one-hot ones, so neither swamps the other.
         """
         weights_init, means_init, precisions_init = inits
-        d = X.shape[1]
+        d, n_onehot = X.shape[1] - self._n_onehot, self._n_onehot
+        n_stat = n_statistics(self.covariance_type, d)
         weights = means_c = cov = None
+        resp = None
         if weights_init is None or means_init is None or precisions_init is None:
+            seen = X
+            if n_onehot and d:
+                spread = X[:, :d].std(axis=0)
+                seen = np.hstack([X[:, :d] / np.where(spread > 0, spread, 1), X[:, d:]])
             resp = initial_responsibilities(
-                X, self.n_components, self.init_params, weight, rng
+                seen, self.n_components, self.init_params, weight, rng
             )
             if weight is not None:
                 resp = resp * weight[:, None]
+            stats = stats_of(resp)
             nk, means_c, cov = parameters_from_statistics(
-                stats_of(resp), self.covariance_type, self.reg_covar, d
+                stats[:n_stat], self.covariance_type, self.reg_covar, d
             )
             weights = nk / (len(X) if weight is None else weight.sum())
+            log_probs = category_log_probabilities(
+                stats[n_stat:], nk, self._types.category_sizes
+            )
+        else:
+            # Uniform category probabilities when every Gaussian part is given.
+            log_probs = category_log_probabilities(
+                np.zeros((n_onehot, self.n_components)),
+                np.ones(self.n_components),
+                self._types.category_sizes,
+            )
         if weights_init is not None:
             weights = weights_init
         if means_init is not None:
-            means_c = means_init - center
+            means_c = means_init - center[:d]
         if precisions_init is None:
             prec_chol = precision_cholesky(cov, self.covariance_type, self.reg_covar)
         else:
@@ -395,10 +505,10 @@ class GaussianMixture(BaseMixture):
                 precisions_init, self.covariance_type
             )
             cov = _inverse(precisions_init, self.covariance_type)
-        return weights, means_c, cov, prec_chol
+        return weights, means_c, cov, prec_chol, log_probs
 
     # ----------------------------------------------------- fitted parameters
-    def _set_parameters(self, weights, means_c, cov, prec_chol, center):
+    def _set_parameters(self, weights, means_c, cov, prec_chol, log_probs, center):
         if not all(np.isfinite(a).all() for a in (weights, means_c, cov, prec_chol)):
             raise ValueError(
                 "The fit ended with non-finite parameters (NaN or inf): the data "
@@ -406,16 +516,25 @@ class GaussianMixture(BaseMixture):
                 "Scale X (e.g. with StandardScaler) or raise reg_covar; the model "
                 "was left as it was."
             )
+        d = means_c.shape[1]
         self.weights_ = np.asarray(weights, dtype=float)
-        self.means_ = means_c + center
+        self.means_ = means_c + center[:d]
         self.covariances_ = cov
         self.precisions_cholesky_ = prec_chol
         self.precisions_ = precisions_from_cholesky(prec_chol, self.covariance_type)
+        starts = np.cumsum([0, *self._types.category_sizes])
+        self.category_log_prob_ = [
+            log_probs[:, a:b] for a, b in zip(starts[:-1], starts[1:], strict=True)
+        ]
+        self.categories_ = [
+            list(c.categories) for c in self._types.columns if c.categories is not None
+        ]
 
     def _natural_parameters(self, params):
         """Theta of centred parameters: ``Theta phi(x)`` are the component logits."""
-        weights, means_c, _, prec_chol = params
-        return natural_parameters(weights, means_c, prec_chol, self._covariance_type)
+        weights, means_c, _, prec_chol, log_probs = params
+        theta = natural_parameters(weights, means_c, prec_chol, self._covariance_type)
+        return np.hstack([theta, log_probs]) if log_probs.shape[1] else theta
 
     @property
     def _covariance_type(self):
@@ -425,157 +544,20 @@ class GaussianMixture(BaseMixture):
 
     def _current_parameters(self, center):
         """Fitted parameters in the coordinates centred on ``center``."""
+        log_probs = self.__dict__.get("category_log_prob_") or []
+        log_probs = (
+            np.hstack(log_probs) if log_probs else np.empty((len(self.weights_), 0))
+        )
         return (
             self.weights_,
-            self.means_ - center,
+            self.means_ - center[: self.means_.shape[1]],
             self.covariances_,
             self.precisions_cholesky_,
+            log_probs,
         )
-
-    def _component_log_prob(self, X):
-        """``log pi_k + log N(x; mu_k, Sigma_k)`` for every row of a new X."""
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        # Any centre gives the same values; the mixture mean keeps the
-        # quadratic expansion well conditioned.
-        center = self.weights_ @ self.means_
-        theta = self._natural_parameters(self._current_parameters(center))
-        return component_logits(X, theta, self._covariance_type, center)
-
-    # ------------------------------------------------------------ inference
-    def score_samples(self, X):
-        """Log-density of each row under the mixture, in nats (exact).
-
-        Parameters
-        ----------
-        X : array-like or Dask array of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            A lazy Dask array, computed chunk by chunk, for a Dask array.
-        """
-        if is_dask_array(X):
-            return self._lazy(self.score_samples, X)
-        return logsumexp(self._component_log_prob(X), axis=1)
-
-    def predict_proba(self, X):
-        """Posterior probability of each component for each row.
-
-        Parameters
-        ----------
-        X : array-like or Dask array of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_components)
-            A lazy Dask array for a Dask array.
-        """
-        if is_dask_array(X):
-            return self._lazy(self.predict_proba, X, len(self.weights_))
-        log_prob = self._component_log_prob(X)
-        return np.exp(log_prob - logsumexp(log_prob, axis=1, keepdims=True))
-
-    def predict(self, X):
-        """Most likely component of each row.
-
-        Parameters
-        ----------
-        X : array-like or Dask array of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            A lazy Dask array for a Dask array.
-        """
-        if is_dask_array(X):
-            return self._lazy(self.predict, X).astype(np.int64)
-        return self._component_log_prob(X).argmax(axis=1)
-
-    def _lazy(self, method, X, n_columns=None):
-        """``method`` over the chunks of a Dask array, checked up front."""
-        from ._dask import map_rows, validate_dask_rows
-
-        check_is_fitted(self)
-        return map_rows(method, validate_dask_rows(self, X, reset=False), n_columns)
-
-    def bic(self, X):
-        """Bayesian information criterion on X (lower is better).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        float
-            ``-2 log L + n_parameters log n``.
-        """
-        n = _num_rows(X)
-        return -2 * self.score(X) * n + self._n_parameters() * np.log(n)
-
-    def aic(self, X):
-        """Akaike information criterion on X (lower is better).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        float
-            ``-2 log L + 2 n_parameters``.
-        """
-        return -2 * self.score(X) * _num_rows(X) + 2 * self._n_parameters()
-
-    def _n_parameters(self):
-        k, d = self.means_.shape
-        return n_parameters(self._covariance_type, k, d)
-
-    def sample(self, n_samples=1, *, random_state=None, return_labels=False):
-        """Draw new rows from the fitted mixture.
-
-        Parameters
-        ----------
-        n_samples : int, default=1
-        random_state : int, RandomState, Generator or None, default=None
-            None draws from the generator seeded at fit (consecutive calls
-            differ); a value makes this call repeatable.
-        return_labels : bool, default=False
-            Also return the component each row was drawn from.
-
-        Returns
-        -------
-        X : ndarray or DataFrame of shape (n_samples, n_features)
-            In the container the model was fitted on; rows in random order
-            (not grouped by component).
-        labels : ndarray of shape (n_samples,)
-            Only with ``return_labels=True``.
-        """
-        rng = self._sampling_generator(random_state)
-        n_samples = check_n_samples(n_samples)
-        counts = rng.multinomial(n_samples, self.weights_ / self.weights_.sum())
-        labels = rng.permutation(np.repeat(np.arange(len(self.weights_)), counts))
-        z = rng.standard_normal((n_samples, self.means_.shape[1]))
-        covariance_type = self._covariance_type
-        chol = covariance_cholesky(self.covariances_, covariance_type)
-        if covariance_type == "full":
-            noise = np.einsum("nij,nj->ni", chol[labels], z)
-        elif covariance_type == "tied":
-            noise = z @ chol.T
-        elif covariance_type == "diag":
-            noise = z * chol[labels]
-        else:
-            noise = z * chol[labels][:, None]
-        X = self._container.wrap(self.means_[labels] + noise)
-        return (X, labels) if return_labels else X
 
 
 def _inverse(precisions, covariance_type):
     if covariance_type in ("full", "tied"):
         return np.linalg.inv(precisions)
     return 1.0 / precisions
-
-
-def _num_rows(X):
-    return X.shape[0] if hasattr(X, "shape") else len(X)

@@ -36,17 +36,39 @@ __all__ = ["GradientData", "MixtureModule", "gradient_config", "train_mixture"]
 class MixtureModule(nn.Module):
     """A Gaussian mixture with unconstrained parameters; ``forward`` is log p(x).
 
+    With categorical columns, each component also has one softmax of logits
+    per column (the latent class model), and ``forward(x, codes)`` adds each
+    row's category log-probabilities.
+
     Parameters
     ----------
     weights, means, covariances : ndarray
         Starting point (scikit-learn layouts, means uncentred).
     covariance_type : {"full", "tied", "diag", "spherical"}
     reg_covar : float
+    log_probs : ndarray of shape (n_components, sum(sizes)), optional
+        Starting category log-probabilities, one block per column.
+    sizes : sequence of int, default=()
+        Categories of each categorical column.
     """
 
-    def __init__(self, weights, means, covariances, covariance_type, reg_covar):
+    def __init__(
+        self,
+        weights,
+        means,
+        covariances,
+        covariance_type,
+        reg_covar,
+        log_probs=None,
+        sizes=(),
+    ):
         super().__init__()
         self.covariance_type, self.reg = covariance_type, reg_covar
+        self.sizes = tuple(int(s) for s in sizes)
+        if self.sizes:
+            self.category_logits = nn.Parameter(
+                torch.tensor(np.ascontiguousarray(log_probs, dtype=float))
+            )
         cov = np.asarray(covariances, dtype=float)
         with np.errstate(divide="ignore"):
             logits = np.maximum(np.log(np.asarray(weights, dtype=float)), -50.0)
@@ -71,10 +93,15 @@ class MixtureModule(nn.Module):
             return L @ L.transpose(-1, -2) + self.reg * eye
         return torch.exp(2 * raw) + self.reg
 
-    def component_log_prob(self, X):
-        """``log w_k + log N(x; mu_k, Sigma_k)``, shape (n, K), differentiable."""
+    def component_log_prob(self, X, codes=None):
+        """``log w_k + log N(x; mu_k, Sigma_k) (+ sum_j log pi_kj)``, (n, K)."""
         n, d = X.shape
         k = len(self.logits)
+        log_w = torch.log_softmax(self.logits, dim=0)
+        if codes is not None and self.sizes:
+            log_w = log_w + self._category_log_prob(codes)
+        if d == 0:  # a table of categorical columns only
+            return log_w.expand(n, k) if log_w.dim() == 1 else log_w
         cov = self.covariances()
         diff = X[:, None, :] - self.means[None]  # (n, K, d)
         if self.covariance_type in ("full", "tied"):
@@ -88,12 +115,23 @@ class MixtureModule(nn.Module):
         else:
             maha = (diff**2).sum(-1) / cov
             half_log_det = 0.5 * d * torch.log(cov)
-        log_w = torch.log_softmax(self.logits, dim=0)
         return log_w - half_log_det - 0.5 * (d * math.log(2 * math.pi) + maha)
 
-    def forward(self, X):
+    def category_log_probs(self):
+        """``log pi_kjc``: a log-softmax per column block, (K, sum(sizes))."""
+        blocks = torch.split(self.category_logits, self.sizes, dim=1)
+        return torch.cat([torch.log_softmax(b, dim=1) for b in blocks], dim=1)
+
+    def _category_log_prob(self, codes):
+        """``sum_j log pi_kj(c_nj)`` per row and component, (n, K)."""
+        offsets = torch.tensor(
+            np.cumsum([0, *self.sizes[:-1]]), device=codes.device, dtype=codes.dtype
+        )
+        return self.category_log_probs()[:, codes + offsets].sum(-1).T
+
+    def forward(self, X, codes=None):
         """``log p(x)`` of each row, differentiable."""
-        return torch.logsumexp(self.component_log_prob(X), dim=1)
+        return torch.logsumexp(self.component_log_prob(X, codes), dim=1)
 
     def loss(self, batch, generator=None):
         """Mean (weighted) negative log-likelihood of a batch: the training loss.
@@ -112,21 +150,27 @@ class MixtureModule(nn.Module):
         torch.Tensor
             0-d.
         """
-        lp = self(batch.x)
+        lp = self(batch.x, batch.codes)
         w = batch.weight
         return -(lp.mean() if w is None else (lp @ w) / w.sum())
 
     def export(self):
-        """(weights, means, covariances, precisions_cholesky) as numpy."""
+        """(weights, means, covariances, precisions_cholesky, log_probs) as numpy."""
         with torch.no_grad():
             weights = torch.softmax(self.logits, 0).cpu().numpy()
             means = self.means.detach().cpu().numpy().copy()
             cov = self.covariances().cpu().numpy()
+            log_probs = (
+                self.category_log_probs().cpu().numpy()
+                if self.sizes
+                else np.empty((len(weights), 0))
+            )
         return (
             weights,
             means,
             cov,
             precision_cholesky(cov, self.covariance_type, self.reg),
+            log_probs,
         )
 
 
@@ -147,14 +191,15 @@ def _log_diag_cholesky(cov, reg):
     return out
 
 
-def _full_data_loss(module, X, w):
+def _full_data_loss(module, data):
     """Negative mean log-likelihood over every row, without a graph."""
     k, d = module.means.shape
+    X, w, codes = data.X, data.weight, data.codes
     total = 0.0
     with torch.no_grad():
         # The (rows, K, d) differences are the largest temporary.
-        for rows in iter_row_chunks(len(X), 8 * k * d):
-            lp = module(X[rows])
+        for rows in iter_row_chunks(len(X), 8 * k * max(d, 1)):
+            lp = module(X[rows], None if codes is None else codes[rows])
             total += float(lp.sum() if w is None else lp @ w[rows])
     return -total / (len(X) if w is None else float(w.sum()))
 
@@ -169,18 +214,29 @@ class GradientData:
     Parameters
     ----------
     Xc : ndarray of shape (n_samples, n_features)
-        Rows centred on the fit's centre.
+        Rows centred on the fit's centre: continuous columns, then one-hot
+        blocks of the categorical ones (``sizes``).
     sample_weight : ndarray of shape (n_samples,) or None
     covariance_type : str
     device : torch.device
     strategy : Strategy
         The call's (one process, or DDP), which training goes through.
+    sizes : sequence of int, default=()
+        Categories of each categorical column; their codes travel in the
+        batch's ``codes`` field.
     """
 
-    def __init__(self, Xc, sample_weight, covariance_type, device, strategy):
+    def __init__(self, Xc, sample_weight, covariance_type, device, strategy, sizes=()):
         self.Xc, self.covariance_type, self.device = Xc, covariance_type, device
-        self.strategy = strategy
-        self.X = as_tensor(Xc, device)
+        self.strategy, self.sizes = strategy, list(sizes)
+        self.n_onehot = sum(self.sizes)
+        d = Xc.shape[1] - self.n_onehot
+        self.X = as_tensor(Xc[:, :d], device)
+        self.codes = None
+        if self.sizes:
+            blocks = np.split(Xc[:, d:], np.cumsum(self.sizes)[:-1], axis=1)
+            codes = np.column_stack([b.argmax(axis=1) for b in blocks])
+            self.codes = torch.as_tensor(codes, dtype=torch.long, device=device)
         self.weight = (
             None if sample_weight is None else as_tensor(sample_weight, device)
         )
@@ -189,15 +245,19 @@ class GradientData:
         return self
 
     def __exit__(self, *exc):
-        self.X = self.weight = None  # free device memory as soon as fitting ends
+        # Free device memory as soon as fitting ends.
+        self.X = self.weight = self.codes = None
 
     def statistics(self, resp: np.ndarray) -> np.ndarray:
         """``S = Phi^T R`` for given responsibilities (to initialise)."""
-        return statistics_of(self.Xc, resp, self.covariance_type)
+        return statistics_of(self.Xc, resp, self.covariance_type, self.n_onehot)
 
     def labels(self, theta: np.ndarray) -> np.ndarray:
         """Most likely component of each row, shape (n_samples,)."""
-        return component_logits(self.Xc, theta, self.covariance_type).argmax(axis=1)
+        logits = component_logits(
+            self.Xc, theta, self.covariance_type, 0.0, self.n_onehot
+        )
+        return logits.argmax(axis=1)
 
 
 def train_mixture(
@@ -227,19 +287,21 @@ def train_mixture(
     Returns
     -------
     params : tuple
-        (weights, means, covariances, precisions_cholesky) as numpy, in the
-        coordinates of ``data``.
+        (weights, means, covariances, precisions_cholesky, category
+        log-probabilities) as numpy, in the coordinates of ``data``.
     result : TrainingResult
         ``history[i]["monitor"]`` is the negative mean log-likelihood of all
         rows after iteration i.
     """
     weights, means, cov = start[:3]
-    module = MixtureModule(weights, means, cov, covariance_type, reg_covar)
+    module = MixtureModule(
+        weights, means, cov, covariance_type, reg_covar, start[4], data.sizes
+    )
     module = module.to(data.device)
     trainer = Trainer(module, config, data.device, strategy=data.strategy)
     result = trainer.fit(
-        Batch(data.X, weight=data.weight),
-        monitor=lambda: _full_data_loss(module, data.X, data.weight),
+        Batch(data.X, weight=data.weight, codes=data.codes),
+        monitor=lambda: _full_data_loss(module, data),
         optimizer_state=optimizer_state,
         max_epochs=max_epochs,
     )
