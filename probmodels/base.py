@@ -35,6 +35,7 @@ __all__ = [
     "check_n_samples",
     "child_seed",
     "make_generator",
+    "restore_new_parameters",
     "spawn_generators",
     "validate_params",
 ]
@@ -244,8 +245,10 @@ def atomic_fit(method):
         # torchrun job is known to all.
         context = getattr(self, "_fitting_context", None)
         try:
-            with contextlib.nullcontext() if context is None else context(
-                method.__name__
+            with (
+                contextlib.nullcontext()
+                if context is None
+                else context(method.__name__)
             ):
                 validate_params(self)
                 return method(self, *args, **kwargs)
@@ -257,6 +260,24 @@ def atomic_fit(method):
             raise
 
     return wrapper
+
+
+def restore_new_parameters(estimator: Any) -> None:
+    """Give an unpickled estimator the parameters added since it was saved.
+
+    A model saved by an older probmodels lacks the parameters added since
+    (``categorical_features``, say); each takes its default, which keeps
+    the model as it was, so ``get_params`` and ``clone`` work.
+
+    Parameters
+    ----------
+    estimator : estimator
+    """
+    import inspect
+
+    for name, param in inspect.signature(type(estimator).__init__).parameters.items():
+        if param.default is not param.empty and name not in estimator.__dict__:
+            setattr(estimator, name, param.default)
 
 
 def architecture(estimator: Any) -> dict:

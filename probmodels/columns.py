@@ -32,7 +32,7 @@ from sklearn.utils.validation import validate_data
 from ._plain import from_plain, index_from_plain, index_to_plain, to_plain
 from ._validation import _label, _shown, check_finite, validate_table
 
-__all__ = ["KINDS", "Column", "ColumnTypes", "Encoded", "one_hot"]
+__all__ = ["KINDS", "Column", "ColumnTypes", "Encoded", "fitted_types", "one_hot"]
 
 #: The kinds a column can be.
 KINDS = ("continuous", "integer", "boolean", "categorical", "datetime")
@@ -124,7 +124,12 @@ class ColumnTypes:
     # ------------------------------------------------------------- reading
     @classmethod
     def fit(
-        cls, estimator, X, categorical_features: Any = "from_dtype", **check_params
+        cls,
+        estimator,
+        X,
+        categorical_features: Any = "from_dtype",
+        hint: str = "Remove or impute them first.",
+        **check_params,
     ) -> tuple[ColumnTypes, Encoded]:
         """Read the kinds of X's columns and encode X.
 
@@ -140,6 +145,8 @@ class ColumnTypes:
             categorical (bool ones boolean); None: none is; an array of
             column names, of indices, or a boolean mask: those columns are
             categorical, whatever their dtype.
+        hint : str
+            The fix for NaN values, appended to that message.
         **check_params
             Passed to scikit-learn's validation (``ensure_min_samples``).
 
@@ -149,7 +156,7 @@ class ColumnTypes:
         """
         chosen = _chosen_categorical(X, categorical_features)
         if not isinstance(X, pd.DataFrame) or _all_plain_numbers(X, chosen):
-            values = validate_table(estimator, X, reset=True, **check_params)
+            values = validate_table(estimator, X, reset=True, hint=hint, **check_params)
             values, kinds = _numeric_kinds(X, values, chosen)
             return cls._from_values(X, values, kinds)
         validate_data(estimator, X, reset=True, skip_check_array=True)
@@ -163,7 +170,7 @@ class ColumnTypes:
             for j in range(X.shape[1])
         ]
         types = cls(columns, X.columns.copy())
-        return types, types._encode_frame(X)
+        return types, types._encode_frame(X, hint)
 
     @classmethod
     def _from_values(cls, X, values, kinds):
@@ -190,7 +197,9 @@ class ColumnTypes:
         cont = values if len(continuous) == values.shape[1] else values[:, continuous]
         return types, Encoded(cont, _stack_codes(codes, len(values)))
 
-    def encode(self, estimator, X) -> Encoded:
+    def encode(
+        self, estimator, X, hint: str = "Remove or impute them first."
+    ) -> Encoded:
         """Encode new rows of the fitted columns (for scores, predictions).
 
         Parameters
@@ -198,6 +207,8 @@ class ColumnTypes:
         estimator : estimator
             Owner of ``n_features_in_``, checked as scikit-learn does.
         X : array-like or DataFrame
+        hint : str
+            The fix for NaN values, appended to that message.
 
         Returns
         -------
@@ -206,17 +217,17 @@ class ColumnTypes:
         if self.is_plain and not (
             isinstance(X, pd.DataFrame) and not _all_plain_numbers(X, set())
         ):
-            return Encoded(validate_table(estimator, X, reset=False))
+            return Encoded(validate_table(estimator, X, reset=False, hint=hint))
         if not isinstance(X, pd.DataFrame):
             if self.labels is not None:
                 raise TypeError(
                     f"This model was fitted on a DataFrame with column kinds "
                     f"{self.kinds}; pass a DataFrame with its columns."
                 )
-            values = validate_table(estimator, X, reset=False)
+            values = validate_table(estimator, X, reset=False, hint=hint)
             return self._encode_values(values)
         validate_data(estimator, X, reset=False, skip_check_array=True)
-        return self._encode_frame(X)
+        return self._encode_frame(X, hint)
 
     def _encode_values(self, values):
         continuous = [
@@ -231,7 +242,7 @@ class ColumnTypes:
             _stack_codes(codes, len(values)),
         )
 
-    def _encode_frame(self, X: pd.DataFrame) -> Encoded:
+    def _encode_frame(self, X: pd.DataFrame, hint: str = "") -> Encoded:
         if X.shape[1] != len(self.columns):
             raise ValueError(
                 f"X has {X.shape[1]} columns, but this model was fitted on "
@@ -246,7 +257,7 @@ class ColumnTypes:
             names.append(X.columns[j])
             continuous.append(_as_numbers(series, column, X.columns[j]))
         values = np.column_stack(continuous) if continuous else np.empty((len(X), 0))
-        check_finite(values, labels=pd.Index(names), index=X.index)
+        check_finite(values, labels=pd.Index(names), index=X.index, hint=hint)
         return Encoded(values, _stack_codes(codes, len(X)))
 
     # ------------------------------------------------------------- writing
@@ -581,6 +592,24 @@ def _continuous_values(column: Column, values: np.ndarray):
         return stamps.astype(column.dtype)
     except (TypeError, ValueError):
         return stamps
+
+
+def fitted_types(estimator) -> ColumnTypes:
+    """An estimator's fitted column types (all continuous for a 0.1.0 model).
+
+    Parameters
+    ----------
+    estimator : estimator
+        Fitted; its types are in ``_columns``.
+
+    Returns
+    -------
+    ColumnTypes
+    """
+    types = estimator.__dict__.get("_columns")
+    if types is None:
+        return ColumnTypes.continuous(estimator.n_features_in_)
+    return types
 
 
 def one_hot(codes: np.ndarray, sizes: list[int]) -> np.ndarray:

@@ -154,7 +154,10 @@ def test_every_model_is_reachable(cli, model, params, extra):
     ("command", "message"),
     [
         ("fit gmm missing.csv -o m.skops", "No data file at missing.csv"),
-        ("fit gmm iris.csv -o m.skops", "non-numeric columns: 'species'"),
+        (
+            "fit gmm iris.csv -o m.skops -p categorical_features=None",
+            "Column 'species' has dtype",
+        ),
         ("fit forest iris.csv -o m.skops", "unknown model 'forest'"),
         ("fit gmm iris.csv --columns sl -o m.skops -p colour=1", "parameter 'colour'"),
         (
@@ -192,7 +195,9 @@ def test_a_failed_fit_keeps_the_good_model_file(files, cli, tmp_path):
     good = tmp_path / "model.skops"
     probmodels.save(GaussianMixture(2, random_state=0).fit(np.eye(3)), good)
     before = good.read_bytes()
-    code, _, _ = cli(["fit", "gmm", "iris.csv", "-o", good])  # 'species' is text
+    # 'species' is text, and told it is not categorical.
+    command = ["fit", "gmm", "iris.csv", "-o", good, "-p", "categorical_features=None"]
+    code, _, _ = cli(command)
     assert code == 2 and good.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["model.skops"]  # no temporary
 

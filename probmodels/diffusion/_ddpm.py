@@ -92,6 +92,12 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         Timesteps per row in :meth:`score_samples`: the T - 1 KL terms are
         estimated without bias from one random timestep in each of this many
         equal strata (None: all T - 1 terms, exact).
+    categorical_features : "from_dtype", None or array-like, default="from_dtype"
+        Which columns are categorical, as scikit-learn's
+        ``HistGradientBoostingClassifier`` takes it: "from_dtype" reads it
+        from a DataFrame's dtypes (category, object, string, bool); None
+        makes none categorical; column names, indices or a boolean mask name
+        them. A numpy array is all continuous unless named here.
     %(torch_parameters)s
 
     Attributes
@@ -128,6 +134,7 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         "image_shape",
         "unet_channels",
         "upsample",
+        "categorical_features",
     )
 
     _parameter_constraints: dict = {
@@ -144,6 +151,7 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         "clip_denoised": ["boolean"],
         "ddim_spacing": [StrOptions({"quadratic", "linear"})],
         "n_score_timesteps": [Interval(Integral, 1, None, closed="left"), None],
+        "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
         **TORCH_PARAMETER_CONSTRAINTS,
     }
 
@@ -162,6 +170,7 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         clip_denoised=True,
         ddim_spacing="quadratic",
         n_score_timesteps=100,
+        categorical_features="from_dtype",
         *,
         device="auto",
         max_epochs=300,
@@ -191,6 +200,7 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         self.clip_denoised = clip_denoised
         self.ddim_spacing = ddim_spacing
         self.n_score_timesteps = n_score_timesteps
+        self.categorical_features = categorical_features
         self.device = device
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -222,7 +232,7 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         -------
         self : DDPM
         """
-        U = self._fit_generative(X, y).rows
+        U = self._fit_generative(X, y).rows.continuous
         low, high = U.min(axis=0), U.max(axis=0)
         self._data_range = (low - 0.1 * (high - low), high + 0.1 * (high - low))
         return self
@@ -248,11 +258,12 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
             state["module_"] = {f"denoiser.{k}": v for k, v in weights.items()}
         super().__setstate__(state)
 
-    def _build_module(self, n_features, n_classes):
+    def _build_module(self, n_features, n_classes, category_sizes=()):
         from ..nn.denoisers import ResidualMLP, UNet
         from ._diffusion import GaussianDiffusion
         from .schedule import NoiseSchedule
 
+        width = n_features + sum(category_sizes)  # categories one-hot
         if self._uses_unet():
             denoiser = UNet(
                 tuple(self.image_shape),
@@ -261,11 +272,9 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
                 upsample=self.upsample,
             )
         else:
-            denoiser = ResidualMLP(
-                n_features, tuple(self.hidden_layer_sizes), n_classes
-            )
+            denoiser = ResidualMLP(width, tuple(self.hidden_layer_sizes), n_classes)
         schedule = NoiseSchedule.from_name(self.n_timesteps, self.beta_schedule)
-        return GaussianDiffusion(denoiser, schedule, n_classes)
+        return GaussianDiffusion(denoiser, schedule, n_classes, category_sizes)
 
     def _configure_objective(self, module):
         """The label dropout the network's loss trains with."""
@@ -310,7 +319,12 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         )
 
     def _check_values(self, X):
-        self._check_image_shape(X.shape[1])
+        if self._uses_unet() and X.codes.shape[1]:
+            raise ValueError(
+                "The UNet denoiser takes images of numbers; this table has "
+                "categorical columns. Use denoiser='mlp', or encode them first."
+            )
+        self._check_image_shape(X.continuous.shape[1])
 
     def _check_image_shape(self, n_features):
         if self._uses_unet():
@@ -391,8 +405,8 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         if self.clip_denoised:
             clip = [self._to_tensor(b, device) for b in self._data_range]
         trajectory = [] if return_trajectory else None
-        x = self.module_.sample(
-            (n_samples, self.n_features_in_),
+        x, categories = self.module_.sample(
+            (n_samples, self._types.n_continuous),
             generator,
             timesteps=steps,
             sampler="ancestral" if n_steps is None else "ddim",
@@ -404,9 +418,12 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
             trajectory=trajectory,
             progress=lambda r: tqdm(r, disable=self.verbose < 1),
         )
-        out = self._container.wrap(
-            self._scaler.inverse_transform(x.double().cpu().numpy())
-        )
+        values = self._scaler.inverse_transform(x.double().cpu().numpy())
+        if self._types.is_plain:
+            out = self._container.wrap(values)
+        else:
+            codes = None if categories is None else categories.cpu().numpy()
+            out = self._types.decode(values, codes)
         if not return_trajectory:
             return out
         return out, self._scaler.inverse_transform(
@@ -467,8 +484,10 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         validate_params(self, ["n_score_timesteps", "variance_type"])
         X = self._validate_X(X, reset=False)
         codes = self._label_codes(y, len(X), missing=self._null_label)
-        U = self._scaler.transform(X)
-        T, d = self.n_timesteps, X.shape[1]
+        U = self._scaler.transform(X.continuous)
+        categories = self._codes_or_none(X)
+        T, d = self.n_timesteps, U.shape[1]
+        k = 0 if categories is None else categories.shape[1]
         m = (
             T - 1
             if self.n_score_timesteps is None
@@ -478,19 +497,29 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         sizes = np.array([len(s) for s in strata])
         starts = np.array([s[0] for s in strata])
         # Per row: a uniform per stratum (through the normal CDF), then the
-        # noise of each KL term and of the decoder term.
-        z = self._row_noise(U, codes, shape=(m + (m + 1) * d,))
+        # noise of each KL term and of the decoder term, then a uniform per
+        # categorical column and term for its noisy category.
+        z = self._row_noise(U, codes, categories, shape=(m + (m + 1) * (d + k),))
         t = starts + np.minimum((ndtr(z[:, :m]) * sizes).astype(int), sizes - 1)
-        noise = z[:, m:].reshape(len(X), m + 1, d)
+        noise = z[:, m : m + (m + 1) * d].reshape(len(U), m + 1, d)
+        uniform = None
+        if k:
+            uniform = ndtr(z[:, m + (m + 1) * d :]).reshape(len(U), m + 1, k)
         weights = sizes.astype(np.float64)
 
-        def negative_bound(module, u, c, steps, eps):
-            return module.negative_bound(u, c, steps, eps, weights, self.variance_type)
+        def negative_bound(module, u, c, steps, eps, cats, unif):
+            return module.negative_bound(
+                u, c, steps, eps, weights, self.variance_type, cats, unif
+            )
 
-        per_step = d + 4 * max(self.hidden_layer_sizes)
+        per_step = (
+            d + sum(self._types.category_sizes) + 4 * max(self.hidden_layer_sizes)
+        )
         if self._uses_unet():
             per_step = 6 * self.unet_channels * d
         bound = self._map_rows(
-            negative_bound, [U, codes, t, noise], bytes_per_row=8 * (m + 1) * per_step
+            negative_bound,
+            [U, codes, t, noise, categories, uniform],
+            bytes_per_row=8 * (m + 1) * per_step,
         )
         return -bound + self._scaler.log_jacobian

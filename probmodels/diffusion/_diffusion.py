@@ -10,13 +10,29 @@ one network, and it knows what follows from both: the training loss
 2021), and the variational bound (:meth:`GaussianDiffusion.negative_bound`,
 eq. 5). The estimator (:class:`~probmodels.DDPM`) validates, scales and
 converts; it holds no loop.
+
+A table's categorical columns diffuse by multinomial diffusion (Hoogeboom et
+al., 2021; beside the Gaussian part as TabDDPM, Kotelnikov et al., 2023: see
+:mod:`probmodels.diffusion._multinomial`): the denoiser reads the noisy
+categories one-hot beside the noisy continuous columns and returns, beside
+eps, logits of each column's x_0; each reverse step draws the categories
+from the posterior at that prediction.
 """
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
+from ._multinomial import (
+    categorical_kl,
+    log_onehot,
+    q_posterior_log,
+    q_xt_log,
+    sample_log,
+)
 from .schedule import NoiseSchedule
 
 __all__ = ["GaussianDiffusion"]
@@ -30,10 +46,14 @@ class GaussianDiffusion(nn.Module):
     denoiser : torch.nn.Module
         ``denoiser(x_t, t, y)`` predicts the noise eps of x_t (t = 1..T, y
         class codes or None); a conditional one embeds ``n_classes + 1``
-        labels, the last the null label of guidance.
+        labels, the last the null label of guidance. With categorical
+        columns its input is x_t's continuous columns then its categories
+        one-hot, and its output eps then the logits of each column's x_0.
     schedule : NoiseSchedule
     n_classes : int, default=0
         Classes of a conditional model (0: unconditional).
+    category_sizes : sequence of int, default=()
+        Categories of each categorical column.
 
     Attributes
     ----------
@@ -46,65 +66,134 @@ class GaussianDiffusion(nn.Module):
     cond_drop_prob = 0.0
 
     def __init__(
-        self, denoiser: nn.Module, schedule: NoiseSchedule, n_classes: int = 0
+        self,
+        denoiser: nn.Module,
+        schedule: NoiseSchedule,
+        n_classes: int = 0,
+        category_sizes=(),
     ):
         super().__init__()
         self.denoiser, self.schedule, self.n_classes = denoiser, schedule, n_classes
+        self.category_sizes = tuple(int(s) for s in category_sizes)
 
     @property
     def n_timesteps(self) -> int:
         """T, the number of noising steps."""
         return self.schedule.n_timesteps
 
-    def forward(self, xt, t, y=None):
-        """``eps_theta(x_t, t, y)``: the predicted noise."""
-        return self.denoiser(xt, t, y)
+    def forward(self, xt, t, y=None, codes=None):
+        """``eps_theta(x_t, t, y)`` (and the logits of the categories' x_0)."""
+        if codes is None or not self.category_sizes:
+            return self.denoiser(xt, t, y)
+        onehot = [
+            nn.functional.one_hot(codes[:, j], size).to(xt.dtype)
+            for j, size in enumerate(self.category_sizes)
+        ]
+        return self.denoiser(torch.cat([xt, *onehot], dim=-1), t, y)
+
+    def _split(self, out, d):
+        """The continuous columns' eps, and each categorical column's x_0 log-probs."""
+        blocks = torch.split(out[:, d:], self.category_sizes, dim=-1)
+        return out[:, :d], [torch.log_softmax(b, dim=-1) for b in blocks]
+
+    def _coefficients(self, t, s, x):
+        """The alpha from s to t (``abar_t / abar_s``), and abar_s; (n, 1) each."""
+        abar = self.schedule.alphas_cumprod
+        abar_t, abar_s = abar[t].to(x.dtype), abar[s].to(x.dtype)
+        return (abar_t / abar_s)[:, None], abar_s[:, None]
+
+    def _noisy_codes(self, codes, t, uniform):
+        """x_t's categories drawn from q(x_t | x_0) (eq. 12), one uniform per value."""
+        abar = self.schedule.alphas_cumprod[t].to(uniform.dtype)[:, None]
+        out = [
+            sample_log(
+                q_xt_log(log_onehot(codes[:, j], k, uniform.dtype), abar, k),
+                uniform[:, j],
+            )
+            for j, k in enumerate(self.category_sizes)
+        ]
+        return torch.stack(out, dim=-1)
+
+    def _multinomial_kl(self, codes, xt_codes, log_x0_hat, t):
+        """Per row: ``sum_j KL(q(x_{t-1} | x_t, x_0) || q(x_{t-1} | x_t, x0_hat))``.
+
+        The loss of the categorical columns (Hoogeboom et al., eq. 14, as
+        TabDDPM trains it). At t = 1 the true posterior is x_0 itself, so
+        the term is ``-log p(x_0 | x_1)``, the decoder term of the bound.
+        """
+        dtype = log_x0_hat[0].dtype
+        alpha, abar_prev = self._coefficients(t, t - 1, log_x0_hat[0])
+        total = torch.zeros(len(t), dtype=dtype, device=t.device)
+        for j, k in enumerate(self.category_sizes):
+            log_x0 = log_onehot(codes[:, j], k, dtype)
+            log_xt = log_onehot(xt_codes[:, j], k, dtype)
+            true = q_posterior_log(log_x0, log_xt, alpha, abar_prev, k)
+            model = q_posterior_log(log_x0_hat[j], log_xt, alpha, abar_prev, k)
+            total = total + categorical_kl(true, model)
+        return total
 
     # ------------------------------------------------------------ training
     def loss(self, batch, generator):
-        """``|| eps - eps_theta(x_t, t) ||^2`` (Ho et al., 2020, eq. 14), per feature.
+        """The training loss of a batch (Ho et al., 2020, Algorithm 1).
 
-        Algorithm 1: t uniform on 1..T, eps ~ N(0, I), x_t from eq. (4); with
-        labels, each row's label becomes the null label with probability
-        ``cond_drop_prob``.
+        ``|| eps - eps_theta(x_t, t) ||^2`` (eq. 14), per feature, for the
+        continuous columns; for categorical ones (``batch.codes``) the KL of
+        the multinomial reverse step, averaged over the columns and added
+        (TabDDPM's loss). t is uniform on 1..T, eps ~ N(0, I), x_t from
+        eq. (4) (categories from q(x_t | x_0)); with labels, each row's label
+        becomes the null label with probability ``cond_drop_prob``.
 
         Parameters
         ----------
         batch : probmodels.engine.Batch
-            Scaled rows ``x`` and, for a conditional model, class codes ``y``.
+            Scaled continuous columns ``x``, category ``codes``, and for a
+            conditional model class codes ``y``.
         generator : torch.Generator
-            Draws t, eps and the dropped labels.
+            Draws t, eps, the noisy categories and the dropped labels.
 
         Returns
         -------
         torch.Tensor
             0-d.
         """
-        x0, y = batch.x, batch.y
-        n, device = len(x0), x0.device
+        x0, y, codes = batch.x, batch.y, batch.codes
+        n, device, d = len(x0), x0.device, x0.shape[1]
         t = torch.randint(
             1, self.n_timesteps + 1, (n,), generator=generator, device=device
         )
         eps = torch.randn(x0.shape, generator=generator, device=device)
         xt = self.schedule.q_sample(x0, t, eps)
+        xt_codes = None
+        if codes is not None:
+            uniform = torch.rand(codes.shape, generator=generator, device=device)
+            xt_codes = self._noisy_codes(codes, t, uniform)
         if y is not None and self.cond_drop_prob > 0:
             drop = (
                 torch.rand(n, generator=generator, device=device) < self.cond_drop_prob
             )
             y = torch.where(drop, self.n_classes, y)
-        return ((self(xt, t, y) - eps) ** 2).mean()
+        out = self(xt, t, y, xt_codes)
+        if xt_codes is None:
+            return ((out - eps) ** 2).mean()
+        eps_hat, log_x0_hat = self._split(out, d)
+        loss = self._multinomial_kl(codes, xt_codes, log_x0_hat, t).mean()
+        loss = loss / len(self.category_sizes)
+        return loss + (((eps_hat - eps) ** 2).mean() if d else 0.0)
 
     # ------------------------------------------------------------ sampling
-    def guided_eps(self, x, t, labels, guidance_scale):
+    def guided_eps(self, x, t, labels, guidance_scale, codes=None):
         """eps_theta, guided: ``(1 + w) eps(x, y) - w eps(x, null)``.
 
         Ho and Salimans (2022), in one batched forward pass of [x, x] under
-        [y, null].
+        [y, null]; the categories' logits are guided alike.
         """
         if labels is None or not guidance_scale:
-            return self(x, t, labels)
+            return self(x, t, labels, codes)
         null = torch.full_like(labels, self.n_classes)
-        both = self(torch.cat([x, x]), torch.cat([t, t]), torch.cat([labels, null]))
+        both_codes = None if codes is None else torch.cat([codes, codes])
+        both = self(
+            torch.cat([x, x]), torch.cat([t, t]), torch.cat([labels, null]), both_codes
+        )
         cond, uncond = both.chunk(2)
         return (1 + guidance_scale) * cond - guidance_scale * uncond
 
@@ -126,10 +215,15 @@ class GaussianDiffusion(nn.Module):
     ):
         """Run the reverse process from pure noise ``x_T ~ N(0, I)``, in eval mode.
 
+        Categorical columns start uniform and take, between consecutive
+        timesteps t > s, the posterior ``q(x_s | x_t, x0_hat)``: an ancestral
+        step of the multinomial chain, a jump for few-step sampling (DDIM's
+        ``eta`` acts on the continuous columns only).
+
         Parameters
         ----------
         shape : tuple of int
-            (n_samples, n_features).
+            (n_samples, n_features) of the continuous columns.
         generator : torch.Generator
             On the module's device; x_T first, then each step's noise.
         timesteps : sequence of int
@@ -156,11 +250,25 @@ class GaussianDiffusion(nn.Module):
 
         Returns
         -------
-        torch.Tensor of shape ``shape``
+        x : torch.Tensor of shape ``shape``
+        codes : torch.Tensor of long, shape (n_samples, n_categorical), or None
         """
         device = self.schedule.betas.device
+        n, d = shape
         ancestral = sampler == "ancestral"
         x = torch.randn(shape, generator=generator, device=device)
+        codes = None
+        if self.category_sizes:
+            uniform = torch.rand(
+                (n, len(self.category_sizes)), generator=generator, device=device
+            )
+            codes = torch.stack(
+                [
+                    (u * k).long().clamp(max=k - 1)
+                    for u, k in zip(uniform.T, self.category_sizes, strict=True)
+                ],
+                dim=-1,
+            )
         if trajectory is not None:
             trajectory.append(x.cpu())
         steps = range(len(timesteps) - 1)
@@ -168,29 +276,55 @@ class GaussianDiffusion(nn.Module):
         self.eval()
         try:
             for i in steps if progress is None else progress(steps):
-                t = torch.full((shape[0],), timesteps[i], device=device)
-                eps = self.guided_eps(x, t, labels, guidance_scale)
+                t = torch.full((n,), timesteps[i], device=device)
+                prev = torch.full_like(t, timesteps[i + 1])
+                out = self.guided_eps(x, t, labels, guidance_scale, codes)
+                eps, log_x0_hat = (
+                    self._split(out, d) if codes is not None else (out, [])
+                )
                 if ancestral:
                     x = self.schedule.p_sample(
                         x, t, eps, generator, clip, variance_type
                     )
                 else:
-                    prev = torch.full_like(t, timesteps[i + 1])
                     x = self.schedule.ddim_step(x, t, prev, eps, eta, generator, clip)
+                if codes is not None:
+                    codes = self._step_codes(codes, log_x0_hat, t, prev, generator)
                 if trajectory is not None:
                     trajectory.append(x.cpu())
         finally:
             self.train(was_training)
-        return x
+        return x, codes
+
+    def _step_codes(self, codes, log_x0_hat, t, prev, generator):
+        """Categories at ``prev``: drawn from q(x_prev | x_t, x0_hat) (eq. 13)."""
+        dtype = log_x0_hat[0].dtype
+        alpha, abar_prev = self._coefficients(t, prev, log_x0_hat[0])
+        uniform = torch.rand(codes.shape, generator=generator, device=codes.device)
+        out = []
+        for j, k in enumerate(self.category_sizes):
+            log_xt = log_onehot(codes[:, j], k, dtype)
+            posterior = q_posterior_log(log_x0_hat[j], log_xt, alpha, abar_prev, k)
+            # At the last step (prev = 0) the posterior is the prediction's
+            # own distribution: draw x_0 from it.
+            out.append(sample_log(posterior, uniform[:, j].to(dtype)))
+        return torch.stack(out, dim=-1)
 
     # --------------------------------------------------------------- bound
-    def negative_bound(self, x0, labels, t, eps, weights, variance_type=None):
+    def negative_bound(
+        self, x0, labels, t, eps, weights, variance_type=None, codes=None, uniform=None
+    ):
         """``L_T + sum_strata w L_{t-1} + L_0`` for a block of rows (eq. 5).
+
+        With categorical columns each term adds theirs: the prior KL to the
+        uniform distribution, the KL of each multinomial reverse step, and
+        ``-log p(x_0 | x_1)``; a row's bound is then on its density times
+        the probability of its categories.
 
         Parameters
         ----------
         x0 : torch.Tensor of shape (n, d)
-            Scaled rows.
+            Scaled continuous columns.
         labels : torch.Tensor or None
             Class codes (the null label scores the unconditional model).
         t : torch.Tensor of shape (n, m)
@@ -200,6 +334,9 @@ class GaussianDiffusion(nn.Module):
         weights : array-like of shape (m,)
             Each stratum's size: its term stands for that many.
         variance_type : str, optional
+        codes : torch.Tensor of long, shape (n, n_categorical), optional
+        uniform : torch.Tensor of shape (n, m + 1, n_categorical), optional
+            The draws of x_t's categories for each term.
 
         Returns
         -------
@@ -214,8 +351,39 @@ class GaussianDiffusion(nn.Module):
         lab = None if labels is None else labels.repeat_interleave(m)
         noise = eps[:, :m].reshape(n * m, -1)
         xt = schedule.q_sample(rows, steps, noise)
-        kl = schedule.posterior_kl(rows, xt, steps, self(xt, steps, lab), variance_type)
         ones = torch.ones(n, dtype=torch.long, device=x0.device)
         x1 = schedule.q_sample(x0, ones, eps[:, m])
-        decoder = schedule.decoder_nll(x0, x1, self(x1, ones, labels), variance_type)
-        return schedule.prior_kl(x0) + kl.view(n, m) @ weights + decoder
+        if codes is None or not self.category_sizes:
+            kl = schedule.posterior_kl(
+                rows, xt, steps, self(xt, steps, lab), variance_type
+            )
+            decoder = schedule.decoder_nll(
+                x0, x1, self(x1, ones, labels), variance_type
+            )
+            return schedule.prior_kl(x0) + kl.view(n, m) @ weights + decoder
+        d = x0.shape[1]
+        all_codes = codes.repeat_interleave(m, dim=0)
+        xt_codes = self._noisy_codes(
+            all_codes, steps, uniform[:, :m].reshape(n * m, -1)
+        )
+        x1_codes = self._noisy_codes(codes, ones, uniform[:, m])
+        eps_t, log_hat_t = self._split(self(xt, steps, lab, xt_codes), d)
+        eps_1, log_hat_1 = self._split(self(x1, ones, labels, x1_codes), d)
+        kl = self._multinomial_kl(all_codes, xt_codes, log_hat_t, steps)
+        decoder = self._multinomial_kl(codes, x1_codes, log_hat_1, ones)
+        prior = self._categorical_prior_kl(codes, x0.dtype)
+        if d:
+            kl = kl + schedule.posterior_kl(rows, xt, steps, eps_t, variance_type)
+            decoder = decoder + schedule.decoder_nll(x0, x1, eps_1, variance_type)
+            prior = prior + schedule.prior_kl(x0)
+        return prior + kl.view(n, m) @ weights + decoder
+
+    def _categorical_prior_kl(self, codes, dtype):
+        """``KL(q(x_T | x_0) || uniform)`` summed over the categorical columns."""
+        T = torch.full((len(codes),), self.n_timesteps, device=codes.device)
+        abar = self.schedule.alphas_cumprod[T].to(dtype)[:, None]
+        total = torch.zeros(len(codes), dtype=dtype, device=codes.device)
+        for j, k in enumerate(self.category_sizes):
+            log_q = q_xt_log(log_onehot(codes[:, j], k, dtype), abar, k)
+            total = total + categorical_kl(log_q, torch.full_like(log_q, -math.log(k)))
+        return total

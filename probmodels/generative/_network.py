@@ -4,6 +4,13 @@ Kingma and Welling, Auto-Encoding Variational Bayes (2014), section 3 and
 appendix C.2 (Gaussian MLP encoder and decoder); a label, when given, is a
 one-hot vector appended to the encoder's and the decoder's input (a
 conditional VAE, Sohn, Lee and Yan, 2015).
+
+Tables with categorical columns: the encoder reads each category one-hot
+beside the continuous columns, and the decoder has a head per column kind,
+a Gaussian for the continuous ones and a softmax per categorical one (a
+boolean column is a softmax over two, the same distribution as a
+Bernoulli), as TVAE (Xu et al., NeurIPS 2019) and HI-VAE (Nazabal et al.,
+2020) do; the likelihood of a row adds each column's.
 """
 
 from __future__ import annotations
@@ -28,8 +35,10 @@ __all__ = ["MIN_VARIANCE", "VAENetwork"]
 MIN_VARIANCE = 1e-4
 
 
-def _join(x, c):
-    return x if c is None else torch.cat([x, c], dim=-1)
+def _join(*parts):
+    """The parts given (not None) side by side."""
+    present = [p for p in parts if p is not None]
+    return present[0] if len(present) == 1 else torch.cat(present, dim=-1)
 
 
 class VAENetwork(nn.Module):
@@ -44,10 +53,14 @@ class VAENetwork(nn.Module):
     n_classes : int, default=0
         Size of the one-hot label given to both networks (0: unconditional).
     likelihood : {"gaussian", "bernoulli"}, default="gaussian"
+        Of the continuous columns.
     decoder_variance : {"row", "feature", "shared"}, default="row"
         Gaussian decoder variance: an output of the decoder per row and
         feature, a learned constant per feature, or one learned constant.
     activation : str, default="relu"
+    category_sizes : sequence of int, default=()
+        Categories of each categorical column (read one-hot, decoded by a
+        softmax each).
 
     Attributes
     ----------
@@ -67,58 +80,93 @@ class VAENetwork(nn.Module):
         likelihood="gaussian",
         decoder_variance="row",
         activation="relu",
+        category_sizes=(),
     ):
         super().__init__()
         self.likelihood, self.decoder_variance = likelihood, decoder_variance
+        self.n_features, self.category_sizes = n_features, tuple(category_sizes)
+        n_onehot = sum(self.category_sizes)
         gaussian = likelihood == "gaussian"
         heads = 2 if gaussian and decoder_variance == "row" else 1
         hidden = tuple(hidden)
-        self.encoder = MLP(n_features + n_classes, hidden, 2 * latent_dim, activation)
+        self.encoder = MLP(
+            n_features + n_onehot + n_classes, hidden, 2 * latent_dim, activation
+        )
         self.decoder = MLP(
-            latent_dim + n_classes, hidden[::-1], heads * n_features, activation
+            latent_dim + n_classes,
+            hidden[::-1],
+            heads * n_features + n_onehot,
+            activation,
         )
         if gaussian and decoder_variance != "row":
             size = n_features if decoder_variance == "feature" else 1
             # softplus(0.5413) = 1: start at unit variance.
             self.raw_variance = nn.Parameter(torch.full((size,), 0.5413))
 
-    def encode(self, x, c=None) -> DiagonalGaussian:
+    def _onehot(self, codes, dtype):
+        """Category codes as one-hot blocks (None without categorical columns)."""
+        if codes is None or not self.category_sizes:
+            return None
+        parts = [
+            F.one_hot(codes[:, j], size) for j, size in enumerate(self.category_sizes)
+        ]
+        return torch.cat(parts, dim=-1).to(dtype)
+
+    def encode(self, x, c=None, codes=None) -> DiagonalGaussian:
         """The posterior ``q(z | x, c) = N(mu, diag sigma^2)``."""
-        mean, logvar = self.encoder(_join(x, c)).chunk(2, dim=-1)
+        inputs = _join(x, self._onehot(codes, x.dtype), c)
+        mean, logvar = self.encoder(inputs).chunk(2, dim=-1)
         return DiagonalGaussian(mean, logvar)
 
     def decode(self, z, c=None):
-        """Parameters of ``p(x | z, c)``: (mean, log-variance) or (logits, None)."""
+        """Parameters of ``p(x | z, c)``.
+
+        Returns
+        -------
+        loc, logvar : torch.Tensor
+            The continuous columns' means and log-variances (Bernoulli logits
+            and None for ``likelihood="bernoulli"``).
+        logits : list of torch.Tensor
+            One (n, C_j) block of category logits per categorical column.
+        """
         out = self.decoder(_join(z, c))
+        split = out.shape[-1] - sum(self.category_sizes)
+        out, tail = out[:, :split], out[:, split:]
+        logits = list(torch.split(tail, self.category_sizes, dim=-1))
         if self.likelihood == "bernoulli":
-            return out, None
+            return out, None, logits
         if self.decoder_variance == "row":
             loc, raw = out.chunk(2, dim=-1)
         else:
             loc, raw = out, self.raw_variance.expand_as(out)
-        return loc, torch.log(MIN_VARIANCE + F.softplus(raw))
+        return loc, torch.log(MIN_VARIANCE + F.softplus(raw)), logits
 
     def decoded_mean(self, z, c=None):
-        """``E[x | z, c]``: the Gaussian mean, or the Bernoulli probabilities."""
-        loc, _ = self.decode(z, c)
+        """``E[x | z, c]`` of the continuous columns (Gaussian mean, Bernoulli p)."""
+        loc, _, _ = self.decode(z, c)
         return torch.sigmoid(loc) if self.likelihood == "bernoulli" else loc
 
-    def log_likelihood(self, x, z, c=None):
-        """``log p(x | z, c)`` per row."""
-        loc, logvar = self.decode(z, c)
+    def log_likelihood(self, x, z, c=None, codes=None):
+        """``log p(x | z, c)`` per row: each column's density or probability."""
+        loc, logvar, logits = self.decode(z, c)
         if self.likelihood == "bernoulli":
-            return bernoulli_log_prob(x, loc)
-        return gaussian_log_prob(x, loc, logvar)
+            out = bernoulli_log_prob(x, loc)
+        else:
+            out = gaussian_log_prob(x, loc, logvar)
+        for j, block in enumerate(logits):
+            log_p = torch.log_softmax(block, dim=-1)
+            out = out + log_p.gather(-1, codes[:, j : j + 1])[:, 0]
+        return out
 
-    def elbo(self, x, c, generator, beta=1.0):
+    def elbo(self, x, c, generator, beta=1.0, codes=None):
         """One-sample estimate of ``E_q[log p(x|z)] - beta KL(q(z|x) || p(z))``.
 
         The KL is in closed form; the reconstruction term uses one
         reparameterised draw (Kingma and Welling, 2014, eq. 10).
         """
-        q = self.encode(x, c)
+        q = self.encode(x, c, codes)
         z = q.rsample(generator)
-        return self.log_likelihood(x, z, c) - beta * q.kl()
+        return self.log_likelihood(x, z, c, codes) - beta * q.kl()
 
     def loss(self, batch, generator):
         """Negative ELBO per row, averaged over the batch: the training loss.
@@ -126,7 +174,9 @@ class VAENetwork(nn.Module):
         Parameters
         ----------
         batch : probmodels.engine.Batch
-            Scaled rows ``x`` and, for a conditional VAE, one-hot labels ``y``.
+            Scaled continuous columns ``x``, category ``codes`` of a table's
+            categorical columns, and for a conditional VAE one-hot labels
+            ``y``.
         generator : torch.Generator
             Draws the reparameterised sample.
 
@@ -135,9 +185,9 @@ class VAENetwork(nn.Module):
         torch.Tensor
             0-d.
         """
-        return -self.elbo(batch.x, batch.y, generator, beta=self.beta).mean()
+        return -self.elbo(batch.x, batch.y, generator, self.beta, batch.codes).mean()
 
-    def log_weights(self, x, c, eps):
+    def log_weights(self, x, c, eps, codes=None):
         """``log p(x, z_k) - log q(z_k | x)`` for ``z_k = mu + sigma eps_k`` (IWAE).
 
         Parameters
@@ -146,20 +196,22 @@ class VAENetwork(nn.Module):
         c : torch.Tensor of shape (n, n_classes) or None
         eps : torch.Tensor of shape (n, K, latent_dim)
             Standard normal draws.
+        codes : torch.Tensor of shape (n, n_categorical), optional
 
         Returns
         -------
         torch.Tensor of shape (n, K)
         """
         n, k, _ = eps.shape
-        q = self.encode(x, c)
+        q = self.encode(x, c, codes)
         z = q.mean[:, None] + q.std[:, None] * eps
         log_q = gaussian_log_prob(z, q.mean[:, None], q.logvar[:, None])
         xs, zs = x.repeat_interleave(k, dim=0), z.reshape(n * k, -1)
         cs = None if c is None else c.repeat_interleave(k, dim=0)
-        log_px = self.log_likelihood(xs, zs, cs).view(n, k)
+        codes = None if codes is None else codes.repeat_interleave(k, dim=0)
+        log_px = self.log_likelihood(xs, zs, cs, codes).view(n, k)
         return log_px + standard_normal_log_prob(z) - log_q
 
-    def forward(self, x, c=None):
+    def forward(self, x, c=None, codes=None):
         """Posterior means ``mu(x)``: the latent representation."""
-        return self.encode(x, c).mean
+        return self.encode(x, c, codes).mean

@@ -15,6 +15,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ..base import atomic_fit, check_n_samples, validate_params
+from ..columns import Encoded
 from ..nn import (
     TORCH_PARAMETER_CONSTRAINTS,
     NeuralGenerativeMixin,
@@ -83,6 +84,12 @@ class VAE(
         False to ignore them: a ``Pipeline`` passes ``y`` to every step, so a
         VAE used there as an unsupervised feature extractor needs it (see
         ``examples/plot_pipeline_gridsearch.py``).
+    categorical_features : "from_dtype", None or array-like, default="from_dtype"
+        Which columns are categorical, as scikit-learn's
+        ``HistGradientBoostingClassifier`` takes it: "from_dtype" reads it
+        from a DataFrame's dtypes (category, object, string, bool); None
+        makes none categorical; column names, indices or a boolean mask name
+        them. A numpy array is all continuous unless named here.
     %(torch_parameters)s
 
     Attributes
@@ -125,6 +132,7 @@ class VAE(
         "decoder_variance",
         "activation",
         "conditional",
+        "categorical_features",
     )
 
     _parameter_constraints: dict = {
@@ -136,6 +144,7 @@ class VAE(
         "decoder_variance": [StrOptions({"row", "feature", "shared"})],
         "activation": [StrOptions({"relu", "tanh", "logistic", "gelu", "identity"})],
         "conditional": ["boolean"],
+        "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
         **TORCH_PARAMETER_CONSTRAINTS,
     }
 
@@ -149,6 +158,7 @@ class VAE(
         decoder_variance="row",
         activation="relu",
         conditional=True,
+        categorical_features="from_dtype",
         *,
         device="auto",
         max_epochs=100,
@@ -173,6 +183,7 @@ class VAE(
         self.decoder_variance = decoder_variance
         self.activation = activation
         self.conditional = conditional
+        self.categorical_features = categorical_features
         self.device = device
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -213,7 +224,7 @@ class VAE(
             )
         return self
 
-    def _build_module(self, n_features, n_classes):
+    def _build_module(self, n_features, n_classes, category_sizes=()):
         from ._network import VAENetwork
 
         return VAENetwork(
@@ -224,6 +235,7 @@ class VAE(
             likelihood=self.likelihood,
             decoder_variance=self.decoder_variance,
             activation=self.activation,
+            category_sizes=category_sizes,
         )
 
     def _configure_objective(self, module):
@@ -239,7 +251,8 @@ class VAE(
 
     # ---------------------------------------------------------- validation
     def _check_values(self, X):
-        if self.likelihood == "bernoulli" and (X.min() < 0 or X.max() > 1):
+        X = X.continuous
+        if self.likelihood == "bernoulli" and X.size and (X.min() < 0 or X.max() > 1):
             raise ValueError(
                 f"likelihood='bernoulli' needs data in [0, 1]; X ranges over "
                 f"[{X.min():.4g}, {X.max():.4g}]. Scale it first (MinMaxScaler, or "
@@ -257,7 +270,8 @@ class VAE(
     # ----------------------------------------------------------- inference
     def _row_bytes(self, draws=1):
         """Bytes of float32 activations one row costs in a forward pass."""
-        widths = [self.n_features_in_ * 3, self.latent_dim * 4]
+        width = self.n_features_in_ + sum(self._types.category_sizes)
+        widths = [width * 3, self.latent_dim * 4]
         return 4 * draws * (sum(widths) + 2 * sum(self.hidden_layer_sizes))
 
     def _per_class(self, fn, X):
@@ -267,18 +281,25 @@ class VAE(
             [fn(X, self._one_hot(np.full(len(X), k))) for k in codes], axis=1
         )
 
-    def _bound(self, U, c):
+    def _scaled(self, X):
+        """Rows as the network reads them: scaled continuous columns, codes."""
+        X = self._validate_X(X, reset=False)
+        return Encoded(self._scaler.transform(X.continuous), X.codes)
+
+    def _bound(self, rows, c):
         """Per-row bound on log p(u | c) of scaled rows (no log-Jacobian)."""
         from ..nn.distributions import iwae_bound
 
         validate_params(self, ["n_importance"])  # set_params may change it
         K = self.n_importance
 
-        def block(module, u, c, eps):
-            return iwae_bound(module.log_weights(u, c, eps))
+        def block(module, u, c, eps, codes):
+            return iwae_bound(module.log_weights(u, c, eps, codes))
 
-        eps = self._row_noise(U, c, shape=(K, self.latent_dim))
-        return self._map_rows(block, [U, c, eps], self._row_bytes(K))
+        codes = self._codes_or_none(rows)
+        eps = self._row_noise(rows.continuous, c, codes, shape=(K, self.latent_dim))
+        arrays = [rows.continuous, c, eps, codes]
+        return self._map_rows(block, arrays, self._row_bytes(K))
 
     def score_samples(self, X, y=None):
         """Lower bound on the log-density of each row, in nats.
@@ -301,14 +322,13 @@ class VAE(
         -------
         ndarray of shape (n_samples,)
         """
-        X = self._validate_X(X, reset=False)
-        c = self._labels(y, len(X))
-        U = self._scaler.transform(X)
+        rows = self._scaled(X)
+        c = self._labels(y, len(rows))
         if self.classes_ is not None and c is None:
-            bounds = self._per_class(self._bound, U)
+            bounds = self._per_class(self._bound, rows)
             scores = logsumexp(bounds + np.log(self.class_prior_), axis=1)
         else:
-            scores = self._bound(U, c)
+            scores = self._bound(rows, c)
         return scores + self._scaler.log_jacobian
 
     def score(self, X, y=None):
@@ -341,19 +361,19 @@ class VAE(
         -------
         ndarray of shape (n_samples, latent_dim)
         """
-        X = self._validate_X(X, reset=False)
-        c = self._labels(y, len(X))
-        U = self._scaler.transform(X)
+        rows = self._scaled(X)
+        c = self._labels(y, len(rows))
 
-        def encode(U, c):
-            return self._map_rows(_encode, [U, c], self._row_bytes())
+        def encode(rows, c):
+            arrays = [rows.continuous, c, self._codes_or_none(rows)]
+            return self._map_rows(_encode, arrays, self._row_bytes())
 
         if self.classes_ is None or c is not None:
-            return encode(U, c)
+            return encode(rows, c)
         weights = softmax(
-            self._per_class(self._bound, U) + np.log(self.class_prior_), axis=1
+            self._per_class(self._bound, rows) + np.log(self.class_prior_), axis=1
         )
-        return np.einsum("nk,nkd->nd", weights, self._per_class(encode, U))
+        return np.einsum("nk,nkd->nd", weights, self._per_class(encode, rows))
 
     def inverse_transform(self, Z, y=None):
         """Decoded means ``E[x | z]`` on the original scale.
@@ -377,17 +397,22 @@ class VAE(
                 f"latent_dim={self.latent_dim}."
             )
         c = self._labels(y, len(Z))
+        sizes = self._types.category_sizes
 
         def decode(Z, c):
             return self._map_rows(_decode, [Z, c], self._row_bytes())
 
         if self.classes_ is None or c is not None:
-            means = decode(Z, c)
+            out = decode(Z, c)
         else:
-            means = np.einsum(
-                "k,nkd->nd", self.class_prior_, self._per_class(decode, Z)
-            )
-        return self._scaler.inverse_transform(means)
+            out = np.einsum("k,nkd->nd", self.class_prior_, self._per_class(decode, Z))
+        d = out.shape[1] - sum(sizes)
+        means = self._scaler.inverse_transform(out[:, :d])
+        if self._types.is_plain:
+            return means
+        blocks = np.split(out[:, d:], np.cumsum(sizes)[:-1], axis=1) if sizes else []
+        codes = np.column_stack([b.argmax(axis=1) for b in blocks]) if sizes else None
+        return self._types.decode(means, codes)
 
     def sample(self, n_samples=1, *, y=None, mean=False, random_state=None):
         """Draw new rows: ``z ~ N(0, I)``, then ``x ~ p(x | z)``.
@@ -429,16 +454,33 @@ class VAE(
         )
 
         def draw(module, z, c):
+            loc, logvar, logits = module.decode(z, c)
             if mean:
-                return module.decoded_mean(z, c)
-            loc, logvar = module.decode(z, c)
-            if self.likelihood == "bernoulli":
-                return torch.bernoulli(torch.sigmoid(loc), generator=generator)
-            eps = torch.randn(loc.shape, generator=generator, device=device)
-            return loc + torch.exp(0.5 * logvar) * eps
+                values = torch.sigmoid(loc) if self.likelihood == "bernoulli" else loc
+            elif self.likelihood == "bernoulli":
+                values = torch.bernoulli(torch.sigmoid(loc), generator=generator)
+            else:
+                eps = torch.randn(loc.shape, generator=generator, device=device)
+                values = loc + torch.exp(0.5 * logvar) * eps
+            codes = [
+                block.argmax(-1)
+                if mean
+                else torch.multinomial(
+                    torch.softmax(block, -1), 1, generator=generator
+                )[:, 0]
+                for block in logits
+            ]
+            return torch.cat(
+                [values, *(k[:, None].to(values.dtype) for k in codes)], -1
+            )
 
-        U = self._map_rows(draw, [noise, c], self._row_bytes(), float64=False)
-        return self._container.wrap(self._scaler.inverse_transform(U))
+        out = self._map_rows(draw, [noise, c], self._row_bytes(), float64=False)
+        d = self._types.n_continuous
+        U = self._scaler.inverse_transform(out[:, :d])
+        if self._types.is_plain:
+            return self._container.wrap(U)
+        codes = out[:, d:].astype(np.int64) if out.shape[1] > d else None
+        return self._types.decode(U, codes)
 
     def set_output(self, *, transform=None):
         """Choose the container of :meth:`transform`'s output, as in scikit-learn.
@@ -460,9 +502,15 @@ class VAE(
         return self.latent_dim
 
 
-def _encode(module, u, c):
-    return module(u, c)
+def _encode(module, u, c, codes):
+    return module(u, c, codes)
 
 
 def _decode(module, z, c):
-    return module.decoded_mean(z, c)
+    """The continuous columns' means, then every column's category logits."""
+    import torch
+
+    loc, _, logits = module.decode(z, c)
+    if module.likelihood == "bernoulli":
+        loc = torch.sigmoid(loc)
+    return torch.cat([loc, *logits], dim=-1)

@@ -7,7 +7,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..base import atomic_fit
+from ..base import atomic_fit, restore_new_parameters
 from ..columns import ColumnTypes, one_hot
 from ..engine import Seeds, fitting, resolve_device, torch_device
 from ._base import BaseMixture, MixtureRun, available_with_solver
@@ -308,6 +308,7 @@ class GaussianMixture(GaussianInference, BaseMixture):
 
     def __setstate__(self, state):
         super().__setstate__(state)
+        restore_new_parameters(self)  # a model from 0.1.0 has no categories
         if self.__dict__.get("_adam_state") is not None:
             from ..engine import numpy_to_tensors
 

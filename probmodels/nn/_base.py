@@ -30,7 +30,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._chunks import iter_row_chunks
-from ..base import architecture, architecture_changes, spawn_generators
+from ..base import (
+    architecture,
+    architecture_changes,
+    restore_new_parameters,
+    spawn_generators,
+)
 from ..engine import (
     Batch,
     Seeds,
@@ -148,8 +153,9 @@ class TorchEstimatorMixin:
            from it once (:class:`~probmodels.engine.Seeds`, in its
            documented order).
         3. The rows and labels become one :class:`~probmodels.engine.Batch`
-           on the device (``_label_tensor`` gives the labels' form); with
-           ``early_stopping`` a validation part is held out.
+           on the device (``_training_batch``; ``_label_tensor`` gives the
+           labels' form); with ``early_stopping`` a validation part is held
+           out.
         4. A new network (``_build_module(**_network_shapes(X, codes))``, built
            under ``seeds.init``) or a copy of the fitted one is trained by
            the :class:`~probmodels.engine.Trainer` on its own
@@ -181,10 +187,7 @@ class TorchEstimatorMixin:
             fit_rng = self._train_rng  # successive calls shuffle differently
         seeds = Seeds.draw(fit_rng)
         device = torch_device(strategy.device(resolve_device(self.device), self.device))
-        train = Batch(
-            self._to_tensor(rows, device),
-            None if codes is None else self._label_tensor(codes, device),
-        )
+        train = self._training_batch(rows, codes, device)
         valid = None
         if self.early_stopping and not partial:
             train, valid = self._hold_out(train, seeds.split, codes)
@@ -248,6 +251,11 @@ class TorchEstimatorMixin:
         """Keyword arguments of ``_build_module`` for the data's shapes."""
         n_classes = 0 if codes is None else len(self.classes_)
         return {"n_features": X.shape[-1], "n_classes": n_classes}
+
+    def _training_batch(self, rows, codes, device):
+        """The batch of the training rows and their labels, on the device."""
+        labels = None if codes is None else self._label_tensor(codes, device)
+        return Batch(self._to_tensor(rows, device), labels)
 
     def _label_tensor(self, codes, device):
         """Labels as the network takes them: class codes (long)."""
@@ -457,6 +465,7 @@ class TorchEstimatorMixin:
         the CPU otherwise.
         """
         super().__setstate__(state)
+        restore_new_parameters(self)
         device = self.__dict__.get("device_", "cpu")
         if device != "cpu":
             import torch

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 
@@ -21,8 +22,9 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .._chunks import iter_row_chunks
-from .._validation import check_squares, validate_table
+from .._validation import check_squares
 from ..base import Container, GenerativeMixin, GenerativeState, child_seed
+from ..columns import ColumnTypes, Encoded, fitted_types
 from ._base import TorchEstimatorMixin
 from ._labels import label_codes
 
@@ -124,14 +126,39 @@ class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
         return self._validate_X(X, reset=reset)
 
     def _network_input(self, X, continuing):
-        """The rows scaled by the fitted scaler, or by a new one."""
+        """The continuous columns scaled (by the fitted scaler or a new one)."""
         if not continuing:
-            self._scaler = self._make_scaler(X)
-        return self._scaler.transform(X)
+            self._scaler = self._make_scaler(X.continuous)
+        return Encoded(self._scaler.transform(X.continuous), X.codes)
 
     def _make_scaler(self, X):
         """Per-column standardisation of the training rows."""
         return Standardizer.fit(X)
+
+    def _network_shapes(self, X, codes):
+        """The continuous columns, the categories and the classes."""
+        shapes = super()._network_shapes(X.continuous, codes)
+        sizes = self._types.category_sizes
+        return {**shapes, "category_sizes": tuple(sizes)} if sizes else shapes
+
+    def _training_batch(self, rows, codes, device):
+        """Scaled continuous columns in ``x``, category codes in ``codes``."""
+        import torch
+
+        batch = super()._training_batch(rows.continuous, codes, device)
+        if not rows.codes.shape[1]:
+            return batch
+        tensor = self._to_tensor(rows.codes, device, dtype=torch.long)
+        return dataclasses.replace(batch, codes=tensor)
+
+    @property
+    def _types(self) -> ColumnTypes:
+        """The fitted column types (all continuous for a model from 0.1.0)."""
+        return fitted_types(self)
+
+    def _codes_or_none(self, encoded):
+        """The category codes of encoded rows, or None without categorical columns."""
+        return encoded.codes if encoded.codes.shape[1] else None
 
     def _torch_generator(self, random_state, device):
         """A ``torch.Generator`` for one ``sample`` call.
@@ -214,32 +241,35 @@ class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
         try:
             with torch.no_grad():
                 for rows in iter_row_chunks(n, 2 * bytes_per_row):
-                    block = [
-                        None
-                        if a is None
-                        else a[rows].to(device, dtype)
-                        if torch.is_tensor(a)
-                        else self._to_tensor(a[rows], device, dtype)
-                        for a in arrays
-                    ]
+                    block = [_block(self, a, rows, device, dtype) for a in arrays]
                     outputs.append(fn(module, *block).double().cpu().numpy())
         finally:
             module.train(was_training)
         return np.concatenate(outputs)
 
     def _validate_X(self, X, reset):
-        """Numeric rows without NaN, as float64; the feature count checked.
+        """The rows as continuous values and category codes, validated.
 
-        Rows whose squares overflow float64 are refused, as the mixture
+        A table's column types are read at fit (``categorical_features``)
+        and used after; a numeric array is all continuous. Continuous
+        values whose squares overflow float64 are refused, as the mixture
         refuses them: their variance (the scaling) would be infinite.
+
+        Returns
+        -------
+        Encoded
         """
         if not reset:
             check_is_fitted(self, "module_")
-        X = validate_table(self, X, reset=reset, hint=_NAN_HINT)
-        if reset:
-            check_squares(X, "in the per-column variances that scale them")
-        self._check_values(X)
-        return X
+            encoded = self._types.encode(self, X, hint=_NAN_HINT)
+        else:
+            features = getattr(self, "categorical_features", "from_dtype")
+            self._columns, encoded = ColumnTypes.fit(self, X, features, hint=_NAN_HINT)
+            check_squares(
+                encoded.continuous, "in the per-column variances that scale them"
+            )
+        self._check_values(encoded)
+        return encoded
 
     def _check_values(self, X):
         """Model-specific checks of validated rows (none by default)."""
@@ -262,3 +292,21 @@ class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
         if y is None:
             return None if missing is None else missing(n_rows)
         return label_codes(y, self.classes_, n_rows)
+
+
+def _block(estimator, array, rows, device, dtype):
+    """Rows of one input of ``_map_rows`` as a tensor on ``device``.
+
+    Integer arrays (category codes, class codes) stay integers (long);
+    the others take ``dtype``.
+    """
+    import torch
+
+    if array is None:
+        return None
+    if torch.is_tensor(array):
+        kind = dtype if array.is_floating_point() else array.dtype
+        return array[rows].to(device, kind)
+    if np.asarray(array[:0]).dtype.kind in "iu":
+        dtype = torch.long
+    return estimator._to_tensor(array[rows], device, dtype)
