@@ -81,7 +81,8 @@ def test_gmm_fit_info_sample_score(files, cli):
     assert "rows: 150" in info and "['sl', 'sw', 'pl', 'pw']" in info
     assert "sklearn" in info and "numpy" in info
     code, _, _ = cli(["sample", "gmm.skops", "-n", "5", "--seed", "0", "-o", "s.csv"])
-    samples = pd.read_csv(files / "s.csv", index_col=0)
+    # No index column: the file reads back with the fitted columns alone.
+    samples = pd.read_csv(files / "s.csv")
     assert code == 0 and samples.shape == (5, 4)
     assert list(samples.columns) == ["sl", "sw", "pl", "pw"]
     # The printed score is the model's own on the same rows; the fitted
@@ -116,7 +117,7 @@ def test_classifier_from_parquet_predicts_and_scores(files, cli):
     # The fitted columns are taken from the file; the labels are left out.
     pred = run(["predict", "ffn.skops", "iris.csv", "-o", "p.csv"], files)
     assert pred.returncode == 0, pred.stderr
-    labels = pd.read_csv(files / "p.csv", index_col=0)["prediction"]
+    labels = pd.read_csv(files / "p.csv")["prediction"]
     assert (labels == pd.read_csv(files / "iris.csv")["species"]).mean() > 0.9
     code, out, _ = cli(["score", "ffn.skops", "iris.csv", "--target", "species"])
     assert code == 0 and out.startswith("accuracy: 0.9")
@@ -212,3 +213,30 @@ def test_parquet_without_pyarrow_says_how_to_install(cli, monkeypatch):
     monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow fails
     code, _, err = cli(["fit", "gmm", "iris.parquet", "-o", "m.skops"])
     assert code == 2 and "pip install 'probmodels[parquet]'" in err
+
+
+def test_a_mixed_table_fits_samples_and_reads_back(tmp_path, capsys, monkeypatch):
+    """Text, flags, integers and dates: fitted as they are; a sample file
+    reads back with the same columns (no index column) and fits again."""
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    pd.DataFrame(
+        {
+            "species": rng.choice(["a", "b"], 80),
+            "mass": rng.normal(4, 1, 80).round(2),
+            "count": rng.integers(0, 9, 80),
+            "male": rng.random(80) > 0.5,
+            "seen": pd.date_range("2021-01-01", periods=80, freq="D").strftime("%Y-%m-%d"),
+        }
+    ).to_csv("table.csv", index=False)
+    fit = ["fit", "gmm", "table.csv", "--dates", "seen", "-o", "g.skops"]
+    assert main([*fit, "-p", "n_components=2", "-p", "random_state=0"]) == 0
+    assert main(["sample", "g.skops", "-n", "20", "--seed", "0", "-o", "s.csv"]) == 0
+    samples = pd.read_csv("s.csv")
+    assert list(samples.columns) == ["species", "mass", "count", "male", "seen"]
+    assert set(samples["species"]) <= {"a", "b"} and samples["count"].dtype == int
+    assert pd.to_datetime(samples["seen"]).between("2021-01-01", "2021-03-21").all()
+    again = ["fit", "gmm", "s.csv", "--dates", "seen", "-o", "h.skops"]
+    assert main(again) == 0
+    assert main(["score", "g.skops", "table.csv", "--dates", "seen"]) == 0
+    assert "mean log-likelihood" in capsys.readouterr().out

@@ -94,7 +94,11 @@ def _read(args, est=None):
     target = getattr(args, "target", None)
     if columns is not None and target is not None and target not in columns:
         columns = [*columns, target]
-    return read_table(args.data, columns=columns, time_index=args.time_index)
+    dates = getattr(args, "dates", None)
+    dates = [c for c in dates.split(",") if c] if dates else None
+    return read_table(
+        args.data, columns=columns, time_index=args.time_index, dates=dates
+    )
 
 
 def _split_target(frame: pd.DataFrame, target: str | None):
@@ -112,10 +116,15 @@ def _emit(frame: pd.DataFrame, output: str | None, what: str) -> None:
     from ._tables import write_table
 
     if output is None:
-        print(frame.to_csv(), end="")
+        print(frame.to_csv(index=_has_labels(frame.index)), end="")
     else:
         write_table(frame, output)
         print(f"wrote {what} to {output}")
+
+
+def _has_labels(index: pd.Index) -> bool:
+    """Whether an index says something (dates, names), unlike 0, 1, 2, ..."""
+    return not isinstance(index, pd.RangeIndex)
 
 
 def _as_frame(values: Any, columns=None) -> pd.DataFrame:
@@ -386,6 +395,9 @@ def add_model_commands(sub, parents=()) -> None:
         parser.add_argument("--columns", help="comma-separated columns to use")
         parser.add_argument(
             "--time-index", help="a column of dates to use as the index"
+        )
+        parser.add_argument(
+            "--dates", help="comma-separated columns to read as dates (not text)"
         )
         if target:
             parser.add_argument("--target", help="the column of labels")

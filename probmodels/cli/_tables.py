@@ -51,6 +51,7 @@ def read_table(
     *,
     columns: list[str] | None = None,
     time_index: str | None = None,
+    dates: list[str] | None = None,
 ) -> pd.DataFrame:
     """Read a CSV or Parquet file into a DataFrame.
 
@@ -63,6 +64,9 @@ def read_table(
     time_index : str, optional
         A column of dates (or periods) to use as the index, sorted as it is
         in the file; the models check that it runs forward.
+    dates : list of str, optional
+        Columns to read as dates (a CSV holds them as text, which a model
+        would take for categories).
 
     Returns
     -------
@@ -77,6 +81,18 @@ def read_table(
         raise TableError(
             f"{path} has no rows (only a header with {frame.shape[1]} column(s))."
         )
+    for name in dates or []:
+        if name not in frame.columns:
+            raise TableError(
+                f"{path} has no column {name!r} for --dates; its columns are "
+                f"{list(frame.columns)}."
+            )
+        try:
+            frame[name] = pd.to_datetime(frame[name], format="ISO8601")
+        except (ValueError, TypeError) as err:
+            raise TableError(
+                f"Column {name!r} of {path} does not hold dates ({err})."
+            ) from None
     if time_index is not None:
         if time_index not in frame.columns:
             raise TableError(
@@ -121,10 +137,13 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     """
     path = Path(path)
     kind = _format(path)
+    # 0, 1, 2, ... says nothing: written, it would come back as a column
+    # "Unnamed: 0", taken for a feature by the next fit.
+    index = not isinstance(frame.index, pd.RangeIndex)
     if kind == "csv":
-        _atomic_write(path, lambda tmp: frame.to_csv(tmp))
+        _atomic_write(path, lambda tmp: frame.to_csv(tmp, index=index))
     else:
         # Parquet wants string column names.
         out = frame.rename(columns=str)
-        _atomic_write(path, lambda tmp: out.to_parquet(tmp))
+        _atomic_write(path, lambda tmp: out.to_parquet(tmp, index=index))
     return path

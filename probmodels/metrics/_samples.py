@@ -1,4 +1,4 @@
-"""Sample-quality metrics: how far generated rows are from real ones.
+"""Sample-quality metrics for rows of numbers (and C2ST for any table).
 
 - :func:`c2st`: the classifier two-sample test (Lopez-Paz and Oquab, 2017):
   the cross-validated accuracy of a gradient-boosting classifier telling real
@@ -23,7 +23,7 @@ import numpy as np
 from scipy import linalg
 from sklearn.utils.validation import check_array
 
-from .base import check_n_samples, make_generator
+from ..base import check_n_samples, make_generator
 
 __all__ = ["c2st", "frechet_distance", "make_sample_scorer", "mmd"]
 
@@ -44,6 +44,16 @@ def _pair(real, fake, min_rows=1, what="this metric"):
     return real, fake
 
 
+def _is_table(X) -> bool:
+    """Whether X is a DataFrame with a column that is not plain numbers."""
+    import pandas as pd
+
+    return isinstance(X, pd.DataFrame) and not all(
+        pd.api.types.is_numeric_dtype(d) and not pd.api.types.is_bool_dtype(d)
+        for d in X.dtypes
+    )
+
+
 def _seed(random_state):
     """An int seed; None draws one from fresh entropy, not numpy's global RNG."""
     if random_state is None:
@@ -56,11 +66,13 @@ def c2st(real, fake, *, cv=5, random_state=0):
 
     A ``HistGradientBoostingClassifier`` is trained to separate the two sets
     (each row labelled by its set), and its accuracy is averaged over ``cv``
-    stratified folds. Use sets of equal size, so that 0.5 is chance.
+    stratified folds. Use sets of equal size, so that 0.5 is chance. Tables
+    with categorical columns are compared with the classifier's native
+    categorical splits (``categorical_features``), datetimes as times.
 
     Parameters
     ----------
-    real, fake : array-like of shape (n_rows, n_features)
+    real, fake : array-like or DataFrame of shape (n_rows, n_features)
     cv : int, default=5
     random_state : int or None, default=0
         Seeds the fold shuffling and the classifier; None draws a seed from
@@ -75,12 +87,23 @@ def c2st(real, fake, *, cv=5, random_state=0):
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import StratifiedKFold, cross_val_score
 
+    categorical = None
+    if _is_table(real) or _is_table(fake):
+        from ._encoding import table_arrays
+
+        real, fake, categorical = table_arrays(real, fake)
     real, fake = _pair(real, fake, cv, "c2st with cv folds")
     random_state = _seed(random_state)
     X = np.vstack([real, fake])
     y = np.r_[np.zeros(len(real)), np.ones(len(fake))]
     folds = StratifiedKFold(cv, shuffle=True, random_state=random_state)
-    clf = HistGradientBoostingClassifier(random_state=random_state)
+    if categorical is not None:
+        # Native categories need fewer than 255 of them per column.
+        few = [len(np.unique(X[:, j])) < 250 for j in range(X.shape[1])]
+        categorical = categorical & np.array(few)
+    clf = HistGradientBoostingClassifier(
+        random_state=random_state, categorical_features=categorical
+    )
     return float(cross_val_score(clf, X, y, cv=folds, scoring="accuracy").mean())
 
 

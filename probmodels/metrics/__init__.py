@@ -1,0 +1,45 @@
+"""Sample-quality metrics: how far generated rows are from real ones.
+
+For rows of numbers (``_samples.py``):
+
+- :func:`c2st`: the classifier two-sample test (Lopez-Paz and Oquab, 2017):
+  the cross-validated accuracy of a gradient-boosting classifier telling real
+  rows from generated ones; 0.5 means it cannot tell them apart (tables with
+  categorical columns too, through the classifier's native categories);
+- :func:`mmd`: the unbiased squared maximum mean discrepancy with a Gaussian
+  kernel (Gretton et al., 2012, eq. 3); 0 in expectation for equal
+  distributions;
+- :func:`frechet_distance`: the Fréchet (2-Wasserstein) distance between
+  Gaussians fitted to the two sets (the FID formula of Heusel et al., 2017,
+  on the rows themselves);
+- :func:`make_sample_scorer` turns any of them into a scikit-learn scorer
+  for a generative estimator.
+
+For tables of mixed columns (``_tables.py``, SDMetrics' definitions):
+:func:`column_shapes`, :func:`column_pair_trends`, :func:`tstr`,
+:func:`dcr`, gathered by :func:`quality_report`; :func:`plot_quality` draws
+each column's real and synthetic distributions.
+"""
+
+from ._samples import c2st, frechet_distance, make_sample_scorer, mmd
+from ._tables import (
+    column_pair_trends,
+    column_shapes,
+    dcr,
+    plot_quality,
+    quality_report,
+    tstr,
+)
+
+__all__ = [
+    "c2st",
+    "column_pair_trends",
+    "column_shapes",
+    "dcr",
+    "frechet_distance",
+    "make_sample_scorer",
+    "mmd",
+    "plot_quality",
+    "quality_report",
+    "tstr",
+]

@@ -1,0 +1,367 @@
+"""The quality of a synthetic table: column shapes, pair trends, utility, privacy.
+
+The definitions are SDMetrics' (the DataCebo library SDV's reports use), so
+scores can be set beside SDV's:
+
+- :func:`column_shapes`: per column, ``1 - KS`` (the two-sample
+  Kolmogorov-Smirnov statistic; KSComplement) for continuous, integer and
+  datetime columns, ``1 - TVD`` (total variation distance of the category
+  frequencies; TVComplement) for categorical and boolean ones;
+- :func:`column_pair_trends`: per pair of columns, ``1 - |r_real - r_syn| / 2``
+  of their Pearson correlations when both are numbers
+  (CorrelationSimilarity), else ``1 - TVD`` of their joint frequencies, a
+  number cut into 10 equal-width bins over the real column's range
+  (ContingencySimilarity);
+- :func:`tstr`: train on synthetic, test on real: a model trained on the
+  synthetic rows and scored on held-out real rows, beside the same model
+  trained on the real training rows;
+- :func:`dcr`: distance to the closest record: the share of synthetic rows
+  closer to a training row than to a held-out row (the training rows
+  subsampled to as many as the held-out ones, so 0.5 means the samples are
+  no closer to what the model saw than to what it did not); the distance
+  is the mean over columns of ``|a - b| / range`` for numbers and of
+  ``[a != b]`` for categories (Gower's).
+
+:func:`quality_report` gathers them (with :func:`~probmodels.metrics.c2st`)
+in one DataFrame; :func:`plot_quality` draws each column's real and
+synthetic distributions side by side.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..base import make_generator
+from ..columns import CATEGORICAL_KINDS
+from ._encoding import _numbers, as_tables, table_arrays, table_kinds
+from ._samples import c2st
+
+__all__ = [
+    "column_pair_trends",
+    "column_shapes",
+    "dcr",
+    "plot_quality",
+    "quality_report",
+    "tstr",
+]
+
+_BINS = 10
+
+
+def _tvd(a: pd.Series, b: pd.Series) -> float:
+    """Total variation distance of two columns' value frequencies."""
+    p = a.value_counts(normalize=True)
+    q = b.value_counts(normalize=True)
+    index = p.index.union(q.index)
+    return 0.5 * float(
+        (p.reindex(index, fill_value=0) - q.reindex(index, fill_value=0)).abs().sum()
+    )
+
+
+def column_shapes(real, synthetic) -> pd.DataFrame:
+    """Per column, how alike its real and synthetic distributions are (1: equal).
+
+    Parameters
+    ----------
+    real, synthetic : DataFrame or array-like
+        Tables with the same columns.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``column``, ``kind``, ``metric`` ("KSComplement" or
+        "TVComplement") and ``score`` in [0, 1].
+    """
+    real, synthetic = as_tables(real, synthetic)
+    rows = []
+    for name, kind in zip(real.columns, table_kinds(real), strict=True):
+        if kind in CATEGORICAL_KINDS:
+            metric = "TVComplement"
+            score = 1 - _tvd(real[name].astype(object), synthetic[name].astype(object))
+        else:
+            metric = "KSComplement"
+            ks = stats.ks_2samp(_numbers(real[name]), _numbers(synthetic[name]))
+            score = 1 - float(ks.statistic)
+        rows.append({"column": name, "kind": kind, "metric": metric, "score": score})
+    return pd.DataFrame(rows)
+
+
+def _binned(real: pd.Series, synthetic: pd.Series, numeric: bool):
+    """A column as labels for a contingency table (numbers cut into bins)."""
+    if not numeric:
+        return real.astype(object), synthetic.astype(object)
+    a, b = _numbers(real), _numbers(synthetic)
+    edges = np.histogram_bin_edges(a, _BINS)
+    cut = lambda v: np.clip(np.searchsorted(edges, v, side="right") - 1, 0, _BINS - 1)  # noqa: E731
+    return pd.Series(cut(a)), pd.Series(cut(b))
+
+
+def column_pair_trends(real, synthetic) -> pd.DataFrame:
+    """Per pair of columns, how alike their real and synthetic relation is (1: equal).
+
+    Parameters
+    ----------
+    real, synthetic : DataFrame or array-like
+        Tables with the same columns.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``column_1``, ``column_2``, ``metric``
+        ("CorrelationSimilarity" or "ContingencySimilarity") and ``score``.
+    """
+    real, synthetic = as_tables(real, synthetic)
+    numeric = {
+        name: kind not in CATEGORICAL_KINDS
+        for name, kind in zip(real.columns, table_kinds(real), strict=True)
+    }
+    rows = []
+    for one, two in itertools.combinations(real.columns, 2):
+        if numeric[one] and numeric[two]:
+            metric = "CorrelationSimilarity"
+            r = [
+                _pearson(_numbers(t[one]), _numbers(t[two])) for t in (real, synthetic)
+            ]
+            score = 1 - abs(r[0] - r[1]) / 2
+        else:
+            metric = "ContingencySimilarity"
+            a1, b1 = _binned(real[one], synthetic[one], numeric[one])
+            a2, b2 = _binned(real[two], synthetic[two], numeric[two])
+            pairs_real = pd.Series(list(zip(a1, a2, strict=True)))
+            pairs_syn = pd.Series(list(zip(b1, b2, strict=True)))
+            score = 1 - _tvd(pairs_real, pairs_syn)
+        rows.append(
+            {"column_1": one, "column_2": two, "metric": metric, "score": score}
+        )
+    return pd.DataFrame(rows, columns=["column_1", "column_2", "metric", "score"])
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson's correlation; 0 when a column is constant."""
+    if a.std() == 0 or b.std() == 0:
+        return 0.0
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def tstr(train, synthetic, test, target, *, estimator=None, random_state=0) -> dict:
+    """Train on synthetic, test on real; beside train on real, test on real.
+
+    Parameters
+    ----------
+    train : DataFrame
+        The real rows the generator was fitted on.
+    synthetic : DataFrame
+        Rows it generated (the same columns).
+    test : DataFrame
+        Held-out real rows.
+    target : column label
+        The column to predict from the others.
+    estimator : estimator, optional
+        Classifier (for a categorical or boolean target) or regressor (else);
+        by default scikit-learn's ``HistGradientBoosting``, reading the
+        categorical columns natively.
+    random_state : int, default=0
+
+    Returns
+    -------
+    dict
+        ``{"synthetic": score, "real": score, "metric": "accuracy" or "r2"}``:
+        the held-out score of the model trained on each.
+    """
+    from sklearn.base import clone
+    from sklearn.ensemble import (
+        HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
+    )
+
+    train, synthetic = as_tables(train, synthetic)
+    _, test = as_tables(train, test)
+    if target not in train.columns:
+        raise ValueError(f"target {target!r} is not a column: {list(train.columns)}.")
+    kinds = dict(zip(train.columns, table_kinds(train), strict=True))
+    classify = kinds[target] in CATEGORICAL_KINDS
+    features = [c for c in train.columns if c != target]
+    if estimator is None:
+        cls = (
+            HistGradientBoostingClassifier
+            if classify
+            else HistGradientBoostingRegressor
+        )
+        estimator = cls(random_state=random_state)
+    out = {"metric": "accuracy" if classify else "r2"}
+    for name, rows in (("synthetic", synthetic), ("real", train)):
+        X, X_test, categorical = table_arrays(rows[features], test[features])
+        model = clone(estimator)
+        if "categorical_features" in model.get_params():
+            model.set_params(categorical_features=categorical)
+        y = rows[target].astype(object) if classify else _numbers(rows[target])
+        y_test = test[target].astype(object) if classify else _numbers(test[target])
+        out[name] = float(model.fit(X, y).score(X_test, y_test))
+    return out
+
+
+def dcr(train, synthetic, holdout, *, random_state=0) -> float:
+    """Share of synthetic rows closer to a training row than to a held-out one.
+
+    The training rows are subsampled to as many as the held-out ones, so a
+    generator that does not copy what it saw scores about 0.5, and one that
+    memorised it 1. A row's distance to another is the mean over columns of
+    ``|a - b| / range`` (numbers, the range of the real rows) and of
+    ``[a != b]`` (categories). Ties count half.
+
+    Parameters
+    ----------
+    train, synthetic, holdout : DataFrame
+        The same columns.
+    random_state : int, default=0
+        Seeds the subsample.
+
+    Returns
+    -------
+    float
+    """
+    train, synthetic = as_tables(train, synthetic)
+    _, holdout = as_tables(train, holdout)
+    rng = make_generator(random_state)
+    if len(train) > len(holdout):
+        train = train.iloc[rng.choice(len(train), len(holdout), replace=False)]
+    real = pd.concat([train, holdout], ignore_index=True)
+    A, S, categorical = table_arrays(real, synthetic)
+    spread = A.max(axis=0) - A.min(axis=0)
+    spread = np.where((spread > 0) & ~categorical, spread, 1.0)
+    closest = []
+    for part in (A[: len(train)], A[len(train) :]):
+        closest.append(_closest_distance(S, part, spread, categorical))
+    closer = (closest[0] < closest[1]) + 0.5 * (closest[0] == closest[1])
+    return float(closer.mean())
+
+
+def _closest_distance(rows, reference, spread, categorical, block=256):
+    """Each row's Gower distance to its closest reference row."""
+    out = np.empty(len(rows))
+    for lo in range(0, len(rows), block):
+        part = rows[lo : lo + block, None, :]
+        diff = np.abs(part - reference[None]) / spread
+        diff[..., categorical] = diff[..., categorical] > 0
+        out[lo : lo + block] = diff.mean(axis=2).min(axis=1)
+    return out
+
+
+def quality_report(
+    real, synthetic, *, holdout=None, target=None, random_state=0
+) -> pd.DataFrame:
+    """The quality of a synthetic table, metric by metric, as one DataFrame.
+
+    Parameters
+    ----------
+    real : DataFrame
+        The rows the generator was fitted on.
+    synthetic : DataFrame
+        Rows it generated, as many as ``holdout`` has if there is one.
+    holdout : DataFrame, optional
+        Real rows the generator never saw: adds C2ST against them, DCR
+        and (with ``target``) TSTR. Without it C2ST compares with ``real``.
+    target : column label, optional
+        For TSTR.
+    random_state : int, default=0
+
+    Returns
+    -------
+    DataFrame
+        One row per figure: ``metric``, ``columns`` (what it is of) and
+        ``score``. The first rows are the summaries: "C2ST" (0.5 best),
+        "column shapes" and "column pair trends" (means of the per-column
+        and per-pair rows below them, 1 best), "quality" (their mean, as
+        SDMetrics' quality score), "DCR" (0.5 best), "TSTR synthetic" and
+        "TSTR real".
+    """
+    real, synthetic = as_tables(real, synthetic)
+    shapes = column_shapes(real, synthetic)
+    trends = column_pair_trends(real, synthetic)
+    shape, trend = float(shapes["score"].mean()), float(trends["score"].mean())
+    compare = real if holdout is None else as_tables(real, holdout)[1]
+    rows = [
+        ("C2ST", "all", c2st(compare, synthetic, random_state=random_state)),
+        ("column shapes", "all", shape),
+        ("column pair trends", "all", trend if len(trends) else np.nan),
+        ("quality", "all", np.nanmean([shape, trend if len(trends) else np.nan])),
+    ]
+    if holdout is not None:
+        rows.append(
+            ("DCR", "all", dcr(real, synthetic, holdout, random_state=random_state))
+        )
+        if target is not None:
+            utility = tstr(real, synthetic, holdout, target, random_state=random_state)
+            rows.append(
+                (f"TSTR synthetic ({utility['metric']})", target, utility["synthetic"])
+            )
+            rows.append((f"TSTR real ({utility['metric']})", target, utility["real"]))
+    rows += [
+        (m, c, s)
+        for m, c, s in shapes[["metric", "column", "score"]].itertuples(index=False)
+    ]
+    rows += [
+        (m, f"{a} / {b}", s)
+        for a, b, m, s in trends[
+            ["column_1", "column_2", "metric", "score"]
+        ].itertuples(index=False)
+    ]
+    return pd.DataFrame(rows, columns=["metric", "columns", "score"])
+
+
+def plot_quality(real, synthetic, columns=None, *, ncols=4, figsize_per=(3.2, 2.4)):
+    """Each column's real and synthetic distributions, side by side.
+
+    Numbers and dates as overlaid histograms on the same bins; categories as
+    paired bars of their frequencies.
+
+    Parameters
+    ----------
+    real, synthetic : DataFrame
+    columns : list, optional
+        Which columns (all by default).
+    ncols : int, default=4
+    figsize_per : (float, float)
+        Size of one panel, in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    real, synthetic = as_tables(real, synthetic)
+    kinds = dict(zip(real.columns, table_kinds(real), strict=True))
+    columns = list(real.columns) if columns is None else list(columns)
+    nrows = -(-len(columns) // ncols)
+    width = min(ncols, len(columns))
+    fig, axes = plt.subplots(
+        nrows,
+        width,
+        figsize=(figsize_per[0] * width, figsize_per[1] * nrows),
+        squeeze=False,
+    )
+    for ax, name in zip(axes.ravel(), columns, strict=False):
+        if kinds[name] in CATEGORICAL_KINDS:
+            p = real[name].astype(object).value_counts(normalize=True)
+            q = synthetic[name].astype(object).value_counts(normalize=True)
+            index = p.index.union(q.index)
+            where = np.arange(len(index))
+            ax.bar(where - 0.2, p.reindex(index, fill_value=0), 0.4, label="real")
+            ax.bar(where + 0.2, q.reindex(index, fill_value=0), 0.4, label="synthetic")
+            ax.set_xticks(where, [str(i) for i in index], rotation=45, ha="right")
+        else:
+            a, b = _numbers(real[name]), _numbers(synthetic[name])
+            edges = np.histogram_bin_edges(np.r_[a, b], 30)
+            ax.hist(a, edges, density=True, alpha=0.5, label="real")
+            ax.hist(b, edges, density=True, alpha=0.5, label="synthetic")
+        ax.set_title(str(name), fontsize=9)
+    for ax in axes.ravel()[len(columns) :]:
+        ax.set_visible(False)
+    axes.ravel()[0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
