@@ -18,6 +18,13 @@ rounded and clipped to the training range, datetimes rounded to the
 training data's resolution and clipped, categories and flags restored, each
 column in its dtype and in its place. A numpy array is all continuous (unless
 ``categorical_features`` names columns), as it always was.
+
+With ``quantile_transform=True`` the continuous block is also mapped, column
+by column, through its training quantiles to normal scores (scikit-learn's
+``QuantileTransformer(output_distribution="normal")``, the preprocessing of
+TabDDPM: Kotelnikov et al., ICML 2023), and back on output: sampled values
+then follow each column's training distribution, its spikes of repeated
+values included.
 """
 
 from __future__ import annotations
@@ -27,67 +34,38 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.preprocessing import QuantileTransformer
 from sklearn.utils.validation import validate_data
 
+from ._column_values import (
+    CATEGORICAL_KINDS,
+    CONTINUOUS_KINDS,
+    KINDS,
+    Column,
+    _all_plain_numbers,
+    _as_numbers,
+    _category_values,
+    _chosen_categorical,
+    _codes_of,
+    _continuous_values,
+    _numeric_kinds,
+    _read_column,
+    _stack_codes,
+)
 from ._plain import from_plain, index_from_plain, index_to_plain, to_plain
-from ._validation import _label, _shown, check_finite, validate_table
+from ._validation import check_finite, validate_table
 
-__all__ = ["KINDS", "Column", "ColumnTypes", "Encoded", "fitted_types", "one_hot"]
-
-#: The kinds a column can be.
-KINDS = ("continuous", "integer", "boolean", "categorical", "datetime")
-#: Kinds modelled as continuous values, and kinds modelled as categories.
-CONTINUOUS_KINDS = ("continuous", "integer", "datetime")
-CATEGORICAL_KINDS = ("boolean", "categorical")
-
-_NS_PER_S = 1_000_000_000
-#: Resolutions a datetime column is rounded to, coarsest first (nanoseconds).
-_RESOLUTIONS = [
-    86_400 * _NS_PER_S,
-    3_600 * _NS_PER_S,
-    60 * _NS_PER_S,
-    _NS_PER_S,
-    1_000_000,
-    1_000,
-    1,
+__all__ = [
+    "CATEGORICAL_KINDS",
+    "CONTINUOUS_KINDS",
+    "KINDS",
+    "Column",
+    "ColumnTypes",
+    "Encoded",
+    "fitted_types",
+    "normal_scores",
+    "one_hot",
 ]
-
-
-@dataclass
-class Column:
-    """What is known of one column of the fitted table.
-
-    Parameters
-    ----------
-    kind : {"continuous", "integer", "boolean", "categorical", "datetime"}
-    dtype : str
-        The column's dtype, to give it back.
-    categories : list, optional
-        Categorical and boolean columns: the categories seen in training, in
-        order (their codes are their positions).
-    declared : list, optional
-        A ``category`` dtype's own categories (those never seen included),
-        for the output's dtype; ``ordered`` likewise.
-    ordered : bool
-    low, high : float, optional
-        Integer and datetime columns: the training range (datetimes in
-        seconds), which decoded values are clipped to.
-    step : int, optional
-        Datetime columns: the resolution of the training values, in
-        nanoseconds, which decoded values are rounded to.
-    tz : str, optional
-        Datetime columns: the time zone.
-    """
-
-    kind: str
-    dtype: str
-    categories: list | None = None
-    declared: list | None = None
-    ordered: bool = False
-    low: float | None = None
-    high: float | None = None
-    step: int | None = None
-    tz: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,10 +94,17 @@ class ColumnTypes:
         One per input column, in order.
     labels : pandas.Index or None
         The DataFrame's column labels; None for an array.
+    quantiles : QuantileTransformer or None
+        Fitted on the continuous block when it is modelled in normal scores.
     """
 
-    def __init__(self, columns: list[Column], labels: pd.Index | None = None):
-        self.columns, self.labels = list(columns), labels
+    def __init__(
+        self,
+        columns: list[Column],
+        labels: pd.Index | None = None,
+        quantiles: QuantileTransformer | None = None,
+    ):
+        self.columns, self.labels, self.quantiles = list(columns), labels, quantiles
 
     # ------------------------------------------------------------- reading
     @classmethod
@@ -129,6 +114,7 @@ class ColumnTypes:
         X,
         categorical_features: Any = "from_dtype",
         hint: str = "Remove or impute them first.",
+        quantile_transform: bool = False,
         **check_params,
     ) -> tuple[ColumnTypes, Encoded]:
         """Read the kinds of X's columns and encode X.
@@ -147,6 +133,8 @@ class ColumnTypes:
             categorical, whatever their dtype.
         hint : str
             The fix for NaN values, appended to that message.
+        quantile_transform : bool
+            Whether the continuous block is modelled in normal scores.
         **check_params
             Passed to scikit-learn's validation (``ensure_min_samples``).
 
@@ -154,6 +142,16 @@ class ColumnTypes:
         -------
         ColumnTypes, Encoded
         """
+        types, encoded = cls._read(
+            estimator, X, categorical_features, hint, check_params
+        )
+        if quantile_transform and encoded.continuous.shape[1]:
+            types.quantiles = normal_scores(encoded.continuous)
+            encoded = types._to_scores(encoded)
+        return types, encoded
+
+    @classmethod
+    def _read(cls, estimator, X, categorical_features, hint, check_params):
         chosen = _chosen_categorical(X, categorical_features)
         if not isinstance(X, pd.DataFrame) or _all_plain_numbers(X, chosen):
             values = validate_table(estimator, X, reset=True, hint=hint, **check_params)
@@ -214,6 +212,16 @@ class ColumnTypes:
         -------
         Encoded
         """
+        return self._to_scores(self._encode(estimator, X, hint))
+
+    def _to_scores(self, encoded: Encoded) -> Encoded:
+        """The continuous block in normal scores, when the types have quantiles."""
+        if self.quantiles is None:
+            return encoded
+        scores = self.quantiles.transform(encoded.continuous)
+        return Encoded(scores, encoded.codes)
+
+    def _encode(self, estimator, X, hint):
         if self.is_plain and not (
             isinstance(X, pd.DataFrame) and not _all_plain_numbers(X, set())
         ):
@@ -279,6 +287,8 @@ class ColumnTypes:
         """
         n = len(continuous)
         codes = np.empty((n, 0), np.int64) if codes is None else codes
+        if self.quantiles is not None:
+            continuous = self.quantiles.inverse_transform(continuous)
         out, c, k = {}, 0, 0
         for j, column in enumerate(self.columns):
             if column.kind in CATEGORICAL_KINDS:
@@ -304,7 +314,8 @@ class ColumnTypes:
     @property
     def is_plain(self) -> bool:
         """Whether every column is continuous (floats as they are)."""
-        return all(c.kind == "continuous" for c in self.columns)
+        plain = all(c.kind == "continuous" for c in self.columns)
+        return plain and self.quantiles is None
 
     @property
     def is_categorical(self) -> np.ndarray:
@@ -333,7 +344,8 @@ class ColumnTypes:
             for c in self.columns
         ]
         labels = None if self.labels is None else index_to_plain(self.labels)
-        return {"columns": columns, "labels": labels}
+        # scikit-learn's transformer as it is: skops trusts it.
+        return {"columns": columns, "labels": labels, "quantiles": self.quantiles}
 
     def __setstate__(self, state):
         columns = []
@@ -343,7 +355,8 @@ class ColumnTypes:
             values["declared"] = from_plain(values["declared"])
             columns.append(Column(**values))
         labels = state["labels"]
-        self.__init__(columns, None if labels is None else index_from_plain(labels))
+        labels = None if labels is None else index_from_plain(labels)
+        self.__init__(columns, labels, state.get("quantiles"))
 
     def __repr__(self):
         return f"ColumnTypes({dict(zip(self._names(), self.kinds, strict=True))})"
@@ -359,239 +372,27 @@ class ColumnTypes:
         return cls([Column("continuous", "float64") for _ in range(n_columns)])
 
 
-# ------------------------------------------------------------------ reading
-def _chosen_categorical(X, categorical_features) -> set[int]:
-    """Positions of the columns named categorical (the rest from the dtype)."""
-    if categorical_features is None or (
-        isinstance(categorical_features, str) and categorical_features == "from_dtype"
-    ):
-        if isinstance(X, pd.DataFrame) and categorical_features is not None:
-            return {
-                j
-                for j, dtype in enumerate(X.dtypes)
-                if not pd.api.types.is_numeric_dtype(dtype)
-                and not pd.api.types.is_datetime64_any_dtype(dtype)
-                or pd.api.types.is_bool_dtype(dtype)
-            }
-        return set()
-    shape = np.shape(X) if hasattr(X, "shape") else np.asarray(X).shape
-    n = shape[1] if len(shape) == 2 else 1
-    entries = np.asarray(categorical_features)
-    if entries.dtype == bool:
-        if entries.shape != (n,):
-            raise ValueError(
-                f"categorical_features as a boolean mask needs one entry per "
-                f"column ({n}); got {entries.shape[0] if entries.ndim else 1}."
-            )
-        return set(np.flatnonzero(entries).tolist())
-    names = list(X.columns) if isinstance(X, pd.DataFrame) else None
-    chosen = set()
-    for entry in entries.tolist():
-        if isinstance(entry, str):
-            if names is None or entry not in names:
-                where = f"X's columns are {names}" if names else "X has no column names"
-                raise ValueError(
-                    f"categorical_features names {entry!r}, which is not a column: {where}."
-                )
-            chosen.add(names.index(entry))
-        elif isinstance(entry, (int, np.integer)) and 0 <= entry < n:
-            chosen.add(int(entry))
-        else:
-            raise ValueError(
-                f"categorical_features holds {entry!r}: give column names, indices "
-                f"below {n}, or a boolean mask."
-            )
-    return chosen
+def normal_scores(values: np.ndarray) -> QuantileTransformer:
+    """The map of each column to normal scores through its quantiles.
 
+    Up to 1,000 quantiles of all rows (no subsample), so the map depends on
+    the data alone; tied values (spikes) map to the middle of their scores,
+    and scores map back onto them.
 
-def _all_plain_numbers(X: pd.DataFrame, chosen: set) -> bool:
-    """Whether a frame is all float or int columns, none named categorical."""
-    return not chosen and all(
-        pd.api.types.is_numeric_dtype(dt)
-        and not pd.api.types.is_bool_dtype(dt)
-        and not pd.api.types.is_complex_dtype(dt)
-        for dt in X.dtypes
+    Parameters
+    ----------
+    values : ndarray of shape (n_rows, n_columns)
+
+    Returns
+    -------
+    QuantileTransformer
+        Fitted, with ``output_distribution="normal"``.
+    """
+    n_quantiles = int(min(1000, len(values)))
+    transformer = QuantileTransformer(
+        n_quantiles=n_quantiles, output_distribution="normal", subsample=None
     )
-
-
-def _numeric_kinds(X, values, chosen):
-    """Kinds of validated numeric columns: int columns of a DataFrame are integer."""
-    kinds = []
-    for j in range(values.shape[1]):
-        if j in chosen:
-            kinds.append("categorical")
-        elif isinstance(X, pd.DataFrame) and pd.api.types.is_integer_dtype(
-            X.dtypes.iloc[j]
-        ):
-            kinds.append("integer")
-        else:
-            kinds.append("continuous")
-    return values, kinds
-
-
-def _read_column(series: pd.Series, categorical: bool, name) -> Column:
-    """The Column of a DataFrame's column (the fit's view of it)."""
-    dtype = series.dtype
-    shown = f"Column {name!r}"
-    if pd.api.types.is_complex_dtype(dtype):
-        raise TypeError(
-            f"{shown} holds complex numbers, which no model here takes: split it "
-            "into its real and imaginary parts (two columns)."
-        )
-    if pd.api.types.is_timedelta64_dtype(dtype) or isinstance(dtype, pd.PeriodDtype):
-        raise TypeError(
-            f"{shown} has dtype {dtype}: give durations as numbers "
-            "(series.dt.total_seconds()) and periods as dates "
-            "(series.dt.to_timestamp())."
-        )
-    if series.isna().any():
-        row = _label(series.index, np.flatnonzero(series.isna().to_numpy())[0])
-        raise ValueError(
-            f"{shown} has missing values (the first at row {_shown(row)}); drop "
-            "those rows (X.dropna()) or fill them first."
-        )
-    if categorical:
-        if pd.api.types.is_bool_dtype(dtype):
-            kind, cats = "boolean", sorted(set(series.tolist()))
-        else:
-            kind = "categorical"
-            cats = _observed_categories(series)
-            if len(cats) == len(series) > 1:
-                raise ValueError(
-                    f"{shown} has a different value in each of its {len(series)} "
-                    "rows: an identifier, not a category. Drop it (or, if it is a "
-                    "number, leave it out of categorical_features)."
-                )
-        declared = ordered = None
-        if isinstance(dtype, pd.CategoricalDtype):
-            declared, ordered = dtype.categories.tolist(), bool(dtype.ordered)
-        return Column(kind, str(dtype), cats, declared, bool(ordered))
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        naive = (
-            series.dt.tz_convert("UTC").dt.tz_localize(None) if series.dt.tz else series
-        )
-        ns = naive.to_numpy("datetime64[ns]").astype(np.int64)
-        step = next((s for s in _RESOLUTIONS if not (ns % s).any()), 1)
-        tz = None if series.dt.tz is None else str(series.dt.tz)
-        seconds = ns / _NS_PER_S
-        return Column(
-            "datetime",
-            str(dtype),
-            low=float(seconds.min()),
-            high=float(seconds.max()),
-            step=int(step),
-            tz=tz,
-        )
-    if not pd.api.types.is_numeric_dtype(dtype):
-        raise TypeError(
-            f"{shown} has dtype {dtype}, which is neither numbers nor dates; name it "
-            "in categorical_features (or leave categorical_features='from_dtype')."
-        )
-    values = series.to_numpy(np.float64)
-    kind = "integer" if pd.api.types.is_integer_dtype(dtype) else "continuous"
-    low, high = (
-        (float(values.min()), float(values.max())) if len(values) else (0.0, 0.0)
-    )
-    return Column(kind, str(dtype), low=low, high=high)
-
-
-def _observed_categories(series: pd.Series) -> list:
-    """The categories seen, in the dtype's order (sorted for other dtypes)."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        seen = set(series.cat.codes.tolist())
-        return [c for i, c in enumerate(series.dtype.categories) if i in seen]
-    values = pd.unique(series.to_numpy(dtype=object))
-    try:
-        return sorted(values.tolist())
-    except TypeError:  # mixed types: in the order of their text
-        return sorted(values.tolist(), key=lambda v: (type(v).__name__, str(v)))
-
-
-def _codes_of(series: pd.Series, column: Column, name) -> np.ndarray:
-    """Each value's position among the column's categories; unseen ones named."""
-    if series.isna().any():
-        row = _label(series.index, np.flatnonzero(series.isna().to_numpy())[0])
-        raise ValueError(
-            f"Column {name!r} has missing values (the first at row {_shown(row)}); "
-            "drop those rows or fill them first."
-        )
-    values = (
-        series.astype(object)
-        if isinstance(series.dtype, pd.CategoricalDtype)
-        else series
-    )
-    lookup = {v: i for i, v in enumerate(column.categories)}
-    codes = np.fromiter(
-        (lookup.get(v, -1) for v in values.tolist()), dtype=np.int64, count=len(series)
-    )
-    if (codes < 0).any():
-        first = np.flatnonzero(codes < 0)[0]
-        row = _shown(_label(series.index, first))
-        raise ValueError(
-            f"Column {name!r} holds {values.iloc[first]!r} (row {row}), a category "
-            f"this model never saw in training; it knows {column.categories[:20]}."
-        )
-    return codes
-
-
-def _as_numbers(series: pd.Series, column: Column, name) -> np.ndarray:
-    """A continuous-kind column as float64 (datetimes in seconds)."""
-    if column.kind == "datetime":
-        if not pd.api.types.is_datetime64_any_dtype(series.dtype):
-            raise TypeError(
-                f"Column {name!r} held dates in training; it holds {series.dtype} now."
-            )
-        naive = (
-            series.dt.tz_convert("UTC").dt.tz_localize(None) if series.dt.tz else series
-        )
-        return naive.to_numpy("datetime64[ns]").astype(np.int64) / _NS_PER_S
-    if not pd.api.types.is_numeric_dtype(series.dtype):
-        raise TypeError(
-            f"Column {name!r} held numbers in training; it holds {series.dtype} now."
-        )
-    return series.to_numpy(np.float64, na_value=np.nan)
-
-
-def _stack_codes(codes: list, n: int) -> np.ndarray:
-    if not codes:
-        return np.empty((n, 0), np.int64)
-    return np.column_stack(codes).astype(np.int64, copy=False)
-
-
-# ------------------------------------------------------------------ writing
-def _category_values(column: Column, codes: np.ndarray):
-    cats = column.categories
-    values = np.empty(len(codes), dtype=object)
-    values[:] = [cats[c] for c in codes]
-    if column.kind == "boolean":
-        return pd.Series(values.astype(bool)).astype(column.dtype)
-    if column.dtype == "category":
-        return pd.Categorical(
-            values, categories=column.declared, ordered=column.ordered
-        )
-    series = pd.Series(values)
-    try:
-        return series.astype(column.dtype)
-    except (TypeError, ValueError):
-        return series
-
-
-def _continuous_values(column: Column, values: np.ndarray):
-    values = np.asarray(values, dtype=np.float64)
-    if column.kind == "continuous":
-        return pd.Series(values).astype(column.dtype)
-    low, high = column.low, column.high
-    if column.kind == "integer":
-        return pd.Series(np.clip(np.rint(values), low, high)).astype(column.dtype)
-    ns = np.clip(values, low, high) * _NS_PER_S
-    ns = (np.rint(ns / column.step) * column.step).astype(np.int64)
-    stamps = pd.Series(pd.to_datetime(ns, unit="ns"))
-    if column.tz is not None:
-        stamps = stamps.dt.tz_localize("UTC").dt.tz_convert(column.tz)
-    try:
-        return stamps.astype(column.dtype)
-    except (TypeError, ValueError):
-        return stamps
+    return transformer.fit(values)
 
 
 def fitted_types(estimator) -> ColumnTypes:

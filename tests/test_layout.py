@@ -20,6 +20,7 @@ FLOORS = [
         [
             "_validation",
             "_plain",
+            "_column_values",
             "columns",
             "_chunks",
             "exceptions",

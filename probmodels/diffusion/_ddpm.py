@@ -98,6 +98,18 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         from a DataFrame's dtypes (category, object, string, bool); None
         makes none categorical; column names, indices or a boolean mask name
         them. A numpy array is all continuous unless named here.
+    quantile_transform : bool, default=False
+        Whether the continuous columns (integer and datetime ones included)
+        are modelled in normal scores: each is mapped through its training
+        quantiles to a standard normal (scikit-learn's
+        ``QuantileTransformer(output_distribution="normal")``, up to 1,000
+        quantiles; TabDDPM's preprocessing) before the model, and back on
+        output. Samples then follow each column's training distribution,
+        its spikes of repeated values included, within its range.
+        ``score_samples`` is then the log-likelihood of the transformed rows,
+        as in a ``Pipeline`` after a ``QuantileTransformer``: comparable
+        between models fitted the same way, not with models of the data on
+        its own scale.
     %(torch_parameters)s
 
     Attributes
@@ -135,6 +147,7 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         "unet_channels",
         "upsample",
         "categorical_features",
+        "quantile_transform",
     )
 
     _parameter_constraints: dict = {
@@ -152,6 +165,7 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         "ddim_spacing": [StrOptions({"quadratic", "linear"})],
         "n_score_timesteps": [Interval(Integral, 1, None, closed="left"), None],
         "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
+        "quantile_transform": ["boolean"],
         **TORCH_PARAMETER_CONSTRAINTS,
     }
 
@@ -171,6 +185,7 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         ddim_spacing="quadratic",
         n_score_timesteps=100,
         categorical_features="from_dtype",
+        quantile_transform=False,
         *,
         device="auto",
         max_epochs=300,
@@ -201,6 +216,7 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         self.ddim_spacing = ddim_spacing
         self.n_score_timesteps = n_score_timesteps
         self.categorical_features = categorical_features
+        self.quantile_transform = quantile_transform
         self.device = device
         self.max_epochs = max_epochs
         self.batch_size = batch_size

@@ -90,6 +90,18 @@ class VAE(
         from a DataFrame's dtypes (category, object, string, bool); None
         makes none categorical; column names, indices or a boolean mask name
         them. A numpy array is all continuous unless named here.
+    quantile_transform : bool, default=False
+        Whether the continuous columns (integer and datetime ones included)
+        are modelled in normal scores: each is mapped through its training
+        quantiles to a standard normal (scikit-learn's
+        ``QuantileTransformer(output_distribution="normal")``, up to 1,000
+        quantiles; TabDDPM's preprocessing) before the model, and back on
+        output. Samples then follow each column's training distribution,
+        its spikes of repeated values included, within its range.
+        ``score_samples`` is then the log-likelihood of the transformed rows,
+        as in a ``Pipeline`` after a ``QuantileTransformer``: comparable
+        between models fitted the same way, not with models of the data on
+        its own scale.
     %(torch_parameters)s
 
     Attributes
@@ -133,6 +145,7 @@ class VAE(
         "activation",
         "conditional",
         "categorical_features",
+        "quantile_transform",
     )
 
     _parameter_constraints: dict = {
@@ -145,6 +158,7 @@ class VAE(
         "activation": [StrOptions({"relu", "tanh", "logistic", "gelu", "identity"})],
         "conditional": ["boolean"],
         "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
+        "quantile_transform": ["boolean"],
         **TORCH_PARAMETER_CONSTRAINTS,
     }
 
@@ -159,6 +173,7 @@ class VAE(
         activation="relu",
         conditional=True,
         categorical_features="from_dtype",
+        quantile_transform=False,
         *,
         device="auto",
         max_epochs=100,
@@ -184,6 +199,7 @@ class VAE(
         self.activation = activation
         self.conditional = conditional
         self.categorical_features = categorical_features
+        self.quantile_transform = quantile_transform
         self.device = device
         self.max_epochs = max_epochs
         self.batch_size = batch_size

@@ -117,6 +117,19 @@ class GaussianMixture(GaussianInference, BaseMixture):
         makes none categorical; column names, indices or a boolean mask name
         them (numeric columns too: codes stored as numbers). A numpy array
         is all continuous unless named here.
+    quantile_transform : bool, default=False
+        Whether the continuous columns (integer and datetime ones included)
+        are modelled in normal scores: each is mapped through its training
+        quantiles to a standard normal (scikit-learn's
+        ``QuantileTransformer(output_distribution="normal")``, up to 1,000
+        quantiles; TabDDPM's preprocessing) before the model, and back on
+        output. Samples then follow each column's training distribution,
+        its spikes of repeated values included, within its range.
+        ``score_samples`` is then the log-likelihood of the transformed rows,
+        as in a ``Pipeline`` after a ``QuantileTransformer``: comparable
+        between models fitted the same way, not with models of the data on
+        its own scale. The fitted ``means_`` and
+        covariances are then those of the scores.
 
     Attributes
     ----------
@@ -174,7 +187,12 @@ class GaussianMixture(GaussianInference, BaseMixture):
     (3, 2)
     """
 
-    _architecture_params = ("n_components", "covariance_type", "categorical_features")
+    _architecture_params = (
+        "n_components",
+        "covariance_type",
+        "categorical_features",
+        "quantile_transform",
+    )
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -200,6 +218,7 @@ class GaussianMixture(GaussianInference, BaseMixture):
         "device": [str],
         "distributed": ["boolean", StrOptions({"auto"})],
         "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
+        "quantile_transform": ["boolean"],
     }
 
     def __init__(
@@ -226,6 +245,7 @@ class GaussianMixture(GaussianInference, BaseMixture):
         device="auto",
         distributed="auto",
         categorical_features="from_dtype",
+        quantile_transform=False,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -248,6 +268,7 @@ class GaussianMixture(GaussianInference, BaseMixture):
         self.device = device
         self.distributed = distributed
         self.categorical_features = categorical_features
+        self.quantile_transform = quantile_transform
 
     # ------------------------------------------------------------------ fit
     @available_with_solver(
@@ -318,6 +339,12 @@ class GaussianMixture(GaussianInference, BaseMixture):
         """A fit on a Dask array (see :mod:`probmodels.mixture._dask`): numbers."""
         from ._dask import dask_fit_source
 
+        if self.quantile_transform:
+            raise ValueError(
+                "A Dask array is fitted as it is: quantile_transform=True needs "
+                "the quantiles of all rows in memory. Compute the array, or fit "
+                "without it."
+            )
         if not (
             isinstance(self.categorical_features, str)
             or self.categorical_features is None
@@ -341,7 +368,11 @@ class GaussianMixture(GaussianInference, BaseMixture):
         """
         if reset:
             self._columns, encoded = ColumnTypes.fit(
-                self, X, self.categorical_features, ensure_min_samples=2
+                self,
+                X,
+                self.categorical_features,
+                quantile_transform=self.quantile_transform,
+                ensure_min_samples=2,
             )
             self.is_categorical_ = self._columns.is_categorical
         else:

@@ -263,8 +263,13 @@ class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
             check_is_fitted(self, "module_")
             encoded = self._types.encode(self, X, hint=_NAN_HINT)
         else:
-            features = getattr(self, "categorical_features", "from_dtype")
-            self._columns, encoded = ColumnTypes.fit(self, X, features, hint=_NAN_HINT)
+            self._columns, encoded = ColumnTypes.fit(
+                self,
+                X,
+                getattr(self, "categorical_features", "from_dtype"),
+                hint=_NAN_HINT,
+                quantile_transform=getattr(self, "quantile_transform", False),
+            )
             check_squares(
                 encoded.continuous, "in the per-column variances that scale them"
             )
