@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
 PIP := $(BIN)/python -m pip install -q -c constraints.txt $(FIND_LINKS)
 
-.PHONY: demo test lint bench docs clean
+.PHONY: demo test lint bench docs clean sdv-venv
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,13 @@ test: $(BIN)/.installed
 # QUICK=1: small sizes, under 3 minutes (CI runs it).
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/report.py $(if $(QUICK),--quick)
+
+# SDV, the peer of benchmarks/bench_tables.py, in an environment of its own
+# (SDV 2.0 needs pandas < 3); then: make bench ... or
+# .venv/bin/python benchmarks/bench_tables.py --peer-python .venv-sdv/bin/python
+sdv-venv:
+	$(PYTHON) -m venv .venv-sdv
+	.venv-sdv/bin/python -m pip install -q $(FIND_LINKS) "sdv==2.0.0" "torch==2.13.0" "pandas<3"
 
 docs: $(BIN)/.docs-installed
 	$(BIN)/sphinx-build -q -W --keep-going -b html docs docs/_build/html
