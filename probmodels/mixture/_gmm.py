@@ -164,7 +164,7 @@ class GaussianMixture(GaussianInference, BaseMixture):
     categories_ : list of list
         The categories of each categorical column, in the order of
         ``category_log_prob_``'s columns.
-    is_categorical_ : ndarray of bool of shape (n_features_in_,)
+    is_categorical_ : ndarray of bool of shape (n_features,)
         Which input columns are categorical.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
