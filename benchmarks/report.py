@@ -8,7 +8,7 @@ and the quality figure, all measured in the same run, under a description of
 the machine. ``results.png`` plots the ratios and the quality figures.
 
 Run: make bench            (full sizes: long on a CPU)
-     make bench QUICK=1    (small sizes, under 3 minutes; CI runs it)
+     make bench QUICK=1    (small sizes, a few minutes; CI runs it)
 """
 
 from __future__ import annotations
