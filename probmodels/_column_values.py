@@ -141,7 +141,29 @@ def _numeric_kinds(X, values, chosen):
     return values, kinds
 
 
-def _read_column(series: pd.Series, categorical: bool, name) -> Column:
+def check_some_observed(values: np.ndarray, labels=None) -> None:
+    """Refuse a column with no observed value: nothing to learn it from.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_rows, n_columns)
+        NaN marks a missing entry.
+    labels : sequence, optional
+        Column names, for the message.
+    """
+    empty = np.flatnonzero(np.isnan(values).all(axis=0)) if len(values) else []
+    if len(empty):
+        j = int(empty[0])
+        name = labels[j] if labels is not None else j
+        raise ValueError(
+            f"Column {name!r} has no observed value (every entry is missing): "
+            "nothing can be learnt of it. Drop it before fitting."
+        )
+
+
+def _read_column(
+    series: pd.Series, categorical: bool, name, allow_nan: bool = False
+) -> Column:
     """The Column of a DataFrame's column (the fit's view of it)."""
     dtype = series.dtype
     shown = f"Column {name!r}"
@@ -157,11 +179,18 @@ def _read_column(series: pd.Series, categorical: bool, name) -> Column:
             "(series.dt.to_timestamp())."
         )
     if series.isna().any():
-        row = _label(series.index, np.flatnonzero(series.isna().to_numpy())[0])
-        raise ValueError(
-            f"{shown} has missing values (the first at row {_shown(row)}); drop "
-            "those rows (X.dropna()) or fill them first."
-        )
+        if not allow_nan:
+            row = _label(series.index, np.flatnonzero(series.isna().to_numpy())[0])
+            raise ValueError(
+                f"{shown} has missing values (the first at row {_shown(row)}); drop "
+                "those rows (X.dropna()) or fill them first."
+            )
+        if series.isna().all():
+            raise ValueError(
+                f"{shown} has no observed value (every entry is missing): "
+                "nothing can be learnt of it. Drop it before fitting."
+            )
+        series = series.dropna()
     if categorical:
         if pd.api.types.is_bool_dtype(dtype):
             kind, cats = "boolean", sorted(set(series.tolist()))
@@ -219,9 +248,19 @@ def _observed_categories(series: pd.Series) -> list:
         return sorted(values.tolist(), key=lambda v: (type(v).__name__, str(v)))
 
 
-def _codes_of(series: pd.Series, column: Column, name) -> np.ndarray:
-    """Each value's position among the column's categories; unseen ones named."""
-    if series.isna().any():
+def _codes_of(
+    series: pd.Series, column: Column, name, allow_nan: bool = False
+) -> np.ndarray:
+    """Each value's position among the column's categories; unseen ones named.
+
+    A missing value is code -1 when ``allow_nan``.
+    """
+    missing = series.isna().to_numpy()
+    if allow_nan and missing.any():
+        codes = np.full(len(series), -1, dtype=np.int64)
+        codes[~missing] = _codes_of(series[~missing], column, name)
+        return codes
+    if missing.any():
         row = _label(series.index, np.flatnonzero(series.isna().to_numpy())[0])
         raise ValueError(
             f"Column {name!r} has missing values (the first at row {_shown(row)}); "

@@ -127,6 +127,7 @@ def check_finite(
     hint: str = "Remove or impute them first.",
     index: Any = None,
     source: Any = None,
+    allow_nan: bool = False,
 ) -> None:
     """Raise ``ValueError`` if ``values`` holds NaN or inf, saying where.
 
@@ -147,12 +148,14 @@ def check_finite(
         The input before its conversion to ``values``: an infinity that is
         finite there is an overflow of the conversion (float32 ends at
         3.4e38), which the message says instead.
+    allow_nan : bool, default=False
+        NaN marks a missing entry (models that take them); inf is refused.
     """
     # One reduction first: the elementwise pass runs only when something is off.
     with np.errstate(over="ignore", invalid="ignore"):
         if np.isfinite(values.sum()):
             return
-    bad = ~np.isfinite(values)
+    bad = np.isinf(values) if allow_nan else ~np.isfinite(values)
     if not bad.any():
         return  # the sum overflowed; every value is finite
     first = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -171,7 +174,7 @@ def check_finite(
             f"{original:.3g} at {where} overflows. Scale the inputs first, e.g. "
             "with StandardScaler in a Pipeline."
         )
-    n_nan = int(np.isnan(values).sum())
+    n_nan = 0 if allow_nan else int(np.isnan(values).sum())
     n_inf = int(bad.sum()) - n_nan
     parts = [f"{n_nan} NaN"] if n_nan else []
     parts += [f"{n_inf} inf"] if n_inf else []
@@ -218,6 +221,7 @@ def validate_table(
     reset: bool,
     dtype: Any = np.float64,
     hint: str = "Remove or impute them first.",
+    allow_nan: bool = False,
     **check_params: Any,
 ) -> np.ndarray:
     """Numeric rows without NaN, through sklearn's ``validate_data``.
@@ -238,6 +242,8 @@ def validate_table(
         The dtype of the returned array.
     hint : str
         The fix for NaN values, appended to that message.
+    allow_nan : bool, default=False
+        Keep NaN (missing entries) for a model that takes them.
     **check_params
         Passed on to ``validate_data`` (``ensure_min_samples``, say).
 
@@ -265,6 +271,7 @@ def validate_table(
         index=row_labels(X),
         hint=hint,
         source=X if np.dtype(dtype) != np.float64 else None,
+        allow_nan=allow_nan,
     )
     return values
 
@@ -451,7 +458,9 @@ def check_squares(X: np.ndarray, where: str) -> None:
     where : str
         What sums the squares, for the message ("in the covariances").
     """
-    largest = max(abs(float(X.max())), abs(float(X.min()))) if X.size else 0.0
+    # nanmax: a missing entry (NaN) of a model that takes them has no square.
+    finite = X.size and not np.isnan(X).all()
+    largest = max(abs(float(np.nanmax(X))), abs(float(np.nanmin(X)))) if finite else 0.0
     if largest > np.sqrt(np.finfo(np.float64).max / max(1, X.size)):
         raise ValueError(
             f"X holds values up to {largest:.3g}, whose squares overflow "

@@ -51,9 +51,10 @@ from ._column_values import (
     _numeric_kinds,
     _read_column,
     _stack_codes,
+    check_some_observed,
 )
 from ._plain import from_plain, index_from_plain, index_to_plain, to_plain
-from ._validation import check_finite, validate_table
+from ._validation import check_finite, column_labels, validate_table
 
 __all__ = [
     "CATEGORICAL_KINDS",
@@ -115,6 +116,7 @@ class ColumnTypes:
         categorical_features: Any = "from_dtype",
         hint: str = "Remove or impute them first.",
         quantile_transform: bool = False,
+        allow_nan: bool = False,
         **check_params,
     ) -> tuple[ColumnTypes, Encoded]:
         """Read the kinds of X's columns and encode X.
@@ -135,6 +137,10 @@ class ColumnTypes:
             The fix for NaN values, appended to that message.
         quantile_transform : bool
             Whether the continuous block is modelled in normal scores.
+        allow_nan : bool, default=False
+            Keep missing entries (NaN, None, NaT, pd.NA) for a model that
+            takes them: NaN among the continuous values, code -1 among the
+            categorical ones. A column with no value at all is refused.
         **check_params
             Passed to scikit-learn's validation (``ensure_min_samples``).
 
@@ -143,7 +149,7 @@ class ColumnTypes:
         ColumnTypes, Encoded
         """
         types, encoded = cls._read(
-            estimator, X, categorical_features, hint, check_params
+            estimator, X, categorical_features, hint, allow_nan, check_params
         )
         if quantile_transform and encoded.continuous.shape[1]:
             types.quantiles = normal_scores(encoded.continuous)
@@ -151,10 +157,14 @@ class ColumnTypes:
         return types, encoded
 
     @classmethod
-    def _read(cls, estimator, X, categorical_features, hint, check_params):
+    def _read(cls, estimator, X, categorical_features, hint, allow_nan, check_params):
         chosen = _chosen_categorical(X, categorical_features)
         if not isinstance(X, pd.DataFrame) or _all_plain_numbers(X, chosen):
-            values = validate_table(estimator, X, reset=True, hint=hint, **check_params)
+            values = validate_table(
+                estimator, X, reset=True, hint=hint, allow_nan=allow_nan, **check_params
+            )
+            if allow_nan:
+                check_some_observed(values, column_labels(X, estimator))
             values, kinds = _numeric_kinds(X, values, chosen)
             return cls._from_values(X, values, kinds)
         validate_data(estimator, X, reset=True, skip_check_array=True)
@@ -164,11 +174,11 @@ class ColumnTypes:
                 f"minimum of {check_params['ensure_min_samples']} is required."
             )
         columns = [
-            _read_column(X.iloc[:, j], j in chosen, X.columns[j])
+            _read_column(X.iloc[:, j], j in chosen, X.columns[j], allow_nan)
             for j in range(X.shape[1])
         ]
         types = cls(columns, X.columns.copy())
-        return types, types._encode_frame(X, hint)
+        return types, types._encode_frame(X, hint, allow_nan)
 
     @classmethod
     def _from_values(cls, X, values, kinds):
@@ -178,14 +188,15 @@ class ColumnTypes:
         for j, kind in enumerate(kinds):
             column = values[:, j]
             dtype = str(X.dtypes.iloc[j]) if isinstance(X, pd.DataFrame) else "float64"
+            missing = np.isnan(column)
             if kind == "categorical":
-                cats = np.unique(column)
+                cats = np.unique(column[~missing])
                 columns.append(Column(kind, dtype, categories=cats.tolist()))
-                codes.append(np.searchsorted(cats, column))
+                codes.append(np.where(missing, -1, np.searchsorted(cats, column)))
             else:
                 low, high = (
-                    (float(column.min()), float(column.max()))
-                    if len(column)
+                    (float(np.nanmin(column)), float(np.nanmax(column)))
+                    if (~missing).any()
                     else (0.0, 0.0)
                 )
                 columns.append(Column(kind, dtype, low=low, high=high))
@@ -196,7 +207,11 @@ class ColumnTypes:
         return types, Encoded(cont, _stack_codes(codes, len(values)))
 
     def encode(
-        self, estimator, X, hint: str = "Remove or impute them first."
+        self,
+        estimator,
+        X,
+        hint: str = "Remove or impute them first.",
+        allow_nan: bool = False,
     ) -> Encoded:
         """Encode new rows of the fitted columns (for scores, predictions).
 
@@ -207,12 +222,14 @@ class ColumnTypes:
         X : array-like or DataFrame
         hint : str
             The fix for NaN values, appended to that message.
+        allow_nan : bool, default=False
+            Keep missing entries (NaN; code -1 for a category).
 
         Returns
         -------
         Encoded
         """
-        return self._to_scores(self._encode(estimator, X, hint))
+        return self._to_scores(self._encode(estimator, X, hint, allow_nan))
 
     def _to_scores(self, encoded: Encoded) -> Encoded:
         """The continuous block in normal scores, when the types have quantiles."""
@@ -221,36 +238,39 @@ class ColumnTypes:
         scores = self.quantiles.transform(encoded.continuous)
         return Encoded(scores, encoded.codes)
 
-    def _encode(self, estimator, X, hint):
+    def _encode(self, estimator, X, hint, allow_nan):
+        checks = dict(reset=False, hint=hint, allow_nan=allow_nan)
         if self.is_plain and not (
             isinstance(X, pd.DataFrame) and not _all_plain_numbers(X, set())
         ):
-            return Encoded(validate_table(estimator, X, reset=False, hint=hint))
+            return Encoded(validate_table(estimator, X, **checks))
         if not isinstance(X, pd.DataFrame):
             if self.labels is not None:
                 raise TypeError(
                     f"This model was fitted on a DataFrame with column kinds "
                     f"{self.kinds}; pass a DataFrame with its columns."
                 )
-            values = validate_table(estimator, X, reset=False, hint=hint)
-            return self._encode_values(values)
+            values = validate_table(estimator, X, **checks)
+            return self._encode_values(values, allow_nan)
         validate_data(estimator, X, reset=False, skip_check_array=True)
-        return self._encode_frame(X, hint)
+        return self._encode_frame(X, hint, allow_nan)
 
-    def _encode_values(self, values):
+    def _encode_values(self, values, allow_nan=False):
         continuous = [
             j for j, c in enumerate(self.columns) if c.kind in CONTINUOUS_KINDS
         ]
         codes = []
         for j, column in enumerate(self.columns):
             if column.kind in CATEGORICAL_KINDS:
-                codes.append(_codes_of(pd.Series(values[:, j]), column, j))
+                codes.append(_codes_of(pd.Series(values[:, j]), column, j, allow_nan))
         return Encoded(
             np.ascontiguousarray(values[:, continuous]),
             _stack_codes(codes, len(values)),
         )
 
-    def _encode_frame(self, X: pd.DataFrame, hint: str = "") -> Encoded:
+    def _encode_frame(
+        self, X: pd.DataFrame, hint: str = "", allow_nan: bool = False
+    ) -> Encoded:
         if X.shape[1] != len(self.columns):
             raise ValueError(
                 f"X has {X.shape[1]} columns, but this model was fitted on "
@@ -260,12 +280,18 @@ class ColumnTypes:
         for j, column in enumerate(self.columns):
             series = X.iloc[:, j]
             if column.kind in CATEGORICAL_KINDS:
-                codes.append(_codes_of(series, column, X.columns[j]))
+                codes.append(_codes_of(series, column, X.columns[j], allow_nan))
                 continue
             names.append(X.columns[j])
             continuous.append(_as_numbers(series, column, X.columns[j]))
         values = np.column_stack(continuous) if continuous else np.empty((len(X), 0))
-        check_finite(values, labels=pd.Index(names), index=X.index, hint=hint)
+        check_finite(
+            values,
+            labels=pd.Index(names),
+            index=X.index,
+            hint=hint,
+            allow_nan=allow_nan,
+        )
         return Encoded(values, _stack_codes(codes, len(X)))
 
     # ------------------------------------------------------------- writing
@@ -301,8 +327,11 @@ class ColumnTypes:
             if not out:
                 return np.empty((n, 0))
             return np.column_stack([np.asarray(v, dtype=float) for v in out.values()])
-        frame = pd.DataFrame({j: out[j] for j in range(len(self.columns))}, index=index)
+        # Built on a fresh range index, then labelled: values are positional.
+        frame = pd.DataFrame({j: out[j] for j in range(len(self.columns))})
         frame.columns = self.labels
+        if index is not None:
+            frame.index = index
         return frame
 
     # ---------------------------------------------------------- properties
@@ -419,6 +448,7 @@ def one_hot(codes: np.ndarray, sizes: list[int]) -> np.ndarray:
     Parameters
     ----------
     codes : ndarray of shape (n_rows, n_columns)
+        Code -1 marks a missing category: its block is NaN.
     sizes : list of int
         Categories of each column.
 
@@ -429,6 +459,10 @@ def one_hot(codes: np.ndarray, sizes: list[int]) -> np.ndarray:
     out = np.zeros((len(codes), sum(sizes)))
     offsets = np.cumsum([0, *sizes[:-1]]).astype(np.int64)
     if len(sizes):
-        rows = np.arange(len(codes))[:, None]
-        out[rows, codes + offsets] = 1.0
+        rows = np.broadcast_to(np.arange(len(codes))[:, None], codes.shape)
+        known = codes >= 0
+        out[rows[known], (codes + offsets)[known]] = 1.0
+        # A missing category (code -1) is a block of NaN: no indicator known.
+        for j in np.flatnonzero((~known).any(axis=0)):
+            out[codes[:, j] < 0, offsets[j] : offsets[j] + sizes[j]] = np.nan
     return out

@@ -34,7 +34,7 @@ FLOORS = [
         "model families",
         ["timeseries", "mixture", "classifiers", "generative", "diffusion"],
     ),
-    ("on the families", ["metrics", "_persistence"]),
+    ("on the families", ["metrics", "_persistence", "impute"]),
     ("front door", ["cli", ""]),
 ]
 

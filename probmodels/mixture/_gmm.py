@@ -11,6 +11,7 @@ from ..base import atomic_fit, restore_new_parameters
 from ..columns import ColumnTypes, one_hot
 from ..engine import Seeds, fitting, resolve_device, torch_device
 from ._base import BaseMixture, MixtureRun, available_with_solver
+from ._conditional import ConditionalMixture
 from ._em import NumpyStatistics, TorchStatistics
 from ._gaussian import (
     category_log_probabilities,
@@ -25,11 +26,12 @@ from ._gaussian import (
 )
 from ._inference import GaussianInference
 from ._init import initial_responsibilities
+from ._missing import check_rows_observed, mean_filled, missing_data_pass
 
 __all__ = ["GaussianMixture"]
 
 
-class GaussianMixture(GaussianInference, BaseMixture):
+class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
     """Gaussian mixture ``p(x) = sum_k pi_k N(x; mu_k, Sigma_k)``.
 
     The component index is a latent variable (Bishop, PRML, 2006, section
@@ -48,6 +50,13 @@ class GaussianMixture(GaussianInference, BaseMixture):
     EM in closed form. Integer and datetime columns are modelled as
     continuous; :meth:`sample` gives the table back with its columns'
     kinds and dtypes (``docs/user_guide/tables.rst``).
+
+    Missing entries (NaN, None, NaT, pd.NA) are fitted exactly by EM over
+    each row's observed entries (Ghahramani and Jordan, 1994), assuming
+    they are missing at random: ``score_samples`` is then the density of
+    the observed entries, :meth:`impute` fills them from p(missing |
+    observed) and ``sample(given=...)`` draws rows with some columns fixed,
+    from the exact conditional (``docs/user_guide/missing.rst``).
 
     The EM step is written over the sufficient statistics ``[1, x, x x^T]`` of
     the centred data: the E-step is one matrix product and the M-step another,
@@ -317,6 +326,11 @@ class GaussianMixture(GaussianInference, BaseMixture):
         name = type(self).__name__
         return fitting(name, method, params, self.distributed, self.device)
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # missing entries, fitted exactly
+        return tags
+
     def __getstate__(self):
         # The gradient solver's Adam state as arrays: a saved model holds no
         # torch object.
@@ -372,15 +386,19 @@ class GaussianMixture(GaussianInference, BaseMixture):
                 X,
                 self.categorical_features,
                 quantile_transform=self.quantile_transform,
+                allow_nan=True,
                 ensure_min_samples=2,
             )
             self.is_categorical_ = self._columns.is_categorical
         else:
-            encoded = self._types.encode(self, X)
-        if not encoded.codes.shape[1]:
-            return encoded.continuous
-        onehot = one_hot(encoded.codes, self._types.category_sizes)
-        return np.hstack([encoded.continuous, onehot])
+            encoded = self._types.encode(self, X, allow_nan=True)
+        rows = encoded.continuous
+        if encoded.codes.shape[1]:
+            onehot = one_hot(encoded.codes, self._types.category_sizes)
+            rows = np.hstack([encoded.continuous, onehot])
+        if np.isnan(rows.sum()):
+            check_rows_observed(rows, getattr(X, "index", None))
+        return rows
 
     @property
     def _types(self) -> ColumnTypes:
@@ -393,8 +411,8 @@ class GaussianMixture(GaussianInference, BaseMixture):
         return sum(self._types.category_sizes)
 
     def _center(self, X, weight):
-        """The continuous columns' mean; one-hot columns are not moved."""
-        center = np.average(X, axis=0, weights=weight)
+        """The continuous columns' (observed) mean; one-hot columns are not moved."""
+        center = np.average(mean_filled(X, weight), axis=0, weights=weight)
         if self._n_onehot:
             center[-self._n_onehot :] = 0.0
         return center
@@ -423,6 +441,9 @@ class GaussianMixture(GaussianInference, BaseMixture):
         rows as tensors, on this process's device.
         """
         device = resolve_device(self.device)
+        if np.isnan(Xc.sum()):
+            solver = "partial_fit" if partial else self.solver
+            return missing_data_pass(Xc, weight, self, solver)
         if partial or self.solver == "gradient":
             from ._gradient import GradientData
 
@@ -502,7 +523,7 @@ class GaussianMixture(GaussianInference, BaseMixture):
         weights = means_c = cov = None
         resp = None
         if weights_init is None or means_init is None or precisions_init is None:
-            seen = X
+            seen = X = mean_filled(X, weight)
             if n_onehot and d:
                 spread = X[:, :d].std(axis=0)
                 seen = np.hstack([X[:, :d] / np.where(spread > 0, spread, 1), X[:, d:]])

@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..base import check_n_samples
 from ._dask import is_dask_array
 from ._gaussian import component_logits, covariance_cholesky, n_parameters
+from ._missing import full_precisions, observed_log_prob
 
 __all__ = ["GaussianInference"]
 
@@ -26,6 +27,8 @@ class GaussianInference:
         """``log pi_k + log N(x; mu_k, Sigma_k) (+ log pi_kj(x_j))`` per row of X."""
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
+        if np.isnan(X.sum()):
+            return self._observed_log_prob(X)
         # Any centre gives the same values; the mixture mean keeps the
         # quadratic expansion well conditioned.
         center = np.zeros(X.shape[1])
@@ -33,6 +36,22 @@ class GaussianInference:
         theta = self._natural_parameters(self._current_parameters(center))
         n_onehot = X.shape[1] - self.means_.shape[1]
         return component_logits(X, theta, self._covariance_type, center, n_onehot)
+
+    def _moments(self):
+        """Log-weights, means and full (K, d, d) precisions of the fit."""
+        k, d = self.means_.shape
+        prec = full_precisions(self.precisions_, self._covariance_type, k, d)
+        with np.errstate(divide="ignore"):
+            log_w = np.log(self.weights_)
+        return log_w, self.means_, prec
+
+    def _category_log_probs(self):
+        log_probs = self.__dict__.get("category_log_prob_") or []
+        return np.hstack(log_probs) if log_probs else None
+
+    def _observed_log_prob(self, X):
+        """Component logits of rows with missing entries: their observed density."""
+        return observed_log_prob(X, *self._moments(), self._category_log_probs())
 
     # ------------------------------------------------------------ inference
     def score_samples(self, X):
@@ -125,8 +144,10 @@ class GaussianInference:
         sizes = [len(c) for c in self.__dict__.get("categories_", [])]
         return n_parameters(self._covariance_type, k, d, sizes)
 
-    def sample(self, n_samples=1, *, random_state=None, return_labels=False):
-        """Draw new rows from the fitted mixture.
+    def sample(
+        self, n_samples=1, *, random_state=None, return_labels=False, given=None
+    ):
+        """Draw new rows from the fitted mixture, or from its conditional.
 
         Parameters
         ----------
@@ -136,6 +157,15 @@ class GaussianInference:
             differ); a value makes this call repeatable.
         return_labels : bool, default=False
             Also return the component each row was drawn from.
+        given : dict or DataFrame, default=None
+            Values some columns must take: a dict of column -> value (the
+            same for every row), or a DataFrame of the given columns with
+            one row per sample (``n_samples=len(given)``). Column names for
+            a DataFrame fit, positions for an array fit; a category for a
+            categorical column. The given columns equal these values and the
+            others are drawn from the exact conditional p(rest | given):
+            no rejection, so a rare condition costs what a common one does
+            (``docs/user_guide/missing.rst``).
 
         Returns
         -------
@@ -147,6 +177,9 @@ class GaussianInference:
         """
         rng = self._sampling_generator(random_state)
         n_samples = check_n_samples(n_samples)
+        if given is not None:
+            X, labels = self._sample_given(n_samples, given, rng)
+            return (X, labels) if return_labels else X
         counts = rng.multinomial(n_samples, self.weights_ / self.weights_.sum())
         labels = rng.permutation(np.repeat(np.arange(len(self.weights_)), counts))
         z = rng.standard_normal((n_samples, self.means_.shape[1]))

@@ -287,7 +287,13 @@ def test_verbose_reports(capsys):
             "Expected n_samples >= n_components but got n_components = 5, "
             "n_samples = 3",
         ),
-        ({}, np.array([[1.0, np.nan], [2.0, 3.0]]), ValueError, "1 NaN value"),
+        ({}, np.array([[1.0, np.inf], [2.0, 3.0]]), ValueError, "1 inf value"),
+        (
+            {},
+            np.array([[1.0, 2.0], [np.nan, np.nan], [2.0, 3.0]]),
+            ValueError,
+            "Row 1 of X has no observed entry",
+        ),
         ({}, np.arange(5.0), ValueError, "Expected 2D array"),
         (
             {"n_components": 2, "means_init": np.zeros((3, 2))},

@@ -1,0 +1,451 @@
+"""Gaussian mixtures on rows with missing entries (NaN), exactly.
+
+Under missing at random the likelihood of a row is the density of what was
+observed, ``p(x_o) = sum_k w_k N(x_o; mu_ko, Sigma_koo) prod_j pi_kj(x_j)``
+over its observed continuous coordinates o and observed categories j. EM
+stays closed-form (Ghahramani and Jordan, "Supervised learning from
+incomplete data via an EM approach", NIPS 1994; Little and Rubin,
+*Statistical Analysis with Missing Data*, 2019, ch. 11): the E-step takes
+the responsibilities from these observed densities and the expectation of
+phi(x) under ``p(x_m | x_o, k)``, a Gaussian with
+
+    mean       mu_km + Sigma_kmo Sigma_koo^-1 (x_o - mu_ko)
+    covariance Sigma_kmm - Sigma_kmo Sigma_koo^-1 Sigma_kom,
+
+so ``E[x x^T]`` is the filled row's outer product plus that covariance on
+the missing block, and a missing category's indicators are expected at
+``pi_kj``. The M-step is then the complete-data one
+(:func:`~probmodels.mixture._gaussian.parameters_from_statistics`) on
+these expected statistics.
+
+The algebra is done in precision form, which needs no factor of
+``Sigma_koo`` per pattern: with ``r0`` the residual ``x - mu_k`` set to 0 on
+the missing coordinates, ``y = Lambda_k r0`` and ``v = y_m``,
+
+    quadratic form  (x_o - mu_ko)^T Sigma_koo^-1 (x_o - mu_ko) = r0^T y - v^T u
+    conditional     mean mu_km - u,  covariance Lambda_kmm^-1,  u = Lambda_kmm^-1 v
+    log-determinant log |Sigma_koo| = log |Sigma_k| + log |Lambda_kmm|
+
+(the Schur complement; Bishop, PRML, 2006, eqs. 2.69-2.82). ``r0^T y`` is
+one matrix product over all rows; only the small ``Lambda_kmm`` blocks
+depend on the pattern, and they are factored in one batched call per
+number of missing entries (:class:`MissingLayout`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import logsumexp
+
+from ._gaussian import _vech_index, features, n_statistics
+
+__all__ = [
+    "MissingLayout",
+    "MissingStatistics",
+    "check_rows_observed",
+    "full_precisions",
+    "gaussian_conditionals",
+    "mean_filled",
+    "missing_data_pass",
+    "moments_from_natural",
+    "observed_log_prob",
+]
+
+
+def full_precisions(precisions, covariance_type: str, n_components: int, d: int):
+    """Every component's precision as a (d, d) matrix, whatever the type.
+
+    Parameters
+    ----------
+    precisions : ndarray
+        In scikit-learn's layout for ``covariance_type`` (``precisions_``).
+    covariance_type : {"full", "tied", "diag", "spherical"}
+    n_components, d : int
+
+    Returns
+    -------
+    ndarray of shape (n_components, d, d)
+    """
+    if covariance_type == "full":
+        return np.asarray(precisions)
+    if covariance_type == "tied":
+        return np.broadcast_to(precisions, (n_components, d, d))
+    diag = np.broadcast_to(
+        np.asarray(precisions).reshape(n_components, -1), (n_components, d)
+    )
+    out = np.zeros((n_components, d, d))
+    out[:, np.arange(d), np.arange(d)] = diag
+    return out
+
+
+def moments_from_natural(theta: np.ndarray, covariance_type: str, d: int):
+    """Log-weights, means and precisions from the natural parameters Theta.
+
+    The inverse of :func:`~probmodels.mixture._gaussian.natural_parameters`
+    (on its Gaussian block): the quadratic terms give the precision, the
+    linear ones ``Lambda mu``, the constant ``log w`` once the
+    normaliser is taken off.
+
+    Parameters
+    ----------
+    theta : ndarray of shape (n_components, n_statistics)
+        The Gaussian block (no category columns).
+    covariance_type : {"full", "tied", "diag", "spherical"}
+    d : int
+
+    Returns
+    -------
+    log_weights : ndarray of shape (n_components,)
+    means : ndarray of shape (n_components, d)
+    precisions : ndarray of shape (n_components, d, d)
+    """
+    k = len(theta)
+    lin, quad = theta[:, 1 : 1 + d], theta[:, 1 + d :]
+    if covariance_type in ("full", "tied"):
+        rows, cols = _vech_index(d)
+        prec = np.empty((k, d, d))
+        prec[:, rows, cols] = -np.where(rows == cols, 2.0, 1.0) * quad
+        prec[:, cols, rows] = prec[:, rows, cols]
+    else:
+        diag = -2.0 * np.broadcast_to(quad, (k, d))
+        prec = np.zeros((k, d, d))
+        prec[:, np.arange(d), np.arange(d)] = diag
+    means = np.linalg.solve(prec, lin[..., None])[..., 0]
+    _, log_det_prec = np.linalg.slogdet(prec)
+    log_weights = (
+        theta[:, 0]
+        - 0.5 * log_det_prec
+        + 0.5 * d * math.log(2 * math.pi)
+        + 0.5 * np.einsum("kd,kd->k", lin, means)
+    )
+    return log_weights, means, prec
+
+
+def check_rows_observed(X: np.ndarray, index=None) -> None:
+    """Refuse a row with no observed entry: it has no likelihood to speak of.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_columns)
+    index : sequence, optional
+        Row labels for the message (a DataFrame's index).
+    """
+    empty = np.flatnonzero(np.isnan(X).all(axis=1)) if X.shape[1] else []
+    if len(empty):
+        row = empty[0] if index is None else index[empty[0]]
+        row = row.item() if isinstance(row, np.generic) else row
+        raise ValueError(
+            f"Row {row!r} of X has no observed entry ({len(empty)} such row(s)): "
+            "nothing is known of it. Drop rows that are entirely missing."
+        )
+
+
+def mean_filled(X: np.ndarray, weight=None) -> np.ndarray:
+    """X with each NaN replaced by its column's (weighted) observed mean.
+
+    Only to initialise EM (k-means and the first statistics); on one-hot
+    blocks the mean is the categories' observed frequencies.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_columns)
+    weight : ndarray of shape (n_rows,), optional
+
+    Returns
+    -------
+    ndarray of shape (n_rows, n_columns)
+    """
+    missing = np.isnan(X)
+    if not missing.any():
+        return X
+    w = np.ones(len(X)) if weight is None else weight
+    seen = (~missing) * w[:, None]
+    total = seen.sum(axis=0)
+    mean = np.nan_to_num(X).T @ w / np.where(total > 0, total, 1.0)
+    return np.where(missing, mean, X)
+
+
+class MissingLayout:
+    """Where rows miss continuous entries, grouped for batched algebra.
+
+    Rows with the same number m of missing entries form a group; within it
+    ``pattern[i]`` numbers row i's pattern and ``columns[p]`` lists the m
+    missing columns of pattern p. Computed once per data set.
+
+    Parameters
+    ----------
+    missing : ndarray of shape (n_rows, d), bool
+    """
+
+    def __init__(self, missing: np.ndarray):
+        n, d = missing.shape
+        self.observed = (~missing).astype(float)
+        self.n_observed = self.observed.sum(axis=1)
+        self.groups = []
+        counts = missing.sum(axis=1)
+        for m in np.unique(counts[counts > 0]):
+            rows = np.flatnonzero(counts == m)
+            packed = np.packbits(missing[rows], axis=1)
+            keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+            _, first, pattern = np.unique(keys, return_index=True, return_inverse=True)
+            columns = np.nonzero(missing[rows[first]])[1].reshape(len(first), m)
+            self.groups.append(
+                _Group(
+                    rows=rows,
+                    pattern=pattern.ravel(),
+                    columns=columns,
+                    cells=columns[pattern.ravel()],
+                    # Flat positions: in the (n, d) rows, and in a (d, d) block.
+                    flat=rows[:, None] * d + columns[pattern.ravel()],
+                    block=columns[:, :, None] * d + columns[:, None, :],
+                )
+            )
+
+
+@dataclass
+class _Group:
+    """Rows with the same number of missing entries (see :class:`MissingLayout`)."""
+
+    rows: np.ndarray
+    pattern: np.ndarray
+    columns: np.ndarray
+    cells: np.ndarray
+    flat: np.ndarray
+    block: np.ndarray
+
+
+def gaussian_conditionals(X0, layout: MissingLayout, means, precisions, log_det_cov):
+    """Observed log-densities and the missing entries' conditionals, per component.
+
+    The module's precision-form formulas, component by component.
+
+    Parameters
+    ----------
+    X0 : ndarray of shape (n_rows, d)
+        The continuous entries with 0 where missing.
+    layout : MissingLayout
+    means : ndarray of shape (n_components, d)
+    precisions : ndarray of shape (n_components, d, d)
+    log_det_cov : ndarray of shape (n_components,)
+        ``log |Sigma_k|``.
+
+    Yields
+    ------
+    log_density : ndarray of shape (n_rows,)
+        ``log N(x_o; mu_ko, Sigma_koo)`` of component k.
+    fills : list of ndarray of shape (n_group_rows, m)
+        Per group of the layout, the conditional means of the missing entries.
+    cond_covs : list of ndarray of shape (n_patterns, m, m)
+        Per group, the conditional covariance of each pattern.
+    """
+    obs = layout.observed
+    k, d = means.shape
+    flat_prec = precisions.reshape(k, d * d)
+    # Per group, every component's Lambda_kmm blocks in one batched call.
+    blocks = []
+    for group in layout.groups:
+        block = flat_prec[:, group.block]  # (K, P, m, m)
+        chol = np.linalg.cholesky(block)
+        log_det = 2 * np.log(np.diagonal(chol, axis1=2, axis2=3)).sum(axis=2)
+        blocks.append((log_det, np.linalg.inv(block)))
+    for j, (mu, prec) in enumerate(zip(means, precisions, strict=True)):
+        r0 = X0 - obs * mu
+        y = r0 @ prec
+        quad = np.einsum("nd,nd->n", r0, y)
+        log_det_o = np.full(len(X0), log_det_cov[j])
+        fills, cond_covs = [], []
+        y_flat = y.ravel()
+        for group, (log_det, cov) in zip(layout.groups, blocks, strict=True):
+            v = y_flat[group.flat]
+            u = np.einsum("nij,nj->ni", cov[j][group.pattern], v)
+            log_det_o[group.rows] += log_det[j][group.pattern]
+            quad[group.rows] -= np.einsum("ni,ni->n", v, u)
+            fills.append(mu[group.cells] - u)
+            cond_covs.append(cov[j])
+        log_density = -0.5 * (
+            layout.n_observed * math.log(2 * math.pi) + log_det_o + quad
+        )
+        yield log_density, fills, cond_covs
+
+
+def fill_rows(X0, layout: MissingLayout, fills) -> np.ndarray:
+    """X0 with each group's missing entries replaced by ``fills``."""
+    out = X0.copy()
+    flat = out.ravel()
+    for group, fill in zip(layout.groups, fills, strict=True):
+        flat[group.flat] = fill
+    return out
+
+
+def observed_log_prob(X, log_weights, means, precisions, log_probs=None):
+    """``log w_k + log p_k(observed entries of x)`` for every row and component.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, d + n_onehot)
+        Continuous columns (NaN where missing), then one-hot blocks (NaN
+        blocks where a category is missing).
+    log_weights : ndarray of shape (n_components,)
+    means : ndarray of shape (n_components, d)
+    precisions : ndarray of shape (n_components, d, d)
+    log_probs : ndarray of shape (n_components, n_onehot), optional
+
+    Returns
+    -------
+    ndarray of shape (n_rows, n_components)
+    """
+    d = means.shape[1]
+    layout = MissingLayout(np.isnan(X[:, :d]))
+    log_det_cov = -np.linalg.slogdet(precisions)[1]
+    parts = gaussian_conditionals(
+        np.nan_to_num(X[:, :d]), layout, means, precisions, log_det_cov
+    )
+    out = np.column_stack([dens for dens, _, _ in parts]) + log_weights
+    if log_probs is not None and log_probs.shape[1]:
+        out += np.nan_to_num(X[:, d:]) @ log_probs.T
+    return out
+
+
+class MissingStatistics:
+    """E-step statistics over rows with missing entries, on the CPU.
+
+    The same pass as :class:`~probmodels.mixture._em.NumpyStatistics`
+    (``(theta) -> (S, log-likelihood)``, ``statistics``, ``labels``), with
+    the expected statistics of the module's formulas: ``S`` holds, per
+    component, the responsibility-weighted sums of ``E[phi(x) | x_o, k]``,
+    and the log-likelihood is that of the observed entries.
+
+    Parameters
+    ----------
+    Xc : ndarray of shape (n_samples, d + n_onehot)
+        Centred rows, NaN where missing.
+    sample_weight : ndarray of shape (n_samples,) or None
+    covariance_type : str
+    n_onehot : int
+    """
+
+    def __init__(self, Xc, sample_weight, covariance_type, n_onehot):
+        self.Xc, self.sample_weight = Xc, sample_weight
+        self.covariance_type, self.n_onehot = covariance_type, n_onehot
+        self.d = d = Xc.shape[1] - n_onehot
+        self.layout = MissingLayout(np.isnan(Xc[:, :d]))
+        self.X0 = np.nan_to_num(Xc[:, :d])
+        self.onehot = np.nan_to_num(Xc[:, d:])
+        self.onehot_missing = np.isnan(Xc[:, d:]).astype(float)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+    def statistics(self, resp: np.ndarray) -> np.ndarray:
+        """``S = Phi^T resp`` of the mean-filled rows (to initialise)."""
+        filled = mean_filled(self.Xc, self.sample_weight)
+        return features(filled, self.covariance_type, self.n_onehot) @ resp
+
+    def _log_prob(self, theta):
+        """Component logits of every row, and the conditionals of its missing block."""
+        n_stat = n_statistics(self.covariance_type, self.d)
+        log_w, means, prec = moments_from_natural(
+            theta[:, :n_stat], self.covariance_type, self.d
+        )
+        log_det_cov = -np.linalg.slogdet(prec)[1]
+        logits = np.empty((len(self.Xc), len(theta)))
+        parts = []
+        for k, (dens, fills, covs) in enumerate(
+            gaussian_conditionals(self.X0, self.layout, means, prec, log_det_cov)
+        ):
+            logits[:, k] = dens
+            parts.append((fills, covs))
+        logits += log_w
+        log_probs = theta[:, n_stat:]
+        if self.n_onehot:
+            logits += self.onehot @ log_probs.T
+        return logits, parts, log_probs
+
+    def __call__(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
+        """Expected statistics S (n_statistics, K) and the observed log-likelihood.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n_components, n_statistics)
+
+        Returns
+        -------
+        stats : ndarray of shape (n_statistics, n_components)
+        log_likelihood : float
+        """
+        logits, parts, log_probs = self._log_prob(theta)
+        log_norm = logsumexp(logits, axis=1)
+        resp = np.exp(logits - log_norm[:, None])
+        if self.sample_weight is not None:
+            resp *= self.sample_weight[:, None]
+            ll = log_norm @ self.sample_weight
+        else:
+            ll = log_norm.sum()
+        d, quadratic = self.d, self.covariance_type in ("full", "tied")
+        n_gauss = n_statistics(self.covariance_type, d)
+        stats = np.empty(
+            (n_statistics(self.covariance_type, d, self.n_onehot), len(theta))
+        )
+        stats[0] = resp.sum(axis=0)
+        vech = _vech_index(d)
+        for k, (fills, covs) in enumerate(parts):
+            r = resp[:, k]
+            filled = fill_rows(self.X0, self.layout, fills)
+            stats[1 : 1 + d, k] = r @ filled
+            if quadratic:
+                second = (filled * r[:, None]).T @ filled
+            else:
+                second = np.diag(r @ filled**2)
+            # E[x_m x_m^T] adds the conditional covariance, pattern by pattern.
+            flat = second.ravel()
+            for group, cov in zip(self.layout.groups, covs, strict=True):
+                mass = np.bincount(group.pattern, weights=r[group.rows])
+                np.add.at(flat, group.block, mass[:, None, None] * cov)
+            if quadratic:
+                stats[1 + d : n_gauss, k] = second[vech]
+            elif self.covariance_type == "diag":
+                stats[1 + d : n_gauss, k] = np.diagonal(second)
+            else:
+                stats[1 + d, k] = np.trace(second)
+        if self.n_onehot:
+            # A missing category contributes its expected indicators pi_kj.
+            stats[n_gauss:] = (
+                self.onehot.T @ resp
+                + (self.onehot_missing.T @ resp) * np.exp(log_probs).T
+            )
+        return stats, float(ll)
+
+    def labels(self, theta: np.ndarray) -> np.ndarray:
+        """Most likely component of each row, from its observed entries."""
+        return self._log_prob(theta)[0].argmax(axis=1)
+
+
+def missing_data_pass(Xc, weight, mixture, solver: str) -> MissingStatistics:
+    """The E-step pass of rows with missing entries, for the solvers that take them.
+
+    Parameters
+    ----------
+    Xc : ndarray of shape (n_samples, n_features)
+        Centred rows, NaN where missing.
+    weight : ndarray of shape (n_samples,) or None
+    mixture : GaussianMixture
+        Its ``covariance_type`` and column types.
+    solver : {"em", "gradient", "partial_fit"}
+
+    Returns
+    -------
+    MissingStatistics
+    """
+    if solver != "em":
+        what = "partial_fit" if solver == "partial_fit" else "the gradient solver"
+        raise ValueError(
+            "X has missing entries (NaN): solver='em' fits them (exact EM over "
+            f"each row's observed entries); {what} takes complete rows only."
+        )
+    return MissingStatistics(Xc, weight, mixture.covariance_type, mixture._n_onehot)
