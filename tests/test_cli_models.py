@@ -240,3 +240,37 @@ def test_a_mixed_table_fits_samples_and_reads_back(tmp_path, capsys, monkeypatch
     assert main(again) == 0
     assert main(["score", "g.skops", "table.csv", "--dates", "seen"]) == 0
     assert "mean log-likelihood" in capsys.readouterr().out
+
+
+def test_a_table_with_holes_fits_imputes_and_samples_given(tmp_path, capsys, monkeypatch):
+    """NaN in the file: fitted as missing entries, filled by impute (observed
+    entries unchanged), and sample --given fixes columns to the values."""
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(
+        {
+            "species": rng.choice(["a", "b"], 120),
+            "mass": rng.normal(4, 1, 120).round(2),
+            "length": rng.normal(10, 2, 120).round(2),
+        }
+    )
+    holes = table.copy()
+    holes.loc[rng.random(120) < 0.2, "mass"] = np.nan
+    holes.loc[rng.random(120) < 0.1, "species"] = np.nan
+    holes.to_csv("holes.csv", index=False)
+    fit = ["fit", "gmm", "holes.csv", "-o", "g.skops", "-p", "n_components=2"]
+    assert main([*fit, "-p", "random_state=0"]) == 0
+    assert main(["impute", "g.skops", "holes.csv", "-o", "filled.csv"]) == 0
+    filled = pd.read_csv("filled.csv")
+    assert not filled.isna().any().any()
+    seen = holes["mass"].notna()
+    np.testing.assert_allclose(filled.loc[seen, "mass"], holes.loc[seen, "mass"])
+    command = ["sample", "g.skops", "-n", "30", "--given", "species=b"]
+    assert main([*command, "--given", "length=12.5", "--seed", "0", "-o", "s.csv"]) == 0
+    samples = pd.read_csv("s.csv")
+    assert (samples["species"] == "b").all() and (samples["length"] == 12.5).all()
+    capsys.readouterr()
+    assert main(["sample", "g.skops", "-n", "3", "--given", "species=c"]) == 2
+    assert "not a category of 'species'" in capsys.readouterr().err
+    assert main(["sample", "g.skops", "-n", "3", "--given", "mass"]) == 2
+    assert "column=value" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""Command line: ``probmodels fit | sample | score | forecast | predict | info | demo``.
+"""Command line: ``probmodels fit | sample | score | impute | forecast | predict | info | demo``.
 
 The model commands (``cli/_commands.py``) work on CSV or Parquet data files
 (``cli/_tables.py``) and ``.skops`` model files. The demo (``cli/_demo.py``)

@@ -1,4 +1,4 @@
-"""The command line's model commands: fit, sample, score, forecast, predict, info.
+"""The command line's model commands: fit, sample, score, impute, forecast, predict, info.
 
 Each reads data files (:mod:`probmodels._tables`) and model files
 (:mod:`probmodels._persistence`); ``probmodels.cli`` turns their errors into
@@ -186,6 +186,9 @@ def cmd_sample(args) -> int:
     if args.y is not None:
         _require(est, "y", "--y", "a model fitted with labels (vae, ddpm)")
         kwargs["y"] = _label_like(est, args.y)
+    if args.given:
+        _require(est, "given", "--given", "a model that conditions (gmm)")
+        kwargs["given"] = _given_values(est, args.given)
     samples = est.sample(args.n, **kwargs)
     _emit(_as_frame(samples, _feature_names(est)), args.output, f"{args.n} samples")
     return 0
@@ -215,6 +218,20 @@ def cmd_score(args) -> int:
             "--target (accuracy), or use predict."
         )
     print(f"accuracy: {est.score(X, y):.6g} ({len(X)} rows)")
+    return 0
+
+
+def cmd_impute(args) -> int:
+    est = _load(args).estimator
+    if not hasattr(est, "impute"):
+        raise CommandError(
+            f"impute needs a model that fills missing values (gmm); {args.model} "
+            f"holds a {type(est).__name__}."
+        )
+    frame = _read(args, est)
+    filled = est.impute(frame, method=args.method, random_state=args.seed)
+    missing = int(frame.isna().to_numpy().sum())
+    _emit(_as_frame(filled), args.output, f"{len(frame)} rows ({missing} entries filled)")
     return 0
 
 
@@ -322,6 +339,45 @@ def _label_like(est, text: str):
     )
 
 
+def _given_values(est, items: list[str]) -> dict:
+    """``--given column=value`` items as a dict, each value in its column's kind."""
+    from ..columns import fitted_types
+
+    names = _feature_names(est) or [str(j) for j in range(est.n_features_in_)]
+    kinds = dict(zip(names, fitted_types(est).columns, strict=True))
+    given = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise CommandError(f"--given expects column=value, got {item!r}.")
+        if name not in kinds:
+            raise CommandError(
+                f"--given names {name!r}, which is not a fitted column; the columns "
+                f"are {names}."
+            )
+        column = kinds[name]
+        key = name if _feature_names(est) else int(name)
+        if column.categories is not None:
+            matches = [c for c in column.categories if str(c) == text]
+            if not matches:
+                raise CommandError(
+                    f"--given {name}={text}: not a category of {name!r}; the "
+                    f"categories are {list(column.categories)[:20]}."
+                )
+            given[key] = matches[0]
+        elif column.kind == "datetime":
+            given[key] = pd.Timestamp(text)
+        else:
+            try:
+                given[key] = float(text)
+            except ValueError:
+                raise CommandError(
+                    f"--given {name}={text}: column {name!r} holds numbers."
+                ) from None
+    return given
+
+
 def _feature_names(est):
     names = getattr(est, "feature_names_in_", None)
     return None if names is None else list(names)
@@ -381,7 +437,7 @@ def _alpha(text: str) -> float:
 
 
 def add_model_commands(sub, parents=()) -> None:
-    """Add fit, sample, score, forecast, predict and info to a subparsers object.
+    """Add fit, sample, score, impute, forecast, predict and info to a subparsers object.
 
     Parameters
     ----------
@@ -443,7 +499,32 @@ def add_model_commands(sub, parents=()) -> None:
     sample.add_argument(
         "--paths", type=_steps, help=f"simulated paths (ar; at most {MAX_STEPS:,})"
     )
+    sample.add_argument(
+        "--given",
+        action="append",
+        default=[],
+        metavar="COLUMN=VALUE",
+        help="a value the column takes in every row; the rest is drawn from the "
+        "exact conditional (gmm; repeatable)",
+    )
     sample.set_defaults(func=cmd_sample)
+
+    impute = sub.add_parser(
+        "impute",
+        parents=parents,
+        help="fill the missing entries of a data file from a saved model",
+    )
+    model_file(impute)
+    data_options(impute, target=False)
+    impute.add_argument("-o", "--output", help=".csv or .parquet (default: stdout)")
+    impute.add_argument(
+        "--method",
+        choices=["mean", "draw"],
+        default="mean",
+        help="the conditional mean (default) or a draw from the conditional",
+    )
+    impute.add_argument("--seed", type=int, help="makes --method draw repeatable")
+    impute.set_defaults(func=cmd_impute)
 
     score = sub.add_parser(
         "score", parents=parents, help="mean log-likelihood of a data file"

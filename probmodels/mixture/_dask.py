@@ -22,6 +22,7 @@ import pandas as pd
 from .._chunks import iter_row_chunks
 from ._em import _softmax_stats
 from ._gaussian import features, n_statistics
+from ._missing import MissingStatistics
 from ._source import FitSource
 
 __all__ = [
@@ -121,15 +122,26 @@ class DaskRows:
 
 
 def _chunk_summary(block, weight):
-    """Per-chunk rows, weighted sums, non-finite count, largest value, bad weights."""
-    finite = np.isfinite(block)
-    bad = int(block.size - finite.sum())
+    """Per-chunk rows, weighted sums over observed entries, bad values, largest value.
+
+    NaN is a missing entry (counted per column, so the centre is the mean of
+    what was observed); an infinite value, a negative weight or a row with
+    nothing observed is bad.
+    """
+    block = np.asarray(block)
+    missing = np.isnan(block)
+    bad = int(np.isinf(block).sum())
     w = np.ones(len(block)) if weight is None else np.asarray(weight)
     negative = int((~(w >= 0)).sum())  # NaN weights count as bad too
+    empty = np.flatnonzero(missing.all(axis=1)) if block.shape[1] else []
+    first_empty = int(empty[0]) if len(empty) else -1
+    zeros = np.zeros(block.shape[1])
     if bad or negative:
-        return len(block), 0.0, np.zeros(block.shape[1]), bad, np.inf, negative
-    largest = float(np.abs(block).max()) if block.size else 0.0
-    return len(block), float(w.sum()), w @ block, 0, largest, 0
+        return len(block), 0.0, zeros, bad, np.inf, negative, zeros, first_empty
+    values = np.where(missing, 0.0, block)
+    largest = float(np.abs(values).max()) if block.size else 0.0
+    seen = w @ ~missing
+    return len(block), float(w.sum()), w @ values, 0, largest, 0, seen, first_empty
 
 
 def scan_rows(X, weight=None) -> DaskRows:
@@ -155,7 +167,7 @@ def scan_rows(X, weight=None) -> DaskRows:
         ]
     )
     starts = np.cumsum([0, *X.chunks[0]])
-    for i, (_, _, _, bad, _, negative) in enumerate(parts):
+    for i, (_, _, _, bad, _, negative, _, empty) in enumerate(parts):
         if negative:
             raise ValueError(
                 f"sample_weight holds {negative} negative or NaN value(s) in chunk "
@@ -164,19 +176,32 @@ def scan_rows(X, weight=None) -> DaskRows:
             )
         if bad:
             raise ValueError(
-                f"X holds {bad} NaN or infinite value(s) in chunk {i} (rows "
-                f"{starts[i]} to {starts[i + 1] - 1}). Remove or impute them "
-                "first, e.g. X[~da.isnan(X).any(axis=1)]."
+                f"X holds {bad} infinite value(s) in chunk {i} (rows "
+                f"{starts[i]} to {starts[i + 1] - 1}). Remove them first, e.g. "
+                "X[~da.isinf(X).any(axis=1)] (NaN is fine: a missing entry)."
+            )
+        if empty >= 0:
+            raise ValueError(
+                f"Row {starts[i] + empty} of X has no observed entry: nothing is "
+                "known of it. Drop rows that are entirely missing, e.g. "
+                "X[~da.isnan(X).all(axis=1)]."
             )
     n = int(sum(p[0] for p in parts))
     total = float(sum(p[1] for p in parts))
     if weight is not None and not total > 0:
         raise ValueError("sample_weight sums to 0: at least one row must count.")
     sums = np.sum([p[2] for p in parts], axis=0)
+    seen = np.sum([p[6] for p in parts], axis=0)
+    if (seen <= 0).any():
+        j = int(np.flatnonzero(seen <= 0)[0])
+        raise ValueError(
+            f"Column {j} has no observed value (every entry is missing): nothing "
+            "can be learnt of it. Drop it before fitting."
+        )
     return DaskRows(
         n,
         total if weight is not None else float(n),
-        sums / total,
+        sums / seen,
         max(p[4] for p in parts),
     )
 
@@ -249,7 +274,15 @@ def _bounded_multinomial(n, sizes, rng):
 
 
 def _chunk_statistics(block, weight, center, theta, covariance_type):
-    """The E-step statistics of one chunk, in row blocks that stay in cache."""
+    """The E-step statistics of one chunk, in row blocks that stay in cache.
+
+    A chunk with missing entries takes the exact pass of ``_missing.py``.
+    """
+    block = np.asarray(block)
+    if np.isnan(block.sum()):
+        w = None if weight is None else np.asarray(weight)
+        with MissingStatistics(block - center, w, covariance_type, 0) as data:
+            return data(theta)
     k = theta.shape[0]
     d = block.shape[1]
     stats, ll = np.zeros((n_statistics(covariance_type, d), k)), 0.0
@@ -263,6 +296,9 @@ def _chunk_statistics(block, weight, center, theta, covariance_type):
 
 
 def _chunk_labels(block, center, theta, covariance_type):
+    block = np.asarray(block)
+    if np.isnan(block.sum()):
+        return MissingStatistics(block - center, None, covariance_type, 0).labels(theta)
     return (theta @ features(np.asarray(block) - center, covariance_type)).argmax(
         axis=0
     )
@@ -410,7 +446,8 @@ def dask_fit_source(mixture, X, sample_weight, rng):
     center, covariance_type = rows.center, mixture.covariance_type
 
     def stats_of(resp):
-        return features(sample - center, covariance_type) @ resp
+        # Missing entries count at the centre (the column's mean) to start.
+        return features(np.nan_to_num(sample - center), covariance_type) @ resp
 
     data = DaskStatistics(X, center, weight, covariance_type)
     return FitSource(sample, sample_weight, inits, center, rows.total, data, stats_of)

@@ -26,7 +26,7 @@ from ._gaussian import (
 )
 from ._inference import GaussianInference
 from ._init import initial_responsibilities
-from ._missing import check_rows_observed, mean_filled, missing_data_pass
+from ._missing import MissingStatistics, check_rows_observed, mean_filled
 
 __all__ = ["GaussianMixture"]
 
@@ -441,9 +441,6 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
         rows as tensors, on this process's device.
         """
         device = resolve_device(self.device)
-        if np.isnan(Xc.sum()):
-            solver = "partial_fit" if partial else self.solver
-            return missing_data_pass(Xc, weight, self, solver)
         if partial or self.solver == "gradient":
             from ._gradient import GradientData
 
@@ -452,6 +449,8 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
             return GradientData(
                 Xc, weight, self.covariance_type, device, strategy, sizes
             )
+        if np.isnan(Xc.sum()):
+            return MissingStatistics(Xc, weight, self.covariance_type, self._n_onehot)
         phi = features(Xc, self.covariance_type, self._n_onehot)
         if device == "cpu":
             return NumpyStatistics(phi, weight, n_components=self.n_components)

@@ -29,6 +29,7 @@ from torch import nn
 from .._chunks import iter_row_chunks
 from ..engine import Batch, Trainer, TrainingConfig, as_tensor
 from ._gaussian import component_logits, precision_cholesky, statistics_of
+from ._missing import MissingStatistics, mean_filled
 
 __all__ = ["GradientData", "MixtureModule", "gradient_config", "train_mixture"]
 
@@ -103,6 +104,10 @@ class MixtureModule(nn.Module):
         if d == 0:  # a table of categorical columns only
             return log_w.expand(n, k) if log_w.dim() == 1 else log_w
         cov = self.covariances()
+        if X.isnan().any():
+            return log_w + _observed_log_density(
+                X, self.means, cov, self.covariance_type
+            )
         diff = X[:, None, :] - self.means[None]  # (n, K, d)
         if self.covariance_type in ("full", "tied"):
             chol = torch.linalg.cholesky(cov).expand(k, d, d)
@@ -123,11 +128,16 @@ class MixtureModule(nn.Module):
         return torch.cat([torch.log_softmax(b, dim=1) for b in blocks], dim=1)
 
     def _category_log_prob(self, codes):
-        """``sum_j log pi_kj(c_nj)`` per row and component, (n, K)."""
+        """``sum_j log pi_kj(c_nj)`` per row and component, (n, K).
+
+        A missing category (code -1) adds nothing: its probabilities sum to 1.
+        """
         offsets = torch.tensor(
             np.cumsum([0, *self.sizes[:-1]]), device=codes.device, dtype=codes.dtype
         )
-        return self.category_log_probs()[:, codes + offsets].sum(-1).T
+        seen = codes >= 0
+        picked = self.category_log_probs()[:, torch.where(seen, codes + offsets, 0)]
+        return torch.where(seen, picked, 0.0).sum(-1).T
 
     def forward(self, X, codes=None):
         """``log p(x)`` of each row, differentiable."""
@@ -174,6 +184,36 @@ class MixtureModule(nn.Module):
         )
 
 
+def _observed_log_density(X, means, cov, covariance_type):
+    """``log N(x_o; mu_ko, Sigma_koo)`` of rows with NaN, (n, K), differentiable.
+
+    Each row's missing block is swapped for an identity: the matrix
+    ``A = D_o Sigma D_o + D_m`` (D the 0/1 diagonals of observed and missing
+    coordinates) is block-diagonal ``[Sigma_oo, I]``, so its Cholesky factor
+    gives ``log |Sigma_oo|`` and, with the residual set to 0 where missing,
+    the quadratic form of the observed entries (see ``_missing.py``).
+    """
+    observed = ~X.isnan()
+    obs = observed.to(X.dtype)
+    diff = (torch.nan_to_num(X)[:, None, :] - means[None]) * obs[:, None, :]
+    n_obs = obs.sum(-1, keepdim=True)
+    if covariance_type in ("full", "tied"):
+        k, d = means.shape
+        cov = cov.expand(k, d, d)
+        both = obs[:, :, None] * obs[:, None, :]
+        eye = torch.diag_embed(1.0 - obs)  # (n, d, d)
+        A = both[:, None] * cov[None] + eye[:, None]
+        chol = torch.linalg.cholesky(A)
+        z = torch.linalg.solve_triangular(chol, diff[..., None], upper=False)[..., 0]
+        maha = (z**2).sum(-1)
+        half_log_det = torch.log(torch.diagonal(chol, dim1=-2, dim2=-1)).sum(-1)
+    else:
+        var = cov if covariance_type == "diag" else cov[:, None]
+        maha = (diff**2 / var[None]).sum(-1)
+        half_log_det = 0.5 * (obs[:, None, :] * torch.log(var)[None]).sum(-1)
+    return -half_log_det - 0.5 * (n_obs * math.log(2 * math.pi) + maha)
+
+
 def _log_diag_cholesky(cov, reg):
     """Lower Cholesky factor of ``cov - reg I``, with a log-diagonal.
 
@@ -198,7 +238,7 @@ def _full_data_loss(module, data):
     total = 0.0
     with torch.no_grad():
         # The (rows, K, d) differences are the largest temporary.
-        for rows in iter_row_chunks(len(X), 8 * k * max(d, 1)):
+        for rows in iter_row_chunks(len(X), 8 * k * max(d, 1) ** 2):
             lp = module(X[rows], None if codes is None else codes[rows])
             total += float(lp.sum() if w is None else lp @ w[rows])
     return -total / (len(X) if w is None else float(w.sum()))
@@ -235,8 +275,14 @@ class GradientData:
         self.codes = None
         if self.sizes:
             blocks = np.split(Xc[:, d:], np.cumsum(self.sizes)[:-1], axis=1)
-            codes = np.column_stack([b.argmax(axis=1) for b in blocks])
+            codes = np.column_stack(
+                [
+                    np.where(np.isnan(b[:, 0]), -1, np.nan_to_num(b).argmax(axis=1))
+                    for b in blocks
+                ]
+            )
             self.codes = torch.as_tensor(codes, dtype=torch.long, device=device)
+        self._weight = sample_weight
         self.weight = (
             None if sample_weight is None else as_tensor(sample_weight, device)
         )
@@ -249,11 +295,20 @@ class GradientData:
         self.X = self.weight = self.codes = None
 
     def statistics(self, resp: np.ndarray) -> np.ndarray:
-        """``S = Phi^T R`` for given responsibilities (to initialise)."""
-        return statistics_of(self.Xc, resp, self.covariance_type, self.n_onehot)
+        """``S = Phi^T R`` for given responsibilities (to initialise).
+
+        Missing entries count at their column's mean, as EM starts.
+        """
+        filled = mean_filled(self.Xc, None if self.weight is None else self._weight)
+        return statistics_of(filled, resp, self.covariance_type, self.n_onehot)
 
     def labels(self, theta: np.ndarray) -> np.ndarray:
         """Most likely component of each row, shape (n_samples,)."""
+        if np.isnan(self.Xc.sum()):
+            missing = MissingStatistics(
+                self.Xc, None, self.covariance_type, self.n_onehot
+            )
+            return missing.labels(theta)
         logits = component_logits(
             self.Xc, theta, self.covariance_type, 0.0, self.n_onehot
         )

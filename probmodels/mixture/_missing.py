@@ -35,11 +35,13 @@ number of missing entries (:class:`MissingLayout`).
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import logsumexp
 
+from ._em import _blas_controller, available_threads
 from ._gaussian import _vech_index, features, n_statistics
 
 __all__ = [
@@ -49,7 +51,6 @@ __all__ = [
     "full_precisions",
     "gaussian_conditionals",
     "mean_filled",
-    "missing_data_pass",
     "moments_from_natural",
     "observed_log_prob",
 ]
@@ -192,6 +193,10 @@ class MissingLayout:
             keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
             _, first, pattern = np.unique(keys, return_index=True, return_inverse=True)
             columns = np.nonzero(missing[rows[first]])[1].reshape(len(first), m)
+            # Rows of one pattern side by side: the gathers below read runs.
+            pattern = pattern.ravel()
+            order = np.argsort(pattern, kind="stable")
+            rows, pattern = rows[order], pattern[order]
             self.groups.append(
                 _Group(
                     rows=rows,
@@ -217,7 +222,9 @@ class _Group:
     block: np.ndarray
 
 
-def gaussian_conditionals(X0, layout: MissingLayout, means, precisions, log_det_cov):
+def gaussian_conditionals(
+    X0, layout: MissingLayout, means, precisions, log_det_cov, map_=map
+) -> list:
     """Observed log-densities and the missing entries' conditionals, per component.
 
     The module's precision-form formulas, component by component.
@@ -231,17 +238,18 @@ def gaussian_conditionals(X0, layout: MissingLayout, means, precisions, log_det_
     precisions : ndarray of shape (n_components, d, d)
     log_det_cov : ndarray of shape (n_components,)
         ``log |Sigma_k|``.
+    map_ : callable, default=map
+        Maps the per-component work over the components (a thread pool's
+        ``map`` runs them on several cores).
 
-    Yields
-    ------
-    log_density : ndarray of shape (n_rows,)
-        ``log N(x_o; mu_ko, Sigma_koo)`` of component k.
-    fills : list of ndarray of shape (n_group_rows, m)
-        Per group of the layout, the conditional means of the missing entries.
-    cond_covs : list of ndarray of shape (n_patterns, m, m)
-        Per group, the conditional covariance of each pattern.
+    Returns
+    -------
+    list of (log_density, fills, cond_covs), one per component
+        ``log_density`` (n_rows,) is ``log N(x_o; mu_ko, Sigma_koo)``;
+        ``fills`` per group of the layout, the conditional means of the
+        missing entries (n_group_rows, m); ``cond_covs`` per group, the
+        conditional covariance of each pattern (n_patterns, m, m).
     """
-    obs = layout.observed
     k, d = means.shape
     flat_prec = precisions.reshape(k, d * d)
     # Per group, every component's Lambda_kmm blocks in one batched call.
@@ -251,9 +259,11 @@ def gaussian_conditionals(X0, layout: MissingLayout, means, precisions, log_det_
         chol = np.linalg.cholesky(block)
         log_det = 2 * np.log(np.diagonal(chol, axis1=2, axis2=3)).sum(axis=2)
         blocks.append((log_det, np.linalg.inv(block)))
-    for j, (mu, prec) in enumerate(zip(means, precisions, strict=True)):
-        r0 = X0 - obs * mu
-        y = r0 @ prec
+
+    def one(j):
+        mu = means[j]
+        r0 = X0 - layout.observed * mu
+        y = r0 @ precisions[j]
         quad = np.einsum("nd,nd->n", r0, y)
         log_det_o = np.full(len(X0), log_det_cov[j])
         fills, cond_covs = [], []
@@ -268,7 +278,9 @@ def gaussian_conditionals(X0, layout: MissingLayout, means, precisions, log_det_
         log_density = -0.5 * (
             layout.n_observed * math.log(2 * math.pi) + log_det_o + quad
         )
-        yield log_density, fills, cond_covs
+        return log_density, fills, cond_covs
+
+    return list(map_(one, range(k)))
 
 
 def fill_rows(X0, layout: MissingLayout, fills) -> np.ndarray:
@@ -335,12 +347,26 @@ class MissingStatistics:
         self.X0 = np.nan_to_num(Xc[:, :d])
         self.onehot = np.nan_to_num(Xc[:, d:])
         self.onehot_missing = np.isnan(Xc[:, d:]).astype(float)
+        self._pool = self._limits = None
 
     def __enter__(self):
+        threads = min(available_threads(), len(self.Xc) // 1000 + 1)
+        if threads > 1:
+            self._pool = ThreadPoolExecutor(threads)
+            # One BLAS thread per worker: the components already occupy the cores.
+            self._limits = _blas_controller().limit(limits=1, user_api="blas")
         return self
 
     def __exit__(self, *exc):
-        pass
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._limits.restore_original_limits()
+            self._pool = self._limits = None
+
+    def _map(self, function, items):
+        if self._pool is None:
+            return list(map(function, items))
+        return list(self._pool.map(function, items))
 
     def statistics(self, resp: np.ndarray) -> np.ndarray:
         """``S = Phi^T resp`` of the mean-filled rows (to initialise)."""
@@ -357,7 +383,9 @@ class MissingStatistics:
         logits = np.empty((len(self.Xc), len(theta)))
         parts = []
         for k, (dens, fills, covs) in enumerate(
-            gaussian_conditionals(self.X0, self.layout, means, prec, log_det_cov)
+            gaussian_conditionals(
+                self.X0, self.layout, means, prec, log_det_cov, self._map
+            )
         ):
             logits[:, k] = dens
             parts.append((fills, covs))
@@ -394,19 +422,11 @@ class MissingStatistics:
         )
         stats[0] = resp.sum(axis=0)
         vech = _vech_index(d)
-        for k, (fills, covs) in enumerate(parts):
-            r = resp[:, k]
-            filled = fill_rows(self.X0, self.layout, fills)
-            stats[1 : 1 + d, k] = r @ filled
-            if quadratic:
-                second = (filled * r[:, None]).T @ filled
-            else:
-                second = np.diag(r @ filled**2)
-            # E[x_m x_m^T] adds the conditional covariance, pattern by pattern.
-            flat = second.ravel()
-            for group, cov in zip(self.layout.groups, covs, strict=True):
-                mass = np.bincount(group.pattern, weights=r[group.rows])
-                np.add.at(flat, group.block, mass[:, None, None] * cov)
+        moments = self._map(
+            lambda k: self._second_moments(resp[:, k], *parts[k]), range(len(theta))
+        )
+        for k, (first, second) in enumerate(moments):
+            stats[1 : 1 + d, k] = first
             if quadratic:
                 stats[1 + d : n_gauss, k] = second[vech]
             elif self.covariance_type == "diag":
@@ -421,31 +441,26 @@ class MissingStatistics:
             )
         return stats, float(ll)
 
+    def _second_moments(self, r, fills, covs):
+        """``sum_n r_n E[x]`` and ``sum_n r_n E[x x^T]`` of one component."""
+        d = self.d
+        filled = fill_rows(self.X0, self.layout, fills)
+        first = r @ filled
+        if self.covariance_type in ("full", "tied"):
+            second = (filled * r[:, None]).T @ filled
+        else:
+            second = np.diag(r @ filled**2)
+        # E[x_m x_m^T] adds the conditional covariance, pattern by pattern.
+        for group, cov in zip(self.layout.groups, covs, strict=True):
+            mass = np.bincount(group.pattern, weights=r[group.rows])
+            second += np.bincount(
+                group.block.ravel(),
+                weights=(mass[:, None, None] * cov).ravel(),
+                minlength=d * d,
+            ).reshape(d, d)
+        return first, second
+
     def labels(self, theta: np.ndarray) -> np.ndarray:
         """Most likely component of each row, from its observed entries."""
         return self._log_prob(theta)[0].argmax(axis=1)
 
-
-def missing_data_pass(Xc, weight, mixture, solver: str) -> MissingStatistics:
-    """The E-step pass of rows with missing entries, for the solvers that take them.
-
-    Parameters
-    ----------
-    Xc : ndarray of shape (n_samples, n_features)
-        Centred rows, NaN where missing.
-    weight : ndarray of shape (n_samples,) or None
-    mixture : GaussianMixture
-        Its ``covariance_type`` and column types.
-    solver : {"em", "gradient", "partial_fit"}
-
-    Returns
-    -------
-    MissingStatistics
-    """
-    if solver != "em":
-        what = "partial_fit" if solver == "partial_fit" else "the gradient solver"
-        raise ValueError(
-            "X has missing entries (NaN): solver='em' fits them (exact EM over "
-            f"each row's observed entries); {what} takes complete rows only."
-        )
-    return MissingStatistics(Xc, weight, mixture.covariance_type, mixture._n_onehot)

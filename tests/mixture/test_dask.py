@@ -94,7 +94,8 @@ def test_seeded_fit_from_k_means_on_a_sample_repeats_and_fits_well():
     [
         (lambda: chunked(X).rechunk((400, 2)), {}, ValueError, r"chunked along its features.*rechunk"),
         (lambda: chunked(X.astype(str)), {}, TypeError, "not numeric"),
-        (lambda: chunked(np.where(np.arange(3000)[:, None] == 1300, np.nan, X)), {}, ValueError, r"chunk 3 \(rows 1200 to 1599\)"),
+        (lambda: chunked(np.where(np.arange(3000)[:, None] == 1300, np.inf, X)), {}, ValueError, r"3 infinite value\(s\) in chunk 3 \(rows 1200 to 1599\)"),
+        (lambda: chunked(np.where(np.arange(3000)[:, None] == 1300, np.nan, X)), {}, ValueError, "Row 1300 of X has no observed entry"),
         (lambda: chunked(X), {"solver": "gradient"}, ValueError, "fitted by EM"),
         (lambda: chunked(X[:2]), {}, ValueError, "Expected n_samples >= n_components"),
     ],
