@@ -35,6 +35,7 @@ number of missing entries (:class:`MissingLayout`).
 from __future__ import annotations
 
 import math
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -222,8 +223,40 @@ class _Group:
     block: np.ndarray
 
 
+class Workspace:
+    """Row-sized scratch arrays, one set per thread, reused across calls.
+
+    The E-step over holes makes a few (n_rows, d) temporaries per component
+    and iteration; fresh ones cost more (page faults) than the arithmetic.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(n_rows, d)``.
+    """
+
+    def __init__(self, shape):
+        self.shape = shape
+        self._local = threading.local()
+
+    def __call__(self, name: str) -> np.ndarray:
+        """The calling thread's array called ``name`` (contents undefined)."""
+        arrays = self._local.__dict__.setdefault("arrays", {})
+        if name not in arrays:
+            arrays[name] = np.empty(self.shape)
+        return arrays[name]
+
+
+def _pattern_blocks(flat_prec, group):
+    """Every component's ``Lambda_kmm`` blocks of a group: log-dets and inverses."""
+    block = flat_prec[:, group.block]  # (K, P, m, m)
+    chol = np.linalg.cholesky(block)
+    log_det = 2 * np.log(np.diagonal(chol, axis1=2, axis2=3)).sum(axis=2)
+    return log_det, np.linalg.inv(block)
+
+
 def gaussian_conditionals(
-    X0, layout: MissingLayout, means, precisions, log_det_cov, map_=map
+    X0, layout: MissingLayout, means, precisions, log_det_cov, map_=map, work=None
 ) -> list:
     """Observed log-densities and the missing entries' conditionals, per component.
 
@@ -241,6 +274,8 @@ def gaussian_conditionals(
     map_ : callable, default=map
         Maps the per-component work over the components (a thread pool's
         ``map`` runs them on several cores).
+    work : Workspace, optional
+        Scratch arrays to reuse (fresh ones without).
 
     Returns
     -------
@@ -251,19 +286,17 @@ def gaussian_conditionals(
         conditional covariance of each pattern (n_patterns, m, m).
     """
     k, d = means.shape
-    flat_prec = precisions.reshape(k, d * d)
+    flat_prec = np.ascontiguousarray(precisions).reshape(k, d * d)
     # Per group, every component's Lambda_kmm blocks in one batched call.
-    blocks = []
-    for group in layout.groups:
-        block = flat_prec[:, group.block]  # (K, P, m, m)
-        chol = np.linalg.cholesky(block)
-        log_det = 2 * np.log(np.diagonal(chol, axis1=2, axis2=3)).sum(axis=2)
-        blocks.append((log_det, np.linalg.inv(block)))
+    blocks = list(map_(lambda group: _pattern_blocks(flat_prec, group), layout.groups))
+    work = work or Workspace(X0.shape)
 
     def one(j):
         mu = means[j]
-        r0 = X0 - layout.observed * mu
-        y = r0 @ precisions[j]
+        r0, y = work("r0"), work("y")
+        np.multiply(layout.observed, mu, out=r0)
+        np.subtract(X0, r0, out=r0)
+        np.matmul(r0, precisions[j], out=y)
         quad = np.einsum("nd,nd->n", r0, y)
         log_det_o = np.full(len(X0), log_det_cov[j])
         fills, cond_covs = [], []
@@ -283,9 +316,11 @@ def gaussian_conditionals(
     return list(map_(one, range(k)))
 
 
-def fill_rows(X0, layout: MissingLayout, fills) -> np.ndarray:
-    """X0 with each group's missing entries replaced by ``fills``."""
-    out = X0.copy()
+def fill_rows(X0, layout: MissingLayout, fills, out=None) -> np.ndarray:
+    """X0 with each group's missing entries replaced by ``fills`` (into ``out``)."""
+    out = X0.copy() if out is None else out
+    if out is not X0:
+        np.copyto(out, X0)
     flat = out.ravel()
     for group, fill in zip(layout.groups, fills, strict=True):
         flat[group.flat] = fill
@@ -348,6 +383,7 @@ class MissingStatistics:
         self.onehot = np.nan_to_num(Xc[:, d:])
         self.onehot_missing = np.isnan(Xc[:, d:]).astype(float)
         self._pool = self._limits = None
+        self._work = Workspace(self.X0.shape)
 
     def __enter__(self):
         threads = min(available_threads(), len(self.Xc) // 1000 + 1)
@@ -384,7 +420,7 @@ class MissingStatistics:
         parts = []
         for k, (dens, fills, covs) in enumerate(
             gaussian_conditionals(
-                self.X0, self.layout, means, prec, log_det_cov, self._map
+                self.X0, self.layout, means, prec, log_det_cov, self._map, self._work
             )
         ):
             logits[:, k] = dens
@@ -444,12 +480,13 @@ class MissingStatistics:
     def _second_moments(self, r, fills, covs):
         """``sum_n r_n E[x]`` and ``sum_n r_n E[x x^T]`` of one component."""
         d = self.d
-        filled = fill_rows(self.X0, self.layout, fills)
+        filled = fill_rows(self.X0, self.layout, fills, self._work("filled"))
         first = r @ filled
+        scaled = np.multiply(filled, r[:, None], out=self._work("scaled"))
         if self.covariance_type in ("full", "tied"):
-            second = (filled * r[:, None]).T @ filled
+            second = scaled.T @ filled
         else:
-            second = np.diag(r @ filled**2)
+            second = np.diag(np.einsum("nd,nd->d", scaled, filled))
         # E[x_m x_m^T] adds the conditional covariance, pattern by pattern.
         for group, cov in zip(self.layout.groups, covs, strict=True):
             mass = np.bincount(group.pattern, weights=r[group.rows])
