@@ -19,6 +19,7 @@ __all__ = [
     "check_numeric_array",
     "check_numeric_pandas",
     "check_series_scale",
+    "check_rows_observed",
     "check_squares",
     "and_more",
     "column_labels",
@@ -505,3 +506,22 @@ _SERIES_HINT = (
     "Autoregressions need finite values: replace them (e.g. with NaN, then "
     "X.interpolate(limit_area='inside')) or cut the series there."
 )
+
+
+def check_rows_observed(X: np.ndarray, index=None) -> None:
+    """Refuse a row with no observed entry: it has no likelihood to speak of.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_columns)
+    index : sequence, optional
+        Row labels for the message (a DataFrame's index).
+    """
+    empty = np.flatnonzero(np.isnan(X).all(axis=1)) if X.shape[1] else []
+    if len(empty):
+        row = empty[0] if index is None else index[empty[0]]
+        row = row.item() if isinstance(row, np.generic) else row
+        raise ValueError(
+            f"Row {row!r} of X has no observed entry ({len(empty)} such row(s)): "
+            "nothing is known of it. Drop rows that are entirely missing."
+        )

@@ -22,6 +22,7 @@ FLOORS = [
             "_plain",
             "_column_values",
             "columns",
+            "_conditioning",
             "_chunks",
             "exceptions",
             "base",

@@ -22,10 +22,11 @@ import pandas as pd
 from scipy.special import logsumexp
 from sklearn.utils.validation import check_is_fitted
 
+from .._conditioning import given_frame, overlay_missing
 from ._inference import _draw_categories
 from ._missing import MissingLayout, fill_rows, gaussian_conditionals
 
-__all__ = ["ConditionalMixture", "given_frame"]
+__all__ = ["ConditionalMixture"]
 
 IMPUTE_METHODS = ("mean", "draw")
 
@@ -64,7 +65,7 @@ class ConditionalMixture:
         rows = self._validate_X(X, reset=False)
         rng = self._sampling_generator(random_state) if method == "draw" else None
         continuous, codes, _ = self._conditional_fill(rows, method, rng)
-        return _overlay(X, self._decoded(continuous, codes, X))
+        return overlay_missing(X, self._decoded(continuous, codes, X))
 
     # ------------------------------------------------------------ internals
     def _conditional_fill(self, rows, method, rng):
@@ -136,103 +137,10 @@ class ConditionalMixture:
         continuous, codes, labels = self._conditional_fill(rows, "draw", rng)
         if self.__dict__.get("feature_names_in_") is None:
             frame = frame.to_numpy(dtype=float)
-        out = _overlay(frame, self._decoded(continuous, codes, frame))
+        out = overlay_missing(frame, self._decoded(continuous, codes, frame))
         if isinstance(out, pd.DataFrame) and self._container.kind == "ndarray":
             out = out.to_numpy()
         return out, labels
-
-
-def given_frame(model, given, n_samples) -> pd.DataFrame:
-    """The query rows of ``sample(given=...)``: given values, NaN elsewhere.
-
-    Parameters
-    ----------
-    model : fitted estimator
-        Its ``feature_names_in_`` (or column positions for an array fit) and
-        column types.
-    given : dict or DataFrame
-        Column -> value, or a DataFrame of the given columns with one row
-        per sample.
-    n_samples : int
-
-    Returns
-    -------
-    DataFrame of shape (n_samples, n_features)
-    """
-    names = model.__dict__.get("feature_names_in_")
-    columns = list(names) if names is not None else list(range(model.n_features_in_))
-    if isinstance(given, pd.DataFrame):
-        if len(given) != n_samples:
-            raise ValueError(
-                f"given is a DataFrame of {len(given)} rows (one per sample), but "
-                f"n_samples={n_samples}: pass n_samples=len(given)."
-            )
-        values = {c: given[c].to_numpy() for c in given.columns}
-    elif isinstance(given, dict):
-        values = {c: [v] * n_samples for c, v in given.items()}
-    else:
-        raise TypeError(
-            "given must be a dict of column -> value or a DataFrame of the given "
-            f"columns, got {type(given).__name__}."
-        )
-    unknown = [c for c in values if c not in columns]
-    if unknown:
-        shown = columns if len(columns) <= 20 else [*columns[:20], "..."]
-        raise ValueError(
-            f"given names {unknown[0]!r}, which is not a fitted column; the columns "
-            f"are {shown}."
-        )
-    if len(values) == len(columns):
-        raise ValueError(
-            "given fixes every column: nothing is left to draw. Leave at least "
-            "one column out."
-        )
-    frame = {}
-    for c, column in zip(columns, model._types.columns, strict=True):
-        dtype = "datetime64[ns]" if column.kind == "datetime" else None
-        if column.kind == "datetime" and column.tz is not None:
-            dtype = pd.DatetimeTZDtype(tz=column.tz)
-        if c in values:
-            series = pd.Series(values[c])
-            if column.kind == "datetime":
-                series = pd.to_datetime(series)
-            elif column.kind in ("categorical", "boolean"):
-                series = series.astype(object)
-            elif not pd.api.types.is_numeric_dtype(series.dtype):
-                raise ValueError(
-                    f"given[{c!r}] is {series.iloc[0]!r}, but column {c!r} holds "
-                    "numbers."
-                )
-        elif column.kind in ("categorical", "boolean"):
-            series = pd.Series([None] * n_samples, dtype=object)
-        else:
-            series = pd.Series(np.full(n_samples, np.nan), dtype=dtype or float)
-        frame[c] = series.reset_index(drop=True)
-    if names is None:
-        return pd.DataFrame({i: frame[i] for i in columns})
-    return pd.DataFrame(frame, columns=names)
-
-
-def _overlay(X, filled):
-    """``filled`` where X is missing, X elsewhere, in X's container."""
-    if isinstance(X, pd.DataFrame):
-        if not isinstance(filled, pd.DataFrame):  # a frame of plain numbers
-            filled = pd.DataFrame(filled, index=X.index, columns=X.columns)
-        out = filled.copy()
-        for j, name in enumerate(X.columns):
-            observed = X.iloc[:, j].notna().to_numpy()
-            if observed.all():
-                out[name] = X.iloc[:, j].astype(out[name].dtype)
-            elif observed.any():
-                column = out[name].copy()
-                column[observed] = X.iloc[:, j][observed].astype(column.dtype)
-                out[name] = column
-        return out
-    values = np.array(X, dtype=float)
-    filled = np.asarray(filled, dtype=float)
-    missing = np.isnan(values)
-    values[missing] = filled[missing]
-    return values
 
 
 def _draw_rows(resp, rng):

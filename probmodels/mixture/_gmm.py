@@ -7,6 +7,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._validation import check_rows_observed
 from ..base import atomic_fit, restore_new_parameters
 from ..columns import ColumnTypes, one_hot
 from ..engine import Seeds, fitting, resolve_device, torch_device
@@ -26,7 +27,7 @@ from ._gaussian import (
 )
 from ._inference import GaussianInference
 from ._init import initial_responsibilities
-from ._missing import MissingStatistics, check_rows_observed, mean_filled
+from ._missing import MissingStatistics, mean_filled
 
 __all__ = ["GaussianMixture"]
 

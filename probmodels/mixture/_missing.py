@@ -48,7 +48,6 @@ from ._gaussian import _vech_index, features, n_statistics
 __all__ = [
     "MissingLayout",
     "MissingStatistics",
-    "check_rows_observed",
     "full_precisions",
     "gaussian_conditionals",
     "mean_filled",
@@ -124,25 +123,6 @@ def moments_from_natural(theta: np.ndarray, covariance_type: str, d: int):
         + 0.5 * np.einsum("kd,kd->k", lin, means)
     )
     return log_weights, means, prec
-
-
-def check_rows_observed(X: np.ndarray, index=None) -> None:
-    """Refuse a row with no observed entry: it has no likelihood to speak of.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_rows, n_columns)
-    index : sequence, optional
-        Row labels for the message (a DataFrame's index).
-    """
-    empty = np.flatnonzero(np.isnan(X).all(axis=1)) if X.shape[1] else []
-    if len(empty):
-        row = empty[0] if index is None else index[empty[0]]
-        row = row.item() if isinstance(row, np.generic) else row
-        raise ValueError(
-            f"Row {row!r} of X has no observed entry ({len(empty)} such row(s)): "
-            "nothing is known of it. Drop rows that are entirely missing."
-        )
 
 
 def mean_filled(X: np.ndarray, weight=None) -> np.ndarray:
