@@ -35,13 +35,17 @@ class Batch:
         a batch is its share of the weight.
     codes : torch.Tensor of shape (n_rows, n_categorical), optional
         The categorical columns of a table, each value its category's code
-        (long), beside the continuous columns in ``x``.
+        (long), beside the continuous columns in ``x``; -1 where missing.
+    mask : torch.Tensor of shape (n_rows, ...), optional
+        1 where an entry of ``x`` was observed, 0 where it was missing (``x``
+        then holds 0 there): for a loss over observed entries only.
     """
 
     x: Any
     y: Any = None
     weight: Any = None
     codes: Any = None
+    mask: Any = None
 
     def __len__(self) -> int:
         return int(self.x.shape[0])

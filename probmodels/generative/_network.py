@@ -61,6 +61,10 @@ class VAENetwork(nn.Module):
     category_sizes : sequence of int, default=()
         Categories of each categorical column (read one-hot, decoded by a
         softmax each).
+    missing_inputs : bool, default=False
+        The encoder also reads which entries were observed (a 0/1 mask per
+        continuous column and per categorical one), as MIWAE's does for
+        rows with missing entries (Mattei and Frellsen, ICML 2019).
 
     Attributes
     ----------
@@ -81,16 +85,22 @@ class VAENetwork(nn.Module):
         decoder_variance="row",
         activation="relu",
         category_sizes=(),
+        missing_inputs=False,
     ):
         super().__init__()
+        self.missing_inputs = bool(missing_inputs)
         self.likelihood, self.decoder_variance = likelihood, decoder_variance
         self.n_features, self.category_sizes = n_features, tuple(category_sizes)
         n_onehot = sum(self.category_sizes)
         gaussian = likelihood == "gaussian"
         heads = 2 if gaussian and decoder_variance == "row" else 1
         hidden = tuple(hidden)
+        n_masks = n_features + len(self.category_sizes) if missing_inputs else 0
         self.encoder = MLP(
-            n_features + n_onehot + n_classes, hidden, 2 * latent_dim, activation
+            n_features + n_onehot + n_masks + n_classes,
+            hidden,
+            2 * latent_dim,
+            activation,
         )
         self.decoder = MLP(
             latent_dim + n_classes,
@@ -104,17 +114,34 @@ class VAENetwork(nn.Module):
             self.raw_variance = nn.Parameter(torch.full((size,), 0.5413))
 
     def _onehot(self, codes, dtype):
-        """Category codes as one-hot blocks (None without categorical columns)."""
+        """Category codes as one-hot blocks (None without categorical columns).
+
+        A missing category (code -1) is a block of zeros.
+        """
         if codes is None or not self.category_sizes:
             return None
         parts = [
-            F.one_hot(codes[:, j], size) for j, size in enumerate(self.category_sizes)
+            F.one_hot(codes[:, j].clamp(min=0), size) * (codes[:, j : j + 1] >= 0)
+            for j, size in enumerate(self.category_sizes)
         ]
         return torch.cat(parts, dim=-1).to(dtype)
 
-    def encode(self, x, c=None, codes=None) -> DiagonalGaussian:
-        """The posterior ``q(z | x, c) = N(mu, diag sigma^2)``."""
-        inputs = _join(x, self._onehot(codes, x.dtype), c)
+    def _masks(self, x, codes, mask):
+        """What the encoder reads of missingness (None unless ``missing_inputs``)."""
+        if not self.missing_inputs:
+            return None
+        seen = torch.ones_like(x) if mask is None else mask.to(x.dtype)
+        if codes is not None and self.category_sizes:
+            seen = torch.cat([seen, (codes >= 0).to(x.dtype)], dim=-1)
+        return seen
+
+    def encode(self, x, c=None, codes=None, mask=None) -> DiagonalGaussian:
+        """The posterior ``q(z | x, c) = N(mu, diag sigma^2)``.
+
+        With missing entries ``x`` holds 0 where ``mask`` is 0 and a missing
+        category is code -1 (MIWAE's zero-filled input).
+        """
+        inputs = _join(x, self._onehot(codes, x.dtype), self._masks(x, codes, mask), c)
         mean, logvar = self.encoder(inputs).chunk(2, dim=-1)
         return DiagonalGaussian(mean, logvar)
 
@@ -146,27 +173,39 @@ class VAENetwork(nn.Module):
         loc, _, _ = self.decode(z, c)
         return torch.sigmoid(loc) if self.likelihood == "bernoulli" else loc
 
-    def log_likelihood(self, x, z, c=None, codes=None):
-        """``log p(x | z, c)`` per row: each column's density or probability."""
+    def log_likelihood(self, x, z, c=None, codes=None, mask=None):
+        """``log p(x | z, c)`` per row: each column's density or probability.
+
+        With ``mask`` (and codes -1), of the observed entries only: the
+        columns are independent given z, so this is the marginal likelihood
+        of what was observed (MIWAE's bound, Mattei and Frellsen, 2019).
+        """
         loc, logvar, logits = self.decode(z, c)
         if self.likelihood == "bernoulli":
-            out = bernoulli_log_prob(x, loc)
+            out = bernoulli_log_prob(x, loc, mask)
         else:
-            out = gaussian_log_prob(x, loc, logvar)
+            out = gaussian_log_prob(x, loc, logvar, mask)
         for j, block in enumerate(logits):
             log_p = torch.log_softmax(block, dim=-1)
-            out = out + log_p.gather(-1, codes[:, j : j + 1])[:, 0]
+            code = codes[:, j : j + 1]
+            if mask is None and not self.missing_inputs:
+                out = out + log_p.gather(-1, code)[:, 0]
+            else:
+                seen = code >= 0
+                picked = log_p.gather(-1, code.clamp(min=0))
+                out = out + torch.where(seen, picked, 0.0)[:, 0]
         return out
 
-    def elbo(self, x, c, generator, beta=1.0, codes=None):
+    def elbo(self, x, c, generator, beta=1.0, codes=None, mask=None):
         """One-sample estimate of ``E_q[log p(x|z)] - beta KL(q(z|x) || p(z))``.
 
         The KL is in closed form; the reconstruction term uses one
-        reparameterised draw (Kingma and Welling, 2014, eq. 10).
+        reparameterised draw (Kingma and Welling, 2014, eq. 10). With a
+        ``mask``, of the observed entries.
         """
-        q = self.encode(x, c, codes)
+        q = self.encode(x, c, codes, mask)
         z = q.rsample(generator)
-        return self.log_likelihood(x, z, c, codes) - beta * q.kl()
+        return self.log_likelihood(x, z, c, codes, mask) - beta * q.kl()
 
     def loss(self, batch, generator):
         """Negative ELBO per row, averaged over the batch: the training loss.
@@ -185,9 +224,12 @@ class VAENetwork(nn.Module):
         torch.Tensor
             0-d.
         """
-        return -self.elbo(batch.x, batch.y, generator, self.beta, batch.codes).mean()
+        elbo = self.elbo(
+            batch.x, batch.y, generator, self.beta, batch.codes, batch.mask
+        )
+        return -elbo.mean()
 
-    def log_weights(self, x, c, eps, codes=None):
+    def log_weights(self, x, c, eps, codes=None, mask=None):
         """``log p(x, z_k) - log q(z_k | x)`` for ``z_k = mu + sigma eps_k`` (IWAE).
 
         Parameters
@@ -197,21 +239,77 @@ class VAENetwork(nn.Module):
         eps : torch.Tensor of shape (n, K, latent_dim)
             Standard normal draws.
         codes : torch.Tensor of shape (n, n_categorical), optional
+        mask : torch.Tensor of shape (n, n_features), optional
+            1 where observed; the weights are then of the observed entries.
 
         Returns
         -------
         torch.Tensor of shape (n, K)
         """
         n, k, _ = eps.shape
-        q = self.encode(x, c, codes)
+        q = self.encode(x, c, codes, mask)
         z = q.mean[:, None] + q.std[:, None] * eps
         log_q = gaussian_log_prob(z, q.mean[:, None], q.logvar[:, None])
         xs, zs = x.repeat_interleave(k, dim=0), z.reshape(n * k, -1)
         cs = None if c is None else c.repeat_interleave(k, dim=0)
         codes = None if codes is None else codes.repeat_interleave(k, dim=0)
-        log_px = self.log_likelihood(xs, zs, cs, codes).view(n, k)
+        mask = None if mask is None else mask.repeat_interleave(k, dim=0)
+        log_px = self.log_likelihood(xs, zs, cs, codes, mask).view(n, k)
         return log_px + standard_normal_log_prob(z) - log_q
 
-    def forward(self, x, c=None, codes=None):
+    def forward(self, x, c=None, codes=None, mask=None):
         """Posterior means ``mu(x)``: the latent representation."""
-        return self.encode(x, c, codes).mean
+        return self.encode(x, c, codes, mask).mean
+
+    def importance_fill(self, x, c, eps, codes, mask, noise, uniform, draw):
+        """Missing entries from p(x_m | x_o) by self-normalised importance sampling.
+
+        The K posterior draws ``z_k = mu + sigma eps_k`` of each row, weighted
+        by ``w_k ∝ p(x_o, z_k) / q(z_k | x_o)`` (:meth:`log_weights`), stand
+        for p(z | x_o) (MIWAE, Mattei and Frellsen, 2019, section 3.3).
+        ``draw=False``: the weighted means ``sum_k w_k E[x | z_k]`` (for a
+        category, the most probable under ``sum_k w_k p(c | z_k)``);
+        ``draw=True``: one z_k resampled by its weight (``uniform[:, 0]``),
+        then x from p(x | z_k) (``noise`` for the Gaussian or Bernoulli
+        columns, ``uniform[:, 1 + j]`` for category j).
+
+        Returns
+        -------
+        torch.Tensor of shape (n, n_features + n_categorical)
+            The continuous columns, then each category's code (as a float).
+        """
+        n, k, _ = eps.shape
+        log_w = self.log_weights(x, c, eps, codes, mask)
+        weights = torch.softmax(log_w, dim=1)  # (n, K)
+        q = self.encode(x, c, codes, mask)
+        z = (q.mean[:, None] + q.std[:, None] * eps).reshape(n * k, -1)
+        cs = None if c is None else c.repeat_interleave(k, dim=0)
+        loc, logvar, logits = self.decode(z, cs)
+        loc = loc.view(n, k, -1)
+        if draw:
+            cdf = torch.cumsum(weights, dim=1)
+            pick = (cdf < uniform[:, :1] * cdf[:, -1:]).sum(1).clamp(max=k - 1)
+            rows = torch.arange(n, device=x.device)
+            mean = loc[rows, pick]
+            if self.likelihood == "bernoulli":
+                values = (noise < torch.sigmoid(mean)).to(mean.dtype)
+            else:
+                values = (
+                    mean + torch.exp(0.5 * logvar.view(n, k, -1)[rows, pick]) * noise
+                )
+        else:
+            if self.likelihood == "bernoulli":
+                loc = torch.sigmoid(loc)
+            values = (weights[..., None] * loc).sum(1)
+        codes_out = []
+        for j, block in enumerate(logits):
+            probs = torch.softmax(block, dim=-1).view(n, k, -1)
+            if draw:
+                p = probs[rows, pick]
+                cdf = torch.cumsum(p, dim=-1)
+                code = (cdf < uniform[:, 1 + j : 2 + j] * cdf[:, -1:]).sum(-1)
+                code = code.clamp(max=p.shape[-1] - 1)
+            else:
+                code = (weights[..., None] * probs).sum(1).argmax(-1)
+            codes_out.append(code[:, None].to(values.dtype))
+        return torch.cat([values, *codes_out], dim=-1)

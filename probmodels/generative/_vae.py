@@ -22,12 +22,14 @@ from ..nn import (
     Standardizer,
     document_torch_parameters,
 )
+from ._imputation import VAEImputation
 
 __all__ = ["VAE"]
 
 
 @document_torch_parameters
 class VAE(
+    VAEImputation,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
     NeuralGenerativeMixin,
@@ -54,6 +56,13 @@ class VAE(
     Grosse and Salakhutdinov (2016), ``log (1/K) sum_k p(x, z_k) / q(z_k | x)``,
     which is at least the ELBO on average and grows towards ``log p(x)`` with
     K. The maths are in ``docs/user_guide/vae.rst``.
+
+    Rows with missing entries (NaN) are fitted by the MIWAE bound (Mattei
+    and Frellsen, ICML 2019): the likelihood of the observed entries, with
+    the encoder fed the zero-filled row and its mask of observed entries.
+    ``score_samples`` is then the bound on the density of the observed
+    entries, and :meth:`impute` and ``sample(given=...)`` fill the rest by
+    importance resampling (``docs/user_guide/missing.rst``).
 
     Parameters
     ----------
@@ -148,6 +157,8 @@ class VAE(
         "quantile_transform",
     )
 
+    _takes_missing = True
+
     _parameter_constraints: dict = {
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": ["array-like"],
@@ -240,7 +251,9 @@ class VAE(
             )
         return self
 
-    def _build_module(self, n_features, n_classes, category_sizes=()):
+    def _build_module(
+        self, n_features, n_classes, category_sizes=(), missing_inputs=False
+    ):
         from ._network import VAENetwork
 
         return VAENetwork(
@@ -252,6 +265,7 @@ class VAE(
             decoder_variance=self.decoder_variance,
             activation=self.activation,
             category_sizes=category_sizes,
+            missing_inputs=missing_inputs,
         )
 
     def _configure_objective(self, module):
@@ -309,12 +323,13 @@ class VAE(
         validate_params(self, ["n_importance"])  # set_params may change it
         K = self.n_importance
 
-        def block(module, u, c, eps, codes):
-            return iwae_bound(module.log_weights(u, c, eps, codes))
+        def block(module, u, c, eps, codes, mask=None):
+            return iwae_bound(module.log_weights(u, c, eps, codes, mask))
 
         codes = self._codes_or_none(rows)
         eps = self._row_noise(rows.continuous, c, codes, shape=(K, self.latent_dim))
-        arrays = [rows.continuous, c, eps, codes]
+        u, mask = self._zero_filled(rows)
+        arrays = [u, c, eps, codes, mask]
         return self._map_rows(block, arrays, self._row_bytes(K))
 
     def score_samples(self, X, y=None):
@@ -381,7 +396,8 @@ class VAE(
         c = self._labels(y, len(rows))
 
         def encode(rows, c):
-            arrays = [rows.continuous, c, self._codes_or_none(rows)]
+            u, mask = self._zero_filled(rows)
+            arrays = [u, c, self._codes_or_none(rows), mask]
             return self._map_rows(_encode, arrays, self._row_bytes())
 
         if self.classes_ is None or c is not None:
@@ -430,7 +446,7 @@ class VAE(
         codes = np.column_stack([b.argmax(axis=1) for b in blocks]) if sizes else None
         return self._types.decode(means, codes)
 
-    def sample(self, n_samples=1, *, y=None, mean=False, random_state=None):
+    def sample(self, n_samples=1, *, y=None, mean=False, random_state=None, given=None):
         """Draw new rows: ``z ~ N(0, I)``, then ``x ~ p(x | z)``.
 
         Parameters
@@ -445,6 +461,10 @@ class VAE(
         random_state : int, RandomState, Generator or None, default=None
             None draws from the generator seeded at fit (consecutive calls
             differ); a value makes this call repeatable.
+        given : dict or DataFrame, default=None
+            Values some columns take (column -> value, or a DataFrame with one
+            row per sample); the others are drawn from p(rest | given),
+            approximately, by importance resampling as :meth:`impute` draws.
 
         Returns
         -------
@@ -454,6 +474,8 @@ class VAE(
         import torch
 
         n_samples = check_n_samples(n_samples)
+        if given is not None:
+            return self._sample_given(n_samples, given, y, random_state)
         c = self._labels(y, n_samples)
         device = self._module_device()
         generator = self._torch_generator(random_state, device)
@@ -518,8 +540,8 @@ class VAE(
         return self.latent_dim
 
 
-def _encode(module, u, c, codes):
-    return module(u, c, codes)
+def _encode(module, u, c, codes, mask=None):
+    return module(u, c, codes, mask)
 
 
 def _decode(module, z, c):

@@ -22,15 +22,29 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .._chunks import iter_row_chunks
-from .._validation import check_squares
+from .._validation import check_rows_observed, check_squares
 from ..base import Container, GenerativeMixin, GenerativeState, child_seed
 from ..columns import ColumnTypes, Encoded, fitted_types
 from ._base import TorchEstimatorMixin
 from ._labels import label_codes
 
-__all__ = ["NeuralGenerativeMixin", "Standardizer"]
+__all__ = ["NeuralGenerativeMixin", "Standardizer", "has_missing"]
 
 _NAN_HINT = "Impute them first, e.g. with SimpleImputer in a Pipeline."
+
+
+def has_missing(rows) -> bool:
+    """Whether encoded rows hold a missing entry (NaN, or category code -1).
+
+    Parameters
+    ----------
+    rows : Encoded
+
+    Returns
+    -------
+    bool
+    """
+    return bool(np.isnan(rows.continuous.sum()) or (rows.codes < 0).any())
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,8 @@ class Standardizer:
         Parameters
         ----------
         X : ndarray of shape (n_samples, n_features)
+            NaN marks a missing entry: each column's moments are then those
+            of its observed entries.
         center, scale : bool, default=True
             False keeps that part the identity (data already in [0, 1] for a
             Bernoulli likelihood, say).
@@ -70,12 +86,17 @@ class Standardizer:
         Standardizer
         """
         n, d = X.shape
-        mean = X.mean(axis=0) if center else np.zeros(d)
+        if np.isnan(X.sum()):  # missing entries: the moments of what was observed
+            n = np.maximum((~np.isnan(X)).sum(axis=0), 1)
+            mean_of, var_of = np.nanmean, np.nanvar
+        else:
+            mean_of, var_of = np.mean, np.var
+        mean = mean_of(X, axis=0) if center else np.zeros(d)
         if not scale:
             return cls(mean, np.ones(d))
-        var = X.var(axis=0)
+        var = var_of(X, axis=0)
         eps = np.finfo(np.float64).eps
-        constant = var <= n * eps * var + (n * X.mean(axis=0) * eps) ** 2
+        constant = var <= n * eps * var + (n * mean_of(X, axis=0) * eps) ** 2
         return cls(mean, np.where(constant, 1.0, np.sqrt(var)))
 
     def transform(self, X):
@@ -100,6 +121,14 @@ class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
     """
 
     _labels_hint = "Call fit(X) for an unconditional model."
+
+    #: Whether the model fits and scores rows with missing entries (NaN).
+    _takes_missing = False
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = self._takes_missing
+        return tags
 
     def _fit_generative(self, X, y):
         """The fit both models share: the one fit template, then the contract.
@@ -136,16 +165,35 @@ class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
         return Standardizer.fit(X)
 
     def _network_shapes(self, X, codes):
-        """The continuous columns, the categories and the classes."""
+        """The continuous columns, the categories and the classes.
+
+        Rows with missing entries also give the network the masks of what
+        was observed (``missing_inputs``).
+        """
         shapes = super()._network_shapes(X.continuous, codes)
         sizes = self._types.category_sizes
-        return {**shapes, "category_sizes": tuple(sizes)} if sizes else shapes
+        if sizes:
+            shapes = {**shapes, "category_sizes": tuple(sizes)}
+        if has_missing(X):
+            shapes = {**shapes, "missing_inputs": True}
+        return shapes
 
     def _training_batch(self, rows, codes, device):
-        """Scaled continuous columns in ``x``, category codes in ``codes``."""
+        """Scaled continuous columns in ``x``, category codes in ``codes``.
+
+        Missing entries: ``x`` holds 0 there and ``mask`` 1 where observed;
+        a missing category is code -1.
+        """
         import torch
 
-        batch = super()._training_batch(rows.continuous, codes, device)
+        if not has_missing(rows):
+            batch = super()._training_batch(rows.continuous, codes, device)
+        else:
+            missing = np.isnan(rows.continuous)
+            values = np.where(missing, 0.0, rows.continuous)
+            batch = super()._training_batch(values, codes, device)
+            mask = self._to_tensor((~missing).astype(np.float64), device)
+            batch = dataclasses.replace(batch, mask=mask)
         if not rows.codes.shape[1]:
             return batch
         tensor = self._to_tensor(rows.codes, device, dtype=torch.long)
@@ -259,9 +307,10 @@ class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
         -------
         Encoded
         """
+        allow_nan = self._takes_missing
         if not reset:
             check_is_fitted(self, "module_")
-            encoded = self._types.encode(self, X, hint=_NAN_HINT)
+            encoded = self._types.encode(self, X, hint=_NAN_HINT, allow_nan=allow_nan)
         else:
             self._columns, encoded = ColumnTypes.fit(
                 self,
@@ -269,10 +318,17 @@ class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
                 getattr(self, "categorical_features", "from_dtype"),
                 hint=_NAN_HINT,
                 quantile_transform=getattr(self, "quantile_transform", False),
+                allow_nan=allow_nan,
             )
             check_squares(
                 encoded.continuous, "in the per-column variances that scale them"
             )
+        if allow_nan and has_missing(encoded):
+            values = encoded.continuous
+            if encoded.codes.shape[1]:
+                missing_codes = np.where(encoded.codes < 0, np.nan, 0.0)
+                values = np.hstack([values, missing_codes])
+            check_rows_observed(values, getattr(X, "index", None))
         self._check_values(encoded)
         return encoded
 

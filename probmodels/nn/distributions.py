@@ -32,20 +32,26 @@ __all__ = [
 LOG_2PI = math.log(2 * math.pi)
 
 
-def gaussian_log_prob(x, mean, logvar):
+def gaussian_log_prob(x, mean, logvar, mask=None):
     """``log N(x; mean, diag exp(logvar))``, summed over the last dimension.
 
     Parameters
     ----------
     x, mean, logvar : torch.Tensor
         Broadcastable; ``logvar`` is the log-variance.
+    mask : torch.Tensor, optional
+        1 for the entries to count, 0 for the others (missing ones): the
+        density of the observed entries, a marginal of a diagonal Gaussian.
 
     Returns
     -------
     torch.Tensor
         One value per row.
     """
-    return -0.5 * (LOG_2PI + logvar + (x - mean) ** 2 * torch.exp(-logvar)).sum(-1)
+    terms = LOG_2PI + logvar + (x - mean) ** 2 * torch.exp(-logvar)
+    if mask is not None:
+        terms = terms * mask
+    return -0.5 * terms.sum(-1)
 
 
 def standard_normal_log_prob(z):
@@ -62,7 +68,7 @@ def standard_normal_log_prob(z):
     return -0.5 * (LOG_2PI + z**2).sum(-1)
 
 
-def bernoulli_log_prob(x, logits):
+def bernoulli_log_prob(x, logits, mask=None):
     """``sum_j x_j log p_j + (1 - x_j) log(1 - p_j)`` with ``p = sigmoid(logits)``.
 
     For ``x`` in {0, 1} the log-probability; for ``x`` in [0, 1] the usual
@@ -71,12 +77,17 @@ def bernoulli_log_prob(x, logits):
     Parameters
     ----------
     x, logits : torch.Tensor
+    mask : torch.Tensor, optional
+        1 for the entries to count, 0 for the others (missing ones).
 
     Returns
     -------
     torch.Tensor
     """
-    return -F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(-1)
+    terms = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
+    if mask is not None:
+        terms = terms * mask
+    return -terms.sum(-1)
 
 
 def gaussian_kl(mean_q, logvar_q, mean_p=None, logvar_p=None):
