@@ -15,12 +15,13 @@ from ..nn import (
     NeuralGenerativeMixin,
     document_torch_parameters,
 )
+from ._imputation import DDPMImputation
 
 __all__ = ["DDPM"]
 
 
 @document_torch_parameters
-class DDPM(NeuralGenerativeMixin, BaseEstimator):
+class DDPM(DDPMImputation, NeuralGenerativeMixin, BaseEstimator):
     """Denoising diffusion probabilistic model (Ho, Jain and Abbeel, 2020).
 
     The forward process adds Gaussian noise over ``n_timesteps`` steps,
@@ -150,6 +151,8 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         "quantile_transform",
     )
 
+    _takes_missing = True
+
     _parameter_constraints: dict = {
         "n_timesteps": [Interval(Integral, 2, None, closed="left")],
         "beta_schedule": [StrOptions({"linear", "cosine"})],
@@ -249,7 +252,7 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         self : DDPM
         """
         U = self._fit_generative(X, y).rows.continuous
-        low, high = U.min(axis=0), U.max(axis=0)
+        low, high = np.nanmin(U, axis=0), np.nanmax(U, axis=0)
         self._data_range = (low - 0.1 * (high - low), high + 0.1 * (high - low))
         return self
 
@@ -274,7 +277,11 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
             state["module_"] = {f"denoiser.{k}": v for k, v in weights.items()}
         super().__setstate__(state)
 
-    def _build_module(self, n_features, n_classes, category_sizes=()):
+    def _build_module(
+        self, n_features, n_classes, category_sizes=(), missing_inputs=False
+    ):
+        # missing_inputs: the denoiser reads zero-filled noisy rows as they
+        # are (MissDiff); the loss and the bound mask the missing entries.
         from ..nn.denoisers import ResidualMLP, UNet
         from ._diffusion import GaussianDiffusion
         from .schedule import NoiseSchedule
@@ -368,6 +375,8 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         eta=0.0,
         random_state=None,
         return_trajectory=False,
+        given=None,
+        n_resample=10,
     ):
         """Generate rows by running the reverse process from pure noise.
 
@@ -391,6 +400,12 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
             differ); a value makes this call repeatable.
         return_trajectory : bool, default=False
             Also return every intermediate x_t on the original scale.
+        given : dict or DataFrame, default=None
+            Values some columns take (column -> value, or a DataFrame with one
+            row per sample); the others are inpainted by RePaint as
+            :meth:`impute` fills them (ancestral steps, approximate).
+        n_resample : int, default=10
+            RePaint's resampling passes per timestep, with ``given``.
 
         Returns
         -------
@@ -405,6 +420,8 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         # Parameters sampling reads, which set_params may have changed.
         validate_params(self, ["clip_denoised", "ddim_spacing", "variance_type"])
         n_samples = check_n_samples(n_samples)
+        if given is not None:
+            return self._sample_given(n_samples, given, y, n_resample, random_state)
         codes = self._label_codes(y, n_samples, missing=self._null_label)
         steps = self._timesteps(n_steps)
         for name, value in (("eta", eta), ("guidance_scale", guidance_scale)):
@@ -523,9 +540,9 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
             uniform = ndtr(z[:, m + (m + 1) * d :]).reshape(len(U), m + 1, k)
         weights = sizes.astype(np.float64)
 
-        def negative_bound(module, u, c, steps, eps, cats, unif):
+        def negative_bound(module, u, c, steps, eps, cats, unif, mask=None):
             return module.negative_bound(
-                u, c, steps, eps, weights, self.variance_type, cats, unif
+                u, c, steps, eps, weights, self.variance_type, cats, unif, mask
             )
 
         per_step = (
@@ -533,9 +550,14 @@ class DDPM(NeuralGenerativeMixin, BaseEstimator):
         )
         if self._uses_unet():
             per_step = 6 * self.unet_channels * d
+        missing = np.isnan(U)
+        mask = None
+        if missing.any() or (categories is not None and (categories < 0).any()):
+            mask = (~missing).astype(np.float64)
+            U = np.where(missing, 0.0, U)
         bound = self._map_rows(
             negative_bound,
-            [U, codes, t, noise, categories, uniform],
+            [U, codes, t, noise, categories, uniform, mask],
             bytes_per_row=8 * (m + 1) * per_step,
         )
         return -bound + self._scaler.log_jacobian

@@ -102,16 +102,23 @@ class GaussianDiffusion(nn.Module):
         abar_t, abar_s = abar[t].to(x.dtype), abar[s].to(x.dtype)
         return (abar_t / abar_s)[:, None], abar_s[:, None]
 
-    def _noisy_codes(self, codes, t, uniform):
-        """x_t's categories drawn from q(x_t | x_0) (eq. 12), one uniform per value."""
-        abar = self.schedule.alphas_cumprod[t].to(uniform.dtype)[:, None]
-        out = [
-            sample_log(
-                q_xt_log(log_onehot(codes[:, j], k, uniform.dtype), abar, k),
-                uniform[:, j],
-            )
-            for j, k in enumerate(self.category_sizes)
-        ]
+    def _noisy_codes(self, codes, t, uniform, abar=None):
+        """x_t's categories drawn from q(x_t | x_0) (eq. 12), one uniform per value.
+
+        A missing category (code -1) is drawn uniformly: pure noise, as its
+        x_t would be at t = T. ``abar`` replaces ``abar_t`` (``alpha_t``
+        gives one forward step, q(x_t | x_{t-1})).
+        """
+        if abar is None:
+            abar = self.schedule.alphas_cumprod[t]
+        abar = abar.to(uniform.dtype)[:, None]
+        out = []
+        for j, k in enumerate(self.category_sizes):
+            code = codes[:, j]
+            log_x0 = log_onehot(code.clamp(min=0), k, uniform.dtype)
+            drawn = sample_log(q_xt_log(log_x0, abar, k), uniform[:, j])
+            noise = (uniform[:, j] * k).long().clamp(max=k - 1)
+            out.append(torch.where(code >= 0, drawn, noise))
         return torch.stack(out, dim=-1)
 
     def _multinomial_kl(self, codes, xt_codes, log_x0_hat, t):
@@ -125,11 +132,13 @@ class GaussianDiffusion(nn.Module):
         alpha, abar_prev = self._coefficients(t, t - 1, log_x0_hat[0])
         total = torch.zeros(len(t), dtype=dtype, device=t.device)
         for j, k in enumerate(self.category_sizes):
-            log_x0 = log_onehot(codes[:, j], k, dtype)
+            # A missing category (code -1) has no term: its KL counts 0.
+            seen = codes[:, j] >= 0
+            log_x0 = log_onehot(codes[:, j].clamp(min=0), k, dtype)
             log_xt = log_onehot(xt_codes[:, j], k, dtype)
             true = q_posterior_log(log_x0, log_xt, alpha, abar_prev, k)
             model = q_posterior_log(log_x0_hat[j], log_xt, alpha, abar_prev, k)
-            total = total + categorical_kl(true, model)
+            total = total + torch.where(seen, categorical_kl(true, model), 0.0)
         return total
 
     # ------------------------------------------------------------ training
@@ -139,7 +148,9 @@ class GaussianDiffusion(nn.Module):
         ``|| eps - eps_theta(x_t, t) ||^2`` (eq. 14), per feature, for the
         continuous columns; for categorical ones (``batch.codes``) the KL of
         the multinomial reverse step, averaged over the columns and added
-        (TabDDPM's loss). t is uniform on 1..T, eps ~ N(0, I), x_t from
+        (TabDDPM's loss). With missing entries (``batch.mask``, codes -1)
+        only observed ones count (MissDiff, Ouyang et al., 2023): the error
+        is averaged over the observed coordinates. t is uniform on 1..T, eps ~ N(0, I), x_t from
         eq. (4) (categories from q(x_t | x_0)); with labels, each row's label
         becomes the null label with probability ``cond_drop_prob``.
 
@@ -156,7 +167,7 @@ class GaussianDiffusion(nn.Module):
         torch.Tensor
             0-d.
         """
-        x0, y, codes = batch.x, batch.y, batch.codes
+        x0, y, codes, mask = batch.x, batch.y, batch.codes, batch.mask
         n, device, d = len(x0), x0.device, x0.shape[1]
         t = torch.randint(
             1, self.n_timesteps + 1, (n,), generator=generator, device=device
@@ -174,11 +185,11 @@ class GaussianDiffusion(nn.Module):
             y = torch.where(drop, self.n_classes, y)
         out = self(xt, t, y, xt_codes)
         if xt_codes is None:
-            return ((out - eps) ** 2).mean()
+            return _squared_error(out, eps, mask)
         eps_hat, log_x0_hat = self._split(out, d)
         loss = self._multinomial_kl(codes, xt_codes, log_x0_hat, t).mean()
         loss = loss / len(self.category_sizes)
-        return loss + (((eps_hat - eps) ** 2).mean() if d else 0.0)
+        return loss + (_squared_error(eps_hat, eps, mask) if d else 0.0)
 
     # ------------------------------------------------------------ sampling
     def guided_eps(self, x, t, labels, guidance_scale, codes=None):
@@ -310,9 +321,107 @@ class GaussianDiffusion(nn.Module):
             out.append(sample_log(posterior, uniform[:, j].to(dtype)))
         return torch.stack(out, dim=-1)
 
+    @torch.no_grad()
+    def inpaint(
+        self,
+        x0,
+        mask,
+        codes0,
+        generator,
+        *,
+        n_resample=10,
+        labels=None,
+        guidance_scale=0.0,
+        clip=None,
+        variance_type=None,
+    ):
+        """Fill the missing entries of rows by RePaint (Lugmayr et al., 2022, Alg. 1).
+
+        Each reverse step t -> t-1 draws the known entries from the forward
+        process, ``q(x_{t-1} | x_0)`` (eq. 4; eq. 12 for categories), and the
+        unknown ones from the model's reverse step given the whole x_t, then
+        joins them; ``n_resample`` times per step (but the last) the joined
+        x_{t-1} goes one step forward again, ``q(x_t | x_{t-1})``, so the
+        unknown part harmonises with the known one (RePaint's resampling,
+        with a jump of one step). Ancestral steps over all T timesteps.
+
+        Parameters
+        ----------
+        x0 : torch.Tensor of shape (n, d)
+            Scaled continuous columns, 0 where missing.
+        mask : torch.Tensor of shape (n, d)
+            1 where observed.
+        codes0 : torch.Tensor of long, shape (n, n_categorical), or None
+            Known categories, -1 where missing.
+        generator : torch.Generator
+        n_resample : int, default=10
+            RePaint's U: passes per timestep (1: no resampling).
+        labels, guidance_scale, clip, variance_type
+            As for :meth:`sample`.
+
+        Returns
+        -------
+        x : torch.Tensor of shape (n, d)
+        codes : torch.Tensor of long or None
+        """
+        device = self.schedule.betas.device
+        n, d = x0.shape
+        x = torch.randn(x0.shape, generator=generator, device=device)
+        codes = None
+        if self.category_sizes:
+            start = torch.full_like(codes0, -1)
+            uniform = torch.rand(codes0.shape, generator=generator, device=device)
+            codes = self._noisy_codes(
+                start, None, uniform, torch.ones(n, device=device)
+            )
+        was_training = self.training
+        self.eval()
+        try:
+            for step in range(self.n_timesteps, 0, -1):
+                t = torch.full((n,), step, device=device)
+                for u in range(n_resample):
+                    noise = torch.randn(x0.shape, generator=generator, device=device)
+                    known = self.schedule.q_sample(x0, t - 1, noise)
+                    out = self.guided_eps(x, t, labels, guidance_scale, codes)
+                    eps, log_x0_hat = (
+                        self._split(out, d) if codes is not None else (out, [])
+                    )
+                    unknown = self.schedule.p_sample(
+                        x, t, eps, generator, clip, variance_type
+                    )
+                    x = mask * known + (1 - mask) * unknown
+                    if codes is not None:
+                        drawn = self._step_codes(codes, log_x0_hat, t, t - 1, generator)
+                        uniform = torch.rand(
+                            codes.shape, generator=generator, device=device
+                        )
+                        kept = self._noisy_codes(codes0, t - 1, uniform)
+                        codes = torch.where(codes0 >= 0, kept, drawn)
+                    if u + 1 < n_resample and step > 1:
+                        noise = torch.randn(x.shape, generator=generator, device=device)
+                        x = self.schedule.q_step(x, t, noise)
+                        if codes is not None:
+                            uniform = torch.rand(
+                                codes.shape, generator=generator, device=device
+                            )
+                            alpha = self.schedule.alphas[t]
+                            codes = self._noisy_codes(codes, t, uniform, alpha)
+        finally:
+            self.train(was_training)
+        return x, codes
+
     # --------------------------------------------------------------- bound
     def negative_bound(
-        self, x0, labels, t, eps, weights, variance_type=None, codes=None, uniform=None
+        self,
+        x0,
+        labels,
+        t,
+        eps,
+        weights,
+        variance_type=None,
+        codes=None,
+        uniform=None,
+        mask=None,
     ):
         """``L_T + sum_strata w L_{t-1} + L_0`` for a block of rows (eq. 5).
 
@@ -337,6 +446,9 @@ class GaussianDiffusion(nn.Module):
         codes : torch.Tensor of long, shape (n, n_categorical), optional
         uniform : torch.Tensor of shape (n, m + 1, n_categorical), optional
             The draws of x_t's categories for each term.
+        mask : torch.Tensor of shape (n, d), optional
+            1 where observed: the terms of the observed entries only (x0 then
+            holds 0 where missing; a missing category is code -1).
 
         Returns
         -------
@@ -353,14 +465,15 @@ class GaussianDiffusion(nn.Module):
         xt = schedule.q_sample(rows, steps, noise)
         ones = torch.ones(n, dtype=torch.long, device=x0.device)
         x1 = schedule.q_sample(x0, ones, eps[:, m])
+        mask_rows = None if mask is None else mask.repeat_interleave(m, dim=0)
         if codes is None or not self.category_sizes:
             kl = schedule.posterior_kl(
-                rows, xt, steps, self(xt, steps, lab), variance_type
+                rows, xt, steps, self(xt, steps, lab), variance_type, mask_rows
             )
             decoder = schedule.decoder_nll(
-                x0, x1, self(x1, ones, labels), variance_type
+                x0, x1, self(x1, ones, labels), variance_type, mask
             )
-            return schedule.prior_kl(x0) + kl.view(n, m) @ weights + decoder
+            return schedule.prior_kl(x0, mask) + kl.view(n, m) @ weights + decoder
         d = x0.shape[1]
         all_codes = codes.repeat_interleave(m, dim=0)
         xt_codes = self._noisy_codes(
@@ -373,9 +486,11 @@ class GaussianDiffusion(nn.Module):
         decoder = self._multinomial_kl(codes, x1_codes, log_hat_1, ones)
         prior = self._categorical_prior_kl(codes, x0.dtype)
         if d:
-            kl = kl + schedule.posterior_kl(rows, xt, steps, eps_t, variance_type)
-            decoder = decoder + schedule.decoder_nll(x0, x1, eps_1, variance_type)
-            prior = prior + schedule.prior_kl(x0)
+            kl = kl + schedule.posterior_kl(
+                rows, xt, steps, eps_t, variance_type, mask_rows
+            )
+            decoder = decoder + schedule.decoder_nll(x0, x1, eps_1, variance_type, mask)
+            prior = prior + schedule.prior_kl(x0, mask)
         return prior + kl.view(n, m) @ weights + decoder
 
     def _categorical_prior_kl(self, codes, dtype):
@@ -384,6 +499,14 @@ class GaussianDiffusion(nn.Module):
         abar = self.schedule.alphas_cumprod[T].to(dtype)[:, None]
         total = torch.zeros(len(codes), dtype=dtype, device=codes.device)
         for j, k in enumerate(self.category_sizes):
-            log_q = q_xt_log(log_onehot(codes[:, j], k, dtype), abar, k)
-            total = total + categorical_kl(log_q, torch.full_like(log_q, -math.log(k)))
+            log_q = q_xt_log(log_onehot(codes[:, j].clamp(min=0), k, dtype), abar, k)
+            kl = categorical_kl(log_q, torch.full_like(log_q, -math.log(k)))
+            total = total + torch.where(codes[:, j] >= 0, kl, 0.0)
         return total
+
+
+def _squared_error(estimate, target, mask=None):
+    """Mean squared error, over the observed coordinates when there is a mask."""
+    if mask is None:
+        return ((estimate - target) ** 2).mean()
+    return ((estimate - target) ** 2 * mask).sum() / mask.sum().clamp(min=1.0)

@@ -255,14 +255,16 @@ class NoiseSchedule(nn.Module):
         return abar_prev.sqrt() * x0 + direction + sigma * noise
 
     # ----------------------------------------------------- the bound (eq. 5)
-    def prior_kl(self, x0):
+    # ``mask`` (1 where observed) keeps the terms of observed coordinates
+    # only: the bound's terms of a row with missing entries.
+    def prior_kl(self, x0, mask=None):
         """``L_T = KL(q(x_T | x0) || N(0, I))`` per row."""
         T = torch.full((len(x0),), self.n_timesteps, device=x0.device)
         abar = self._at(self.alphas_cumprod, T, x0)
         mean, logvar = abar.sqrt() * x0, torch.log(1 - abar).expand_as(x0)
-        return gaussian_kl(mean.flatten(1), logvar.flatten(1))
+        return gaussian_kl(mean.flatten(1), logvar.flatten(1), mask=mask)
 
-    def posterior_kl(self, x0, xt, t, eps, variance_type=None):
+    def posterior_kl(self, x0, xt, t, eps, variance_type=None, mask=None):
         """``L_{t-1} = KL(q(x_{t-1} | x_t, x0) || p_theta(x_{t-1} | x_t))`` per row, t >= 2."""
         q_mean, q_var = self.q_posterior(x0, xt, t)
         p_mean, p_var = self.p_mean_variance(xt, t, eps, variance_type)
@@ -271,15 +273,24 @@ class NoiseSchedule(nn.Module):
             q_var.log().flatten(1),
             p_mean.flatten(1),
             p_var.log().flatten(1),
+            mask=mask,
         )
 
-    def decoder_nll(self, x0, x1, eps, variance_type=None):
+    def decoder_nll(self, x0, x1, eps, variance_type=None, mask=None):
         """``L_0 = -log p_theta(x0 | x1)``: a Gaussian density at t = 1, per row."""
         t = torch.ones(len(x0), dtype=torch.long, device=x0.device)
         mean, variance = self.p_mean_variance(x1, t, eps, variance_type)
         return -gaussian_log_prob(
-            x0.flatten(1), mean.flatten(1), variance.log().flatten(1)
+            x0.flatten(1), mean.flatten(1), variance.log().flatten(1), mask
         )
+
+    def q_step(self, x_prev, t, noise):
+        """``x_t ~ q(x_t | x_{t-1}) = N(sqrt(alpha_t) x_{t-1}, beta_t I)`` (eq. 2).
+
+        One step forward: RePaint's resampling re-noises x_{t-1} with it.
+        """
+        alpha = self._at(self.alphas, t, x_prev)
+        return alpha.sqrt() * x_prev + (1 - alpha).sqrt() * noise
 
 
 def _check_variance_type(variance_type: str) -> None:

@@ -165,6 +165,7 @@ def fingerprint(tensor) -> tuple:
     """Shape, dtype and two checksums of a tensor, cheap to compare.
 
     The second checksum weights rows by position, so reordered rows differ.
+    NaN (a missing entry) enters as a constant, so equal data agree.
     Rows are summed in blocks to bound the float64 temporary.
     """
     import torch
@@ -174,6 +175,8 @@ def fingerprint(tensor) -> tuple:
     block = max(1, 2**22 // max(1, tensor[:1].numel()))
     for lo in range(0, n, block):
         rows = tensor[lo : lo + block].reshape(min(block, n - lo), -1).double()
+        # A missing entry (NaN) counts as a fixed value, so NaN == NaN here.
+        rows = torch.nan_to_num(rows, nan=0.5772156649)
         per_row = rows.sum(1)
         weights = torch.arange(lo, lo + len(rows), device=rows.device) % 997 + 1
         total += float(per_row.sum())

@@ -90,7 +90,7 @@ def bernoulli_log_prob(x, logits, mask=None):
     return -terms.sum(-1)
 
 
-def gaussian_kl(mean_q, logvar_q, mean_p=None, logvar_p=None):
+def gaussian_kl(mean_q, logvar_q, mean_p=None, logvar_p=None, mask=None):
     """``KL(N(mean_q, diag var_q) || N(mean_p, diag var_p))``, summed per row.
 
     With ``mean_p`` and ``logvar_p`` left out, p is N(0, I) and this is
@@ -101,22 +101,28 @@ def gaussian_kl(mean_q, logvar_q, mean_p=None, logvar_p=None):
     ----------
     mean_q, logvar_q : torch.Tensor
     mean_p, logvar_p : torch.Tensor, optional
+    mask : torch.Tensor, optional
+        1 for the coordinates to count, 0 for the others (missing ones).
 
     Returns
     -------
     torch.Tensor
     """
     if mean_p is None and logvar_p is None:
-        return 0.5 * (mean_q**2 + torch.exp(logvar_q) - 1.0 - logvar_q).sum(-1)
-    mean_p = torch.zeros_like(mean_q) if mean_p is None else mean_p
-    logvar_p = torch.zeros_like(logvar_q) if logvar_p is None else logvar_p
-    ratio = torch.exp(logvar_q - logvar_p)
-    return 0.5 * (
-        ratio
-        + (mean_q - mean_p) ** 2 * torch.exp(-logvar_p)
-        - 1.0
-        - (logvar_q - logvar_p)
-    ).sum(-1)
+        terms = mean_q**2 + torch.exp(logvar_q) - 1.0 - logvar_q
+    else:
+        mean_p = torch.zeros_like(mean_q) if mean_p is None else mean_p
+        logvar_p = torch.zeros_like(logvar_q) if logvar_p is None else logvar_p
+        ratio = torch.exp(logvar_q - logvar_p)
+        terms = (
+            ratio
+            + (mean_q - mean_p) ** 2 * torch.exp(-logvar_p)
+            - 1.0
+            - (logvar_q - logvar_p)
+        )
+    if mask is not None:
+        terms = terms * mask
+    return 0.5 * terms.sum(-1)
 
 
 def iwae_bound(log_weights):
