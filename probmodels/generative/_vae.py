@@ -84,6 +84,11 @@ class VAE(
     n_importance : int, default=1
         K samples per row in :meth:`score_samples`: 1 gives the ELBO, more the
         tighter IWAE bound.
+    train_importance : int, default=1
+        K samples per row in the training objective: 1 trains the ELBO, more
+        the importance-weighted bound (IWAE; on rows with missing entries
+        MIWAE, which imputes better, at K times the cost per step). Needs
+        ``beta=1``.
     decoder_variance : {"row", "feature", "shared"}, default="row"
         For the Gaussian likelihood: variances output by the decoder for each
         row and feature, one learned variance per feature, or one shared.
@@ -165,6 +170,7 @@ class VAE(
         "likelihood": [StrOptions({"gaussian", "bernoulli"})],
         "beta": [Interval(Real, 0.0, None, closed="left")],
         "n_importance": [Interval(Integral, 1, None, closed="left")],
+        "train_importance": [Interval(Integral, 1, None, closed="left")],
         "decoder_variance": [StrOptions({"row", "feature", "shared"})],
         "activation": [StrOptions({"relu", "tanh", "logistic", "gelu", "identity"})],
         "conditional": ["boolean"],
@@ -180,6 +186,7 @@ class VAE(
         likelihood="gaussian",
         beta=1.0,
         n_importance=1,
+        train_importance=1,
         decoder_variance="row",
         activation="relu",
         conditional=True,
@@ -206,6 +213,7 @@ class VAE(
         self.likelihood = likelihood
         self.beta = beta
         self.n_importance = n_importance
+        self.train_importance = train_importance
         self.decoder_variance = decoder_variance
         self.activation = activation
         self.conditional = conditional
@@ -270,7 +278,14 @@ class VAE(
 
     def _configure_objective(self, module):
         """The KL weight the network's loss trains with."""
+        if self.train_importance > 1 and self.beta != 1:
+            raise ValueError(
+                f"train_importance={self.train_importance} trains the "
+                "importance-weighted bound, which has no KL weight: leave "
+                f"beta=1 (got {self.beta}), or train_importance=1 for a beta-VAE."
+            )
         module.beta = float(self.beta)
+        module.train_importance = int(self.train_importance)
 
     def _label_tensor(self, codes, device):
         return self._to_tensor(self._one_hot(codes), device)

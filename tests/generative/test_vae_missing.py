@@ -128,3 +128,27 @@ def test_bad_input_and_a_failed_call_change_nothing():
     with pytest.raises(ValueError, match="'nope', which is not a fitted"):
         vae.sample(2, given={"nope": 1.0})
     np.testing.assert_array_equal(vae.sample(3, random_state=0), before)
+
+
+def test_train_importance_trains_the_importance_weighted_bound():
+    from probmodels.engine import Batch
+    from probmodels.nn.distributions import iwae_bound
+
+    torch.manual_seed(0)
+    net = VAENetwork(3, 2, (8,), missing_inputs=True).double()
+    net.train_importance = 7
+    x = torch.randn(6, 3, dtype=torch.float64)
+    mask = torch.ones_like(x)
+    mask[:3, 2] = 0
+    batch = Batch(x * mask, mask=mask)
+    loss = net.loss(batch, torch.Generator().manual_seed(3))
+    eps = torch.randn(
+        (6, 7, 2), generator=torch.Generator().manual_seed(3), dtype=torch.float64
+    )
+    expected = -iwae_bound(net.log_weights(x * mask, None, eps, None, mask)).mean()
+    torch.testing.assert_close(loss, expected)
+    _, holes = correlated(n=60)
+    with pytest.raises(ValueError, match="leave beta=1"):
+        VAE(train_importance=5, beta=0.5, max_epochs=1).fit(holes)
+    fitted = VAE(**{**TINY, "max_epochs": 20, "train_importance": 5}).fit(holes)
+    assert np.isfinite(fitted.score(holes))
