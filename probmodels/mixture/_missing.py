@@ -40,10 +40,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import logsumexp
 
 from ._em import _blas_controller, available_threads
 from ._gaussian import _vech_index, features, n_statistics
+from ._patterns import MIN_PATTERN_ROWS, PatternBlock, split_by_pattern
+
+#: Rows of a pattern's piece: the unit of work of the thread pool.
+PATTERN_PIECE_ROWS = 16384
 
 __all__ = [
     "MissingLayout",
@@ -352,14 +355,30 @@ class MissingStatistics:
     sample_weight : ndarray of shape (n_samples,) or None
     covariance_type : str
     n_onehot : int
+    min_pattern_rows : int, optional
+        Rows a pattern needs to be fitted as complete data on its observed
+        columns (:data:`~probmodels.mixture._patterns.MIN_PATTERN_ROWS`).
     """
 
-    def __init__(self, Xc, sample_weight, covariance_type, n_onehot):
+    def __init__(
+        self, Xc, sample_weight, covariance_type, n_onehot, min_pattern_rows=None
+    ):
         self.Xc, self.sample_weight = Xc, sample_weight
         self.covariance_type, self.n_onehot = covariance_type, n_onehot
         self.d = d = Xc.shape[1] - n_onehot
-        self.layout = MissingLayout(np.isnan(Xc[:, :d]))
-        self.X0 = np.nan_to_num(Xc[:, :d])
+        # Common patterns as complete data on their observed columns
+        # (_patterns.py); the rows of rare ones through the per-row pass.
+        common, self.rare = split_by_pattern(
+            np.isnan(Xc[:, :d]), min_pattern_rows or MIN_PATTERN_ROWS
+        )
+        # A large pattern is cut into pieces, so the pool shares its work.
+        self.blocks = [
+            (piece, PatternBlock(Xc[piece, :d], observed))
+            for rows, observed in common
+            for piece in np.array_split(rows, -(-len(rows) // PATTERN_PIECE_ROWS))
+        ]
+        self.X0 = np.nan_to_num(Xc[self.rare, :d])
+        self.layout = MissingLayout(np.isnan(Xc[self.rare, :d]))
         self.onehot = np.nan_to_num(Xc[:, d:])
         self.onehot_missing = np.isnan(Xc[:, d:]).astype(float)
         self._pool = self._limits = None
@@ -396,20 +415,33 @@ class MissingStatistics:
             theta[:, :n_stat], self.covariance_type, self.d
         )
         log_det_cov = -np.linalg.slogdet(prec)[1]
+        cov = np.linalg.inv(prec)
         logits = np.empty((len(self.Xc), len(theta)))
-        parts = []
-        for k, (dens, fills, covs) in enumerate(
-            gaussian_conditionals(
-                self.X0, self.layout, means, prec, log_det_cov, self._map, self._work
-            )
+        for (rows, _), values in zip(
+            self.blocks,
+            self._map(lambda item: item[1].logits(log_w, means, cov), self.blocks),
+            strict=True,
         ):
-            logits[:, k] = dens
-            parts.append((fills, covs))
-        logits += log_w
+            logits[rows] = values
+        parts = []
+        if len(self.rare):
+            for k, (dens, fills, covs) in enumerate(
+                gaussian_conditionals(
+                    self.X0,
+                    self.layout,
+                    means,
+                    prec,
+                    log_det_cov,
+                    self._map,
+                    self._work,
+                )
+            ):
+                logits[self.rare, k] = dens + log_w[k]
+                parts.append((fills, covs))
         log_probs = theta[:, n_stat:]
         if self.n_onehot:
             logits += self.onehot @ log_probs.T
-        return logits, parts, log_probs
+        return logits, parts, log_probs, (means, cov)
 
     def __call__(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
         """Expected statistics S (n_statistics, K) and the observed log-likelihood.
@@ -423,9 +455,8 @@ class MissingStatistics:
         stats : ndarray of shape (n_statistics, n_components)
         log_likelihood : float
         """
-        logits, parts, log_probs = self._log_prob(theta)
-        log_norm = logsumexp(logits, axis=1)
-        resp = np.exp(logits - log_norm[:, None])
+        logits, parts, log_probs, (means, cov) = self._log_prob(theta)
+        resp, log_norm = _posterior(logits)
         if self.sample_weight is not None:
             resp *= self.sample_weight[:, None]
             ll = log_norm @ self.sample_weight
@@ -438,10 +469,23 @@ class MissingStatistics:
         )
         stats[0] = resp.sum(axis=0)
         vech = _vech_index(d)
-        moments = self._map(
-            lambda k: self._second_moments(resp[:, k], *parts[k]), range(len(theta))
-        )
-        for k, (first, second) in enumerate(moments):
+        first_all = np.zeros((len(theta), d))
+        second_all = np.zeros((len(theta), d, d))
+        for first, second in self._map(
+            lambda item: item[1].moments(resp[item[0]], means, cov), self.blocks
+        ):
+            first_all += first
+            second_all += second
+        if len(self.rare):
+            rare = resp[self.rare]
+            moments = self._map(
+                lambda k: self._second_moments(rare[:, k], *parts[k]),
+                range(len(theta)),
+            )
+            for k, (first, second) in enumerate(moments):
+                first_all[k] += first
+                second_all[k] += second
+        for k, (first, second) in enumerate(zip(first_all, second_all, strict=True)):
             stats[1 : 1 + d, k] = first
             if quadratic:
                 stats[1 + d : n_gauss, k] = second[vech]
@@ -481,3 +525,16 @@ class MissingStatistics:
         """Most likely component of each row, from its observed entries."""
         return self._log_prob(theta)[0].argmax(axis=1)
 
+
+def _posterior(logits):
+    """Responsibilities and ``log sum_k exp(logits)`` of each row, in place.
+
+    scipy's ``logsumexp`` makes several full-size temporaries; this makes
+    none (it overwrites ``logits``).
+    """
+    peak = logits.max(axis=1, keepdims=True)
+    np.subtract(logits, peak, out=logits)
+    np.exp(logits, out=logits)
+    total = logits.sum(axis=1, keepdims=True)
+    logits /= total
+    return logits, (np.log(total) + peak)[:, 0]

@@ -359,3 +359,28 @@ def test_generative_imputer_in_a_pipeline():
         "b",
         "c",
     ]
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_pattern_blocks_and_the_per_row_pass_agree(covariance_type):
+    """Common patterns as complete data on their observed columns give the
+    same statistics as the per-row pass (categories missing too)."""
+    from probmodels.mixture._missing import MissingStatistics
+
+    _, X = blobs_with_holes(n=300, d=4, share=0.3, seed=5)
+    rng = np.random.default_rng(0)
+    onehot = np.eye(3)[rng.integers(0, 3, len(X))]
+    onehot[rng.random(len(X)) < 0.2] = np.nan
+    rows = np.hstack([X - np.nanmean(X, axis=0), onehot])
+    model = GaussianMixture(3, covariance_type=covariance_type, random_state=0)
+    model.fit(pd.DataFrame(X))
+    center = np.zeros(4)
+    params = model._current_parameters(center)
+    log_probs = np.log([[0.2, 0.3, 0.5], [0.6, 0.2, 0.2], [1 / 3, 1 / 3, 1 / 3]])
+    theta = np.hstack([model._natural_parameters(params), log_probs])
+    results = []
+    for threshold in (1, 10**9):  # every pattern as a block; none
+        with MissingStatistics(rows, None, covariance_type, 3, threshold) as data:
+            results.append(data(theta))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-9, atol=1e-9)
+    assert results[0][1] == pytest.approx(results[1][1], rel=1e-12)
