@@ -143,6 +143,21 @@ class GenerativeImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             )
         return [self.estimator_.impute(X, method="draw") for _ in range(self.n_draws)]
 
+    def set_output(self, *, transform=None):
+        """Choose the container of :meth:`transform`'s output, as in scikit-learn.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"} or None, default=None
+            "pandas" returns DataFrames with the input's column names;
+            "default" keeps the input's container; None leaves it unchanged.
+
+        Returns
+        -------
+        self : GenerativeImputer
+        """
+        return super().set_output(transform=transform)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
