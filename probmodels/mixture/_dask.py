@@ -453,6 +453,44 @@ def dask_fit_source(mixture, X, sample_weight, rng):
     return FitSource(sample, sample_weight, inits, center, rows.total, data, stats_of)
 
 
+def mixture_dask_source(mixture, X, sample_weight, rng):
+    """A GaussianMixture's fit on a Dask array: continuous columns only.
+
+    Refuses what needs all rows in memory (``quantile_transform``) or a
+    table's column types (``categorical_features``), then sets the
+    mixture's column types to continuous and returns
+    :func:`dask_fit_source`.
+
+    Parameters
+    ----------
+    mixture : GaussianMixture
+    X : dask.array.Array of shape (n_samples, n_features)
+    sample_weight : array-like, Dask array or None
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    FitSource
+    """
+    from ..columns import ColumnTypes
+
+    if mixture.quantile_transform:
+        raise ValueError(
+            "A Dask array is fitted as it is: quantile_transform=True needs "
+            "the quantiles of all rows in memory. Compute the array, or fit "
+            "without it."
+        )
+    features = mixture.categorical_features
+    if not (isinstance(features, str) or features is None):
+        raise ValueError(
+            "A Dask array is fitted as continuous columns: leave "
+            "categorical_features at 'from_dtype' (or None)."
+        )
+    mixture._columns = ColumnTypes.continuous(X.shape[1])
+    mixture.is_categorical_ = mixture._columns.is_categorical
+    return dask_fit_source(mixture, X, sample_weight, rng)
+
+
 def map_rows(method, X, n_columns=None):
     """Apply an in-memory row method to each chunk of a Dask array, lazily.
 

@@ -352,25 +352,9 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
 
     def _dask_source(self, X, sample_weight, rng):
         """A fit on a Dask array (see :mod:`probmodels.mixture._dask`): numbers."""
-        from ._dask import dask_fit_source
+        from ._dask import mixture_dask_source
 
-        if self.quantile_transform:
-            raise ValueError(
-                "A Dask array is fitted as it is: quantile_transform=True needs "
-                "the quantiles of all rows in memory. Compute the array, or fit "
-                "without it."
-            )
-        if not (
-            isinstance(self.categorical_features, str)
-            or self.categorical_features is None
-        ):
-            raise ValueError(
-                "A Dask array is fitted as continuous columns: leave "
-                "categorical_features at 'from_dtype' (or None)."
-            )
-        self._columns = ColumnTypes.continuous(X.shape[1])
-        self.is_categorical_ = self._columns.is_categorical
-        return dask_fit_source(self, X, sample_weight, rng)
+        return mixture_dask_source(self, X, sample_weight, rng)
 
     # --------------------------------------------------- the table's columns
     def _validate_X(self, X, reset):
