@@ -47,6 +47,12 @@ class DDPM(DDPMImputation, NeuralGenerativeMixin, BaseEstimator):
     original scale, and scores carry the log-Jacobian of the scaling. The
     maths are in ``docs/user_guide/ddpm.rst``.
 
+    Rows with missing entries (NaN) train on the denoising error of their
+    observed entries (MissDiff); :meth:`impute` and ``sample(given=...)``
+    fill the rest by RePaint inpainting (Lugmayr et al., 2022), an
+    approximation whose cost is ``n_timesteps * n_resample`` network
+    evaluations per draw (``docs/user_guide/missing.rst``).
+
     Parameters
     ----------
     n_timesteps : int, default=1000
@@ -243,7 +249,8 @@ class DDPM(DDPMImputation, NeuralGenerativeMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Numeric rows without NaN (flattened images with ``image_shape``).
+            Rows (flattened images with ``image_shape``); NaN marks a missing
+            entry.
         y : array-like of shape (n_samples,), default=None
             Class labels: train for classifier-free guidance.
 

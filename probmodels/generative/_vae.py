@@ -242,7 +242,8 @@ class VAE(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Numeric rows without NaN; in [0, 1] for the Bernoulli likelihood.
+            Rows, NaN where an entry is missing; in [0, 1] for the Bernoulli
+            likelihood.
         y : array-like of shape (n_samples,), default=None
             Class labels: train a conditional VAE (ignored with
             ``conditional=False``).
