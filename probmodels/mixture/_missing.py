@@ -45,9 +45,6 @@ from ._em import _blas_controller, available_threads
 from ._gaussian import _vech_index, features, n_statistics
 from ._patterns import MIN_PATTERN_ROWS, PatternBlock, split_by_pattern
 
-#: Rows of a pattern's piece: the unit of work of the thread pool.
-PATTERN_PIECE_ROWS = 16384
-
 __all__ = [
     "MissingLayout",
     "MissingStatistics",
@@ -371,11 +368,26 @@ class MissingStatistics:
         common, self.rare = split_by_pattern(
             np.isnan(Xc[:, :d]), min_pattern_rows or MIN_PATTERN_ROWS
         )
-        # A large pattern is cut into pieces, so the pool shares its work.
+        onehot = np.nan_to_num(Xc[:, d:])
+        onehot_missing = np.isnan(Xc[:, d:]).astype(float)
         self.blocks = [
-            (piece, PatternBlock(Xc[piece, :d], observed))
+            (
+                rows,
+                PatternBlock(
+                    Xc[rows, :d],
+                    observed,
+                    onehot[rows],
+                    onehot_missing[rows],
+                    None if sample_weight is None else sample_weight[rows],
+                ),
+            )
             for rows, observed in common
-            for piece in np.array_split(rows, -(-len(rows) // PATTERN_PIECE_ROWS))
+        ]
+        # The pool's tasks: every cache-sized chunk of every pattern.
+        self._tasks = [
+            (b, lo, hi)
+            for b, (_, block) in enumerate(self.blocks)
+            for lo, hi in block.chunks
         ]
         self.X0 = np.nan_to_num(Xc[self.rare, :d])
         self.layout = MissingLayout(np.isnan(Xc[self.rare, :d]))
@@ -408,40 +420,49 @@ class MissingStatistics:
         filled = mean_filled(self.Xc, self.sample_weight)
         return features(filled, self.covariance_type, self.n_onehot) @ resp
 
-    def _log_prob(self, theta):
-        """Component logits of every row, and the conditionals of its missing block."""
+    def _parameters(self, theta):
+        """Log-weights, means, precisions, covariances and category log-probs."""
         n_stat = n_statistics(self.covariance_type, self.d)
         log_w, means, prec = moments_from_natural(
             theta[:, :n_stat], self.covariance_type, self.d
         )
+        return log_w, means, prec, np.linalg.inv(prec), theta[:, n_stat:]
+
+    def _category_logits(self, rows, log_probs):
+        """``sum_j log pi_kj(x_j)`` of the observed categories of some rows."""
+        return self.onehot[rows] @ log_probs.T
+
+    def _rare_logits(self, params):
+        """Logits of the rows of rare patterns, and their missing blocks' Gaussians."""
+        log_w, means, prec, _, log_probs = params
         log_det_cov = -np.linalg.slogdet(prec)[1]
-        cov = np.linalg.inv(prec)
-        logits = np.empty((len(self.Xc), len(theta)))
-        for (rows, _), values in zip(
-            self.blocks,
-            self._map(lambda item: item[1].logits(log_w, means, cov), self.blocks),
-            strict=True,
-        ):
-            logits[rows] = values
+        logits = np.empty((len(self.rare), len(means)))
         parts = []
-        if len(self.rare):
-            for k, (dens, fills, covs) in enumerate(
-                gaussian_conditionals(
-                    self.X0,
-                    self.layout,
-                    means,
-                    prec,
-                    log_det_cov,
-                    self._map,
-                    self._work,
-                )
-            ):
-                logits[self.rare, k] = dens + log_w[k]
-                parts.append((fills, covs))
-        log_probs = theta[:, n_stat:]
+        conditionals = gaussian_conditionals(
+            self.X0, self.layout, means, prec, log_det_cov, self._map, self._work
+        )
+        for k, (dens, fills, covs) in enumerate(conditionals):
+            logits[:, k] = dens + log_w[k]
+            parts.append((fills, covs))
         if self.n_onehot:
-            logits += self.onehot @ log_probs.T
-        return logits, parts, log_probs, (means, cov)
+            logits += self._category_logits(self.rare, log_probs)
+        return logits, parts
+
+    def _weighted(self, rows, logits):
+        """Responsibilities (times the weights) and the weighted log-likelihood."""
+        resp, log_norm = _posterior(logits)
+        if self.sample_weight is None:
+            return resp, float(log_norm.sum())
+        weight = self.sample_weight[rows]
+        resp *= weight[:, None]
+        return resp, float(log_norm @ weight)
+
+    def _category_stats(self, rows, resp, log_probs):
+        """Expected category indicators; a missing one counts ``pi_kj``."""
+        return (
+            self.onehot[rows].T @ resp
+            + (self.onehot_missing[rows].T @ resp) * np.exp(log_probs).T
+        )
 
     def __call__(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
         """Expected statistics S (n_statistics, K) and the observed log-likelihood.
@@ -455,51 +476,65 @@ class MissingStatistics:
         stats : ndarray of shape (n_statistics, n_components)
         log_likelihood : float
         """
-        logits, parts, log_probs, (means, cov) = self._log_prob(theta)
-        resp, log_norm = _posterior(logits)
-        if self.sample_weight is not None:
-            resp *= self.sample_weight[:, None]
-            ll = log_norm @ self.sample_weight
-        else:
-            ll = log_norm.sum()
-        d, quadratic = self.d, self.covariance_type in ("full", "tied")
-        n_gauss = n_statistics(self.covariance_type, d)
-        stats = np.empty(
-            (n_statistics(self.covariance_type, d, self.n_onehot), len(theta))
-        )
-        stats[0] = resp.sum(axis=0)
-        vech = _vech_index(d)
-        first_all = np.zeros((len(theta), d))
-        second_all = np.zeros((len(theta), d, d))
-        for first, second in self._map(
-            lambda item: item[1].moments(resp[item[0]], means, cov), self.blocks
+        params = self._parameters(theta)
+        log_w, means, _, cov, log_probs = params
+        k, d = means.shape
+        mass, ll = np.zeros(k), 0.0
+        first_all, second_all = np.zeros((k, d)), np.zeros((k, d, d))
+        categories = np.zeros((self.n_onehot, k))
+        thetas = [
+            block.natural_parameters(log_w, means, cov, log_probs)
+            for _, block in self.blocks
+        ]
+        sums = [None] * len(self.blocks)
+        # Chunks summed in order, so results do not depend on the thread count.
+        for (b, _, _), (stats, chunk_ll) in zip(
+            self._tasks,
+            self._map(
+                lambda t: self.blocks[t[0]][1].chunk_statistics(thetas[t[0]], *t[1:]),
+                self._tasks,
+            ),
+            strict=True,
         ):
+            sums[b] = stats if sums[b] is None else sums[b] + stats
+            ll += chunk_ll
+        for (_, block), stats in zip(self.blocks, sums, strict=True):
+            n_k, first, second, cats = block.moments(stats, means, cov, log_probs)
+            mass += n_k
             first_all += first
             second_all += second
+            categories += cats
         if len(self.rare):
-            rare = resp[self.rare]
+            logits, parts = self._rare_logits(params)
+            resp, rare_ll = self._weighted(self.rare, logits)
+            ll += rare_ll
+            mass += resp.sum(axis=0)
             moments = self._map(
-                lambda k: self._second_moments(rare[:, k], *parts[k]),
-                range(len(theta)),
+                lambda j: self._second_moments(resp[:, j], *parts[j]), range(k)
             )
-            for k, (first, second) in enumerate(moments):
-                first_all[k] += first
-                second_all[k] += second
-        for k, (first, second) in enumerate(zip(first_all, second_all, strict=True)):
-            stats[1 : 1 + d, k] = first
-            if quadratic:
-                stats[1 + d : n_gauss, k] = second[vech]
-            elif self.covariance_type == "diag":
-                stats[1 + d : n_gauss, k] = np.diagonal(second)
-            else:
-                stats[1 + d, k] = np.trace(second)
-        if self.n_onehot:
-            # A missing category contributes its expected indicators pi_kj.
-            stats[n_gauss:] = (
-                self.onehot.T @ resp
-                + (self.onehot_missing.T @ resp) * np.exp(log_probs).T
-            )
-        return stats, float(ll)
+            for j, (first, second) in enumerate(moments):
+                first_all[j] += first
+                second_all[j] += second
+            if self.n_onehot:
+                categories += self._category_stats(self.rare, resp, log_probs)
+        return self._pack(mass, first_all, second_all, categories), ll
+
+    def _pack(self, mass, first_all, second_all, categories):
+        """The statistics in the layout of ``phi(x)`` (``parameters_from_statistics``)."""
+        d, quadratic = self.d, self.covariance_type in ("full", "tied")
+        n_gauss = n_statistics(self.covariance_type, d)
+        stats = np.empty((n_gauss + self.n_onehot, len(mass)))
+        stats[0] = mass
+        stats[1 : 1 + d] = first_all.T
+        if quadratic:
+            rows, cols = _vech_index(d)
+            stats[1 + d : n_gauss] = second_all[:, rows, cols].T
+        elif self.covariance_type == "diag":
+            stats[1 + d : n_gauss] = np.diagonal(second_all, axis1=1, axis2=2).T
+        else:
+            stats[1 + d] = np.trace(second_all, axis1=1, axis2=2)
+        stats[n_gauss:] = categories
+        return stats
 
     def _second_moments(self, r, fills, covs):
         """``sum_n r_n E[x]`` and ``sum_n r_n E[x x^T]`` of one component."""
@@ -523,7 +558,15 @@ class MissingStatistics:
 
     def labels(self, theta: np.ndarray) -> np.ndarray:
         """Most likely component of each row, from its observed entries."""
-        return self._log_prob(theta)[0].argmax(axis=1)
+        params = self._parameters(theta)
+        log_w, means, _, cov, log_probs = params
+        labels = np.empty(len(self.Xc), dtype=np.int64)
+        for rows, block in self.blocks:
+            theta_o = block.natural_parameters(log_w, means, cov, log_probs)
+            labels[rows] = block.labels(theta_o)
+        if len(self.rare):
+            labels[self.rare] = self._rare_logits(params)[0].argmax(axis=1)
+        return labels
 
 
 def _posterior(logits):

@@ -16,8 +16,9 @@ Bishop, PRML, eqs. 2.81-2.82):
 
 with ``S0, S1, S2`` the responsibility-weighted sums of 1, x_o and
 x_o x_o^T, and C the conditional covariance. A pattern therefore costs two
-matrix products over its rows and some d x d algebra per component: the
-cost of complete-data EM. Rows whose pattern is rare take the per-row pass
+matrix products over its rows (in cache-sized chunks, the complete-data
+E-step's own pass) and some d x d algebra per component: the cost of
+complete-data EM. Rows whose pattern is rare take the per-row pass
 of ``_missing.py`` instead.
 """
 
@@ -25,6 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._chunks import iter_row_chunks
+from ._em import _softmax_stats
 from ._gaussian import _vech_index, features, natural_parameters, precision_cholesky
 
 __all__ = ["MIN_PATTERN_ROWS", "PatternBlock", "split_by_pattern"]
@@ -78,64 +81,101 @@ def split_by_pattern(missing: np.ndarray, min_rows: int = MIN_PATTERN_ROWS):
 class PatternBlock:
     """The rows of one pattern, as complete data on their observed columns.
 
+    Holds ``phi`` of the observed columns with the rows' category indicators
+    (and indicators of missing categories) appended, as complete-data EM
+    appends one-hot columns, so each chunk of rows is one pass of
+    :func:`~probmodels.mixture._em._softmax_stats`.
+
     Parameters
     ----------
     X : ndarray of shape (n_rows, d)
         Centred continuous columns of these rows (NaN where missing).
     observed : ndarray of shape (d,), bool
+    onehot : ndarray of shape (n_rows, n_onehot)
+        Category indicators, 0 where a category is missing.
+    onehot_missing : ndarray of shape (n_rows, n_onehot)
+        1 on the block of a missing category.
+    weight : ndarray of shape (n_rows,) or None
     """
 
-    def __init__(self, X, observed):
+    def __init__(self, X, observed, onehot, onehot_missing, weight=None):
         self.o = np.flatnonzero(observed)
         self.m = np.flatnonzero(~observed)
-        self.phi = features(np.ascontiguousarray(X[:, self.o]), "full")
+        self.n_onehot = onehot.shape[1]
+        gaussian = features(np.ascontiguousarray(X[:, self.o]), "full")
+        self.n_gauss = len(gaussian)
+        self.phi = np.vstack([gaussian, onehot.T, onehot_missing.T])
+        self.weight = weight
+        self.chunks = [
+            (rows.start, rows.stop)
+            for rows in iter_row_chunks(len(X), 8 * (64 + len(self.phi)))
+        ]
 
-    def logits(self, log_w, means, cov):
-        """``log w_k + log N(x_o; mu_ko, Sigma_koo)``, shape (n_rows, K)."""
+    def natural_parameters(self, log_w, means, cov, log_probs):
+        """Theta of the marginal on the observed columns, category blocks appended."""
         o = self.o
         k = len(means)
-        if not len(o):  # only categories observed: the weights alone
-            return np.broadcast_to(log_w, (self.phi.shape[1], k)).copy()
-        prec_chol = precision_cholesky(cov[:, o[:, None], o], "full")
-        theta = natural_parameters(np.ones(k), means[:, o], prec_chol, "full")
+        if len(o):
+            prec_chol = precision_cholesky(cov[:, o[:, None], o], "full")
+            theta = natural_parameters(np.ones(k), means[:, o], prec_chol, "full")
+        else:  # only categories observed: the weights alone
+            theta = np.zeros((k, 1))
         theta[:, 0] += log_w
-        return (theta @ self.phi).T
+        missing = np.zeros((k, self.n_onehot))
+        return np.hstack([theta, log_probs, missing])
 
-    def moments(self, resp, means, cov):
-        """``sum_n r_nk E[x]`` and ``sum_n r_nk E[x x^T]`` per component.
+    def chunk_statistics(self, theta, lo, hi):
+        """``(S, log-likelihood)`` of one chunk of the rows (complete-data E-step)."""
+        phi = self.phi[:, lo:hi]
+        weight = None if self.weight is None else self.weight[lo:hi]
+        return _softmax_stats(theta @ phi, phi, weight)
+
+    def labels(self, theta):
+        """Most likely component of each row."""
+        return (theta @ self.phi).argmax(axis=0)
+
+    def moments(self, stats, means, cov, log_probs):
+        """Expected sums of the complete rows from the observed ones.
 
         Parameters
         ----------
-        resp : ndarray of shape (n_rows, K)
-            Responsibilities (times sample weights).
+        stats : ndarray of shape (len(phi), K)
+            The summed statistics of the rows (:meth:`chunk_statistics`).
         means : ndarray of shape (K, d)
         cov : ndarray of shape (K, d, d)
+        log_probs : ndarray of shape (K, n_onehot)
 
         Returns
         -------
+        mass : ndarray of shape (K,)
         first : ndarray of shape (K, d)
         second : ndarray of shape (K, d, d)
+        categories : ndarray of shape (n_onehot, K)
+            Expected category indicators (``pi_kj`` where one is missing).
         """
         o, m = self.o, self.m
         k, d = means.shape
-        a = len(o)
-        stats = self.phi @ resp  # (n_statistics(a), K)
+        a, g = len(o), self.n_gauss
         s0, s1 = stats[0], stats[1 : 1 + a].T  # (K,), (K, a)
+        categories = (
+            stats[g : g + self.n_onehot]
+            + stats[g + self.n_onehot :] * np.exp(log_probs).T
+        )
         s2 = np.empty((k, a, a))
         rows, cols = _vech_index(a)
-        s2[:, rows, cols] = stats[1 + a :].T
-        s2[:, cols, rows] = stats[1 + a :].T
+        s2[:, rows, cols] = stats[1 + a : g].T
+        s2[:, cols, rows] = stats[1 + a : g].T
         first = np.empty((k, d))
         second = np.empty((k, d, d))
         first[:, o] = s1
         second[:, o[:, None], o] = s2
         if not len(m):
-            return first, second
+            return s0, first, second, categories
         if not a:  # nothing continuous observed: the components' moments
             first[:] = means * s0[:, None]
             outer = means[:, :, None] * means[:, None, :]
             second[:] = s0[:, None, None] * (outer + cov)
-            return first, second
+            return s0, first, second, categories
         cov_oo = cov[:, o[:, None], o]
         cov_mo = cov[:, m[:, None], o]
         gain = np.linalg.solve(cov_oo, cov_mo.transpose(0, 2, 1)).transpose(0, 2, 1)
@@ -152,4 +192,4 @@ class PatternBlock:
             + shift[:, :, None] * b_s1[:, None, :]
             + s0[:, None, None] * (shift[:, :, None] * shift[:, None, :] + cond)
         )
-        return first, second
+        return s0, first, second, categories
