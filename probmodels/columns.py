@@ -29,7 +29,7 @@ values included.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -76,11 +76,19 @@ class Encoded:
     Parameters
     ----------
     continuous : ndarray of shape (n_rows, n_continuous), float64
-    codes : ndarray of shape (n_rows, n_categorical), int64
+    codes : ndarray of shape (n_rows, n_categorical), int64, optional
+        -1 where a category is missing; None: no categorical columns.
     """
 
     continuous: np.ndarray
-    codes: np.ndarray = field(default_factory=lambda: np.empty((0, 0), np.int64))
+    codes: np.ndarray | None = None
+
+    def __post_init__(self):
+        # No categorical columns: (n_rows, 0) codes, so every Encoded has
+        # row-aligned codes.
+        if self.codes is None:
+            empty = np.empty((len(self.continuous), 0), np.int64)
+            object.__setattr__(self, "codes", empty)
 
     def __len__(self):
         return len(self.continuous)

@@ -71,8 +71,7 @@ class DDPMImputation:
         n = len(rows.continuous)
         U = self._scaler.transform(rows.continuous)
         missing = np.isnan(U)
-        has_codes = rows.codes.ndim == 2 and rows.codes.shape[0] == n
-        codes0 = rows.codes if has_codes and rows.codes.shape[1] else None
+        codes0 = self._codes_or_none(rows)
         labels = self._label_codes(y, n, missing=self._null_label)
         device = self._module_device()
         generator = self._torch_generator(random_state, device)

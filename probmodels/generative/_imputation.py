@@ -76,9 +76,7 @@ class VAEImputation:
 
     def _importance_fill(self, rows, y, draw, rng):
         """Continuous columns (scaled) and codes of rows with their holes filled."""
-        if rows.codes.shape[0] != len(rows.continuous):  # a numeric array's rows
-            rows = Encoded(rows.continuous, np.empty((len(rows.continuous), 0), int))
-        c = self._labels(y, len(rows.continuous))
+        c = self._labels(y, len(rows))
         if self.classes_ is not None and c is None:
             posterior = softmax(
                 self._per_class(self._bound, rows) + np.log(self.class_prior_), axis=1
@@ -90,7 +88,7 @@ class VAEImputation:
             else:
                 label = posterior.argmax(axis=1)
             c = self._one_hot(label)
-        n, k = len(rows.continuous), IMPUTE_DRAWS
+        n, k = len(rows), IMPUTE_DRAWS
         d, n_cat = rows.continuous.shape[1], rows.codes.shape[1]
         eps = rng.standard_normal((n, k, self.latent_dim), dtype=np.float32)
         noise = rng.standard_normal((n, d), dtype=np.float32)
