@@ -12,7 +12,90 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["given_frame", "overlay_missing"]
+__all__ = [
+    "IMPUTE_METHODS",
+    "check_impute_method",
+    "complete_rows",
+    "given_frame",
+    "in_container",
+    "overlay_missing",
+    "query_rows",
+]
+
+#: What ``impute`` fills with: the conditional's mean, or a draw from it.
+IMPUTE_METHODS = ("mean", "draw")
+
+
+def check_impute_method(method) -> None:
+    """Refuse an ``impute`` method other than "mean" and "draw".
+
+    Parameters
+    ----------
+    method : object
+    """
+    if method not in IMPUTE_METHODS:
+        raise ValueError(f"method must be one of {IMPUTE_METHODS}, got {method!r}.")
+
+
+def query_rows(model, given, n_samples):
+    """The rows of ``sample(given=...)``, in the kind of data the model was fitted on.
+
+    Parameters
+    ----------
+    model : fitted estimator
+    given : dict or DataFrame
+    n_samples : int
+
+    Returns
+    -------
+    DataFrame, or ndarray for a model fitted on an array
+    """
+    frame = given_frame(model, given, n_samples)
+    if model.__dict__.get("feature_names_in_") is None:
+        return frame.to_numpy(dtype=float)
+    return frame
+
+
+def complete_rows(types, continuous, codes, X):
+    """A model's completion of X, decoded, with X's observed entries kept.
+
+    Parameters
+    ----------
+    types : ColumnTypes
+        The model's fitted column types.
+    continuous : ndarray of shape (n_rows, n_continuous)
+        The completed continuous columns, on the model's scale.
+    codes : ndarray of shape (n_rows, n_categorical) or None
+        The completed category codes.
+    X : ndarray or DataFrame
+        The rows with missing entries.
+
+    Returns
+    -------
+    ndarray or DataFrame
+    """
+    if types.is_plain and types.quantiles is None:
+        return overlay_missing(X, continuous)
+    index = X.index if isinstance(X, pd.DataFrame) else None
+    return overlay_missing(X, types.decode(continuous, codes, index=index))
+
+
+def in_container(out, container):
+    """``out`` as an array when the model was fitted on one.
+
+    Parameters
+    ----------
+    out : ndarray or DataFrame
+    container : Container
+        The model's fitted container.
+
+    Returns
+    -------
+    ndarray or DataFrame
+    """
+    if isinstance(out, pd.DataFrame) and container.kind == "ndarray":
+        return out.to_numpy()
+    return out
 
 
 def given_frame(model, given, n_samples) -> pd.DataFrame:

@@ -10,10 +10,12 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import atomic_fit, check_n_samples, validate_params
+from ..columns import Encoded
 from ..nn import (
     TORCH_PARAMETER_CONSTRAINTS,
     NeuralGenerativeMixin,
     document_torch_parameters,
+    zero_filled,
 )
 from ._imputation import DDPMImputation
 
@@ -557,11 +559,7 @@ class DDPM(DDPMImputation, NeuralGenerativeMixin, BaseEstimator):
         )
         if self._uses_unet():
             per_step = 6 * self.unet_channels * d
-        missing = np.isnan(U)
-        mask = None
-        if missing.any() or (categories is not None and (categories < 0).any()):
-            mask = (~missing).astype(np.float64)
-            U = np.where(missing, 0.0, U)
+        U, mask = zero_filled(Encoded(U, X.codes))
         bound = self._map_rows(
             negative_bound,
             [U, codes, t, noise, categories, uniform, mask],

@@ -16,14 +16,19 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from .._conditioning import given_frame, overlay_missing
+from .._conditioning import (
+    check_impute_method,
+    complete_rows,
+    in_container,
+    query_rows,
+)
+from ..columns import Encoded
+from ..nn import zero_filled
 
 __all__ = ["IMPUTE_MEAN_DRAWS", "DDPMImputation"]
 
 #: RePaint draws averaged by ``impute(method="mean")``.
 IMPUTE_MEAN_DRAWS = 10
-
-_METHODS = ("mean", "draw")
 
 
 class DDPMImputation:
@@ -56,21 +61,20 @@ class DDPMImputation:
             were, in X's container.
         """
         check_is_fitted(self, "module_")
-        if method not in _METHODS:
-            raise ValueError(f"method must be one of {_METHODS}, got {method!r}.")
+        check_impute_method(method)
         _check_resample(n_resample)
         rows = self._validate_X(X, reset=False)
         draws = 1 if method == "draw" else IMPUTE_MEAN_DRAWS
         filled = self._inpaint(rows, y, draws, n_resample, random_state)
-        return overlay_missing(X, self._decoded_fill(filled, X))
+        return complete_rows(self._types, *filled, X)
 
     def _inpaint(self, rows, y, n_draws, n_resample, random_state):
         """Continuous columns (data scale) and codes with the holes filled."""
         import torch
 
-        n = len(rows.continuous)
+        n = len(rows)
         U = self._scaler.transform(rows.continuous)
-        missing = np.isnan(U)
+        u0, mask = zero_filled(Encoded(U, rows.codes), always_mask=True)
         codes0 = self._codes_or_none(rows)
         labels = self._label_codes(y, n, missing=self._null_label)
         device = self._module_device()
@@ -86,8 +90,8 @@ class DDPMImputation:
             return torch.as_tensor(a, dtype=dtype, device=device)
 
         x, codes = self.module_.inpaint(
-            tensor(np.where(missing, 0.0, U)),
-            tensor((~missing).astype(np.float64)),
+            tensor(u0),
+            tensor(mask),
             None if codes0 is None else tensor(codes0, torch.long),
             generator,
             n_resample=n_resample,
@@ -96,17 +100,14 @@ class DDPMImputation:
             variance_type=self.variance_type,
         )
         x = x.double().cpu().numpy().reshape(n_draws, n, -1)
-        continuous = np.where(missing, x.mean(axis=0), U)
+        continuous = np.where(np.isnan(U), x.mean(axis=0), U)
         filled_codes = None
         if codes0 is not None:
             drawn = codes.cpu().numpy().reshape(n_draws, n, -1)
+            # The most frequent category among the draws, column by column.
             mode = np.stack(
                 [
-                    np.apply_along_axis(
-                        lambda c, k=k: np.bincount(c, minlength=k).argmax(),
-                        0,
-                        drawn[..., j],
-                    )
+                    (drawn[..., j, None] == np.arange(k)).sum(axis=0).argmax(axis=1)
                     for j, k in enumerate(self._types.category_sizes)
                 ],
                 axis=-1,
@@ -114,25 +115,13 @@ class DDPMImputation:
             filled_codes = np.where(codes0 < 0, mode, codes0)
         return self._scaler.inverse_transform(continuous), filled_codes
 
-    def _decoded_fill(self, filled, X):
-        values, codes = filled
-        types = self._types
-        if types.is_plain and types.quantiles is None:
-            return values
-        return types.decode(values, codes, index=getattr(X, "index", None))
-
     def _sample_given(self, n_samples, given, y, n_resample, random_state):
         """``sample(given=...)``: the query rows filled by RePaint."""
         _check_resample(n_resample)
-        frame = given_frame(self, given, n_samples)
-        if self.__dict__.get("feature_names_in_") is None:
-            frame = frame.to_numpy(dtype=float)
-        rows = self._validate_X(frame, reset=False)
+        query = query_rows(self, given, n_samples)
+        rows = self._validate_X(query, reset=False)
         filled = self._inpaint(rows, y, 1, n_resample, random_state)
-        out = overlay_missing(frame, self._decoded_fill(filled, frame))
-        if self._container.kind == "dataframe" or not hasattr(out, "to_numpy"):
-            return out
-        return out.to_numpy()
+        return in_container(complete_rows(self._types, *filled, query), self._container)
 
 
 def _check_resample(n_resample):

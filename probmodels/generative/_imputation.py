@@ -14,30 +14,23 @@ import numpy as np
 from scipy.special import softmax
 from sklearn.utils.validation import check_is_fitted
 
-from .._conditioning import given_frame, overlay_missing
+from .._conditioning import (
+    check_impute_method,
+    complete_rows,
+    in_container,
+    query_rows,
+)
 from ..columns import Encoded
+from ..nn import zero_filled
 
 __all__ = ["IMPUTE_DRAWS", "VAEImputation"]
 
 #: Posterior draws per row behind each imputation (MIWAE's importance sample).
 IMPUTE_DRAWS = 100
 
-_METHODS = ("mean", "draw")
-
 
 class VAEImputation:
-    """``impute`` and ``sample(given=...)`` of the VAE, and its zero-filled rows."""
-
-    def _zero_filled(self, rows: Encoded):
-        """Scaled continuous columns with 0 where missing, and the mask (or None).
-
-        The mask (1 where observed) is None for complete rows, so those are
-        read exactly as a model without missing values reads them.
-        """
-        missing = np.isnan(rows.continuous)
-        if not missing.any() and not (rows.codes < 0).any():
-            return rows.continuous, None
-        return np.where(missing, 0.0, rows.continuous), (~missing).astype(np.float32)
+    """``impute`` and ``sample(given=...)`` of the VAE."""
 
     def impute(self, X, *, method="draw", y=None, random_state=None):
         """Fill each row's missing entries (NaN) from p(missing | observed).
@@ -67,12 +60,11 @@ class VAEImputation:
             were, in X's container.
         """
         check_is_fitted(self, "module_")
-        if method not in _METHODS:
-            raise ValueError(f"method must be one of {_METHODS}, got {method!r}.")
+        check_impute_method(method)
         rows = self._scaled(X)
         rng = self._sampling_generator(random_state)
         filled = self._importance_fill(rows, y, method == "draw", rng)
-        return overlay_missing(X, self._decoded_rows(filled, X))
+        return self._completed(filled, X)
 
     def _importance_fill(self, rows, y, draw, rng):
         """Continuous columns (scaled) and codes of rows with their holes filled."""
@@ -95,9 +87,7 @@ class VAEImputation:
         if self.likelihood == "bernoulli":
             noise = rng.uniform(size=(n, d)).astype(np.float32)
         uniform = rng.uniform(size=(n, 1 + n_cat)).astype(np.float32)
-        u, mask = self._zero_filled(rows)
-        if mask is None:
-            mask = np.ones_like(u, dtype=np.float32)
+        u, mask = zero_filled(rows, always_mask=True)
         codes = self._codes_or_none(rows)
 
         def block(module, u, c, eps, codes, mask, noise, uniform):
@@ -109,26 +99,17 @@ class VAEImputation:
         filled_codes = np.where(rows.codes < 0, out[:, d:].astype(np.int64), rows.codes)
         return Encoded(continuous, filled_codes)
 
-    def _decoded_rows(self, filled: Encoded, X):
-        """Filled scaled rows back on the data's scale, in the fitted columns."""
+    def _completed(self, filled: Encoded, X):
+        """Filled scaled rows back on the data's scale, X's observed entries kept."""
         values = self._scaler.inverse_transform(filled.continuous)
-        types = self._types
-        if types.is_plain and types.quantiles is None:
-            return values
-        index = getattr(X, "index", None)
         codes = filled.codes if filled.codes.shape[1] else None
-        return types.decode(values, codes, index=index)
+        return complete_rows(self._types, values, codes, X)
 
     def _sample_given(self, n_samples, given, y, random_state):
         """``sample(given=...)``: the query rows filled by importance resampling."""
         check_is_fitted(self, "module_")
-        frame = given_frame(self, given, n_samples)
-        if self.__dict__.get("feature_names_in_") is None:
-            frame = frame.to_numpy(dtype=float)
-        rows = self._scaled(frame)
+        query = query_rows(self, given, n_samples)
+        rows = self._scaled(query)
         rng = self._sampling_generator(random_state)
         filled = self._importance_fill(rows, y, True, rng)
-        out = overlay_missing(frame, self._decoded_rows(filled, frame))
-        if self._container.kind == "dataframe" or not hasattr(out, "to_numpy"):
-            return out
-        return out.to_numpy()
+        return in_container(self._completed(filled, query), self._container)

@@ -21,6 +21,7 @@ from ..nn import (
     NeuralGenerativeMixin,
     Standardizer,
     document_torch_parameters,
+    zero_filled,
 )
 from ._imputation import VAEImputation
 
@@ -344,7 +345,7 @@ class VAE(
 
         codes = self._codes_or_none(rows)
         eps = self._row_noise(rows.continuous, c, codes, shape=(K, self.latent_dim))
-        u, mask = self._zero_filled(rows)
+        u, mask = zero_filled(rows)
         arrays = [u, c, eps, codes, mask]
         return self._map_rows(block, arrays, self._row_bytes(K))
 
@@ -412,7 +413,7 @@ class VAE(
         c = self._labels(y, len(rows))
 
         def encode(rows, c):
-            u, mask = self._zero_filled(rows)
+            u, mask = zero_filled(rows)
             arrays = [u, c, self._codes_or_none(rows), mask]
             return self._map_rows(_encode, arrays, self._row_bytes())
 

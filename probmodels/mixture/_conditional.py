@@ -18,17 +18,19 @@ approximated.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from scipy.special import logsumexp
 from sklearn.utils.validation import check_is_fitted
 
-from .._conditioning import given_frame, overlay_missing
+from .._conditioning import (
+    check_impute_method,
+    complete_rows,
+    in_container,
+    query_rows,
+)
 from ._inference import _draw_categories
 from ._missing import MissingLayout, fill_rows, gaussian_conditionals
 
 __all__ = ["ConditionalMixture"]
-
-IMPUTE_METHODS = ("mean", "draw")
 
 
 class ConditionalMixture:
@@ -60,12 +62,11 @@ class ConditionalMixture:
             were, in X's container (a DataFrame in the fitted dtypes).
         """
         check_is_fitted(self)
-        if method not in IMPUTE_METHODS:
-            raise ValueError(f"method must be one of {IMPUTE_METHODS}, got {method!r}.")
+        check_impute_method(method)
         rows = self._validate_X(X, reset=False)
         rng = self._sampling_generator(random_state) if method == "draw" else None
         continuous, codes, _ = self._conditional_fill(rows, method, rng)
-        return overlay_missing(X, self._decoded(continuous, codes, X))
+        return complete_rows(self._types, continuous, codes, X)
 
     # ------------------------------------------------------------ internals
     def _conditional_fill(self, rows, method, rng):
@@ -96,7 +97,7 @@ class ConditionalMixture:
             )
             filled = np.where(np.isnan(rows[:, :d]), filled, rows[:, :d])
         else:
-            labels = _draw_rows(resp, rng)
+            labels = _draw_categories(resp, rng)
             filled = _draw_gaussian(X0, layout, labels, fills, covs, rng)
         codes = self._fill_codes(onehot, resp, labels, rng)
         return filled, codes, labels
@@ -122,30 +123,13 @@ class ConditionalMixture:
             codes.append(code)
         return np.column_stack(codes)
 
-    def _decoded(self, continuous, codes, X):
-        """Model rows back in the fitted columns (a DataFrame or an array)."""
-        index = X.index if isinstance(X, pd.DataFrame) else None
-        types = self._types
-        if types.is_plain and types.quantiles is None:
-            return continuous
-        return types.decode(continuous, codes, index=index)
-
     def _sample_given(self, n_samples, given, rng):
         """``sample(given=...)``: the query rows filled by conditional draws."""
-        frame = given_frame(self, given, n_samples)
-        rows = self._validate_X(frame, reset=False)
+        query = query_rows(self, given, n_samples)
+        rows = self._validate_X(query, reset=False)
         continuous, codes, labels = self._conditional_fill(rows, "draw", rng)
-        if self.__dict__.get("feature_names_in_") is None:
-            frame = frame.to_numpy(dtype=float)
-        out = overlay_missing(frame, self._decoded(continuous, codes, frame))
-        if isinstance(out, pd.DataFrame) and self._container.kind == "ndarray":
-            out = out.to_numpy()
-        return out, labels
-
-
-def _draw_rows(resp, rng):
-    """One component per row from its posterior probabilities."""
-    return _draw_categories(resp, rng)
+        out = complete_rows(self._types, continuous, codes, query)
+        return in_container(out, self._container), labels
 
 
 def _draw_gaussian(X0, layout, labels, fills, covs, rng):

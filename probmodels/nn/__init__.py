@@ -17,7 +17,7 @@ estimator. Nothing here imports torch at module import.
 
 from ._base import TORCH_PARAMETER_CONSTRAINTS, NetworkFit, TorchEstimatorMixin
 from ._docs import document_torch_parameters
-from ._generative import NeuralGenerativeMixin, Standardizer
+from ._generative import NeuralGenerativeMixin, Standardizer, zero_filled
 
 __all__ = [
     "TORCH_PARAMETER_CONSTRAINTS",
@@ -26,4 +26,5 @@ __all__ = [
     "Standardizer",
     "TorchEstimatorMixin",
     "document_torch_parameters",
+    "zero_filled",
 ]

@@ -28,9 +28,34 @@ from ..columns import ColumnTypes, Encoded, fitted_types
 from ._base import TorchEstimatorMixin
 from ._labels import label_codes
 
-__all__ = ["NeuralGenerativeMixin", "Standardizer", "has_missing"]
+__all__ = ["NeuralGenerativeMixin", "Standardizer", "has_missing", "zero_filled"]
 
 _NAN_HINT = "Impute them first, e.g. with SimpleImputer in a Pipeline."
+
+
+def zero_filled(rows, always_mask: bool = False):
+    """Continuous columns with 0 where missing, and the mask of observed entries.
+
+    The networks read rows with missing entries so (MIWAE's zero-filled
+    input; the denoising loss over observed entries).
+
+    Parameters
+    ----------
+    rows : Encoded
+    always_mask : bool, default=False
+        Give a mask of ones for complete rows too (else None for them, so
+        complete rows travel as they did before missing values).
+
+    Returns
+    -------
+    values : ndarray of shape (n_rows, n_continuous)
+    mask : ndarray of shape (n_rows, n_continuous) or None
+        1.0 where observed.
+    """
+    missing = np.isnan(rows.continuous)
+    if not always_mask and not has_missing(rows):
+        return rows.continuous, None
+    return np.where(missing, 0.0, rows.continuous), (~missing).astype(np.float64)
 
 
 def has_missing(rows) -> bool:
@@ -186,14 +211,10 @@ class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
         """
         import torch
 
-        if not has_missing(rows):
-            batch = super()._training_batch(rows.continuous, codes, device)
-        else:
-            missing = np.isnan(rows.continuous)
-            values = np.where(missing, 0.0, rows.continuous)
-            batch = super()._training_batch(values, codes, device)
-            mask = self._to_tensor((~missing).astype(np.float64), device)
-            batch = dataclasses.replace(batch, mask=mask)
+        values, mask = zero_filled(rows)
+        batch = super()._training_batch(values, codes, device)
+        if mask is not None:
+            batch = dataclasses.replace(batch, mask=self._to_tensor(mask, device))
         if not rows.codes.shape[1]:
             return batch
         tensor = self._to_tensor(rows.codes, device, dtype=torch.long)
