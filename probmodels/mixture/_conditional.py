@@ -18,7 +18,6 @@ approximated.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import logsumexp
 from sklearn.utils.validation import check_is_fitted
 
 from .._conditioning import (
@@ -28,7 +27,7 @@ from .._conditioning import (
     query_rows,
 )
 from ._inference import _draw_categories
-from ._missing import MissingLayout, fill_rows, gaussian_conditionals
+from ._missing import fill_rows, observed_conditionals, posterior
 
 __all__ = ["ConditionalMixture"]
 
@@ -73,23 +72,11 @@ class ConditionalMixture:
         """Filled continuous block, filled codes and the components drawn."""
         log_w, means, prec = self._moments()
         k, d = means.shape
-        layout = MissingLayout(np.isnan(rows[:, :d]))
-        X0 = np.nan_to_num(rows[:, :d])
-        log_det_cov = -np.linalg.slogdet(prec)[1]
-        logits = np.empty((len(rows), k))
-        fills, covs = [], []
-        for j, (dens, fill, cov) in enumerate(
-            gaussian_conditionals(X0, layout, means, prec, log_det_cov)
-        ):
-            logits[:, j] = dens
-            fills.append(fill)
-            covs.append(cov)
-        logits += log_w
-        log_probs = self._category_log_probs()
+        logits, layout, X0, fills, covs = observed_conditionals(
+            rows, log_w, means, prec, self._category_log_probs()
+        )
+        resp = posterior(logits)[0]
         onehot = rows[:, d:]
-        if log_probs is not None:
-            logits += np.nan_to_num(onehot) @ log_probs.T
-        resp = np.exp(logits - logsumexp(logits, axis=1, keepdims=True))
         labels = None
         if method == "mean":
             filled = sum(

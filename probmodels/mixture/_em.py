@@ -30,7 +30,7 @@ from threadpoolctl import ThreadpoolController
 
 from .._chunks import iter_row_chunks
 
-__all__ = ["NumpyStatistics", "TorchStatistics", "available_threads"]
+__all__ = ["NumpyStatistics", "TorchStatistics", "available_threads", "exp_normalised"]
 
 _controller = None
 
@@ -86,17 +86,38 @@ def available_threads() -> int:
     return os.cpu_count() or 1
 
 
-def _softmax_stats(logits: np.ndarray, phi: np.ndarray, weight: np.ndarray | None):
-    """Turn a (K, c) block of logits into its statistics, in place."""
-    peak = logits.max(axis=0)
+def exp_normalised(logits: np.ndarray, axis: int):
+    """``exp(logits - max)`` along ``axis``, in place; its sums and log-sum-exp.
+
+    Parameters
+    ----------
+    logits : ndarray
+        Overwritten with ``exp(logits - max)``.
+    axis : int
+        The axis of the components.
+
+    Returns
+    -------
+    total : ndarray
+        The sums along ``axis`` (kept as a dimension of size 1).
+    log_norm : ndarray
+        ``log sum exp(logits)`` along ``axis`` (likewise).
+    """
+    peak = logits.max(axis=axis, keepdims=True)
     logits -= peak
     # exp of arguments below about -708 takes a slow subnormal path (4x here,
     # with well-separated components); a responsibility of e^-700 ~ 1e-304
     # instead of an underflow changes no sum.
     np.maximum(logits, -700.0, out=logits)
     np.exp(logits, out=logits)
-    total = logits.sum(axis=0)
-    log_norm = np.log(total) + peak
+    total = logits.sum(axis=axis, keepdims=True)
+    return total, np.log(total) + peak
+
+
+def _softmax_stats(logits: np.ndarray, phi: np.ndarray, weight: np.ndarray | None):
+    """Turn a (K, c) block of logits into its statistics, in place."""
+    total, log_norm = exp_normalised(logits, axis=0)
+    total, log_norm = total[0], log_norm[0]
     scale = 1.0 / total if weight is None else weight / total
     logits *= scale
     stats = phi @ logits.T

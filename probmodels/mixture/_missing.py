@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._em import _blas_controller, available_threads
+from ._em import _blas_controller, available_threads, exp_normalised
 from ._gaussian import _vech_index, features, n_statistics
 from ._patterns import MIN_PATTERN_ROWS, PatternBlock, split_by_pattern
 
@@ -51,7 +51,9 @@ __all__ = [
     "full_precisions",
     "gaussian_conditionals",
     "mean_filled",
+    "posterior",
     "moments_from_natural",
+    "observed_conditionals",
     "observed_log_prob",
 ]
 
@@ -307,8 +309,8 @@ def fill_rows(X0, layout: MissingLayout, fills, out=None) -> np.ndarray:
     return out
 
 
-def observed_log_prob(X, log_weights, means, precisions, log_probs=None):
-    """``log w_k + log p_k(observed entries of x)`` for every row and component.
+def observed_conditionals(X, log_weights, means, precisions, log_probs=None):
+    """Each row's component logits from its observed entries, and its missing block.
 
     Parameters
     ----------
@@ -322,18 +324,41 @@ def observed_log_prob(X, log_weights, means, precisions, log_probs=None):
 
     Returns
     -------
-    ndarray of shape (n_rows, n_components)
+    logits : ndarray of shape (n_rows, n_components)
+        ``log w_k + log p_k(observed entries of x)``.
+    layout : MissingLayout
+    X0 : ndarray of shape (n_rows, d)
+        The continuous columns with 0 where missing.
+    fills, covs : list
+        Per component, the conditionals of :func:`gaussian_conditionals`.
     """
     d = means.shape[1]
     layout = MissingLayout(np.isnan(X[:, :d]))
+    X0 = np.nan_to_num(X[:, :d])
     log_det_cov = -np.linalg.slogdet(precisions)[1]
-    parts = gaussian_conditionals(
-        np.nan_to_num(X[:, :d]), layout, means, precisions, log_det_cov
-    )
-    out = np.column_stack([dens for dens, _, _ in parts]) + log_weights
+    parts = gaussian_conditionals(X0, layout, means, precisions, log_det_cov)
+    logits = np.column_stack([dens for dens, _, _ in parts]) + log_weights
     if log_probs is not None and log_probs.shape[1]:
-        out += np.nan_to_num(X[:, d:]) @ log_probs.T
-    return out
+        logits += np.nan_to_num(X[:, d:]) @ log_probs.T
+    fills = [fill for _, fill, _ in parts]
+    covs = [cov for _, _, cov in parts]
+    return logits, layout, X0, fills, covs
+
+
+def observed_log_prob(X, log_weights, means, precisions, log_probs=None):
+    """``log w_k + log p_k(observed entries of x)`` for every row and component.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, d + n_onehot)
+    log_weights, means, precisions, log_probs
+        As for :func:`observed_conditionals`.
+
+    Returns
+    -------
+    ndarray of shape (n_rows, n_components)
+    """
+    return observed_conditionals(X, log_weights, means, precisions, log_probs)[0]
 
 
 class MissingStatistics:
@@ -368,8 +393,8 @@ class MissingStatistics:
         common, self.rare = split_by_pattern(
             np.isnan(Xc[:, :d]), min_pattern_rows or MIN_PATTERN_ROWS
         )
-        onehot = np.nan_to_num(Xc[:, d:])
-        onehot_missing = np.isnan(Xc[:, d:]).astype(float)
+        self.onehot = onehot = np.nan_to_num(Xc[:, d:])
+        self.onehot_missing = onehot_missing = np.isnan(Xc[:, d:]).astype(float)
         self.blocks = [
             (
                 rows,
@@ -391,8 +416,6 @@ class MissingStatistics:
         ]
         self.X0 = np.nan_to_num(Xc[self.rare, :d])
         self.layout = MissingLayout(np.isnan(Xc[self.rare, :d]))
-        self.onehot = np.nan_to_num(Xc[:, d:])
-        self.onehot_missing = np.isnan(Xc[:, d:]).astype(float)
         self._pool = self._limits = None
         self._work = Workspace(self.X0.shape)
 
@@ -450,7 +473,7 @@ class MissingStatistics:
 
     def _weighted(self, rows, logits):
         """Responsibilities (times the weights) and the weighted log-likelihood."""
-        resp, log_norm = _posterior(logits)
+        resp, log_norm = posterior(logits)
         if self.sample_weight is None:
             return resp, float(log_norm.sum())
         weight = self.sample_weight[rows]
@@ -569,15 +592,12 @@ class MissingStatistics:
         return labels
 
 
-def _posterior(logits):
+def posterior(logits):
     """Responsibilities and ``log sum_k exp(logits)`` of each row, in place.
 
-    scipy's ``logsumexp`` makes several full-size temporaries; this makes
-    none (it overwrites ``logits``).
+    The complete-data E-step's normalisation (``exp_normalised``), over the
+    components of each row; it overwrites ``logits``.
     """
-    peak = logits.max(axis=1, keepdims=True)
-    np.subtract(logits, peak, out=logits)
-    np.exp(logits, out=logits)
-    total = logits.sum(axis=1, keepdims=True)
+    total, log_norm = exp_normalised(logits, axis=1)
     logits /= total
-    return logits, (np.log(total) + peak)[:, 0]
+    return logits, log_norm[:, 0]
