@@ -187,7 +187,8 @@ def cmd_sample(args) -> int:
         _require(est, "y", "--y", "a model fitted with labels (vae, ddpm)")
         kwargs["y"] = _label_like(est, args.y)
     if args.given:
-        _require(est, "given", "--given", "a model that conditions (gmm)")
+        what = "a generative model of a table (gmm, vae, ddpm)"
+        _require(est, "given", "--given", what)
         kwargs["given"] = _given_values(est, args.given)
     samples = est.sample(args.n, **kwargs)
     _emit(_as_frame(samples, _feature_names(est)), args.output, f"{args.n} samples")
@@ -225,13 +226,14 @@ def cmd_impute(args) -> int:
     est = _load(args).estimator
     if not hasattr(est, "impute"):
         raise CommandError(
-            f"impute needs a model that fills missing values (gmm); {args.model} "
-            f"holds a {type(est).__name__}."
+            "impute needs a model that fills missing values (gmm, vae, ddpm); "
+            f"{args.model} holds a {type(est).__name__}."
         )
     frame = _read(args, est)
     filled = est.impute(frame, method=args.method, random_state=args.seed)
     missing = int(frame.isna().to_numpy().sum())
-    _emit(_as_frame(filled), args.output, f"{len(frame)} rows ({missing} entries filled)")
+    what = f"{len(frame)} rows ({missing} entries filled)"
+    _emit(_as_frame(filled), args.output, what)
     return 0
 
 
@@ -505,7 +507,7 @@ def add_model_commands(sub, parents=()) -> None:
         default=[],
         metavar="COLUMN=VALUE",
         help="a value the column takes in every row; the rest is drawn from the "
-        "exact conditional (gmm; repeatable)",
+        "conditional (gmm exactly, vae and ddpm approximately; repeatable)",
     )
     sample.set_defaults(func=cmd_sample)
 

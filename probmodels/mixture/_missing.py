@@ -43,7 +43,12 @@ import numpy as np
 
 from ._em import _blas_controller, available_threads, exp_normalised
 from ._gaussian import _vech_index, features, n_statistics
-from ._patterns import MIN_PATTERN_ROWS, PatternBlock, split_by_pattern
+from ._patterns import (
+    MIN_PATTERN_ROWS,
+    PatternBlock,
+    pattern_ids,
+    split_by_pattern,
+)
 
 __all__ = [
     "MissingLayout",
@@ -172,22 +177,19 @@ class MissingLayout:
         counts = missing.sum(axis=1)
         for m in np.unique(counts[counts > 0]):
             rows = np.flatnonzero(counts == m)
-            packed = np.packbits(missing[rows], axis=1)
-            keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
-            _, first, pattern = np.unique(keys, return_index=True, return_inverse=True)
+            first, pattern = pattern_ids(missing[rows])
             columns = np.nonzero(missing[rows[first]])[1].reshape(len(first), m)
             # Rows of one pattern side by side: the gathers below read runs.
-            pattern = pattern.ravel()
             order = np.argsort(pattern, kind="stable")
             rows, pattern = rows[order], pattern[order]
             self.groups.append(
                 _Group(
                     rows=rows,
-                    pattern=pattern.ravel(),
+                    pattern=pattern,
                     columns=columns,
-                    cells=columns[pattern.ravel()],
+                    cells=columns[pattern],
                     # Flat positions: in the (n, d) rows, and in a (d, d) block.
-                    flat=rows[:, None] * d + columns[pattern.ravel()],
+                    flat=rows[:, None] * d + columns[pattern],
                     block=columns[:, :, None] * d + columns[:, None, :],
                 )
             )

@@ -30,12 +30,33 @@ from .._chunks import iter_row_chunks
 from ._em import _softmax_stats
 from ._gaussian import _vech_index, features, natural_parameters, precision_cholesky
 
-__all__ = ["MIN_PATTERN_ROWS", "PatternBlock", "split_by_pattern"]
+__all__ = ["MIN_PATTERN_ROWS", "PatternBlock", "pattern_ids", "split_by_pattern"]
 
 #: Rows a pattern needs to be fitted as complete data on its observed
 #: columns; below, its rows take the per-row pass (measured: the per-pattern
 #: work costs about what 30 rows of the per-row pass cost).
 MIN_PATTERN_ROWS = 32
+
+
+def pattern_ids(missing: np.ndarray):
+    """Number each row's pattern of missing entries.
+
+    Parameters
+    ----------
+    missing : ndarray of shape (n_rows, d), bool
+
+    Returns
+    -------
+    first : ndarray of int
+        A row of each pattern (the first), in the patterns' order.
+    pattern : ndarray of shape (n_rows,), int
+        Each row's pattern.
+    """
+    # One byte string per row makes np.unique a 1-d sort.
+    packed = np.packbits(missing, axis=1)
+    keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+    _, first, pattern = np.unique(keys, return_index=True, return_inverse=True)
+    return first, pattern.ravel()
 
 
 def split_by_pattern(missing: np.ndarray, min_rows: int = MIN_PATTERN_ROWS):
@@ -57,10 +78,7 @@ def split_by_pattern(missing: np.ndarray, min_rows: int = MIN_PATTERN_ROWS):
     n = len(missing)
     if not missing.shape[1]:
         return [(np.arange(n), np.ones(0, bool))], np.empty(0, np.int64)
-    packed = np.packbits(missing, axis=1)
-    keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    inverse = inverse.ravel()
+    first, inverse = pattern_ids(missing)
     counts = np.bincount(inverse)
     order = np.argsort(inverse, kind="stable")
     groups = np.split(order, np.cumsum(counts)[:-1])
