@@ -65,3 +65,23 @@ def record(
     }
     with open(path, "a") as f:
         f.write(json.dumps(row) + "\n")
+
+
+def add_peer_python(parser):
+    """``--peer-python``: the Python of SDV's environment (``make sdv-venv``).
+
+    Its default is ``.venv-sdv``'s Python when that environment exists, else
+    None (the SDV side is then not run).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+    """
+    from pathlib import Path
+
+    sdv = Path(__file__).resolve().parent.parent / ".venv-sdv" / "bin" / "python"
+    parser.add_argument(
+        "--peer-python",
+        default=str(sdv) if sdv.exists() else None,
+        help="the Python of an environment with SDV (default: .venv-sdv's, if made)",
+    )

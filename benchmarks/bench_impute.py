@@ -26,7 +26,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from _results import quick, record
+from _results import add_peer_python, quick, record
 from sklearn.datasets import load_breast_cancer, load_wine, make_blobs
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.experimental import enable_iterative_imputer  # noqa: F401
@@ -275,12 +275,7 @@ def rare_condition(peer_python, rows=1_000):
 
 def main():
     parser = argparse.ArgumentParser()
-    sdv = HERE.parent / ".venv-sdv" / "bin" / "python"
-    parser.add_argument(
-        "--peer-python",
-        default=str(sdv) if sdv.exists() else None,
-        help="the Python of an environment with SDV (default: .venv-sdv's, if made)",
-    )
+    add_peer_python(parser)
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
     imputation_quality()

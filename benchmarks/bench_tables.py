@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _results import QUICK, quick, record
+from _results import QUICK, add_peer_python, quick, record
 from sklearn.model_selection import train_test_split
 
 from probmodels import DDPM, VAE, GaussianMixture
@@ -234,12 +234,7 @@ def judge(name, table):
 
 def main():
     parser = argparse.ArgumentParser()
-    sdv = HERE.parent / ".venv-sdv" / "bin" / "python"
-    parser.add_argument(
-        "--peer-python",
-        default=str(sdv) if sdv.exists() else None,
-        help="the Python of an environment with SDV (default: .venv-sdv's, if made)",
-    )
+    add_peer_python(parser)
     parser.add_argument("--tables", nargs="+", default=list(TARGETS))
     parser.add_argument("--skip-ctgan", action="store_true")
     args = parser.parse_args()
