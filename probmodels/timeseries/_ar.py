@@ -1,8 +1,9 @@
-"""ARRegressor: AR(p) models for one series or many at once."""
+"""ARRegressor: AR-X models for one series or many at once."""
 
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from numbers import Integral, Real
 from typing import Any, NamedTuple
 
@@ -13,27 +14,21 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import and_more, check_series_scale, validate_series
+from .._validation import check_series_scale, validate_series
 from ..base import Container, GenerativeMixin, atomic_fit, check_n_samples
 from ..exceptions import NonStationaryWarning
+from ._ar_fit import ARFit, estimate, evaluate
 from ._ar_math import (
-    TREND_POWERS,
-    OrderFits,
     ar_roots,
-    basis_gram,
-    gaussian_llf,
-    information_criteria,
     is_stationary,
-    lag_cross_products,
-    least_squares_in_basis,
     ma_weights,
     one_step_predictions,
-    regression_in_basis,
     simulate_ar,
-    trend_cross_products,
-    trend_gram,
 )
+from ._ar_results import ARResultsMixin
+from ._design import Terms
 from ._index import TimeClock
+from ._inputs import future_exog, lag_set, resolve_period, split_columns
 
 __all__ = ["ARRegressor", "Forecast"]
 
@@ -70,65 +65,93 @@ def default_score_start(n_steps: int) -> int:
     return int(min(np.floor(10.0 * np.log10(n_steps)), n_steps // 2))
 
 
-class ARRegressor(GenerativeMixin, BaseEstimator):
-    """Autoregressive model AR(p) fitted by conditional least squares.
+class ARRegressor(ARResultsMixin, GenerativeMixin, BaseEstimator):
+    """Autoregressive model AR-X(p) fitted by conditional least squares.
 
-    ``Y_t = mu + delta t + sum_{i=1..p} phi_i Y_{t-i} + u_t`` with
-    ``u_t ~ N(0, sigma^2)``. Least squares on the steps after the first p
-    (a mean-squared-error objective) is the conditional Gaussian
-    maximum-likelihood estimate (Hamilton, Time Series Analysis, 1994,
-    section 5.3); results equal statsmodels' ``AutoReg``.
+    ``Y_t = d_t + sum_{l in lags} phi_l Y_{t-l} + x_t' beta + u_t`` with
+    ``u_t ~ N(0, sigma^2)``, where ``d_t`` holds the trend and seasonal
+    dummies and ``x_t`` the exogenous regressors. Least squares on the steps
+    after ``hold_back`` is the conditional Gaussian maximum-likelihood
+    estimate (Hamilton, Time Series Analysis, 1994, section 5.3); every
+    number equals statsmodels' ``AutoReg`` on the same data.
 
     A 1-D array or Series is one series. The columns of a 2-D array or
-    DataFrame are separate series observed at the same times; they are all
-    fitted in one batched computation, each with its own parameters.
+    DataFrame are separate series observed at the same times, all fitted in
+    one batched computation, each with its own parameters; the columns named
+    by ``exog`` are regressors shared by every series.
 
     Parameters
     ----------
-    p : int, default=1
-        Order: the number of lags. With ``ic``, the largest order considered.
-    trend : {"n", "c", "t", "ct"}, default="c"
-        Deterministic terms: none, a constant ``mu``, a time trend ``delta t``
-        (t = 1, 2, ... over the fitted series), or both.
+    p : int or list of int, default=1
+        The lags: ``p`` lags ``1..p``, or a lag set such as ``[1, 2, 12]``
+        (``AutoReg``'s ``lags``). With ``ic``, the largest set considered.
+    trend : {"n", "c", "t", "ct", "ctt"}, default="c"
+        Deterministic terms: none, a constant, a time trend ``t`` (t = 1, 2,
+        ... over the fitted series), both, or both and ``t**2``.
+    seasonal : bool, default=False
+        Add seasonal dummies (``period - 1`` of them with a constant, else
+        ``period``), counted from the first fitted step as ``AutoReg`` does.
+    period : int or None, default=None
+        Steps per seasonal cycle. None reads it from the frequency of a
+        DatetimeIndex or PeriodIndex (12 for monthly data); a period that
+        disagrees with that frequency is refused.
+    exog : str, int, list or None, default=None
+        The columns of X that are regressors rather than series: names for a
+        DataFrame, positions for an array. Every other column is a series
+        with those regressors. ``forecast`` and ``sample`` then take the
+        regressors' future rows as ``exog=``.
     ic : {"aic", "bic", "hqic"} or None, default=None
-        Choose the order of each series among 0..p by this information
-        criterion, all candidates compared on the same steps (as statsmodels'
-        ``ar_select_order``), then refit with the chosen order.
+        Choose the lags of each series by this information criterion among
+        the leading parts of the lag set (``1..k`` for k = 0..p, as
+        statsmodels' ``ar_select_order`` with ``glob=False``), all compared
+        on the same steps, then refit with the chosen lags.
     hold_back : int or None, default=None
         Leading steps that serve only as lags (statsmodels' ``hold_back``).
-        In ``fit``, the regression starts at step ``hold_back`` (None: at p),
-        so models of different orders can be fitted on the same steps. In
-        ``score``, the mean leaves out the first ``hold_back`` steps of X; with
-        None it leaves out ``max(p_, floor(10 log10 n))`` steps (capped at n/2),
-        so that a grid search over p up to that value compares every order on
-        the same steps.
+        In ``fit``, the regression starts at step ``hold_back`` (None: at the
+        largest lag), so models of different orders can be fitted on the same
+        steps. In ``score``, the mean leaves out the first ``hold_back`` steps
+        of X; with None it leaves out ``max(p_, floor(10 log10 n))`` steps
+        (capped at n/2), so that a grid search over p up to that value
+        compares every order on the same steps.
     random_state : int, RandomState, Generator or None, default=None
         Seeds the generator that :meth:`sample` draws from.
 
     Attributes
     ----------
-    coef_ : ndarray of shape (order,) or (n_series, largest order)
-        AR coefficients phi_1..phi_p per series (zero-padded past each
-        series' own order when ``ic`` chose different orders).
+    params_ : Series or DataFrame
+        Coefficients by ``AutoReg``'s names in its order (``const``,
+        ``trend``, ``s(2,12)``, ..., ``y.L1``, ..., then the regressors); a
+        DataFrame with a column per series when there are several. With
+        ``bse_``, ``tvalues_``, ``pvalues_``, ``cov_params_`` and
+        :meth:`conf_int` (see :class:`ARResultsMixin`).
+    coef_ : ndarray of shape (max lag,) or (n_series, max lag)
+        AR coefficients phi_1..phi_p per series, zero for lags not in the
+        model (or not chosen by ``ic``).
     intercept_ : float or ndarray of shape (n_series,)
-        Constant ``mu`` (0 when the trend has none).
+        Constant (0 when the trend has none).
     trend_coef_ : float or ndarray of shape (n_series,)
-        Time-trend slope ``delta`` (0 when the trend has none).
+        Time-trend slope (0 when the trend has none).
     sigma2_ : float or ndarray of shape (n_series,)
         Innovation variance, SSR / nobs.
     p_ : int or ndarray of shape (n_series,)
-        Order used (chosen by ``ic`` when set).
+        Largest lag used (chosen by ``ic`` when set).
+    period_ : int or None
+        Seasonal period used.
     nobs_ : int or ndarray of shape (n_series,)
         Number of steps in the regression.
-    llf_, aic_, bic_, hqic_ : float or ndarray of shape (n_series,)
+    llf_, aic_, bic_, hqic_, aicc_, fpe_ : float or ndarray of shape (n_series,)
         Conditional log-likelihood and information criteria, as statsmodels.
+    rsquared_ : float or ndarray of shape (n_series,)
+        ``1 - SSR / TSS``, the TSS centred when the model spans a constant.
+    resid_, fittedvalues_ : ndarray, Series or DataFrame
+        Residuals and one-step fitted values on the fitted steps.
     roots_ : ndarray of complex
         Roots of ``1 - phi_1 z - ... - phi_p z^p`` (computed on access); the
         fitted process is stationary when all lie outside the unit circle.
     n_features_in_ : int
-        Number of series.
+        Number of columns of X (series and regressors).
     feature_names_in_ : ndarray of str
-        Series names, when fitted on a DataFrame with string columns.
+        Column names, when fitted on a DataFrame with string columns.
 
     See Also
     --------
@@ -147,16 +170,32 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "p": [Interval(Integral, 1, None, closed="left")],
-        "trend": [StrOptions({"n", "c", "t", "ct"})],
+        "p": [Interval(Integral, 1, None, closed="left"), list, tuple],
+        "trend": [StrOptions({"n", "c", "t", "ct", "ctt"})],
+        "seasonal": ["boolean"],
+        "period": [Interval(Integral, 2, None, closed="left"), None],
+        "exog": [str, Integral, list, tuple, None],
         "ic": [StrOptions({"aic", "bic", "hqic"}), None],
         "hold_back": [Interval(Integral, 0, None, closed="left"), None],
         "random_state": ["random_state", np.random.Generator],
     }
 
-    def __init__(self, p=1, trend="c", ic=None, hold_back=None, random_state=None):
+    def __init__(
+        self,
+        p=1,
+        trend="c",
+        seasonal=False,
+        period=None,
+        exog=None,
+        ic=None,
+        hold_back=None,
+        random_state=None,
+    ):
         self.p = p
         self.trend = trend
+        self.seasonal = seasonal
+        self.period = period
+        self.exog = exog
         self.ic = ic
         self.hold_back = hold_back
         self.random_state = random_state
@@ -164,12 +203,13 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
     # ------------------------------------------------------------------ fit
     @atomic_fit
     def fit(self, X, y=None):
-        """Fit the model to one series or to each column of X.
+        """Fit the model to one series or to each series column of X.
 
         Parameters
         ----------
-        X : array-like of shape (n_steps,) or (n_steps, n_series), Series or DataFrame
-            Complete, numeric series (no NaN), oldest step first.
+        X : array-like of shape (n_steps,) or (n_steps, n_columns), Series or DataFrame
+            Complete, numeric series (no NaN), oldest step first, and the
+            regressor columns named by ``exog``.
         y : None
             Ignored; present for API consistency.
 
@@ -178,145 +218,98 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         self : ARRegressor
             The fitted estimator.
         """
-        p, powers = int(self.p), TREND_POWERS[self.trend]
-        if self.hold_back is not None and self.hold_back < p:
-            raise ValueError(
-                f"hold_back={self.hold_back} is smaller than p={p}: the first p "
-                "steps only serve as lags. Set hold_back >= p or leave it None."
-            )
+        lags = lag_set(self.p)
         values, index = validate_series(self, X, reset=True)
-        n, m = values.shape
-        start = p if self.hold_back is None else int(self.hold_back)
-        needed = start + len(powers) + p + 1
+        n = values.shape[0]
+        series, regressors, exog_names = split_columns(X, self.exog, values.shape[1])
+        clock = TimeClock.from_index(index, n)
+        period = resolve_period(self.seasonal, self.period, clock)
+        terms = Terms(self.trend, period, lags, exog_names)
+        self._fitted_series = series  # read by _series_names below
+        self._fitted_exog = regressors
+        self._check_length(terms, n)
+        check_series_scale(values[:, series], self._series_names())
+        fit = estimate(
+            values, series, regressors, terms, **self._estimate_options()
+        )
+        _, generative = self._generative_state(X, self.random_state)
+        generative = replace(
+            generative, container=_series_container(X, series, regressors)
+        )
+        self._trend, self._lags, self.period_ = self.trend, list(lags), period or None
+        self._exog_names = list(exog_names)
+        self._data = values
+        self._clock = clock
+        self._set_fit(fit, generative.container.ndim == 1)
+        self._commit_generative_state(generative)
+        self._warn_if_not_stationary()
+        return self
+
+    def _estimate_options(self):
+        return {
+            "hold_back": None if self.hold_back is None else int(self.hold_back),
+            "ic": self.ic,
+            "names": self._series_names(),
+        }
+
+    def _check_length(self, terms, n):
+        """Refuse hold_back below the largest lag and too short series."""
+        start = terms.max_lag if self.hold_back is None else int(self.hold_back)
+        if start < terms.max_lag:
+            raise ValueError(
+                f"hold_back={self.hold_back} is smaller than the largest lag "
+                f"{terms.max_lag}: the first steps only serve as lags. Set "
+                "hold_back >= the largest lag or leave it None."
+            )
+        needed = start + terms.n_params + 1
         if n < needed:
             raise ValueError(
                 f"{self!r} needs at least {needed} observations per series "
-                f"({start} held back as lags, {len(powers) + p} regression "
+                f"({start} held back as lags, {terms.n_params} regression "
                 f"parameters and 1 for the noise variance); X has {n} sample(s) "
-                "(time steps). Use a smaller p or a longer series."
+                "(time steps). Use fewer lags or terms, or a longer series."
             )
-        check_series_scale(values, self._series_names())
-        # Series-major: a view for DataFrames, whose blocks are stored so.
-        A = values.T
-        orders = self._select_orders(A, powers, start) if self.ic else np.full(m, p)
-        fit = self._fit_orders(A, powers, orders)
-        _, generative = self._generative_state(X, self.random_state)
-        # One series: scalars and 1-D coefficients, as for a 1-D sklearn y.
-        one = generative.container.ndim == 1
+
+    def _set_fit(self, fit: ARFit, one: bool) -> None:
+        """Publish an :class:`ARFit`: per-series scalars for one series."""
 
         def per_series(v):
             return (v[0] if v.ndim > 1 else v[0].item()) if one else v
 
-        self.coef_ = per_series(fit.coef)
-        self.intercept_ = per_series(fit.intercept)
-        self.trend_coef_ = per_series(fit.trend_coef)
-        self.sigma2_ = per_series(fit.sigma2)
-        self.llf_ = per_series(fit.llf)
-        self.aic_ = per_series(fit.aic)
-        self.bic_ = per_series(fit.bic)
-        self.hqic_ = per_series(fit.hqic)
-        self.p_ = per_series(fit.p)
-        self.nobs_ = per_series(fit.nobs)
-        self._commit_generative_state(generative)
-        self._clock = TimeClock.from_index(index, n)
-        self._history = values[n - int(orders.max()) :].copy()
-        self._warn_if_not_stationary()
-        return self
+        terms = self._terms()
+        self._params, self._included, self._cov = fit.params, fit.included, fit.cov
+        self._n_lags, self._start = fit.n_lags, fit.start
+        lags = np.asarray(self._lags, dtype=int)
+        coef = np.zeros((fit.params.shape[0], terms.max_lag))
+        coef[:, lags - 1] = fit.params[:, terms.lag_columns()]
+        names = terms.names()
+        const = fit.params[:, 0] if "const" in names else np.zeros(len(coef))
+        slope = fit.params[:, names.index("trend")] if "trend" in names else 0 * const
+        max_lag = np.r_[0, lags][fit.n_lags]  # lags increase: the last one kept
+        coef = coef[:, : max_lag.max(initial=0)]  # as wide as the lags in use
+        values = {
+            "coef_": coef,
+            "intercept_": const,
+            "trend_coef_": slope,
+            "p_": max_lag,
+            **{f"{k}_": v for k, v in fit.stats.items()},
+        }
+        for name, value in values.items():
+            setattr(self, name, per_series(value))
 
-    def _select_orders(self, A, powers, start):
-        """Order per series minimising ``ic``, all orders on the same steps."""
-        p = int(self.p)
-        gram, shift, basis = self._gram(A, powers, p, start)
-        nobs = A.shape[1] - start
-        scores = np.empty((A.shape[0], p + 1))
-        for order in range(p + 1):
-            design, target = regression_in_basis(powers, basis, order, p, shift)
-            _, ssr = self._solve(gram, design, target, order)
-            llf = gaussian_llf(ssr / nobs, nobs)
-            scores[:, order] = information_criteria(llf, nobs, len(powers) + order)[
-                self.ic
-            ]
-        return scores.argmin(axis=1)  # first minimum: the smallest order on ties
-
-    def _fit_orders(self, A, powers, orders):
-        """Least squares for each series at its own order; per-series results."""
-        m, n = A.shape
-        q = len(powers)
-        out = OrderFits.empty(m, orders)
-        # One batched solve per distinct order: a loop over at most p + 1
-        # orders, never over series.
-        for order in np.unique(orders):
-            rows = np.flatnonzero(orders == order)
-            order = int(order)
-            start = order if self.hold_back is None else int(self.hold_back)
-            sub = A[rows] if len(rows) < m else A
-            gram, shift, basis = self._gram(sub, powers, order, start)
-            design, target = regression_in_basis(powers, basis, order, order, shift)
-            beta, ssr = self._solve(gram, design, target, order, rows)
-            nobs = n - start
-            sigma2 = ssr / nobs
-            llf = gaussian_llf(sigma2, nobs)
-            crit = information_criteria(llf, nobs, q + order)
-            out.coef[rows, :order] = beta[:, q:]
-            for c, k in enumerate(powers):
-                (out.intercept if k == 0 else out.trend_coef)[rows] = beta[:, c]
-            out.sigma2[rows], out.llf[rows] = sigma2, llf
-            out.aic[rows], out.bic[rows], out.hqic[rows] = (
-                crit["aic"],
-                crit["bic"],
-                crit["hqic"],
-            )
-            out.nobs[rows] = nobs
-        return out
-
-    @staticmethod
-    def _gram(A, powers, p, start):
-        """Gram matrix of the centred lags and time terms over the window.
-
-        Every series is centred on its mean, whatever the trend: the mean is
-        added back exactly in :func:`regression_in_basis`, so a series with a
-        large mean loses no digits even without a constant in the model.
-        """
-        shift = A.mean(axis=1)
-        basis = (0, 1) if 1 in powers else (0,)
-        gram = basis_gram(
-            lag_cross_products(A, p, start, shift),
-            trend_cross_products(A, basis, p, start, shift),
-            trend_gram(basis, start, A.shape[1]),
+    def _terms(self) -> Terms:
+        """The fitted regression's columns."""
+        return Terms(
+            self._trend, self.period_ or 0, tuple(self._lags), tuple(self._exog_names)
         )
-        return gram, shift, basis
-
-    def _solve(self, gram, design, target, order, rows=None):
-        """Least squares in the basis; name the series that cannot be fitted."""
-        names = self._series_names()
-        if rows is not None:
-            names = [names[r] for r in rows]
-        beta, ssr, singular = least_squares_in_basis(gram, design, target)
-        if singular.any():
-            bad = [names[j] for j in np.flatnonzero(singular)]
-            fixes = "a smaller p" + (" or trend='n'" if self.trend != "n" else "")
-            raise ValueError(
-                f"The AR({order}) regression is singular for series {bad[:50]}"
-                f"{and_more(bad)}: a series is constant or its lags are collinear. "
-                f"Drop or difference those series, or use {fixes}."
-            )
-        # A residual sum of squares at rounding level means an exact fit: the
-        # noise variance would be zero and the likelihood infinite.
-        centred = gram[:, 0, 0]  # sum of squares of the centred target
-        degenerate = ~(ssr > 1e-14 * np.maximum(centred, np.finfo(float).tiny))
-        if degenerate.any():
-            bad = [names[j] for j in np.flatnonzero(degenerate)]
-            raise ValueError(
-                f"Series {bad[:50]}{and_more(bad)} are fitted exactly by an AR({order}) "
-                f"with trend={self.trend!r} (residual variance 0): they are "
-                "constant or deterministic, and an AR model needs noise. Drop them."
-            )
-        return beta, ssr
 
     def _series_names(self):
-        if hasattr(self, "feature_names_in_"):
-            return list(self.feature_names_in_)
-        return list(range(self.n_features_in_))
+        names = (
+            list(self.feature_names_in_)
+            if hasattr(self, "feature_names_in_")
+            else list(range(self.n_features_in_))
+        )
+        return [names[j] for j in self._fitted_series]
 
     def _warn_if_not_stationary(self):
         coef = np.atleast_2d(self.coef_)
@@ -339,21 +332,11 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             )
 
     # ----------------------------------------------------- fitted quantities
-    def _params(self):
-        """Per-series parameters as 2-D / 1-D arrays, whatever was fitted."""
-        return (
-            np.atleast_2d(self.coef_),
-            np.atleast_1d(self.intercept_),
-            np.atleast_1d(self.trend_coef_),
-            np.atleast_1d(self.sigma2_),
-            np.atleast_1d(self.p_),
-        )
-
     @property
     def roots_(self):
         """Roots of the AR polynomial of each series (see class docstring)."""
         check_is_fitted(self)
-        coef, *_ = self._params()
+        coef = np.atleast_2d(self.coef_)
         orders = np.atleast_1d(self.p_)
         roots = np.full(coef.shape, np.nan, dtype=complex)
         for order in np.unique(orders[orders > 0]):
@@ -361,21 +344,30 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             roots[rows, :order] = ar_roots(coef[rows, :order])
         return roots[0] if np.ndim(self.p_) == 0 else roots
 
-    def _deterministic(self, times):
-        """Trend part (n_series, len(times)) at 1-based times."""
-        _, intercept, slope, _, _ = self._params()
-        return intercept[:, None] + slope[:, None] * times[None, :]
+    def _shared_part(self, positions, exog):
+        """Deterministic plus regressor part, (n_series, len(positions))."""
+        terms = self._terms()
+        beta = self._params[:, terms.shared_columns()]
+        return beta @ terms.shared(positions, exog).T
+
+    def _split(self, values):
+        """Series-major series and the regressor rows of validated X."""
+        return (
+            np.ascontiguousarray(values[:, self._fitted_series].T),
+            values[:, self._fitted_exog],
+        )
 
     # ------------------------------------------------------------- in sample
     def _one_step(self, X):
-        """Validated X (series-major) and its one-step predictions."""
+        """Validated series (series-major) and their one-step predictions."""
         check_is_fitted(self)
         values, index = validate_series(self, X, reset=False)
-        n = values.shape[0]
-        coef, _, _, _, orders = self._params()
-        A = values.T
+        A, exog = self._split(values)
+        n = A.shape[1]
         times = self._clock.positions(index, n)
-        pred = one_step_predictions(A, coef, self._deterministic(times))
+        coef = np.atleast_2d(self.coef_)
+        pred = one_step_predictions(A, coef, self._shared_part(times, exog))
+        orders = np.atleast_1d(self.p_)
         pred[np.arange(n)[None, :] < orders[:, None]] = np.nan
         return A, pred
 
@@ -384,24 +376,25 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_steps,) or (n_steps, n_series), Series or DataFrame
-            A stretch of the series (the same number of series as fitted). A
+        X : array-like of shape (n_steps,) or (n_steps, n_columns), Series or DataFrame
+            A stretch of the series and regressors (the columns fitted). A
             pandas stretch whose index continues the fitted one gets the right
-            time-trend values; other input counts time from 1.
+            trend and seasonal values; other input counts time from 1.
 
         Returns
         -------
-        ndarray, Series or DataFrame of X's shape
-            Prediction of each step given the p steps before it; the first p
-            steps have no prediction (NaN).
+        ndarray, Series or DataFrame
+            Prediction of each step given the steps before it, in the fitted
+            series' container; the first p steps have no prediction (NaN).
+            See :meth:`predict_in_sample` for dynamic predictions.
         """
         _, pred = self._one_step(X)
-        return Container.of(X).wrap(self._unstack(pred.T, X), _index_of(X))
+        return self._container.wrap(self._unstack(pred.T), _index_of(X))
 
     def score_samples(self, X):
         """Conditional Gaussian log-likelihood of each step of X, in nats.
 
-        ``log N(x_t; prediction_t, sigma2_)``, exact given the p steps before
+        ``log N(x_t; prediction_t, sigma2_)``, exact given the steps before
         step t. The leading steps that :meth:`score` leaves out (those before
         ``hold_back``, see the class parameters, and at least the first p,
         which have no past) are NaN, so that ``score(X)`` is
@@ -409,18 +402,19 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_steps,) or (n_steps, n_series), Series or DataFrame
-            A stretch of the series.
+        X : array-like of shape (n_steps,) or (n_steps, n_columns), Series or DataFrame
+            A stretch of the series and regressors.
 
         Returns
         -------
-        ndarray, Series or DataFrame of X's shape
+        ndarray, Series or DataFrame
+            In the fitted series' container.
         """
         A, pred = self._one_step(X)
-        sigma2 = self._params()[3][:, None]
+        sigma2 = np.atleast_1d(self.sigma2_)[:, None]
         logpdf = -0.5 * (np.log(2 * np.pi * sigma2) + (A - pred) ** 2 / sigma2)
         logpdf[:, : self._score_start(A.shape[1])] = np.nan
-        return Container.of(X).wrap(self._unstack(logpdf.T, X), _index_of(X))
+        return self._container.wrap(self._unstack(logpdf.T), _index_of(X))
 
     def _score_start(self, n: int) -> int:
         """First step of X that :meth:`score` counts."""
@@ -438,8 +432,8 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_steps,) or (n_steps, n_series), Series or DataFrame
-            A stretch of the series.
+        X : array-like of shape (n_steps,) or (n_steps, n_columns), Series or DataFrame
+            A stretch of the series and regressors.
         y : None
             Ignored.
 
@@ -459,10 +453,17 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         return float(np.mean(logpdf[start:]))
 
     # --------------------------------------------------------- out of sample
-    def _future(self, steps):
-        """Trend part of the next ``steps`` steps, (steps, n_series)."""
+    def _future(self, steps, exog):
+        """Shared part of the next ``steps`` steps, (steps, n_series)."""
+        rows = future_exog(exog, tuple(self._exog_names), steps, self._clock)
         times = self._clock.n_steps + np.arange(1.0, steps + 1.0)
-        return self._deterministic(times).T
+        return self._shared_part(times, rows).T
+
+    def _history(self):
+        """Last max-lag observations of each series, (n_series, max lag)."""
+        p = np.atleast_2d(self.coef_).shape[1]
+        A = self._data[self._data.shape[0] - p :, self._fitted_series]
+        return A.T
 
     def _wrap_future(self, values):
         """(steps, n_series) future values in the fitted container."""
@@ -470,7 +471,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         index = self._clock.future(len(values)) if c.kind != "ndarray" else None
         return c.wrap(values[:, 0] if c.ndim == 1 else values, index)
 
-    def forecast(self, steps=1, alpha=None):
+    def forecast(self, steps=1, alpha=None, *, exog=None):
         """Forecast past the end of the fitted series.
 
         Parameters
@@ -481,28 +482,34 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             With a value, also return the bounds of the ``1 - alpha``
             prediction interval, ``mean -+ z_{1-alpha/2} sqrt(sigma2 sum_{j<h}
             psi_j^2)`` (statsmodels' intervals; parameter uncertainty ignored).
+        exog : DataFrame, array-like or None, default=None
+            The regressors' values at the forecast steps, when the model has
+            ``exog``: at least ``steps`` rows, a DataFrame with the regressor
+            columns (whose index continues the fitted one) or an array with
+            one column per regressor.
 
         Returns
         -------
         mean : ndarray, Series or DataFrame
-            Point forecasts, shaped like the fitted input, indexed (pandas) by
-            the continuation of the fitted index. Returned alone when ``alpha``
-            is None.
+            Point forecasts, shaped like the fitted series, indexed (pandas)
+            by the continuation of the fitted index. Returned alone when
+            ``alpha`` is None.
         forecast : Forecast
             ``(mean, lower, upper)`` when ``alpha`` is given.
         """
         check_is_fitted(self)
         steps = check_n_samples(steps, "steps")
-        coef, _, _, sigma2, _ = self._params()
-        mean = simulate_ar(self._history.T, coef, self._future(steps))[..., 0]
-        if alpha is None:
-            return self._wrap_future(mean)
-        if not isinstance(alpha, Real) or not 0.0 < alpha < 1.0:
+        if alpha is not None and (not isinstance(alpha, Real) or not 0.0 < alpha < 1.0):
             raise ValueError(
                 f"alpha must be a float in (0, 1), e.g. 0.05 for 95% intervals; "
                 f"got {alpha!r}."
             )
+        coef = np.atleast_2d(self.coef_)
+        mean = simulate_ar(self._history(), coef, self._future(steps, exog))[..., 0]
+        if alpha is None:
+            return self._wrap_future(mean)
         psi = ma_weights(coef, steps)
+        sigma2 = np.atleast_1d(self.sigma2_)
         half = norm.ppf(1.0 - alpha / 2.0) * np.sqrt(
             sigma2[:, None] * np.cumsum(psi**2, axis=1)
         )
@@ -512,7 +519,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             self._wrap_future(mean + half.T),
         )
 
-    def sample(self, n_samples=1, *, n_paths=1, random_state=None):
+    def sample(self, n_samples=1, *, n_paths=1, exog=None, random_state=None):
         """Simulate continuations of the fitted series with Gaussian noise.
 
         Parameters
@@ -521,6 +528,9 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             Number of future steps per path.
         n_paths : int, default=1
             Number of independent paths (for fan charts).
+        exog : DataFrame, array-like or None, default=None
+            The regressors' future values, as in :meth:`forecast` (every path
+            shares them).
         random_state : int, RandomState, Generator or None, default=None
             None draws from the generator seeded at fit (consecutive calls
             differ); a value makes this call repeatable.
@@ -534,13 +544,16 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             DataFrame with one column per path, for a DataFrame one with
             (series, path) MultiIndex columns.
         """
-        rng = self._sampling_generator(random_state)
+        check_is_fitted(self)
         n_samples = check_n_samples(n_samples)
         n_paths = check_n_samples(n_paths, "n_paths")
-        coef, _, _, sigma2, _ = self._params()
+        future = self._future(n_samples, exog)  # checked before any draw
+        rng = self._sampling_generator(random_state)
+        coef = np.atleast_2d(self.coef_)
+        sigma2 = np.atleast_1d(self.sigma2_)
         shocks = rng.standard_normal((n_samples, coef.shape[0], n_paths))
         shocks *= np.sqrt(sigma2)[None, :, None]
-        paths = simulate_ar(self._history.T, coef, self._future(n_samples), shocks)
+        paths = simulate_ar(self._history(), coef, future, shocks)
         if n_paths == 1:
             return self._wrap_future(paths[..., 0])
         c = self._container
@@ -556,10 +569,86 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         )
         return pd.DataFrame(paths.reshape(n_samples, -1), index=index, columns=columns)
 
-    @staticmethod
-    def _unstack(values, X):
-        """(n_steps, n_series) results shaped like X (1-D in, 1-D out)."""
-        return values[:, 0] if np.ndim(X) == 1 else values
+    def _unstack(self, values):
+        """(n_steps, n_series) results shaped like the fitted series."""
+        return values[:, 0] if self._container.ndim == 1 else values
+
+    # ------------------------------------------------------------- new data
+    def __setstate__(self, state):
+        """Read files of probmodels 0.1.0, which kept only the last p steps."""
+        if "_history" in state and "_params" not in state:
+            state = _upgrade_0_1_0(state)
+        super().__setstate__(state)
+
+    def _refresh(self, values, clock, refit):
+        """Put new data under the model: refit, or keep the parameters."""
+        _, regressors = self._fitted_series, self._fitted_exog
+        terms = self._terms()
+        self._check_length(terms, values.shape[0])
+        if refit:
+            fit = estimate(
+                values,
+                self._fitted_series,
+                regressors,
+                terms,
+                n_lags=self._n_lags,
+                **self._estimate_options(),
+            )
+        else:
+            fit = evaluate(values, self, terms)
+        self._data, self._clock = values, clock
+        self._set_fit(fit, self._container.ndim == 1)
+        return self
+
+
+def _series_container(X, series, regressors) -> Container:
+    """Container of the fitted series: X, or its series columns beside exog.
+
+    With regressors and one series left, the series is 1-D (a Series named
+    after its column, or a 1-D array), as ``AutoReg``'s endog is.
+    """
+    whole = Container.of(X)
+    if not len(regressors):
+        return whole
+    if len(series) == 1:
+        if whole.kind == "dataframe":
+            return Container("series", 1, name=whole.columns[series[0]])
+        return Container("ndarray", 1)
+    if whole.kind == "dataframe":
+        return Container("dataframe", 2, columns=whole.columns[series])
+    return Container("ndarray", 2)
+
+
+def _upgrade_0_1_0(state: dict) -> dict:
+    """An AR(p) of probmodels 0.1.0 in today's fitted state (no seasons, exog)."""
+    state = dict(state)
+    coef = np.atleast_2d(state["coef_"])
+    m, p = coef.shape
+    terms = Terms(state["trend"], 0, tuple(range(1, p + 1)))
+    params = np.zeros((m, terms.n_params))
+    for c, power in enumerate(terms.powers):
+        params[:, c] = state["intercept_" if power == 0 else "trend_coef_"]
+    params[:, terms.lag_columns()] = coef
+    nan = np.full(m, np.nan) if m > 1 else np.nan
+    state.update(
+        _trend=state["trend"],
+        _lags=list(range(1, p + 1)),
+        period_=None,
+        _exog_names=[],
+        _fitted_series=np.arange(m),
+        _fitted_exog=np.arange(0),
+        _params=params,
+        _included=np.ones(params.shape, dtype=bool),
+        _cov=np.full(params.shape + (params.shape[1],), np.nan),
+        _n_lags=np.full(m, p),
+        _start=np.full(m, p),
+        # Only the last p steps were kept: enough to forecast and sample.
+        _data=state.pop("_history"),
+        aicc_=nan,
+        fpe_=nan,
+        rsquared_=nan,
+    )
+    return state
 
 
 def _num_steps(X):
@@ -568,3 +657,4 @@ def _num_steps(X):
 
 def _index_of(X):
     return X.index if isinstance(X, (pd.Series, pd.DataFrame)) else None
+

@@ -10,20 +10,18 @@ the time terms, whose entries are sums of lagged products. Each sum over the
 fitted window equals the sum over the whole series minus a few terms at either
 edge, so all of them cost p + 1 passes over the data and no lag matrix
 (O(n_steps x n_series x p) memory) is ever built. The regression itself is
-then solved in that basis by QR (:func:`least_squares_in_basis`).
+then solved in that basis by QR (:func:`least_squares_in_basis`); the
+shared columns (trend, seasonal dummies, exogenous regressors) join the basis
+in :mod:`probmodels.timeseries._design`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 __all__ = [
-    "TREND_POWERS",
-    "OrderFits",
+    "BLOCK_STEPS",
     "ar_roots",
-    "basis_gram",
     "gaussian_llf",
     "information_criteria",
     "is_stationary",
@@ -31,33 +29,23 @@ __all__ = [
     "least_squares_in_basis",
     "ma_weights",
     "one_step_predictions",
-    "regression_in_basis",
     "simulate_ar",
-    "trend_cross_products",
-    "trend_gram",
+    "upper_inverse",
 ]
 
-#: Powers of the 1-based time index t in the deterministic part of each trend.
-TREND_POWERS = {"n": (), "c": (0,), "t": (1,), "ct": (0, 1)}
+#: Series per chunk when summing lagged products: a chunk of a long series
+#: set stays in cache across the p + 1 lags.
+CHUNK_SERIES = 64
 
 
-#: Steps per block when summing products: bounds temporaries to
-#: O(n_series x (block + p)) whatever the series length.
+def shift_part(shift: np.ndarray | None, lo: int) -> np.ndarray | None:
+    """The shifts of the chunk of series starting at ``lo``."""
+    return None if shift is None else shift[lo : lo + CHUNK_SERIES]
+
+
+#: Steps per block when summing products with shared columns: bounds
+#: temporaries to O(n_series x (block + p)) whatever the series length.
 BLOCK_STEPS = 128
-
-
-def _blocks(A: np.ndarray, shift: np.ndarray | None, halo: int):
-    """Yield (lo, hi, block): A[:, lo:hi + halo] minus ``shift``, block by block.
-
-    Subtracting the shift here, a block at a time, centres series with a large
-    mean (which the normal equations would otherwise square into lost digits)
-    without copying the whole data set.
-    """
-    n = A.shape[1]
-    for lo in range(0, n, BLOCK_STEPS):
-        hi = min(n, lo + BLOCK_STEPS)
-        block = A[:, lo : min(n, hi + halo)]
-        yield lo, hi, block if shift is None else block - shift[:, None]
 
 
 def _shifted(A: np.ndarray, cols: slice, shift: np.ndarray | None) -> np.ndarray:
@@ -87,15 +75,13 @@ def lag_cross_products(
         ``G[j, a, b] = sum_{t=start}^{n-1} x[j, t-a] x[j, t-b]``.
     """
     m, n = A.shape
-    # full[:, d] = sum_s x[s] x[s+d] over the whole series, s + d < n.
-    full = np.zeros((m, p + 1))
-    for lo, hi, block in _blocks(A, shift, p):
+    # full[:, d] = sum_s x[s] x[s+d] over the whole series, s + d < n: one
+    # batched dot product per lag over a cache-sized chunk of series.
+    full = np.empty((m, p + 1))
+    for lo in range(0, m, CHUNK_SERIES):
+        x = _shifted(A[lo : lo + CHUNK_SERIES], slice(None), shift_part(shift, lo))
         for d in range(p + 1):
-            width = min(hi, n - d) - lo
-            if width > 0:
-                full[:, d] += np.einsum(
-                    "jt,jt->j", block[:, :width], block[:, d : d + width]
-                )
+            full[lo : lo + len(x), d] = (x[:, None, : n - d] @ x[:, d:, None])[:, 0, 0]
     head_x = _shifted(A, slice(0, start + p), shift)
     tail_x = _shifted(A, slice(n - p, n), shift)
     G = np.empty((m, p + 1, p + 1))
@@ -113,163 +99,9 @@ def lag_cross_products(
     return G
 
 
-def trend_cross_products(
-    A: np.ndarray,
-    powers: tuple[int, ...],
-    p: int,
-    start: int,
-    shift: np.ndarray | None = None,
-) -> np.ndarray:
-    """Sums of trend terms times lagged values over the fitted window.
-
-    Parameters
-    ----------
-    A : ndarray of shape (n_series, n_steps)
-        The series.
-    powers : tuple of int
-        Powers (0 or 1) of the 1-based time index, one per trend term.
-    p : int
-        Largest lag.
-    start : int
-        First fitted step.
-    shift : ndarray of shape (n_series,), optional
-        Subtracted from each series first (x = A - shift).
-
-    Returns
-    -------
-    C : ndarray of shape (n_series, len(powers), p + 1)
-        ``C[j, c, a] = sum_{t=start}^{n-1} (t + 1)**powers[c] x[j, t - a]``.
-    """
-    m, n = A.shape
-    C = np.empty((m, len(powers), p + 1))
-    if not powers:
-        return C
-    time = np.arange(1.0, n + 1.0)
-    # With s = t - a the sums run over s in [start - a, n - 1 - a], and
-    # (t + 1) = (s + 1) + a: full sums of x and of (s + 1) x, minus edges.
-    full0, full1 = np.zeros(m), np.zeros(m)
-    for lo, hi, block in _blocks(A, shift, 0):
-        full0 += block.sum(axis=1)
-        full1 += block @ time[lo:hi]
-    head_x = _shifted(A, slice(0, start), shift)
-    tail_x = _shifted(A, slice(n - p, n), shift)[:, ::-1]
-    head0, head1 = np.zeros((m, start + 1)), np.zeros((m, start + 1))
-    np.cumsum(head_x, axis=1, out=head0[:, 1:])
-    np.cumsum(head_x * time[:start], axis=1, out=head1[:, 1:])
-    tail0, tail1 = np.zeros((m, p + 1)), np.zeros((m, p + 1))
-    np.cumsum(tail_x, axis=1, out=tail0[:, 1:])
-    np.cumsum(tail_x * time[n - p :][::-1], axis=1, out=tail1[:, 1:])
-    for a in range(p + 1):
-        s0 = full0 - head0[:, start - a] - tail0[:, a]
-        s1 = full1 - head1[:, start - a] - tail1[:, a]
-        for c, k in enumerate(powers):
-            C[:, c, a] = s0 if k == 0 else s1 + a * s0
-    return C
-
-
-def trend_gram(powers: tuple[int, ...], start: int, n: int) -> np.ndarray:
-    """Gram matrix of the trend terms over the fitted window.
-
-    Parameters
-    ----------
-    powers : tuple of int
-        Powers of the 1-based time index.
-    start, n : int
-        Fitted steps are ``start, ..., n - 1`` (times ``start + 1, ..., n``).
-
-    Returns
-    -------
-    ndarray of shape (len(powers), len(powers))
-    """
-    time = np.arange(start + 1.0, n + 1.0)
-    D = np.column_stack([time**k for k in powers]) if powers else time[:, None][:, :0]
-    return D.T @ D
-
-
-def basis_gram(
-    lag_gram: np.ndarray, trend_cross: np.ndarray, trend_gram_: np.ndarray
-) -> np.ndarray:
-    """Gram matrix of the basis ``[x_0, ..., x_p, time terms]`` of the window.
-
-    ``x_a`` is the centred series lagged by ``a`` (``x_0`` the target) and the
-    time terms are the powers of the 1-based time index (the constant, and
-    the time itself when the trend has it). Every regressor and the target of
-    an AR regression on the raw series is a combination of these columns
-    (:func:`regression_in_basis`), so least squares can run in this basis,
-    whose Gram matrix has no large-mean cancellation in it.
-
-    Parameters
-    ----------
-    lag_gram : ndarray of shape (n_series, p + 1, p + 1)
-        From :func:`lag_cross_products` on the centred series.
-    trend_cross : ndarray of shape (n_series, q, p + 1)
-        From :func:`trend_cross_products` with the basis' powers.
-    trend_gram_ : ndarray of shape (q, q)
-        From :func:`trend_gram` with the basis' powers.
-
-    Returns
-    -------
-    ndarray of shape (n_series, p + 1 + q, p + 1 + q)
-    """
-    m, p1 = lag_gram.shape[:2]
-    q = trend_gram_.shape[0]
-    gram = np.empty((m, p1 + q, p1 + q))
-    gram[:, :p1, :p1] = lag_gram
-    gram[:, :p1, p1:] = trend_cross.transpose(0, 2, 1)
-    gram[:, p1:, :p1] = trend_cross
-    gram[:, p1:, p1:] = trend_gram_
-    return gram
-
-
-def regression_in_basis(
-    powers: tuple[int, ...],
-    basis_powers: tuple[int, ...],
-    order: int,
-    p: int,
-    shift: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Coordinates of an AR(order) regression's columns in the basis.
-
-    With ``y = x + c`` (``c`` the shift of each series), lag ``a`` of y is
-    ``x_a + c * 1`` and the target is ``x_0 + c * 1``; a trend term is a
-    time term of the basis.
-
-    Parameters
-    ----------
-    powers : tuple of int
-        Powers of the time index in the model's trend (statsmodels' order).
-    basis_powers : tuple of int
-        Powers of the time index in the basis; they include 0 and ``powers``.
-    order : int
-        Lags in the regression (``order <= p``).
-    p : int
-        Lags in the basis.
-    shift : ndarray of shape (n_series,)
-        The centre subtracted from each series.
-
-    Returns
-    -------
-    design : ndarray of shape (n_series, p + 1 + q, len(powers) + order)
-        Regressors: trend terms, then lags 1..order.
-    target : ndarray of shape (n_series, p + 1 + q)
-    """
-    m, q, k = len(shift), len(powers), len(powers) + order
-    const = p + 1 + basis_powers.index(0)
-    design = np.zeros((m, p + 1 + len(basis_powers), k))
-    for c, power in enumerate(powers):
-        design[:, p + 1 + basis_powers.index(power), c] = 1.0
-    for a in range(1, order + 1):
-        design[:, a, q + a - 1] = 1.0
-        design[:, const, q + a - 1] = shift
-    target = np.zeros((m, p + 1 + len(basis_powers)))
-    target[:, 0] = 1.0
-    target[:, const] = shift
-    return design, target
-
-
 def least_squares_in_basis(
     gram: np.ndarray, design: np.ndarray, target: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Least squares ``min ||B (target - design beta)||`` from B's Gram matrix.
 
     With ``gram = R'R`` the problem is the small dense one
@@ -280,13 +112,18 @@ def least_squares_in_basis(
     and the residual sum of squares is the squared norm of the residual, not
     the difference ``y'y - beta'X'y`` that loses its digits to cancellation.
 
+    ``R`` is the Cholesky factor of the Jacobi-scaled Gram matrix; only when
+    that fails (a semi-definite matrix: a constant series, collinear shared
+    columns) is it a square root from the eigendecomposition, which is exact
+    there too but several times slower.
+
     Parameters
     ----------
     gram : ndarray of shape (n_series, r, r)
-        From :func:`basis_gram`.
+        From :func:`~probmodels.timeseries._design.basis_gram`.
     design : ndarray of shape (n_series, r, k)
     target : ndarray of shape (n_series, r)
-        From :func:`regression_in_basis`.
+        From :func:`~probmodels.timeseries._design.regression_in_basis`.
 
     Returns
     -------
@@ -295,33 +132,65 @@ def least_squares_in_basis(
     singular : ndarray of bool, shape (n_series,)
         Regressors that are collinear (to rounding); their beta is not
         meaningful.
+    xtx_inv : ndarray of shape (n_series, k, k)
+        ``(X'X)^{-1}`` of the raw regressors ``X = B design``: times the noise
+        variance, the covariance of ``beta``.
     """
     m, r, k = design.shape
-    # Jacobi scaling, then a square root of the Gram matrix that cannot fail
-    # on a semi-definite one (a constant series gives one).
     d = np.sqrt(np.einsum("jkk->jk", gram))
     d = np.where(d > 0, d, 1.0)
-    values, vectors = np.linalg.eigh(gram / d[:, :, None] / d[:, None, :])
-    root = np.sqrt(np.clip(values, 0.0, None))[:, :, None] * vectors.transpose(0, 2, 1)
-    if k == 0:
-        beta = np.zeros((m, 0))
-    else:
-        lhs = root @ (d[:, :, None] * design)
-        rhs = np.einsum("jab,jb->ja", root, d * target)
-        norms = np.linalg.norm(lhs, axis=1)
-        norms = np.where(norms > 0, norms, 1.0)
-        q_, r_ = np.linalg.qr(lhs / norms[:, None, :])
-        diag = np.abs(np.einsum("jkk->jk", r_))
-        singular = (diag <= 1e3 * np.finfo(float).eps).any(axis=1)
-        # Solve only the regular systems; the others are reported.
-        r_[singular] = np.eye(k)
-        qtb = np.einsum("jak,ja->jk", q_, rhs)
-        beta = np.linalg.solve(r_, qtb[..., None])[..., 0] / norms
-    residual = target - np.einsum("jrk,jk->jr", design, beta)
-    ssr = np.sum(np.einsum("jab,jb->ja", root, d * residual) ** 2, axis=1)
-    if k == 0:
-        singular = np.zeros(m, dtype=bool)
-    return beta, ssr, singular
+    scaled = gram / d[:, :, None] / d[:, None, :]
+    try:
+        root = np.linalg.cholesky(scaled).transpose(0, 2, 1)
+    except np.linalg.LinAlgError:
+        values, vectors = np.linalg.eigh(scaled)
+        root = np.sqrt(np.clip(values, 0.0, None))[:, :, None] * vectors.transpose(
+            0, 2, 1
+        )
+    lhs = root @ (d[:, :, None] * design)
+    rhs = np.einsum("jab,jb->ja", root, d * target)
+    norms = np.linalg.norm(lhs, axis=1)
+    norms = np.where(norms > 0, norms, 1.0)
+    # QR of [design | target] in root space, R alone: its leading block is
+    # the design's R, its last column Q'target, and its corner the norm of
+    # the residual (r > k: the target is a basis column of its own).
+    aug = np.concatenate([lhs / norms[:, None, :], rhs[:, :, None]], axis=2)
+    r_aug = np.linalg.qr(aug, mode="r")
+    r_, qtb = r_aug[:, :k, :k].copy(), r_aug[:, :k, k]
+    ssr = r_aug[:, k, k] ** 2
+    diag = np.abs(np.einsum("jkk->jk", r_))
+    singular = (diag <= 1e3 * np.finfo(float).eps).any(axis=1)
+    # Invert only the regular systems; the others are reported.
+    r_[singular] = np.eye(k)
+    r_inv = upper_inverse(r_)
+    beta = np.einsum("jab,jb->ja", r_inv, qtb) / norms
+    # X'X = N R'R N with N the column norms, so its inverse is
+    # N^-1 R^-1 R^-T N^-1.
+    xtx_inv = r_inv @ r_inv.transpose(0, 2, 1) / norms[:, :, None] / norms[:, None, :]
+    return beta, ssr, singular, xtx_inv
+
+
+def upper_inverse(R: np.ndarray) -> np.ndarray:
+    """Inverses of upper-triangular matrices by back substitution, batched.
+
+    Parameters
+    ----------
+    R : ndarray of shape (n, k, k)
+        Upper triangular, non-zero diagonal.
+
+    Returns
+    -------
+    ndarray of shape (n, k, k)
+    """
+    m, k, _ = R.shape
+    X = np.zeros((m, k, k))
+    # Row i of R^-1: (e_i - R[i, i+1:] X[i+1:]) / R[i, i], last row first;
+    # k vector operations over all matrices instead of one LAPACK call each.
+    for i in range(k - 1, -1, -1):
+        row = -np.einsum("jc,jcb->jb", R[:, i, i + 1 :], X[:, i + 1 :, :])
+        row[:, i] += 1.0
+        X[:, i, :] = row / R[:, i, i, None]
+    return X
 
 
 def gaussian_llf(sigma2: np.ndarray, nobs: np.ndarray) -> np.ndarray:
@@ -345,30 +214,42 @@ def gaussian_llf(sigma2: np.ndarray, nobs: np.ndarray) -> np.ndarray:
 
 
 def information_criteria(
-    llf: np.ndarray, nobs: np.ndarray, k: np.ndarray
+    llf: np.ndarray, nobs: np.ndarray, k: np.ndarray, sigma2: np.ndarray | None = None
 ) -> dict[str, np.ndarray]:
-    """AIC, BIC and HQIC of a fitted AR model, as statsmodels defines them.
+    """Information criteria of a fitted AR model, as statsmodels defines them.
 
-    The noise variance counts as a parameter: with ``k`` regression parameters,
-    ``aic = -2 llf + 2 (k + 1)``, ``bic = -2 llf + log(nobs) (k + 1)`` and
-    ``hqic = -2 llf + 2 log(log(nobs)) (k + 1)``.
+    The noise variance counts as a parameter: with ``k`` regression
+    parameters, ``aic = -2 llf + 2 (k + 1)``, ``bic = -2 llf + log(nobs)
+    (k + 1)``, ``hqic = -2 llf + 2 log(log(nobs)) (k + 1)`` and the
+    small-sample ``aicc = -2 llf + 2 (k + 1) nobs / (nobs - k - 2)``. With
+    ``sigma2``, also Akaike's final prediction error
+    ``fpe = sigma2 (nobs + k) / (nobs - k)`` (Lütkepohl, New Introduction to
+    Multiple Time Series Analysis, 2005, section 4.3).
 
     Parameters
     ----------
     llf, nobs, k : array-like
         Log-likelihood, number of fitted steps, number of regression parameters.
+    sigma2 : array-like, optional
+        Maximum-likelihood noise variance, for ``fpe``.
 
     Returns
     -------
-    dict with keys "aic", "bic", "hqic"
+    dict with keys "aic", "bic", "hqic", "aicc" (and "fpe" with ``sigma2``)
     """
     llf, nobs = np.asarray(llf, dtype=float), np.asarray(nobs, dtype=float)
-    n_params = np.asarray(k, dtype=float) + 1.0
-    return {
-        "aic": -2.0 * llf + 2.0 * n_params,
-        "bic": -2.0 * llf + np.log(nobs) * n_params,
-        "hqic": -2.0 * llf + 2.0 * np.log(np.log(nobs)) * n_params,
-    }
+    k = np.asarray(k, dtype=float)
+    n_params = k + 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = {
+            "aic": -2.0 * llf + 2.0 * n_params,
+            "bic": -2.0 * llf + np.log(nobs) * n_params,
+            "hqic": -2.0 * llf + 2.0 * np.log(np.log(nobs)) * n_params,
+            "aicc": -2.0 * llf + 2.0 * n_params * nobs / (nobs - n_params - 1.0),
+        }
+        if sigma2 is not None:
+            out["fpe"] = np.asarray(sigma2, dtype=float) * (nobs + k) / (nobs - k)
+    return out
 
 
 def is_stationary(coef: np.ndarray) -> np.ndarray:
@@ -509,44 +390,3 @@ def simulate_ar(
             value += shocks[h]
         buf[:, :, p + h] = value
     return buf[:, :, p:].transpose(2, 0, 1)
-
-
-@dataclass
-class OrderFits:
-    """Per-series least-squares results, one entry per series.
-
-    Parameters
-    ----------
-    coef : ndarray of shape (n_series, p_max)
-        Lag coefficients, zero-padded past each series' order.
-    intercept, trend_coef, sigma2, llf, aic, bic, hqic : ndarray of shape (n_series,)
-    p, nobs : ndarray of int of shape (n_series,)
-    """
-
-    coef: np.ndarray
-    intercept: np.ndarray
-    trend_coef: np.ndarray
-    sigma2: np.ndarray
-    llf: np.ndarray
-    aic: np.ndarray
-    bic: np.ndarray
-    hqic: np.ndarray
-    p: np.ndarray
-    nobs: np.ndarray
-
-    @classmethod
-    def empty(cls, n_series: int, orders: np.ndarray) -> OrderFits:
-        """Arrays to fill, for series of the given orders."""
-        m = n_series
-        return cls(
-            coef=np.zeros((m, int(orders.max()))),
-            intercept=np.zeros(m),
-            trend_coef=np.zeros(m),
-            sigma2=np.empty(m),
-            llf=np.empty(m),
-            aic=np.empty(m),
-            bic=np.empty(m),
-            hqic=np.empty(m),
-            p=orders.astype(int),
-            nobs=np.empty(m, dtype=int),
-        )

@@ -193,3 +193,105 @@ class TimeClock:
         except (TypeError, ValueError, OverflowError):
             return None
         return None
+
+    def labels(self, lo: int, hi: int) -> pd.Index:
+        """Labels of 0-based positions ``lo..hi - 1`` on this clock.
+
+        Positions past the fitted series continue the index as
+        :meth:`future` does.
+
+        Parameters
+        ----------
+        lo, hi : int
+
+        Returns
+        -------
+        pandas.Index
+        """
+        if self.kind == "period":
+            return pd.period_range(self.first + lo, periods=hi - lo, freq=self.freq)
+        if self.kind == "datetime":
+            return pd.date_range(self.first, periods=hi, freq=self.freq)[lo:]
+        return pd.RangeIndex(
+            self.first + lo * self.freq, self.first + hi * self.freq, self.freq
+        )
+
+    def locate(self, label: Any) -> int:
+        """0-based position of a label (or of an int position) on this clock.
+
+        Parameters
+        ----------
+        label : int, str, Timestamp, Period or datetime
+            An int is a position, as in statsmodels' ``predict``; for a
+            date-like clock, strings and timestamps are dates.
+
+        Returns
+        -------
+        int
+        """
+        if isinstance(label, (int, np.integer)) and not isinstance(label, bool):
+            if self.kind == "integer":
+                if (int(label) - self.first) % self.freq == 0:
+                    return (int(label) - self.first) // self.freq
+            return int(label)
+        if self.kind in ("datetime", "period"):
+            try:
+                if self.kind == "period":
+                    index = pd.PeriodIndex([pd.Period(label, freq=self.freq)])
+                else:
+                    index = pd.DatetimeIndex([pd.Timestamp(label)])
+                    if self.first.tz is not None and index.tz is None:
+                        index = index.tz_localize(self.first.tz)
+            except (TypeError, ValueError) as err:
+                raise ValueError(
+                    f"{label!r} is not a date on the fitted index ({self.first} "
+                    f"to {self.last})."
+                ) from err
+            offset = self._offset(index)
+            if offset is not None:
+                return offset
+        raise ValueError(
+            f"{label!r} is not a label of the fitted index ({self.first} to "
+            f"{self.last}, frequency {getattr(self.freq, 'freqstr', self.freq)}); "
+            "give a label on it or an int position."
+        )
+
+    def extended(self, steps: int) -> TimeClock:
+        """The clock after ``steps`` more observations."""
+        last = self.future(steps)[-1] if self.kind != "position" else self.last + steps
+        return TimeClock(self.n_steps + steps, self.kind, self.first, last, self.freq)
+
+    def check_continued_by(self, index: pd.Index | None, n: int) -> None:
+        """Refuse new rows whose index does not start right after this clock.
+
+        Parameters
+        ----------
+        index : pandas.Index or None
+            Index of the new rows (None for arrays, which are taken as
+            continuing).
+        n : int
+            Number of new rows.
+        """
+        if index is None or self.kind == "position":
+            return
+        expected = self.future(n)
+        same = len(index) == n and (
+            type(index) is type(expected) or self.kind == "integer"
+        )
+        if same:
+            same = bool(np.array_equal(np.asarray(index), np.asarray(expected)))
+        if not same:
+            freq = getattr(self.freq, "freqstr", self.freq)
+            raise ValueError(
+                f"The new rows' index ({index[0]} to {index[-1]}) does not continue "
+                f"the fitted one, which ends at {self.last} with frequency {freq}: "
+                f"it must run {expected[0]} to {expected[-1]} with no gap. "
+                "Reindex the new rows (e.g. new.asfreq(...)), or use apply() for "
+                "an unrelated stretch."
+            )
+
+    def same_frequency(self, other: TimeClock) -> bool:
+        """Whether two clocks tick alike (kind and frequency)."""
+        if self.kind != other.kind:
+            return self.kind == "position" or other.kind == "position"
+        return self.kind == "position" or self.freq == other.freq

@@ -326,7 +326,7 @@ def test_bad_input_errors(X, error, match):
         ({"p": 0}, "'p' parameter of ARRegressor must be an int in the range"),
         ({"trend": "linear"}, "'trend' parameter of ARRegressor must be a str among"),
         ({"ic": "mse"}, "'ic' parameter"),
-        ({"p": 5, "hold_back": 2}, "hold_back=2 is smaller than p=5"),
+        ({"p": 5, "hold_back": 2}, "hold_back=2 is smaller than the largest lag 5"),
     ],
 )
 def test_bad_parameters(params, match):
@@ -342,6 +342,10 @@ def test_constant_series_is_named():
         ARRegressor(p=1, trend="n").fit(np.full(20, 2.0))
     # Deterministic but not constant: an exact fit, named as such.
     with pytest.raises(ValueError, match="fitted exactly"):
+        # cos(wt) = 2 cos(w) cos(w(t-1)) - cos(w(t-2)) exactly.
+        ARRegressor(p=2, trend="n").fit(np.cos(0.5 * np.arange(40)))
+    # Lags that are collinear (y_{t-2} = -y_{t-1}): named as singular.
+    with pytest.raises(ValueError, match="lags and regressors are collinear"):
         ARRegressor(p=2, trend="n").fit(np.tile([1.0, -1.0], 10))
 
 

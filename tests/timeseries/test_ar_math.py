@@ -7,6 +7,13 @@ from hypothesis import strategies as st
 from statsmodels.tsa.arima_process import arma2ma
 
 from probmodels.timeseries import _ar_math as am
+from probmodels.timeseries._design import (
+    Terms,
+    basis_gram,
+    regression_in_basis,
+    shared_basis,
+    shared_cross_products,
+)
 
 
 def lag_matrix(a, p, start):
@@ -29,63 +36,90 @@ def test_lag_cross_products_equal_explicit_gram(p, start, n):
             np.testing.assert_allclose(G[j], Z.T @ Z, rtol=1e-12, atol=1e-9)
 
 
-@pytest.mark.parametrize("powers", [(), (0,), (1,), (0, 1)])
-@pytest.mark.parametrize(("p", "start"), [(0, 0), (2, 2), (3, 9)])
-def test_trend_cross_products_equal_explicit(powers, p, start):
+@pytest.mark.parametrize("trend", ["n", "c", "ct", "ctt"])
+@pytest.mark.parametrize(("lags", "start"), [((), 0), ((1, 2), 2), ((1, 3), 9)])
+def test_shared_cross_products_equal_explicit(trend, lags, start):
     rng = np.random.default_rng(0)
     n = 300  # more than one block of BLOCK_STEPS
     A = rng.standard_normal((3, n))
     shift = rng.standard_normal(3)
-    C = am.trend_cross_products(A, powers, p, start, shift)
-    time = np.arange(start + 1.0, n + 1.0)
-    D = (
-        np.column_stack([time**k for k in powers])
-        if powers
-        else np.empty((n - start, 0))
-    )
+    terms = Terms(trend, 4, lags, ("x1",))
+    shared = terms.shared(np.arange(1.0, n + 1.0), rng.standard_normal((n, 1)))
+    offsets = (0, *lags)
+    C = shared_cross_products(A, shared[start:], offsets, start, shift)
     for j in range(3):
-        Z = lag_matrix(A[j] - shift[j], p, start)
-        np.testing.assert_allclose(C[j], D.T @ Z, rtol=1e-11, atol=1e-8)
-    np.testing.assert_allclose(am.trend_gram(powers, start, n), D.T @ D)
+        Z = lag_matrix(A[j] - shift[j], max(offsets), start)[:, list(offsets)]
+        np.testing.assert_allclose(C[j], shared[start:].T @ Z, rtol=1e-11, atol=1e-8)
 
 
-@pytest.mark.parametrize("powers", [(), (0,), (1,), (0, 1)])
+def test_shared_basis_is_orthonormal_and_spans_the_constant():
+    n, start = 60, 5
+    terms = Terms("ctt", 12, (1,), ("x1",))
+    rng = np.random.default_rng(0)
+    shared = terms.shared(np.arange(1.0, n + 1.0), 100.0 + rng.standard_normal((n, 1)))
+    rows, coords, one = shared_basis(shared, start)
+    np.testing.assert_allclose(rows.T @ rows, np.eye(rows.shape[1]), atol=1e-12)
+    np.testing.assert_allclose(rows @ coords, shared[start:], rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(rows @ one, 1.0, atol=1e-12)
+    # Full seasonal dummies span the constant without an extra column.
+    full = Terms("n", 4, ()).shared(np.arange(1.0, n + 1.0), None)
+    assert shared_basis(full, 0)[0].shape[1] == 4
+
+
+def test_seasonal_dummies_follow_autoreg():
+    terms = Terms("c", 3, (1,))
+    D = terms.deterministic(np.arange(1.0, 6.0))
+    # statsmodels' Seasonality(3): s(1,3) at the first step, dropped with a constant.
+    np.testing.assert_array_equal(D[:, 1:], [[0, 0], [1, 0], [0, 1], [0, 0], [1, 0]])
+    assert terms.names() == ["const", "s(2,3)", "s(3,3)", "y.L1"]
+    assert Terms("n", 3, (2,), ("a",)).names("z") == [
+        "s(1,3)",
+        "s(2,3)",
+        "s(3,3)",
+        "z.L2",
+        "a",
+    ]
+
+
+@pytest.mark.parametrize("trend", ["n", "c", "t", "ct", "ctt"])
 @pytest.mark.parametrize("mean", [0.0, 1e6])
-def test_least_squares_in_basis_equals_lstsq(powers, mean):
+def test_least_squares_in_basis_equals_lstsq(trend, mean):
     rng = np.random.default_rng(1)
     A = rng.standard_normal((2, 80)).cumsum(axis=1) + mean
-    p, start, n = 3, 3, 80
+    n, start = 80, 3
+    terms = Terms(trend, 0, (1, 3), ("x1",))
+    exog = rng.standard_normal((n, 1)) + 5.0
+    shared = terms.shared(np.arange(1.0, n + 1.0), exog)
     shift = A.mean(axis=1)
-    basis = (0, 1) if 1 in powers else (0,)
-    gram = am.basis_gram(
-        am.lag_cross_products(A, p, start, shift),
-        am.trend_cross_products(A, basis, p, start, shift),
-        am.trend_gram(basis, start, n),
-    )
-    design, target = am.regression_in_basis(powers, basis, p, p, shift)
-    beta, ssr, singular = am.least_squares_in_basis(gram, design, target)
+    rows, coords, one = shared_basis(shared, start)
+    offsets = (0, 1, 3)
+    gram = basis_gram(A, rows, offsets, start, shift)
+    design, target = regression_in_basis(terms, offsets, coords, one, shift)
+    beta, ssr, singular, xtx_inv = am.least_squares_in_basis(gram, design, target)
     assert not singular.any()
-    time = np.arange(start + 1.0, n + 1.0)
     for j in range(2):
-        Z = lag_matrix(A[j], p, start)
-        X = np.column_stack([time**k for k in powers] + [Z[:, 1:]])
+        Z = lag_matrix(A[j], 3, start)
+        X = np.column_stack(
+            [shared[start:, : terms.n_deterministic], Z[:, [1, 3]], exog[start:]]
+        )
         ref, res, *_ = np.linalg.lstsq(X, Z[:, 0], rcond=None)
         np.testing.assert_allclose(beta[j], ref, rtol=1e-7)
         # The residual sum of squares from the residuals: no cancellation.
         resid = Z[:, 0] - X @ ref
         np.testing.assert_allclose(ssr[j], resid @ resid, rtol=1e-9)
+        # (X'X)^-1 = X^+ X^+' from the SVD of X: no squared condition number.
+        pinv = np.linalg.pinv(X)
+        np.testing.assert_allclose(xtx_inv[j], pinv @ pinv.T, rtol=1e-6)
 
 
 def test_least_squares_in_basis_reports_collinear_regressors():
     A = np.vstack([np.full(50, 7.0), np.random.default_rng(0).standard_normal(50)])
     shift = A.mean(axis=1)
-    gram = am.basis_gram(
-        am.lag_cross_products(A, 1, 1, shift),
-        am.trend_cross_products(A, (0,), 1, 1, shift),
-        am.trend_gram((0,), 1, 50),
-    )
-    design, target = am.regression_in_basis((0,), (0,), 1, 1, shift)
-    _, _, singular = am.least_squares_in_basis(gram, design, target)
+    terms = Terms("c", 0, (1,))
+    rows, coords, one = shared_basis(terms.shared(np.arange(1.0, 51.0), None), 1)
+    gram = basis_gram(A, rows, (0, 1), 1, shift)
+    design, target = regression_in_basis(terms, (0, 1), coords, one, shift)
+    singular = am.least_squares_in_basis(gram, design, target)[2]
     np.testing.assert_array_equal(singular, [True, False])
 
 
@@ -95,6 +129,9 @@ def test_information_criteria_formulas():
     assert ic["aic"] == pytest.approx(200 + 2 * 4)
     assert ic["bic"] == pytest.approx(200 + np.log(50) * 4)
     assert ic["hqic"] == pytest.approx(200 + 2 * np.log(np.log(50)) * 4)
+    assert ic["aicc"] == pytest.approx(200 + 2 * 4 * 50 / (50 - 4 - 1))
+    fpe = am.information_criteria(llf, nobs, k, sigma2=2.0)["fpe"]
+    assert fpe == pytest.approx(2.0 * (50 + 3) / (50 - 3))
     assert am.gaussian_llf(2.0, 10) == pytest.approx(-5 * (np.log(2 * np.pi * 2.0) + 1))
 
 

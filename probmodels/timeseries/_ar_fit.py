@@ -1,0 +1,289 @@
+"""Estimating an AR-X model for many series at once, and evaluating it on new data.
+
+:func:`estimate` is conditional least squares for every series in one
+batched computation: one Gram matrix per distinct lag set, solved in the
+basis of :mod:`probmodels.timeseries._design`. :func:`evaluate` keeps given
+parameters and recomputes what depends on the data (residual variance,
+likelihood, criteria), as statsmodels' ``AutoRegResults.append`` and
+``apply`` with ``refit=False``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._validation import and_more
+from ._ar_math import (
+    gaussian_llf,
+    information_criteria,
+    least_squares_in_basis,
+    one_step_predictions,
+)
+from ._design import Terms, basis_gram, regression_in_basis, shared_basis
+
+__all__ = ["ARFit", "estimate", "evaluate", "residuals"]
+
+
+@dataclass
+class ARFit:
+    """Per-series results of a fit, with every parameter of the full lag set.
+
+    Parameters
+    ----------
+    params : ndarray of shape (n_series, n_params)
+        Coefficients in ``AutoReg``'s order; 0 for lags a series does not use.
+    included : ndarray of bool, shape (n_series, n_params)
+        Which coefficients each series' model has (``ic`` may drop lags).
+    cov : ndarray of shape (n_series, n_params, n_params)
+        ``sigma2 (X'X)^{-1}``; NaN in rows and columns of excluded lags.
+    n_lags : ndarray of int, shape (n_series,)
+        How many leading lags of the lag set each series uses.
+    start : ndarray of int, shape (n_series,)
+        First fitted step of each series.
+    stats : dict of str to ndarray of shape (n_series,)
+        ``sigma2``, ``llf``, ``aic``, ``bic``, ``hqic``, ``aicc``, ``fpe``,
+        ``rsquared`` and ``nobs``.
+    """
+
+    params: np.ndarray
+    included: np.ndarray
+    cov: np.ndarray
+    n_lags: np.ndarray
+    start: np.ndarray
+    stats: dict
+
+
+def _columns(terms: Terms, n_lags: int) -> np.ndarray:
+    """Positions, among the full model's parameters, of a leading-lags model's."""
+    n_det, n_lag = terms.n_deterministic, len(terms.lags)
+    return np.concatenate(
+        [
+            np.arange(n_det + n_lags),
+            n_det + n_lag + np.arange(terms.n_exog),
+        ]
+    )
+
+
+def _positions(n: int) -> np.ndarray:
+    return np.arange(1.0, n + 1.0)
+
+
+def _solve(A, shared, terms, sub_terms, start, names):
+    """Least squares of ``sub_terms`` in the basis of ``terms``' lags."""
+    shift = A.mean(axis=1)
+    rows, coords, one = shared_basis(shared, start)
+    offsets = (0, *terms.lags)
+    gram = basis_gram(A, rows, offsets, start, shift)
+    design, target = regression_in_basis(sub_terms, offsets, coords, one, shift)
+    beta, ssr, singular, xtx_inv = least_squares_in_basis(gram, design, target)
+    if singular.any():
+        bad = [names[j] for j in np.flatnonzero(singular)]
+        raise ValueError(
+            f"The regression with {sub_terms.names()} is singular for series "
+            f"{bad[:50]}{and_more(bad)}: a series is constant, or its lags and "
+            "regressors are collinear (a constant regressor beside the trend's "
+            "constant, two equal regressors). Drop or difference those series, "
+            "drop the redundant regressor, or use fewer lags."
+        )
+    # A residual sum of squares at rounding level means an exact fit: the
+    # noise variance would be zero and the likelihood infinite.
+    centred = gram[:, 0, 0]  # sum of squares of the centred target
+    degenerate = ~(ssr > 1e-14 * np.maximum(centred, np.finfo(float).tiny))
+    if degenerate.any():
+        bad = [names[j] for j in np.flatnonzero(degenerate)]
+        raise ValueError(
+            f"Series {bad[:50]}{and_more(bad)} are fitted exactly by the "
+            f"regression with {sub_terms.names()} (residual variance 0): they "
+            "are constant or deterministic, and an AR model needs noise. Drop them."
+        )
+    # Sums of the target over the window, for R-squared: sum x0 is the
+    # constant's direction in the shared basis.
+    sum_x0 = np.einsum("r,jr->j", one, gram[:, 0, len(offsets) :])
+    return beta, ssr, xtx_inv, (gram[:, 0, 0], sum_x0, shift)
+
+
+def _select(A, shared, terms, start, ic, names) -> np.ndarray:
+    """Leading lags per series minimising ``ic``, all on the same steps."""
+    nobs = A.shape[1] - start
+    scores = np.empty((A.shape[0], len(terms.lags) + 1))
+    for k in range(len(terms.lags) + 1):
+        sub = terms.with_lags(terms.lags[:k])
+        ssr = _solve(A, shared, terms, sub, start, names)[1]
+        llf = gaussian_llf(ssr / nobs, nobs)
+        scores[:, k] = information_criteria(llf, nobs, sub.n_params)[ic]
+    return scores.argmin(axis=1)  # first minimum: the fewest lags on ties
+
+
+def _stats(ssr, nobs, k, sums, has_constant):
+    """Variance, likelihood, criteria and R-squared from the residual sum.
+
+    ``sums`` are the window's sum of squares and sum of the centred target
+    ``x0 = y - shift``, and the shift: the total sum of squares is about the
+    window's mean when the model spans a constant, else about zero.
+    """
+    sigma2 = ssr / nobs
+    llf = gaussian_llf(sigma2, nobs)
+    sum_sq, total, shift = sums
+    if has_constant:
+        tss = sum_sq - total**2 / nobs
+    else:
+        tss = sum_sq + 2.0 * shift * total + nobs * shift**2
+    return {
+        "sigma2": sigma2,
+        "llf": llf,
+        **information_criteria(llf, nobs, k, sigma2),
+        "rsquared": 1.0 - ssr / tss,
+        "nobs": np.full(len(ssr), nobs, dtype=int),
+    }
+
+
+def estimate(
+    values: np.ndarray,
+    series: np.ndarray,
+    regressors: np.ndarray,
+    terms: Terms,
+    *,
+    hold_back: int | None,
+    ic: str | None,
+    names: list,
+    n_lags: np.ndarray | None = None,
+) -> ARFit:
+    """Conditional least squares for each series column of ``values``.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_steps, n_columns)
+        Series and regressor columns, validated.
+    series, regressors : ndarray of int
+        Positions of the series and of the regressors among the columns.
+    terms : Terms
+        The full model.
+    hold_back : int or None
+        First fitted step (None: each model's largest lag).
+    ic : str or None
+        Criterion choosing the leading lags of each series.
+    names : list
+        Series names, for error messages.
+    n_lags : ndarray of int, optional
+        Leading lags of each series, to refit a chosen model without choosing.
+
+    Returns
+    -------
+    ARFit
+    """
+    n = values.shape[0]
+    # Series-major: a view when there are no regressors (DataFrame blocks
+    # are stored so), one copy otherwise.
+    A = values.T if not len(regressors) else np.ascontiguousarray(values[:, series].T)
+    shared = terms.shared(_positions(n), values[:, regressors])
+    m, k = A.shape[0], terms.n_params
+    if n_lags is None:
+        n_lags = np.full(m, len(terms.lags))
+        if ic:
+            start = terms.max_lag if hold_back is None else hold_back
+            n_lags = _select(A, shared, terms, start, ic, names)
+    fit = ARFit(
+        params=np.zeros((m, k)),
+        included=np.zeros((m, k), dtype=bool),
+        cov=np.full((m, k, k), np.nan),
+        n_lags=np.asarray(n_lags, dtype=int),
+        start=np.empty(m, dtype=int),
+        stats={},
+    )
+    stats = {}
+    # One batched solve per distinct lag set: a loop over at most p + 1
+    # of them, never over series.
+    for count in np.unique(n_lags):
+        rows = np.flatnonzero(n_lags == count)
+        sub = terms.with_lags(terms.lags[: int(count)])
+        start = sub.max_lag if hold_back is None else hold_back
+        part = A[rows] if len(rows) < m else A
+        beta, ssr, xtx_inv, sums = _solve(
+            part, shared, sub, sub, start, [names[j] for j in rows]
+        )
+        cols = _columns(terms, int(count))
+        fit.params[np.ix_(rows, cols)] = beta
+        fit.included[np.ix_(rows, cols)] = True
+        sigma2 = ssr / (n - start)
+        cov = np.full((len(rows), k, k), np.nan)
+        cov[:, cols[:, None], cols[None, :]] = sigma2[:, None, None] * xtx_inv
+        fit.cov[rows] = cov
+        fit.start[rows] = start
+        part_stats = _stats(ssr, n - start, sub.n_params, sums, terms.has_constant)
+        for key, value in part_stats.items():
+            stats.setdefault(key, np.empty(m, dtype=value.dtype))[rows] = value
+    fit.stats = stats
+    return fit
+
+
+def residuals(
+    values: np.ndarray, est: Any, terms: Terms
+) -> tuple[np.ndarray, np.ndarray]:
+    """One-step fitted values and residuals of the fitted model on ``values``.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_steps, n_columns)
+        Series and regressors, on positions 1..n_steps of the model's clock.
+    est : ARRegressor
+        The fitted model (its parameters and column positions).
+    terms : Terms
+
+    Returns
+    -------
+    fitted, resid : ndarray of shape (n_series, n_steps)
+        NaN before each series' first fitted step.
+    """
+    A = values[:, est._fitted_series].T
+    n = A.shape[1]
+    shared = terms.shared(_positions(n), values[:, est._fitted_exog])
+    beta = est._params[:, terms.shared_columns()]
+    coef = np.atleast_2d(est.coef_)
+    fitted = one_step_predictions(A, coef, beta @ shared.T)
+    fitted[np.arange(n)[None, :] < est._start[:, None]] = np.nan
+    return fitted, A - fitted
+
+
+def evaluate(values: np.ndarray, est: Any, terms: Terms) -> ARFit:
+    """The fitted parameters on new data: variance, likelihood and criteria.
+
+    The coefficients and their covariance stay as fitted; everything that
+    depends on the data is recomputed from the residuals on ``values``, as
+    statsmodels' ``AutoRegResults.apply(refit=False)`` does.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_steps, n_columns)
+        Series and regressors.
+    est : ARRegressor
+        The fitted model.
+    terms : Terms
+
+    Returns
+    -------
+    ARFit
+    """
+    _, resid = residuals(values, est, terms)
+    A = values[:, est._fitted_series].T
+    m, n = A.shape
+    stats = {}
+    for start in np.unique(est._start):
+        rows = np.flatnonzero(est._start == start)
+        ssr = np.sum(resid[rows, start:] ** 2, axis=1)
+        k = est._included[rows].sum(axis=1)
+        y = A[rows, start:]
+        sums = (np.sum(y**2, axis=1), np.sum(y, axis=1), np.zeros(len(rows)))
+        part = _stats(ssr, n - start, k, sums, terms.has_constant)
+        for key, value in part.items():
+            stats.setdefault(key, np.empty(m, dtype=value.dtype))[rows] = value
+    return ARFit(
+        params=est._params,
+        included=est._included,
+        cov=est._cov,
+        n_lags=est._n_lags,
+        start=est._start,
+        stats=stats,
+    )
