@@ -229,9 +229,7 @@ class ARRegressor(ARResultsMixin, GenerativeMixin, BaseEstimator):
         self._fitted_exog = regressors
         self._check_length(terms, n)
         check_series_scale(values[:, series], self._series_names())
-        fit = estimate(
-            values, series, regressors, terms, **self._estimate_options()
-        )
+        fit = estimate(values, series, regressors, terms, **self._estimate_options())
         _, generative = self._generative_state(X, self.random_state)
         generative = replace(
             generative, container=_series_container(X, series, regressors)
@@ -657,4 +655,3 @@ def _num_steps(X):
 
 def _index_of(X):
     return X.index if isinstance(X, (pd.Series, pd.DataFrame)) else None
-

@@ -81,12 +81,13 @@ def _solve(A, shared, terms, sub_terms, start, names):
     beta, ssr, singular, xtx_inv = least_squares_in_basis(gram, design, target)
     if singular.any():
         bad = [names[j] for j in np.flatnonzero(singular)]
+        fixes = "a smaller p" + (" or trend='n'" if sub_terms.trend != "n" else "")
         raise ValueError(
             f"The regression with {sub_terms.names()} is singular for series "
             f"{bad[:50]}{and_more(bad)}: a series is constant, or its lags and "
             "regressors are collinear (a constant regressor beside the trend's "
             "constant, two equal regressors). Drop or difference those series, "
-            "drop the redundant regressor, or use fewer lags."
+            f"drop the redundant regressor, or use {fixes}."
         )
     # A residual sum of squares at rounding level means an exact fit: the
     # noise variance would be zero and the likelihood infinite.

@@ -112,8 +112,8 @@ def least_squares_in_basis(
     and the residual sum of squares is the squared norm of the residual, not
     the difference ``y'y - beta'X'y`` that loses its digits to cancellation.
 
-    ``R`` is the Cholesky factor of the Jacobi-scaled Gram matrix; only when
-    that fails (a semi-definite matrix: a constant series, collinear shared
+    ``R`` is the Cholesky factor of the Jacobi-scaled Gram matrix; only for
+    a matrix singular to rounding (a constant series, collinear lags or
     columns) is it a square root from the eigendecomposition, which is exact
     there too but several times slower.
 
@@ -142,11 +142,18 @@ def least_squares_in_basis(
     scaled = gram / d[:, :, None] / d[:, None, :]
     try:
         root = np.linalg.cholesky(scaled).transpose(0, 2, 1)
+        # A pivot this small means a Gram matrix singular to rounding, where
+        # Cholesky's root is off by sqrt(eps) in the null direction; the
+        # eigendecomposition puts that direction at exactly zero.
+        near = np.einsum("jkk->jk", root).min(axis=1) < 1e-6
     except np.linalg.LinAlgError:
-        values, vectors = np.linalg.eigh(scaled)
-        root = np.sqrt(np.clip(values, 0.0, None))[:, :, None] * vectors.transpose(
-            0, 2, 1
-        )
+        root, near = np.empty_like(scaled), np.ones(m, dtype=bool)
+    if near.any():
+        values, vectors = np.linalg.eigh(scaled[near])
+        # Eigenvalues at rounding level are zero: collinear columns then
+        # coincide exactly in root space, and the QR below names them.
+        values = np.where(values > 1e-13 * values[:, -1:], values, 0.0)
+        root[near] = np.sqrt(values)[:, :, None] * vectors.transpose(0, 2, 1)
     lhs = root @ (d[:, :, None] * design)
     rhs = np.einsum("jab,jb->ja", root, d * target)
     norms = np.linalg.norm(lhs, axis=1)

@@ -47,7 +47,9 @@ class ARResultsMixin:
         values = np.where(self._included, values, np.nan)
         names = self._names()
         if self._container.ndim == 1:
-            return pd.Series(values[0], index=names)
+            # One series: the parameters its model has, as AutoReg lists them.
+            keep = self._included[0]
+            return pd.Series(values[0, keep], index=np.asarray(names)[keep].tolist())
         return pd.DataFrame(values.T, index=names, columns=self._series_labels())
 
     def _series_labels(self):
@@ -93,7 +95,11 @@ class ARResultsMixin:
         check_is_fitted(self)
         names = self._names()
         if self._container.ndim == 1:
-            return pd.DataFrame(self._cov[0], index=names, columns=names)
+            keep = self._included[0]
+            kept = np.asarray(names)[keep].tolist()
+            return pd.DataFrame(
+                self._cov[0][np.ix_(keep, keep)], index=kept, columns=kept
+            )
         index = pd.MultiIndex.from_product([self._series_labels(), names])
         return pd.DataFrame(
             self._cov.reshape(-1, len(names)), index=index, columns=names

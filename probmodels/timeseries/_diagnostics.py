@@ -19,7 +19,13 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-__all__ = ["arch_lm", "autocorrelations", "jarque_bera", "ljung_box", "plot_diagnostics"]
+__all__ = [
+    "arch_lm",
+    "autocorrelations",
+    "jarque_bera",
+    "ljung_box",
+    "plot_diagnostics",
+]
 
 
 def jarque_bera(resid: np.ndarray) -> dict[str, np.ndarray]:
@@ -160,6 +166,8 @@ def plot_diagnostics(resid, sigma2, lags=10, fig=None, figsize=None, title=None)
     values = np.asarray(resid, dtype=float)
     std = values / np.sqrt(sigma2)
     x = getattr(resid, "index", np.arange(len(values)))
+    if hasattr(x, "to_timestamp"):  # matplotlib draws timestamps, not periods
+        x = x.to_timestamp()
     if fig is None:
         fig = plt.figure(figsize=figsize or (10, 7))
     axes = fig.subplots(2, 2)

@@ -226,8 +226,7 @@ def future_exog(
         missing = [n for n in names if n not in map(str, exog.columns)]
         if missing and exog.shape[1] != len(names):
             raise ValueError(
-                f"exog lacks the regressor columns {missing}; it needs "
-                f"{list(names)}."
+                f"exog lacks the regressor columns {missing}; it needs {list(names)}."
             )
         if not missing:
             exog = exog.set_axis(list(map(str, exog.columns)), axis=1)[list(names)]

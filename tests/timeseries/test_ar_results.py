@@ -1,0 +1,171 @@
+"""Diagnostics, dynamic prediction and new data without a refit, against AutoReg."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.diagnostic import acorr_ljungbox
+from statsmodels.tsa.ar_model import AutoReg
+
+from probmodels import ARRegressor
+from probmodels.datasets import load_sunspots
+from tests.timeseries.test_arx import TOL, co2_monthly, macro, rel
+
+
+def test_diagnostics_match_statsmodels():
+    y = load_sunspots()
+    est = ARRegressor(p=3).fit(y)
+    res = AutoReg(y, 3).fit()
+    jb = est.test_normality()
+    assert list(jb.index) == ["Jarque-Bera", "P-value", "Skewness", "Kurtosis"]
+    assert rel(jb, res.test_normality()) < TOL
+    arch = est.test_heteroskedasticity(lags=6)
+    assert rel(arch, res.test_heteroskedasticity(lags=6)) < TOL
+    # AutoReg's own test_serial_correlation returns NaN in statsmodels 0.15
+    # (it renames acorr_ljungbox's columns by reindexing); compare with the
+    # function it calls, with its degrees of freedom (df_model).
+    lb = est.test_serial_correlation(lags=8)
+    ref = acorr_ljungbox(res.resid, lags=8, model_df=res.df_model)
+    assert rel(lb["Ljung-Box"], ref["lb_stat"]) < TOL
+    ok = lb["DF"] > 0
+    assert rel(lb["LB P-value"][ok], ref["lb_pvalue"][ok]) < TOL
+    assert lb["LB P-value"][~ok].isna().all()
+    text = str(est.diagnostic_summary())
+    assert "Test of Normality" in text and "ARCH-LM" in text
+
+
+def test_diagnostics_of_many_series_equal_one_at_a_time():
+    data = macro()
+    panel = pd.DataFrame({"a": data["gdp"], "b": data["cons"]})
+    est = ARRegressor(p=2).fit(panel)
+    lb = est.test_serial_correlation(lags=5)
+    assert lb.index.names == ["series", "Lag"]
+    for name in ("a", "b"):
+        one = ARRegressor(p=2).fit(panel[name])
+        assert (
+            rel(lb.loc[name, "Ljung-Box"], one.test_serial_correlation(5)["Ljung-Box"])
+            < 1e-10
+        )
+        assert rel(est.test_normality().loc[name], one.test_normality()) < 1e-10
+
+
+def test_summary_and_plot_diagnostics():
+    y = co2_monthly()
+    est = ARRegressor(p=2, trend="ct", seasonal=True).fit(y)
+    text = str(est.summary())
+    assert "Seas. AutoReg(2)" in text and "s(12,12)" in text and "co2.L2" in text
+    assert f"{est.llf_:.3f}" in text
+    # Several series: one block each.
+    two = ARRegressor(p=1).fit(macro()[["gdp", "cons"]])
+    assert str(two.summary()).count("AutoReg Model Results") == 2
+    fig = est.plot_diagnostics(lags=12)
+    assert len(fig.axes) == 4
+    assert (
+        two.plot_diagnostics(series="cons").axes[0].get_title()
+        == "Standardized residual"
+    )
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "dynamic"),
+    [
+        (None, None, False),
+        (0, 300, False),  # starts before hold_back, ends past the sample
+        (100, 310, 50),
+        (150, None, True),
+        ("1900", "1990", "1950"),
+        (2, 320, 0),
+    ],
+)
+def test_predict_in_sample_matches_autoreg(start, end, dynamic):
+    y = load_sunspots()
+    est = ARRegressor(p=[1, 2, 9], trend="ct").fit(y)
+    res = AutoReg(y, [1, 2, 9], trend="ct").fit()
+    ours = est.predict_in_sample(start, end, dynamic)
+    theirs = res.predict(start, end, dynamic)
+    assert ours.index.equals(theirs.index)
+    assert np.array_equal(np.isnan(ours), np.isnan(theirs))
+    assert rel(ours.dropna(), theirs.dropna()) < TOL
+
+
+def test_predict_in_sample_with_exog_out_of_sample():
+    data = macro()
+    train, future = data.iloc[:180], data.iloc[180:]
+    est = ARRegressor(p=2, exog=["cons", "inv"]).fit(train)
+    res = AutoReg(train["gdp"], 2, exog=train[["cons", "inv"]]).fit()
+    exog = future[["cons", "inv"]]
+    ours = est.predict_in_sample(150, 189, dynamic=10, exog=exog)
+    theirs = res.predict(150, 189, dynamic=10, exog_oos=exog)
+    assert rel(ours, theirs) < TOL
+    with pytest.raises(ValueError, match="next 10 rows"):
+        est.predict_in_sample(150, 189)
+
+
+@pytest.mark.parametrize("refit", [False, True])
+def test_append_matches_autoreg(refit):
+    y = load_sunspots()
+    head, tail = y.iloc[:250], y.iloc[250:]
+    est = ARRegressor(p=3, seasonal=True, period=11).fit(head)
+    res = AutoReg(head, 3, seasonal=True, period=11).fit()
+    new = res.append(tail, refit=refit)
+    assert est.append(tail, refit=refit) is est
+    assert rel(est.params_, new.params) < TOL
+    assert rel(est.bse_, new.bse) < TOL
+    for name in ("llf", "aic", "bic", "sigma2", "rsquared"):
+        assert rel(getattr(est, f"{name}_"), getattr(new, name)) < TOL, name
+    assert rel(est.resid_.dropna(), new.resid) < 1e-7
+    # Forecasts start from the new end.
+    assert est.forecast(5).index[0] == pd.Period("2009", freq="Y")
+    assert rel(est.forecast(5), new.forecast(5)) < TOL
+
+
+@pytest.mark.parametrize("refit", [False, True])
+def test_apply_with_exog_matches_autoreg(refit):
+    data = macro()
+    first, second = data.iloc[:100], data.iloc[100:]
+    est = ARRegressor(p=2, exog=["cons", "inv"]).fit(first)
+    res = AutoReg(first["gdp"], 2, exog=first[["cons", "inv"]]).fit()
+    new = res.apply(second["gdp"], exog=second[["cons", "inv"]], refit=refit)
+    est.apply(second, refit=refit)
+    assert rel(est.params_, new.params) < TOL
+    assert rel(est.bse_, new.bse) < TOL
+    assert rel(est.llf_, new.llf) < TOL
+    assert rel(est.resid_.dropna(), new.resid) < 1e-7
+    future = pd.DataFrame(
+        {"cons": [0.5, 0.6], "inv": [1.0, -1.0]},
+        index=pd.period_range(second.index[-1] + 1, periods=2, freq="Q"),
+    )
+    assert rel(est.forecast(2, exog=future), new.forecast(2, exog=future)) < TOL
+
+
+def test_append_keeps_the_clock_and_failures_change_nothing():
+    y = load_sunspots()
+    est = ARRegressor(p=2).fit(y.iloc[:200])
+    before = est.params_.copy(), est._data.copy(), est.forecast(3)
+    with pytest.raises(ValueError, match="does not continue the fitted one"):
+        est.append(y.iloc[201:220])  # a gap of one year
+    with pytest.raises(ValueError, match="does not continue"):
+        est.append(y.iloc[150:160])
+    monthly = pd.Series(
+        y.to_numpy()[:50], index=pd.period_range("1700-01", periods=50, freq="M")
+    )
+    with pytest.raises(ValueError, match="frequency M"):
+        est.apply(monthly)
+    pd.testing.assert_series_equal(est.params_, before[0])
+    np.testing.assert_array_equal(est._data, before[1])
+    pd.testing.assert_series_equal(est.forecast(3), before[2])
+    # Arrays append as the next steps; then forecasts continue from them.
+    arr = ARRegressor(p=2).fit(y.to_numpy()[:200])
+    arr.append(y.to_numpy()[200:250])
+    ref = AutoReg(y.to_numpy()[:200], 2).fit().append(y.to_numpy()[200:250])
+    assert rel(arr.forecast(4), ref.forecast(4)) < TOL
+
+
+def test_append_chains_into_a_forecast():
+    y = co2_monthly()
+    est = ARRegressor(p=2, trend="ct", seasonal=True).fit(y.iloc[:-12])
+    fc = est.append(y.iloc[-12:]).forecast(6)
+    assert fc.index[0] == y.index[-1] + y.index.freq
