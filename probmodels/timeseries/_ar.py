@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._validation import check_series_scale, validate_series
 from ..base import Container, GenerativeMixin, atomic_fit, check_n_samples
 from ..exceptions import NonStationaryWarning
-from ._ar_fit import ARFit, estimate, evaluate
+from ._ar_fit import ARFit, estimate, upgrade_0_1_0
 from ._ar_math import (
     ar_roots,
     is_stationary,
@@ -575,28 +575,8 @@ class ARRegressor(ARResultsMixin, GenerativeMixin, BaseEstimator):
     def __setstate__(self, state):
         """Read files of probmodels 0.1.0, which kept only the last p steps."""
         if "_history" in state and "_params" not in state:
-            state = _upgrade_0_1_0(state)
+            state = upgrade_0_1_0(state)
         super().__setstate__(state)
-
-    def _refresh(self, values, clock, refit):
-        """Put new data under the model: refit, or keep the parameters."""
-        _, regressors = self._fitted_series, self._fitted_exog
-        terms = self._terms()
-        self._check_length(terms, values.shape[0])
-        if refit:
-            fit = estimate(
-                values,
-                self._fitted_series,
-                regressors,
-                terms,
-                n_lags=self._n_lags,
-                **self._estimate_options(),
-            )
-        else:
-            fit = evaluate(values, self, terms)
-        self._data, self._clock = values, clock
-        self._set_fit(fit, self._container.ndim == 1)
-        return self
 
 
 def _series_container(X, series, regressors) -> Container:
@@ -615,38 +595,6 @@ def _series_container(X, series, regressors) -> Container:
     if whole.kind == "dataframe":
         return Container("dataframe", 2, columns=whole.columns[series])
     return Container("ndarray", 2)
-
-
-def _upgrade_0_1_0(state: dict) -> dict:
-    """An AR(p) of probmodels 0.1.0 in today's fitted state (no seasons, exog)."""
-    state = dict(state)
-    coef = np.atleast_2d(state["coef_"])
-    m, p = coef.shape
-    terms = Terms(state["trend"], 0, tuple(range(1, p + 1)))
-    params = np.zeros((m, terms.n_params))
-    for c, power in enumerate(terms.powers):
-        params[:, c] = state["intercept_" if power == 0 else "trend_coef_"]
-    params[:, terms.lag_columns()] = coef
-    nan = np.full(m, np.nan) if m > 1 else np.nan
-    state.update(
-        _trend=state["trend"],
-        _lags=list(range(1, p + 1)),
-        period_=None,
-        _exog_names=[],
-        _fitted_series=np.arange(m),
-        _fitted_exog=np.arange(0),
-        _params=params,
-        _included=np.ones(params.shape, dtype=bool),
-        _cov=np.full(params.shape + (params.shape[1],), np.nan),
-        _n_lags=np.full(m, p),
-        _start=np.full(m, p),
-        # Only the last p steps were kept: enough to forecast and sample.
-        _data=state.pop("_history"),
-        aicc_=nan,
-        fpe_=nan,
-        rsquared_=nan,
-    )
-    return state
 
 
 def _num_steps(X):

@@ -24,7 +24,7 @@ from ._ar_math import (
 )
 from ._design import Terms, basis_gram, regression_in_basis, shared_basis
 
-__all__ = ["ARFit", "estimate", "evaluate", "residuals"]
+__all__ = ["ARFit", "estimate", "evaluate", "residuals", "upgrade_0_1_0"]
 
 
 @dataclass
@@ -288,3 +288,35 @@ def evaluate(values: np.ndarray, est: Any, terms: Terms) -> ARFit:
         start=est._start,
         stats=stats,
     )
+
+
+def upgrade_0_1_0(state: dict) -> dict:
+    """An AR(p) of probmodels 0.1.0 in today's fitted state (no seasons, exog)."""
+    state = dict(state)
+    coef = np.atleast_2d(state["coef_"])
+    m, p = coef.shape
+    terms = Terms(state["trend"], 0, tuple(range(1, p + 1)))
+    params = np.zeros((m, terms.n_params))
+    for c, power in enumerate(terms.powers):
+        params[:, c] = state["intercept_" if power == 0 else "trend_coef_"]
+    params[:, terms.lag_columns()] = coef
+    nan = np.full(m, np.nan) if m > 1 else np.nan
+    state.update(
+        _trend=state["trend"],
+        _lags=list(range(1, p + 1)),
+        period_=None,
+        _exog_names=[],
+        _fitted_series=np.arange(m),
+        _fitted_exog=np.arange(0),
+        _params=params,
+        _included=np.ones(params.shape, dtype=bool),
+        _cov=np.full(params.shape + (params.shape[1],), np.nan),
+        _n_lags=np.full(m, p),
+        _start=np.full(m, p),
+        # Only the last p steps were kept: enough to forecast and sample.
+        _data=state.pop("_history"),
+        aicc_=nan,
+        fpe_=nan,
+        rsquared_=nan,
+    )
+    return state

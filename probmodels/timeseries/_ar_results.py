@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._validation import validate_series
 from ..base import atomic_fit
-from ._ar_fit import residuals
+from ._ar_fit import estimate, evaluate, residuals
 from ._ar_math import one_step_predictions
 from ._diagnostics import arch_lm, jarque_bera, ljung_box, plot_diagnostics
 from ._index import TimeClock
@@ -424,6 +424,26 @@ class ARResultsMixin:
         return self._container.wrap(self._unstack(pred[:, lo : hi + 1].T), index)
 
     # ---------------------------------------------------------------- new data
+    def _refresh(self, values, clock, refit):
+        """Put new data under the model: refit, or keep the parameters."""
+        regressors = self._fitted_exog
+        terms = self._terms()
+        self._check_length(terms, values.shape[0])
+        if refit:
+            fit = estimate(
+                values,
+                self._fitted_series,
+                regressors,
+                terms,
+                n_lags=self._n_lags,
+                **self._estimate_options(),
+            )
+        else:
+            fit = evaluate(values, self, terms)
+        self._data, self._clock = values, clock
+        self._set_fit(fit, self._container.ndim == 1)
+        return self
+
     def _require_data(self, what):
         if self._data.shape[0] != self._clock.n_steps:
             raise ValueError(
