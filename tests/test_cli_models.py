@@ -274,3 +274,35 @@ def test_a_table_with_holes_fits_imputes_and_samples_given(tmp_path, capsys, mon
     assert "not a category of 'species'" in capsys.readouterr().err
     assert main(["sample", "g.skops", "-n", "3", "--given", "mass"]) == 2
     assert "column=value" in capsys.readouterr().err
+
+
+def test_ar_with_exog_columns_forecasts_from_a_future_file(files, cli):
+    from tests.timeseries.test_arx import macro
+
+    data = macro().iloc[:-8]
+    future = macro().iloc[-8:]
+    table = data.set_axis(data.index.to_timestamp()).rename_axis("quarter")
+    table.to_csv(files / "macro.csv")
+    future.set_axis(future.index.to_timestamp()).rename_axis("quarter")[
+        ["inv", "cons"]
+    ].to_csv(files / "future.csv")
+    fit = ["fit", "ar", "macro.csv", "--time-index", "quarter", "-o", "arx.skops"]
+    code, _, err = cli([*fit, "-p", "p=2", "-p", "exog=cons,inv"])
+    assert code == 0, err
+    code, out, err = cli(
+        ["forecast", "arx.skops", "--steps", "8", "--exog", "future.csv"]
+        + ["--time-index", "quarter"]
+    )
+    assert code == 0, err
+    got = pd.read_csv(io.StringIO(out), index_col=0)
+    est = ARRegressor(p=2, exog=["cons", "inv"]).fit(table)
+    ref = est.forecast(8, alpha=0.05, exog=future[["cons", "inv"]].to_numpy())
+    np.testing.assert_allclose(got["mean"], ref.mean, rtol=1e-9)
+    code, out, _ = cli(
+        ["sample", "arx.skops", "-n", "8", "--seed", "0", "--exog", "future.csv"]
+    )
+    assert code == 0 and len(out.splitlines()) == 1 + 8
+    code, _, err = cli(["forecast", "arx.skops", "--steps", "9", "--exog", "future.csv"])
+    assert code != 0 and "has 8 future rows, but 9 steps need 9" in err
+    code, _, err = cli(["forecast", "arx.skops", "--steps", "2"])
+    assert code != 0 and "pass exog=" in err

@@ -146,6 +146,8 @@ def cmd_fit(args) -> int:
     cls = model_class(args.model_name)
     est = cls()
     params = parse_params(args.param)
+    if isinstance(params.get("exog"), str):  # exog=holiday,price names columns
+        params["exog"] = [c for c in params["exog"].split(",") if c]
     est.set_params(**params)  # sklearn names unknown parameters and the valid ones
     if "verbose" in est.get_params() and "verbose" not in params and _is_neural(est):
         est.set_params(verbose=0 if args.quiet else 1)  # a tqdm bar on stderr
@@ -186,6 +188,9 @@ def cmd_sample(args) -> int:
     if args.y is not None:
         _require(est, "y", "--y", "a model fitted with labels (vae, ddpm)")
         kwargs["y"] = _label_like(est, args.y)
+    if args.exog is not None:
+        _require(est, "exog", "--exog", "a time-series model (ar)")
+        kwargs["exog"] = _future_exog(args, est)
     if args.given:
         what = "a generative model of a table (gmm, vae, ddpm)"
         _require(est, "given", "--given", what)
@@ -244,7 +249,8 @@ def cmd_forecast(args) -> int:
             f"forecast needs a time-series model (ar); {args.model} holds a "
             f"{type(est).__name__}."
         )
-    result = est.forecast(args.steps, alpha=args.alpha)
+    kwargs = {} if args.exog is None else {"exog": _future_exog(args, est)}
+    result = est.forecast(args.steps, alpha=args.alpha, **kwargs)
     parts = {"mean": result.mean, "lower": result.lower, "upper": result.upper}
     frames = []
     for stat, values in parts.items():
@@ -255,6 +261,26 @@ def cmd_forecast(args) -> int:
         frames.append(part)
     _emit(pd.concat(frames, axis=1), args.output, f"a {args.steps}-step forecast")
     return 0
+
+
+def _future_exog(args, est) -> pd.DataFrame:
+    """The regressors' future rows from ``--exog`` (dates from ``--time-index``)."""
+    from ._tables import read_table
+
+    names = list(getattr(est, "_exog_names", []))
+    if not names:
+        raise CommandError(
+            "this model has no exogenous regressors, so --exog would be ignored; "
+            "drop it (or fit with --param exog=col1,col2)."
+        )
+    frame = read_table(args.exog, time_index=args.time_index)
+    missing = [n for n in names if n not in frame.columns]
+    if missing:
+        raise CommandError(
+            f"{args.exog} lacks the regressor columns {missing}; the model needs "
+            f"{names}."
+        )
+    return frame[names]
 
 
 def cmd_predict(args) -> int:
@@ -460,6 +486,17 @@ def add_model_commands(sub, parents=()) -> None:
         if target:
             parser.add_argument("--target", help="the column of labels")
 
+    def future_options(parser):
+        parser.add_argument(
+            "--exog",
+            metavar="FILE",
+            help="the regressors' future rows (ar fitted with exog): a .csv or "
+            ".parquet with their columns, one row per step",
+        )
+        parser.add_argument(
+            "--time-index", help="a column of dates in the --exog file to use as index"
+        )
+
     def model_file(parser):
         parser.add_argument("model", help="a model file (.skops)")
         parser.add_argument(
@@ -509,6 +546,7 @@ def add_model_commands(sub, parents=()) -> None:
         help="a value the column takes in every row; the rest is drawn from the "
         "conditional (gmm exactly, vae and ddpm approximately; repeatable)",
     )
+    future_options(sample)
     sample.set_defaults(func=cmd_sample)
 
     impute = sub.add_parser(
@@ -547,6 +585,7 @@ def add_model_commands(sub, parents=()) -> None:
         "--alpha", type=_alpha, default=0.05, help="1 - interval level"
     )
     forecast.add_argument("-o", "--output", help=".csv or .parquet (default: stdout)")
+    future_options(forecast)
     forecast.set_defaults(func=cmd_forecast)
 
     predict = sub.add_parser(
