@@ -22,7 +22,7 @@ from ._ar_math import one_step_predictions
 from ._diagnostics import arch_lm, jarque_bera, ljung_box, plot_diagnostics
 from ._index import TimeClock
 from ._inputs import future_exog
-from ._summary import Summary, model_name, summary_text
+from ._summary import Summary, label_text, model_name, summary_text
 
 __all__ = ["ARResultsMixin"]
 
@@ -197,7 +197,7 @@ class ARResultsMixin:
         """
         out = self._by_start(lambda r, rows: jarque_bera(r))
         frame = pd.DataFrame(out, index=self._series_labels())
-        return frame.iloc[0] if self._container.ndim == 1 else frame
+        return frame.iloc[0].rename(None) if self._container.ndim == 1 else frame
 
     def test_serial_correlation(self, lags=None, model_df=None):
         """Ljung-Box tests of residual autocorrelation at lags 1..lags.
@@ -331,7 +331,7 @@ class ARResultsMixin:
                 summary_text(
                     series=str(label),
                     model=model,
-                    sample=(str(index[self._start[j]]), str(index[-1])),
+                    sample=(label_text(index[self._start[j]]), label_text(index[-1])),
                     stats={k: v[j] for k, v in stats.items()},
                     names=[n for n, kept in zip(names, keep, strict=True) if kept],
                     params=self._params[j, keep],

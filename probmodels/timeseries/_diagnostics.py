@@ -146,7 +146,7 @@ def plot_diagnostics(resid, sigma2, lags=10, fig=None, figsize=None, title=None)
         Its noise variance.
     lags : int, default=10
         Lags in the correlogram.
-    fig : matplotlib Figure, optional
+    fig : matplotlib Figure or SubFigure, optional
         Drawn on when given.
     figsize : tuple, optional
         Size of a new figure.
@@ -200,5 +200,7 @@ def plot_diagnostics(resid, sigma2, lags=10, fig=None, figsize=None, title=None)
     ax.set_title("Correlogram")
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    # A SubFigure, or a figure with a layout engine, keeps the layout it has.
+    if hasattr(fig, "tight_layout") and fig.get_layout_engine() is None:
+        fig.tight_layout()
     return fig

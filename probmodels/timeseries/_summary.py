@@ -6,7 +6,7 @@ import datetime as dt
 
 import numpy as np
 
-__all__ = ["Summary", "model_name", "summary_text"]
+__all__ = ["Summary", "label_text", "model_name", "summary_text"]
 
 WIDTH = 78
 
@@ -54,9 +54,16 @@ def model_name(max_lag: int, restricted: bool, seasonal: bool, exog: bool) -> st
 
 def _pair(left: tuple[str, str], right: tuple[str, str]) -> str:
     half = WIDTH // 2
-    a = f"{left[0]:<20}{left[1]:>{half - 20}}" if left[0] else " " * half
+    a = f"{left[0]:<20}{left[1]:>{half - 20}}"
     b = f"{right[0]:<22}{right[1]:>{half - 22}}" if right[0] else ""
     return (a + " " + b).rstrip() if b else a.rstrip()
+
+
+def label_text(label) -> str:
+    """A time label as the summary shows it: dates without a midnight time."""
+    if hasattr(label, "hour") and not (label.hour or label.minute or label.second):
+        return label.strftime("%Y-%m-%d")
+    return str(label)
 
 
 def summary_text(
@@ -120,7 +127,7 @@ def summary_text(
     lines.append("=" * WIDTH)
     lo, hi = f"[{alpha / 2:.3f}", f"{1 - alpha / 2:.3f}]"
     lines.append(
-        f"{'':<16}{'coef':>10}{'std err':>11}{'z':>11}{'P>|z|':>11}{lo:>12}{hi:>12}"
+        f"{'':<16}{'coef':>10}{'std err':>10}{'z':>10}{'P>|z|':>10}{lo:>11}{hi:>11}"
     )
     lines.append("-" * WIDTH)
     z = norm.ppf(1 - alpha / 2)
@@ -129,8 +136,8 @@ def summary_text(
     pvalues = 2 * norm.sf(np.abs(tvalues))
     for name, b, s, t, pv in zip(names, params, bse, tvalues, pvalues, strict=True):
         lines.append(
-            f"{name[:16]:<16}{b:>10.4f}{s:>11.3f}{t:>11.3f}{pv:>11.3f}"
-            f"{b - z * s:>12.3f}{b + z * s:>12.3f}"
+            f"{name[:16]:<16}{b:>10.4f}{s:>10.3f}{t:>10.3f}{pv:>10.3f}"
+            f"{b - z * s:>11.3f}{b + z * s:>11.3f}"
         )
     if len(roots):
         lines += ["Roots".center(WIDTH), "=" * WIDTH]
