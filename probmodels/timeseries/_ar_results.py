@@ -294,6 +294,78 @@ class ARResultsMixin:
         resid = resid.iloc[start:] if hasattr(resid, "iloc") else resid[start:]
         return plot_diagnostics(resid, sigma2[j], lags, fig, figsize)
 
+    def plot_predict(
+        self,
+        start=None,
+        end=None,
+        dynamic=False,
+        alpha=0.05,
+        exog=None,
+        series=None,
+        fig=None,
+        figsize=None,
+    ):
+        """Plot the observed series, predictions and forecast intervals.
+
+        As statsmodels' ``plot_predict``: :meth:`predict_in_sample` from
+        ``start`` to ``end`` (past the sample, a forecast), with the
+        ``1 - alpha`` band of the steps past the sample,
+        ``z sqrt(sigma2 sum_{j<h} psi_j^2)``.
+
+        Parameters
+        ----------
+        start, end, dynamic, exog
+            As in :meth:`predict_in_sample`.
+        alpha : float, default=0.05
+            1 - level of the forecast band.
+        series : label, optional
+            Which series, when there are several (default: the first).
+        fig : matplotlib Figure, optional
+        figsize : tuple, optional
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        import matplotlib.pyplot as plt
+
+        from ._ar_math import ma_weights
+
+        pred = self.predict_in_sample(start, end, dynamic, exog)
+        j, labels = 0, list(self._series_labels())
+        if self._container.ndim != 1:
+            j = 0 if series is None else labels.index(series)
+            pred = pred.iloc[:, j] if hasattr(pred, "iloc") else pred[:, j]
+        values = np.asarray(pred, dtype=float)
+        n = self._clock.n_steps
+        lo = 0 if start is None else self._clock.locate(start)
+        steps = np.arange(lo, lo + len(values))
+        x = getattr(pred, "index", steps)
+        if hasattr(x, "to_timestamp"):
+            x = x.to_timestamp()
+        fig = fig if fig is not None else plt.figure(figsize=figsize or (9, 4))
+        ax = fig.add_subplot(1, 1, 1)
+        seen = steps < n
+        observed = self._data[steps[seen], self._fitted_series[j]]
+        ax.plot(np.asarray(x)[seen], observed, color="black", lw=1, label="observed")
+        ax.plot(x, values, color="tab:blue", label="prediction")
+        oos = steps >= n
+        if oos.any():
+            coef = np.atleast_2d(self.coef_)[j : j + 1]
+            psi = ma_weights(coef, int(oos.sum()))[0]
+            sigma2 = np.atleast_1d(self.sigma2_)[j]
+            half = norm.ppf(1 - alpha / 2) * np.sqrt(sigma2 * np.cumsum(psi**2))
+            ax.fill_between(
+                np.asarray(x)[oos],
+                values[oos] - half,
+                values[oos] + half,
+                color="tab:blue",
+                alpha=0.25,
+                label=f"{1 - alpha:.0%} forecast interval",
+            )
+        ax.legend(loc="best")
+        return fig
+
     def summary(self, alpha=0.05):
         """Results in statsmodels' ``AutoReg`` layout, one block per series.
 

@@ -169,3 +169,33 @@ def test_append_chains_into_a_forecast():
     est = ARRegressor(p=2, trend="ct", seasonal=True).fit(y.iloc[:-12])
     fc = est.append(y.iloc[-12:]).forecast(6)
     assert fc.index[0] == y.index[-1] + y.index.freq
+
+
+def test_plot_predict_draws_the_forecast_band():
+    y = load_sunspots()
+    est = ARRegressor(p=3).fit(y)
+    fig = est.plot_predict(start=250, end=330)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "observed",
+        "prediction",
+        "95% forecast interval",
+    ]
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]
+    mean, lower, upper = est.forecast(21, alpha=0.05)
+    assert np.isclose(band.max(), upper.max()) and np.isclose(band.min(), lower.min())
+
+
+def test_model_file_round_trip_keeps_exog_and_seasons(tmp_path):
+    import probmodels
+
+    data = macro()
+    est = ARRegressor(p=2, trend="ct", seasonal=True, exog=["cons", "inv"]).fit(data)
+    probmodels.save(est, tmp_path / "arx.skops")
+    back = probmodels.load(tmp_path / "arx.skops")
+    future = data[["cons", "inv"]].iloc[:3].to_numpy()
+    pd.testing.assert_series_equal(
+        back.forecast(3, exog=future), est.forecast(3, exog=future)
+    )
+    pd.testing.assert_series_equal(back.bse_, est.bse_)
+    assert str(back.summary()).splitlines()[2:4] == str(est.summary()).splitlines()[2:4]
