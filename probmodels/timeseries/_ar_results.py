@@ -129,11 +129,10 @@ class ARResultsMixin:
         )
         if self._container.ndim == 1:
             return pd.DataFrame({0: lower, 1: upper})
-        return (
-            pd.concat({0: lower, 1: upper}, axis=1)
-            .swaplevel(axis=1)
-            .sort_index(axis=1, level=0, sort_remaining=False)
-        )
+        # Columns (series, 0), (series, 1) in the fitted order of the series.
+        columns = pd.MultiIndex.from_product([lower.columns, [0, 1]])
+        values = np.stack([lower.to_numpy(), upper.to_numpy()], axis=2)
+        return pd.DataFrame(values.reshape(len(lower), -1), lower.index, columns)
 
     # -------------------------------------------------------------- residuals
     def _residuals(self):

@@ -222,17 +222,20 @@ class TimeClock:
         Parameters
         ----------
         label : int, str, Timestamp, Period or datetime
-            An int is a position, as in statsmodels' ``predict``; for a
-            date-like clock, strings and timestamps are dates.
+            An int is a position, as in statsmodels' ``predict``, except on
+            an integer index, where one from the first label on is a label;
+            for a date-like clock, strings and timestamps are dates.
 
         Returns
         -------
         int
         """
         if isinstance(label, (int, np.integer)) and not isinstance(label, bool):
-            if self.kind == "integer":
-                if (int(label) - self.first) % self.freq == 0:
-                    return (int(label) - self.first) // self.freq
+            # On an integer index an int from its first label on is a label
+            # (a year, say); below it, and on any other index, a position.
+            delta = int(label) - self.first if self.kind == "integer" else -1
+            if delta >= 0 and delta % self.freq == 0:
+                return delta // self.freq
             return int(label)
         if self.kind in ("datetime", "period"):
             try:

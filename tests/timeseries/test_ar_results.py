@@ -199,3 +199,20 @@ def test_model_file_round_trip_keeps_exog_and_seasons(tmp_path):
     )
     pd.testing.assert_series_equal(back.bse_, est.bse_)
     assert str(back.summary()).splitlines()[2:4] == str(est.summary()).splitlines()[2:4]
+
+
+def test_results_of_many_series_keep_their_order_and_integer_labels():
+    data = macro()
+    panel = pd.DataFrame({"z": data["gdp"], "a": data["cons"]})
+    est = ARRegressor(p=1).fit(panel)
+    assert list(est.conf_int().columns) == [("z", 0), ("z", 1), ("a", 0), ("a", 1)]
+    assert (
+        rel(est.conf_int()[("a", 1)], ARRegressor(p=1).fit(panel["a"]).conf_int()[1])
+        < 1e-10
+    )
+    years = pd.Series(load_sunspots().to_numpy(), index=np.arange(1700, 2009))
+    on_years = ARRegressor(p=2).fit(years)
+    by_label = on_years.predict_in_sample(1990, 2010)
+    assert list(by_label.index) == list(range(1990, 2011))
+    by_position = on_years.predict_in_sample(290, 310)
+    np.testing.assert_allclose(by_label.to_numpy(), by_position.to_numpy())
