@@ -188,6 +188,9 @@ def test_future_exog_errors_leave_the_model_as_it_was():
     bad.iloc[1, 0] = np.nan
     with pytest.raises(ValueError, match="missing or infinite value in future row 1"):
         est.forecast(4, exog=bad)
+    renamed = bad.fillna(0.0).set_axis(["c", "i"], axis=1)
+    with pytest.raises(ValueError, match=r"lacks the regressor columns \['cons'"):
+        est.forecast(4, exog=renamed)
     with pytest.raises(ValueError, match="no exogenous regressors"):
         ARRegressor(p=1).fit(data["gdp"]).forecast(2, exog=bad)
 
