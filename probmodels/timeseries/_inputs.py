@@ -224,12 +224,13 @@ def future_exog(
     if isinstance(exog, pd.DataFrame):
         _check_future_index(exog.index, clock)
         missing = [n for n in names if n not in map(str, exog.columns)]
-        if missing and exog.shape[1] != len(names):
+        if missing:
             raise ValueError(
-                f"exog lacks the regressor columns {missing}; it needs {list(names)}."
+                f"exog lacks the regressor columns {missing}; it needs "
+                f"{list(names)} (or pass an array with one column per regressor, "
+                "in that order)."
             )
-        if not missing:
-            exog = exog.set_axis(list(map(str, exog.columns)), axis=1)[list(names)]
+        exog = exog.set_axis(list(map(str, exog.columns)), axis=1)[list(names)]
         values = exog.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
         values = np.asarray(exog, dtype=np.float64)
