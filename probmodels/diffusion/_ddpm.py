@@ -381,11 +381,12 @@ class DDPM(DDPMImputation, NeuralGenerativeMixin, BaseEstimator):
         y=None,
         guidance_scale=0.0,
         n_steps=None,
-        eta=0.0,
+        eta=None,
         random_state=None,
         return_trajectory=False,
         given=None,
         n_resample=10,
+        sampler=None,
     ):
         """Generate rows by running the reverse process from pure noise.
 
@@ -401,9 +402,13 @@ class DDPM(DDPMImputation, NeuralGenerativeMixin, BaseEstimator):
         n_steps : int or None, default=None
             None: ancestral sampling over all T steps. An int k <= T: DDIM over
             k evenly spaced timesteps.
-        eta : float, default=0.0
-            DDIM's noise: 0 is deterministic given the start, 1 with k = T
-            matches ancestral sampling in distribution.
+        eta : float or None, default=None
+            The sampler's noise. DDIM: 0 (the default) is deterministic given
+            the start, 1 with k = T matches ancestral sampling in
+            distribution. DPM-Solver++: the share of noise its SDE form
+            re-injects, 1 by default (0 is the ODE solver): on two moons with
+            20 steps, eta = 1 came within 0.01 of 1,000 ancestral steps in
+            C2ST, where eta = 0 fell 0.01 to 0.04 behind (see the DDPM page).
         random_state : int, RandomState, Generator or None, default=None
             None draws from the generator seeded at fit (consecutive calls
             differ); a value makes this call repeatable.
@@ -415,6 +420,12 @@ class DDPM(DDPMImputation, NeuralGenerativeMixin, BaseEstimator):
             :meth:`impute` fills them (ancestral steps, approximate).
         n_resample : int, default=10
             RePaint's resampling passes per timestep, with ``given``.
+        sampler : {"ancestral", "ddim", "dpmpp_2m"} or None, default=None
+            None: ancestral without ``n_steps``, DDIM with it. "dpmpp_2m":
+            DPM-Solver++(2M) (Lu et al., 2022, Algorithm 2), a second-order
+            multistep solver of the diffusion's ODE (``eta=0``) or SDE, over
+            ``n_steps`` timesteps (default 20) evenly spaced in log-SNR; it
+            takes guidance like the others.
 
         Returns
         -------
@@ -432,7 +443,10 @@ class DDPM(DDPMImputation, NeuralGenerativeMixin, BaseEstimator):
         if given is not None:
             return self._sample_given(n_samples, given, y, n_resample, random_state)
         codes = self._label_codes(y, n_samples, missing=self._null_label)
-        steps = self._timesteps(n_steps)
+        sampler = self._check_sampler(sampler, n_steps)
+        if eta is None:
+            eta = 1.0 if sampler == "dpmpp_2m" else 0.0
+        steps = self._timesteps(n_steps, sampler)
         for name, value in (("eta", eta), ("guidance_scale", guidance_scale)):
             if not isinstance(value, Real) or not 0 <= value < np.inf:
                 raise ValueError(f"{name} must be a finite number >= 0; got {value!r}.")
@@ -451,7 +465,7 @@ class DDPM(DDPMImputation, NeuralGenerativeMixin, BaseEstimator):
             (n_samples, self._types.n_continuous),
             generator,
             timesteps=steps,
-            sampler="ancestral" if n_steps is None else "ddim",
+            sampler=sampler,
             labels=None if codes is None else torch.as_tensor(codes, device=device),
             guidance_scale=guidance_scale,
             eta=eta,
@@ -476,11 +490,33 @@ class DDPM(DDPMImputation, NeuralGenerativeMixin, BaseEstimator):
         """The null label of guidance, for rows given no label."""
         return np.full(n_rows, len(self.classes_))
 
-    def _timesteps(self, n_steps):
-        """T, ..., 1, 0 for ancestral sampling; k spaced ones and 0 for DDIM."""
+    @staticmethod
+    def _check_sampler(sampler, n_steps):
+        """The sampler a call uses: the one named, or what n_steps implies."""
+        if sampler is None:
+            return "ancestral" if n_steps is None else "ddim"
+        if sampler not in ("ancestral", "ddim", "dpmpp_2m"):
+            raise ValueError(
+                f"sampler must be 'ancestral', 'ddim' or 'dpmpp_2m' (or None); got "
+                f"{sampler!r}."
+            )
+        if sampler == "ancestral" and n_steps is not None:
+            raise ValueError(
+                "Ancestral sampling visits every timestep; drop n_steps, or use "
+                "sampler='ddim' or 'dpmpp_2m' for fewer steps."
+            )
+        return sampler
+
+    def _timesteps(self, n_steps, sampler="ddim"):
+        """T, ..., 1, 0 for ancestral sampling; k spaced ones and 0 for DDIM.
+
+        For DPM-Solver++ k (20 when None) spaced evenly in log-SNR.
+        """
         from .schedule import ddim_timesteps
 
         T = self.n_timesteps
+        if sampler == "dpmpp_2m" and n_steps is None:
+            n_steps = min(20, T)
         if n_steps is not None:
             if isinstance(n_steps, (bool, np.bool_)) or not isinstance(
                 n_steps, Integral
@@ -495,6 +531,8 @@ class DDPM(DDPMImputation, NeuralGenerativeMixin, BaseEstimator):
                     f"{T}, or None for ancestral sampling over all of them."
                 )
             n_steps = int(n_steps)
+        if sampler == "dpmpp_2m":
+            return self.module_.schedule.logsnr_timesteps(n_steps)
         return ddim_timesteps(T, n_steps, self.ddim_spacing)
 
     # --------------------------------------------------------------- score

@@ -240,16 +240,17 @@ class GaussianDiffusion(nn.Module):
         timesteps : sequence of int
             Descending, from T to 0 (:func:`~probmodels.diffusion.schedule.
             ddim_timesteps`).
-        sampler : {"ancestral", "ddim"}, default="ancestral"
+        sampler : {"ancestral", "ddim", "dpmpp_2m"}, default="ancestral"
             An ancestral step (Algorithm 2) from each timestep to the next,
-            which must then be all of them, or a DDIM step (Song et al.,
-            2021, eq. 12).
+            which must then be all of them, a DDIM step (Song et al.,
+            2021, eq. 12), or a DPM-Solver++(2M) step (Lu et al., 2022,
+            Algorithm 2; its SDE form with ``eta > 0``).
         labels : torch.Tensor of long, optional
             Class codes (the null label ``n_classes`` samples the
             unconditional model).
         guidance_scale : float, default=0.0
         eta : float, default=0.0
-            DDIM's noise.
+            DDIM's noise, or the share of noise DPM-Solver++ re-injects.
         clip : (torch.Tensor, torch.Tensor), optional
             Box the estimate of x0 is clipped to in each step.
         variance_type : str, optional
@@ -267,6 +268,7 @@ class GaussianDiffusion(nn.Module):
         device = self.schedule.betas.device
         n, d = shape
         ancestral = sampler == "ancestral"
+        previous = None  # DPM-Solver++'s last data prediction and step
         x = torch.randn(shape, generator=generator, device=device)
         codes = None
         if self.category_sizes:
@@ -296,6 +298,12 @@ class GaussianDiffusion(nn.Module):
                 if ancestral:
                     x = self.schedule.p_sample(
                         x, t, eps, generator, clip, variance_type
+                    )
+                elif sampler == "dpmpp_2m":
+                    eps = self.schedule.clip_noise(x, t, eps, clip)
+                    x0 = self.schedule.predict_x0(x, t, eps)
+                    x, previous = self.schedule.dpmpp_2m_step(
+                        x, t, prev, x0, previous, eta, generator
                     )
                 else:
                     x = self.schedule.ddim_step(x, t, prev, eps, eta, generator, clip)

@@ -3,8 +3,9 @@
 As diffusers keeps its scheduler apart from its model, this object knows the
 betas and what follows from them: noising (``q_sample``), the posterior of
 one reverse step (``q_posterior``), the reverse step a noise prediction
-implies (``p_mean_variance``, ``p_sample``), a DDIM step (``ddim_step``), and
-the KL terms of the variational bound. The network only predicts the noise;
+implies (``p_mean_variance``, ``p_sample``), a DDIM step (``ddim_step``), a
+DPM-Solver++(2M) step on log-SNR spaced timesteps (``dpmpp_2m_step``,
+``logsnr_timesteps``), and the KL terms of the variational bound. The network only predicts the noise;
 :class:`~probmodels.diffusion.GaussianDiffusion` holds both.
 
 It is a ``torch.nn.Module`` whose coefficients are buffers, computed once:
@@ -253,6 +254,102 @@ class NoiseSchedule(nn.Module):
             xt.shape, generator=generator, device=xt.device, dtype=xt.dtype
         )
         return abar_prev.sqrt() * x0 + direction + sigma * noise
+
+    def logsnr_timesteps(self, n_steps: int) -> tuple:
+        """``n_steps`` timesteps evenly spaced in log-SNR, from T down, then 0.
+
+        ``lambda_t = log(sqrt(abar_t) / sqrt(1 - abar_t))`` runs from
+        ``lambda_T`` to ``lambda_1`` in equal steps, each mapped to the
+        nearest trained timestep (distinct, descending): the "uniform
+        logSNR" spacing of Lu et al. (2022), DPM-Solver, section 3.3, which
+        DPM-Solver++ keeps for its multistep solver.
+
+        Parameters
+        ----------
+        n_steps : int
+            Network evaluations, 1..T.
+
+        Returns
+        -------
+        tuple of int
+        """
+        abar = self.alphas_cumprod[1:].double().cpu().numpy()
+        lam = 0.5 * (np.log(abar) - np.log1p(-abar))  # decreasing in t
+        targets = np.linspace(lam[-1], lam[0], n_steps)
+        # lam is decreasing: search the reversed (increasing) array.
+        rev = lam[::-1]
+        pos = np.clip(np.searchsorted(rev, targets), 1, len(rev) - 1)
+        nearer = np.where(targets - rev[pos - 1] < rev[pos] - targets, pos - 1, pos)
+        ts = len(lam) - nearer  # back to t = 1..T, descending
+        for i in range(1, len(ts)):  # distinct: where rounding collides, step down
+            ts[i] = min(ts[i], ts[i - 1] - 1)
+        low = np.arange(len(ts))[::-1] + 1  # leave room for the steps after
+        return (*(int(t) for t in np.maximum(ts, low)), 0)
+
+    def dpmpp_2m_step(self, xt, t, t_prev, x0, previous=None, eta=0.0, generator=None):
+        """One DPM-Solver++(2M) step from t to an earlier t_prev (Lu et al., 2022, Alg. 2).
+
+        With ``lambda = log(alpha / sigma)`` (``alpha = sqrt(abar)``,
+        ``sigma = sqrt(1 - abar)``) and ``h = lambda_{t'} - lambda_t``:
+        ``x_{t'} = sigma_{t'} / sigma_t x_t - alpha_{t'} (e^{-h} - 1) D``,
+        where D is the data prediction ``x0`` on the first step and, after
+        it, ``(1 + 1/(2r)) x0 - 1/(2r) x0_prev`` with ``r = h_prev / h`` (the
+        second-order multistep correction). Into ``t' = 0`` (sigma = 0) the
+        step is first order and returns ``x0``, as the authors' code does
+        for its final step.
+
+        ``eta > 0`` takes the stochastic (SDE) form of the same solver
+        (Lu et al., 2022, section 4 and appendix; Karras et al.'s k-diffusion
+        ``sample_dpmpp_2m_sde``): ``x_{t'} = sigma_{t'} / sigma_t e^{-eta h}
+        x_t - alpha_{t'} (e^{-(1 + eta) h} - 1) D + sigma_{t'} sqrt(1 -
+        e^{-2 eta h}) z``; eta = 1 is the SDE solver, 0 the ODE one.
+
+        Parameters
+        ----------
+        xt : torch.Tensor
+        t, t_prev : torch.Tensor of long
+            Current and next timestep of every row.
+        x0 : torch.Tensor
+            The data prediction at (xt, t).
+        previous : (torch.Tensor, torch.Tensor) or None
+            ``(x0_prev, h_prev)`` returned by the step before.
+        eta : float, default=0.0
+            Share of the noise the SDE form re-injects.
+        generator : torch.Generator, optional
+            For the noise, when ``eta > 0``.
+
+        Returns
+        -------
+        x : torch.Tensor
+            x at t_prev.
+        previous : (torch.Tensor, torch.Tensor)
+            What the next step needs.
+        """
+        abar = self._at(self.alphas_cumprod, t, xt)
+        abar_prev = self._at(self.alphas_cumprod, t_prev, xt)
+        if bool((abar_prev == 1).all()):
+            return x0, None
+        lam = 0.5 * (abar.log() - (-abar).log1p())
+        lam_prev = 0.5 * (abar_prev.log() - (-abar_prev).log1p())
+        h = lam_prev - lam
+        d = x0
+        if previous is not None:
+            x0_prev, h_prev = previous
+            half_inv_r = 0.5 * h / h_prev  # 1 / (2r)
+            d = (1 + half_inv_r) * x0 - half_inv_r * x0_prev
+        ratio = ((1 - abar_prev) / (1 - abar)).sqrt()
+        if not eta:
+            x = ratio * xt - abar_prev.sqrt() * torch.expm1(-h) * d
+            return x, (x0, h)
+        x = (
+            ratio * torch.exp(-eta * h) * xt
+            - abar_prev.sqrt() * torch.expm1(-(1 + eta) * h) * d
+        )
+        noise = torch.randn(
+            xt.shape, generator=generator, device=xt.device, dtype=xt.dtype
+        )
+        x = x + (1 - abar_prev).sqrt() * (-torch.expm1(-2 * eta * h)).sqrt() * noise
+        return x, (x0, h)
 
     # ----------------------------------------------------- the bound (eq. 5)
     # ``mask`` (1 where observed) keeps the terms of observed coordinates
