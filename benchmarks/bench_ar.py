@@ -64,6 +64,24 @@ def best_of(runs, fit):
     return min(times), est
 
 
+def report(case, ours, theirs, rel, runs):
+    """Record one case for the report and print its times, ratio and parity."""
+    record(
+        "ar",
+        case,
+        ours=ours,
+        reference=theirs,
+        reference_name="statsmodels AutoReg, a loop over series",
+        quality=rel,
+        quality_name="largest relative parameter difference (target <= 1e-8)",
+    )
+    print(case)
+    print(f"  statsmodels AutoReg loop : {theirs:8.3f} s")
+    print(f"  probmodels ARRegressor   : {ours:8.3f} s  (best of {runs})")
+    print(f"  ratio                    : {theirs / ours:8.1f}x faster (target >= 50x)")
+    print(f"  largest relative diff    : {rel:.2e}  (target <= 1e-8)")
+
+
 def plain_case(args):
     """AR(p) with a constant on many series against the AutoReg loop."""
     df, p = simulate(args.series, args.steps, args.p), args.p
@@ -83,22 +101,8 @@ def plain_case(args):
     scale = args.series * (p + 1) ** 2 * 8
 
     case = f"AR({p}) with constant, {args.series} series x {args.steps} steps"
-    record(
-        "ar",
-        case,
-        ours=ours,
-        reference=theirs,
-        reference_name="statsmodels AutoReg, a loop over series",
-        quality=rel,
-        quality_name="largest relative parameter difference (target <= 1e-8)",
-    )
-    print(case)
-    print(f"  statsmodels AutoReg loop : {theirs:8.3f} s")
-    print(f"  probmodels ARRegressor   : {ours:8.3f} s  (best of 5)")
-    print(f"  ratio                    : {theirs / ours:8.1f}x faster (target >= 50x)")
-    print(
-        f"  largest |param diff|     : {diff:.2e}  (relative {rel:.2e}; target <= 1e-8)"
-    )
+    report(case, ours, theirs, rel, runs=5)
+    print(f"  largest |param diff|     : {diff:.2e}")
     print(
         f"  peak memory beyond data  : {peak / 2**20:.1f} MiB = {peak / scale:.1f} x "
         f"series x (p+1)^2 doubles (data: {data_bytes / 2**20:.1f} MiB)"
@@ -124,20 +128,7 @@ def arx_case(args):
         f"AR-X(3), 2 regressors, monthly dummies, {args.series} series x "
         f"{args.steps} steps"
     )
-    record(
-        "ar",
-        case,
-        ours=ours,
-        reference=theirs,
-        reference_name="statsmodels AutoReg, a loop over series",
-        quality=rel,
-        quality_name="largest relative parameter difference (target <= 1e-8)",
-    )
-    print(case)
-    print(f"  statsmodels AutoReg loop : {theirs:8.3f} s")
-    print(f"  probmodels ARRegressor   : {ours:8.3f} s  (best of 3)")
-    print(f"  ratio                    : {theirs / ours:8.1f}x faster (target >= 50x)")
-    print(f"  largest relative diff    : {rel:.2e}  (target <= 1e-8)")
+    report(case, ours, theirs, rel, runs=3)
 
 
 def main():
