@@ -7,11 +7,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 from sklearn.utils.validation import check_is_fitted
 
 from ..base import check_n_samples
-from ._ar_math import ma_weights, simulate_ar
+from ._ar_math import interval_half_width, simulate_ar
 from ._inputs import future_exog
 
 __all__ = ["ARForecastMixin", "Forecast"]
@@ -92,11 +91,7 @@ class ARForecastMixin:
         mean = simulate_ar(self._history(), coef, self._future(steps, exog))[..., 0]
         if alpha is None:
             return self._wrap_future(mean)
-        psi = ma_weights(coef, steps)
-        sigma2 = np.atleast_1d(self.sigma2_)
-        half = norm.ppf(1.0 - alpha / 2.0) * np.sqrt(
-            sigma2[:, None] * np.cumsum(psi**2, axis=1)
-        )
+        half = interval_half_width(coef, np.atleast_1d(self.sigma2_), steps, alpha)
         return Forecast(
             self._wrap_future(mean),
             self._wrap_future(mean - half.T),

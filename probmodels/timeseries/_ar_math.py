@@ -18,12 +18,14 @@ in :mod:`probmodels.timeseries._design`.
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import norm
 
 __all__ = [
     "BLOCK_STEPS",
     "ar_roots",
     "gaussian_llf",
     "information_criteria",
+    "interval_half_width",
     "is_stationary",
     "lag_cross_products",
     "least_squares_in_basis",
@@ -336,6 +338,30 @@ def ma_weights(coef: np.ndarray, steps: int) -> np.ndarray:
         # coef[:, :r] pairs phi_1..phi_r with psi_{j-1}..psi_{j-r}
         psi[:, j] = np.einsum("ji,ji->j", coef[:, :r], psi[:, j - r : j][:, ::-1])
     return psi
+
+
+def interval_half_width(
+    coef: np.ndarray, sigma2: np.ndarray, steps: int, alpha: float
+) -> np.ndarray:
+    """Half-width of the ``1 - alpha`` forecast interval at 1..steps ahead.
+
+    ``z_{1-alpha/2} sqrt(sigma2 sum_{j<h} psi_j^2)`` with the MA weights of
+    :func:`ma_weights`; parameter uncertainty is ignored, as statsmodels does.
+
+    Parameters
+    ----------
+    coef : ndarray of shape (n_series, p)
+    sigma2 : ndarray of shape (n_series,)
+    steps : int
+    alpha : float
+
+    Returns
+    -------
+    ndarray of shape (n_series, steps)
+    """
+    psi = ma_weights(coef, steps)
+    variance = np.asarray(sigma2, dtype=float)[:, None] * np.cumsum(psi**2, axis=1)
+    return norm.ppf(1.0 - alpha / 2.0) * np.sqrt(variance)
 
 
 def one_step_predictions(

@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._validation import validate_series
 from ..base import atomic_fit
 from ._ar_fit import estimate, evaluate, residuals
-from ._ar_math import one_step_predictions
+from ._ar_math import interval_half_width, one_step_predictions
 from ._diagnostics import arch_lm, jarque_bera, ljung_box, plot_diagnostics
 from ._index import TimeClock
 from ._inputs import future_exog
@@ -328,8 +328,6 @@ class ARResultsMixin:
         """
         import matplotlib.pyplot as plt
 
-        from ._ar_math import ma_weights
-
         pred = self.predict_in_sample(start, end, dynamic, exog)
         j, labels = 0, list(self._series_labels())
         if self._container.ndim != 1:
@@ -351,9 +349,8 @@ class ARResultsMixin:
         oos = steps >= n
         if oos.any():
             coef = np.atleast_2d(self.coef_)[j : j + 1]
-            psi = ma_weights(coef, int(oos.sum()))[0]
-            sigma2 = np.atleast_1d(self.sigma2_)[j]
-            half = norm.ppf(1 - alpha / 2) * np.sqrt(sigma2 * np.cumsum(psi**2))
+            sigma2 = np.atleast_1d(self.sigma2_)[j : j + 1]
+            half = interval_half_width(coef, sigma2, int(oos.sum()), alpha)[0]
             ax.fill_between(
                 np.asarray(x)[oos],
                 values[oos] - half,
