@@ -437,15 +437,15 @@ class DDPM(DDPMImputation, NeuralGenerativeMixin, BaseEstimator):
         import torch
         from tqdm.auto import tqdm
 
+        from .schedule import resolve_sampler
+
         # Parameters sampling reads, which set_params may have changed.
         validate_params(self, ["clip_denoised", "ddim_spacing", "variance_type"])
         n_samples = check_n_samples(n_samples)
         if given is not None:
             return self._sample_given(n_samples, given, y, n_resample, random_state)
         codes = self._label_codes(y, n_samples, missing=self._null_label)
-        sampler = self._check_sampler(sampler, n_steps)
-        if eta is None:
-            eta = 1.0 if sampler == "dpmpp_2m" else 0.0
+        sampler, eta = resolve_sampler(sampler, n_steps, eta)
         steps = self._timesteps(n_steps, sampler)
         for name, value in (("eta", eta), ("guidance_scale", guidance_scale)):
             if not isinstance(value, Real) or not 0 <= value < np.inf:
@@ -489,23 +489,6 @@ class DDPM(DDPMImputation, NeuralGenerativeMixin, BaseEstimator):
     def _null_label(self, n_rows):
         """The null label of guidance, for rows given no label."""
         return np.full(n_rows, len(self.classes_))
-
-    @staticmethod
-    def _check_sampler(sampler, n_steps):
-        """The sampler a call uses: the one named, or what n_steps implies."""
-        if sampler is None:
-            return "ancestral" if n_steps is None else "ddim"
-        if sampler not in ("ancestral", "ddim", "dpmpp_2m"):
-            raise ValueError(
-                f"sampler must be 'ancestral', 'ddim' or 'dpmpp_2m' (or None); got "
-                f"{sampler!r}."
-            )
-        if sampler == "ancestral" and n_steps is not None:
-            raise ValueError(
-                "Ancestral sampling visits every timestep; drop n_steps, or use "
-                "sampler='ddim' or 'dpmpp_2m' for fewer steps."
-            )
-        return sampler
 
     def _timesteps(self, n_steps, sampler="ddim"):
         """T, ..., 1, 0 for ancestral sampling; k spaced ones and 0 for DDIM.

@@ -34,7 +34,7 @@ from torch import nn
 
 from ..nn.distributions import gaussian_kl, gaussian_log_prob
 
-__all__ = ["NoiseSchedule", "ddim_timesteps", "make_betas"]
+__all__ = ["NoiseSchedule", "ddim_timesteps", "make_betas", "resolve_sampler"]
 
 
 def make_betas(n_timesteps: int, kind: str = "linear") -> torch.Tensor:
@@ -100,6 +100,40 @@ def ddim_timesteps(n_timesteps: int, n_steps: int | None, spacing: str) -> tuple
     for i in range(1, len(ts)):
         ts[i] = max(ts[i], ts[i - 1] + 1)
     return (*(int(t) for t in ts[::-1]), 0)
+
+
+def resolve_sampler(sampler: str | None, n_steps: int | None, eta: float | None):
+    """The sampler and eta a sampling call uses.
+
+    Parameters
+    ----------
+    sampler : {"ancestral", "ddim", "dpmpp_2m"} or None
+        None: ancestral without ``n_steps``, DDIM with it.
+    n_steps : int or None
+        Steps asked for; ancestral sampling takes every one.
+    eta : float or None
+        None: 1 for DPM-Solver++ (its SDE form), 0 otherwise.
+
+    Returns
+    -------
+    sampler : str
+    eta : float
+    """
+    if sampler is None:
+        sampler = "ancestral" if n_steps is None else "ddim"
+    elif sampler not in ("ancestral", "ddim", "dpmpp_2m"):
+        raise ValueError(
+            f"sampler must be 'ancestral', 'ddim' or 'dpmpp_2m' (or None); got "
+            f"{sampler!r}."
+        )
+    elif sampler == "ancestral" and n_steps is not None:
+        raise ValueError(
+            "Ancestral sampling visits every timestep; drop n_steps, or use "
+            "sampler='ddim' or 'dpmpp_2m' for fewer steps."
+        )
+    if eta is None:
+        eta = 1.0 if sampler == "dpmpp_2m" else 0.0
+    return sampler, eta
 
 
 class NoiseSchedule(nn.Module):
