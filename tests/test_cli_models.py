@@ -306,3 +306,10 @@ def test_ar_with_exog_columns_forecasts_from_a_future_file(files, cli):
     assert code != 0 and "has 8 future rows, but 9 steps need 9" in err
     code, _, err = cli(["forecast", "arx.skops", "--steps", "2"])
     assert code != 0 and "pass exog=" in err
+
+
+def test_exog_file_for_a_model_without_regressors_is_refused(files, cli):
+    fit = ["fit", "ar", "nile.csv", "--time-index", "year", "-o", "plain.skops"]
+    assert cli([*fit, "-p", "p=1"])[0] == 0
+    code, _, err = cli(["forecast", "plain.skops", "--steps", "2", "--exog", "nile.csv"])
+    assert code != 0 and "no exogenous regressors" in err

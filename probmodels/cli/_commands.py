@@ -190,7 +190,7 @@ def cmd_sample(args) -> int:
         kwargs["y"] = _label_like(est, args.y)
     if args.exog is not None:
         _require(est, "exog", "--exog", "a time-series model (ar)")
-        kwargs["exog"] = _future_exog(args, est)
+        kwargs["exog"] = _future_exog(args)
     if args.given:
         what = "a generative model of a table (gmm, vae, ddpm)"
         _require(est, "given", "--given", what)
@@ -249,7 +249,7 @@ def cmd_forecast(args) -> int:
             f"forecast needs a time-series model (ar); {args.model} holds a "
             f"{type(est).__name__}."
         )
-    kwargs = {} if args.exog is None else {"exog": _future_exog(args, est)}
+    kwargs = {} if args.exog is None else {"exog": _future_exog(args)}
     result = est.forecast(args.steps, alpha=args.alpha, **kwargs)
     parts = {"mean": result.mean, "lower": result.lower, "upper": result.upper}
     frames = []
@@ -263,24 +263,11 @@ def cmd_forecast(args) -> int:
     return 0
 
 
-def _future_exog(args, est) -> pd.DataFrame:
-    """The regressors' future rows from ``--exog`` (dates from ``--time-index``)."""
+def _future_exog(args) -> pd.DataFrame:
+    """The ``--exog`` file (dates from ``--time-index``); the model picks its columns."""
     from ._tables import read_table
 
-    names = list(getattr(est, "_exog_names", []))
-    if not names:
-        raise CommandError(
-            "this model has no exogenous regressors, so --exog would be ignored; "
-            "drop it (or fit with --param exog=col1,col2)."
-        )
-    frame = read_table(args.exog, time_index=args.time_index)
-    missing = [n for n in names if n not in frame.columns]
-    if missing:
-        raise CommandError(
-            f"{args.exog} lacks the regressor columns {missing}; the model needs "
-            f"{names}."
-        )
-    return frame[names]
+    return read_table(args.exog, time_index=args.time_index)
 
 
 def cmd_predict(args) -> int:
