@@ -27,7 +27,7 @@ from .._conditioning import (
     query_rows,
 )
 from ._inference import _draw_categories
-from ._missing import fill_rows, observed_conditionals, posterior
+from ._observed import fill_rows, observed_conditionals, posterior
 
 __all__ = ["ConditionalMixture"]
 

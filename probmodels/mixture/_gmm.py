@@ -27,7 +27,8 @@ from ._gaussian import (
 )
 from ._inference import GaussianInference
 from ._init import initial_responsibilities
-from ._missing import MissingStatistics, mean_filled
+from ._missing import MissingStatistics
+from ._observed import mean_filled
 
 __all__ = ["GaussianMixture"]
 

@@ -29,7 +29,8 @@ from torch import nn
 from .._chunks import iter_row_chunks
 from ..engine import Batch, Trainer, TrainingConfig, as_tensor
 from ._gaussian import component_logits, precision_cholesky, statistics_of
-from ._missing import MissingStatistics, mean_filled
+from ._missing import MissingStatistics
+from ._observed import mean_filled
 
 __all__ = ["GradientData", "MixtureModule", "gradient_config", "train_mixture"]
 

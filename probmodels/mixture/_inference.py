@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..base import check_n_samples
 from ._dask import is_dask_array
 from ._gaussian import component_logits, covariance_cholesky, n_parameters
-from ._missing import full_precisions, observed_log_prob
+from ._observed import full_precisions, observed_log_prob
 
 __all__ = ["GaussianInference"]
 

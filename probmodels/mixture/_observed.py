@@ -1,0 +1,345 @@
+"""Densities and conditionals of Gaussian-mixture rows with missing entries.
+
+The per-row algebra of :mod:`probmodels.mixture._missing`'s EM pass, also
+used by scoring, prediction and imputation: the observed-entry log-density
+of each row, the Gaussian of its missing block given what was observed
+(precision form: only the ``Lambda_kmm`` blocks depend on the pattern, see
+that module's docstring), rows filled with conditional means, and the
+conversions between natural and moment parameters these need.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._em import exp_normalised
+from ._gaussian import _vech_index
+from ._patterns import pattern_ids
+
+__all__ = [
+    "MissingLayout",
+    "Workspace",
+    "fill_rows",
+    "full_precisions",
+    "gaussian_conditionals",
+    "mean_filled",
+    "moments_from_natural",
+    "observed_conditionals",
+    "observed_log_prob",
+    "posterior",
+]
+
+
+def full_precisions(precisions, covariance_type: str, n_components: int, d: int):
+    """Every component's precision as a (d, d) matrix, whatever the type.
+
+    Parameters
+    ----------
+    precisions : ndarray
+        In scikit-learn's layout for ``covariance_type`` (``precisions_``).
+    covariance_type : {"full", "tied", "diag", "spherical"}
+    n_components, d : int
+
+    Returns
+    -------
+    ndarray of shape (n_components, d, d)
+    """
+    if covariance_type == "full":
+        return np.asarray(precisions)
+    if covariance_type == "tied":
+        return np.broadcast_to(precisions, (n_components, d, d))
+    diag = np.broadcast_to(
+        np.asarray(precisions).reshape(n_components, -1), (n_components, d)
+    )
+    out = np.zeros((n_components, d, d))
+    out[:, np.arange(d), np.arange(d)] = diag
+    return out
+
+
+def moments_from_natural(theta: np.ndarray, covariance_type: str, d: int):
+    """Log-weights, means and precisions from the natural parameters Theta.
+
+    The inverse of :func:`~probmodels.mixture._gaussian.natural_parameters`
+    (on its Gaussian block): the quadratic terms give the precision, the
+    linear ones ``Lambda mu``, the constant ``log w`` once the
+    normaliser is taken off.
+
+    Parameters
+    ----------
+    theta : ndarray of shape (n_components, n_statistics)
+        The Gaussian block (no category columns).
+    covariance_type : {"full", "tied", "diag", "spherical"}
+    d : int
+
+    Returns
+    -------
+    log_weights : ndarray of shape (n_components,)
+    means : ndarray of shape (n_components, d)
+    precisions : ndarray of shape (n_components, d, d)
+    """
+    k = len(theta)
+    lin, quad = theta[:, 1 : 1 + d], theta[:, 1 + d :]
+    if covariance_type in ("full", "tied"):
+        rows, cols = _vech_index(d)
+        prec = np.empty((k, d, d))
+        prec[:, rows, cols] = -np.where(rows == cols, 2.0, 1.0) * quad
+        prec[:, cols, rows] = prec[:, rows, cols]
+    else:
+        diag = -2.0 * np.broadcast_to(quad, (k, d))
+        prec = np.zeros((k, d, d))
+        prec[:, np.arange(d), np.arange(d)] = diag
+    means = np.linalg.solve(prec, lin[..., None])[..., 0]
+    _, log_det_prec = np.linalg.slogdet(prec)
+    log_weights = (
+        theta[:, 0]
+        - 0.5 * log_det_prec
+        + 0.5 * d * math.log(2 * math.pi)
+        + 0.5 * np.einsum("kd,kd->k", lin, means)
+    )
+    return log_weights, means, prec
+
+
+def mean_filled(X: np.ndarray, weight=None) -> np.ndarray:
+    """X with each NaN replaced by its column's (weighted) observed mean.
+
+    Only to initialise EM (k-means and the first statistics); on one-hot
+    blocks the mean is the categories' observed frequencies.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_columns)
+    weight : ndarray of shape (n_rows,), optional
+
+    Returns
+    -------
+    ndarray of shape (n_rows, n_columns)
+    """
+    missing = np.isnan(X)
+    if not missing.any():
+        return X
+    w = np.ones(len(X)) if weight is None else weight
+    seen = (~missing) * w[:, None]
+    total = seen.sum(axis=0)
+    mean = np.nan_to_num(X).T @ w / np.where(total > 0, total, 1.0)
+    return np.where(missing, mean, X)
+
+
+class MissingLayout:
+    """Where rows miss continuous entries, grouped for batched algebra.
+
+    Rows with the same number m of missing entries form a group; within it
+    ``pattern[i]`` numbers row i's pattern and ``columns[p]`` lists the m
+    missing columns of pattern p. Computed once per data set.
+
+    Parameters
+    ----------
+    missing : ndarray of shape (n_rows, d), bool
+    """
+
+    def __init__(self, missing: np.ndarray):
+        n, d = missing.shape
+        self.observed = (~missing).astype(float)
+        self.n_observed = self.observed.sum(axis=1)
+        self.groups = []
+        counts = missing.sum(axis=1)
+        for m in np.unique(counts[counts > 0]):
+            rows = np.flatnonzero(counts == m)
+            first, pattern = pattern_ids(missing[rows])
+            columns = np.nonzero(missing[rows[first]])[1].reshape(len(first), m)
+            # Rows of one pattern side by side: the gathers below read runs.
+            order = np.argsort(pattern, kind="stable")
+            rows, pattern = rows[order], pattern[order]
+            self.groups.append(
+                _Group(
+                    rows=rows,
+                    pattern=pattern,
+                    columns=columns,
+                    cells=columns[pattern],
+                    # Flat positions: in the (n, d) rows, and in a (d, d) block.
+                    flat=rows[:, None] * d + columns[pattern],
+                    block=columns[:, :, None] * d + columns[:, None, :],
+                )
+            )
+
+
+@dataclass
+class _Group:
+    """Rows with the same number of missing entries (see :class:`MissingLayout`)."""
+
+    rows: np.ndarray
+    pattern: np.ndarray
+    columns: np.ndarray
+    cells: np.ndarray
+    flat: np.ndarray
+    block: np.ndarray
+
+
+class Workspace:
+    """Row-sized scratch arrays, one set per thread, reused across calls.
+
+    The E-step over holes makes a few (n_rows, d) temporaries per component
+    and iteration; fresh ones cost more (page faults) than the arithmetic.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(n_rows, d)``.
+    """
+
+    def __init__(self, shape):
+        self.shape = shape
+        self._local = threading.local()
+
+    def __call__(self, name: str) -> np.ndarray:
+        """The calling thread's array called ``name`` (contents undefined)."""
+        arrays = self._local.__dict__.setdefault("arrays", {})
+        if name not in arrays:
+            arrays[name] = np.empty(self.shape)
+        return arrays[name]
+
+
+def _pattern_blocks(flat_prec, group):
+    """Every component's ``Lambda_kmm`` blocks of a group: log-dets and inverses."""
+    block = flat_prec[:, group.block]  # (K, P, m, m)
+    chol = np.linalg.cholesky(block)
+    log_det = 2 * np.log(np.diagonal(chol, axis1=2, axis2=3)).sum(axis=2)
+    return log_det, np.linalg.inv(block)
+
+
+def gaussian_conditionals(
+    X0, layout: MissingLayout, means, precisions, log_det_cov, map_=map, work=None
+) -> list:
+    """Observed log-densities and the missing entries' conditionals, per component.
+
+    The module's precision-form formulas, component by component.
+
+    Parameters
+    ----------
+    X0 : ndarray of shape (n_rows, d)
+        The continuous entries with 0 where missing.
+    layout : MissingLayout
+    means : ndarray of shape (n_components, d)
+    precisions : ndarray of shape (n_components, d, d)
+    log_det_cov : ndarray of shape (n_components,)
+        ``log |Sigma_k|``.
+    map_ : callable, default=map
+        Maps the per-component work over the components (a thread pool's
+        ``map`` runs them on several cores).
+    work : Workspace, optional
+        Scratch arrays to reuse (fresh ones without).
+
+    Returns
+    -------
+    list of (log_density, fills, cond_covs), one per component
+        ``log_density`` (n_rows,) is ``log N(x_o; mu_ko, Sigma_koo)``;
+        ``fills`` per group of the layout, the conditional means of the
+        missing entries (n_group_rows, m); ``cond_covs`` per group, the
+        conditional covariance of each pattern (n_patterns, m, m).
+    """
+    k, d = means.shape
+    flat_prec = np.ascontiguousarray(precisions).reshape(k, d * d)
+    # Per group, every component's Lambda_kmm blocks in one batched call.
+    blocks = list(map_(lambda group: _pattern_blocks(flat_prec, group), layout.groups))
+    work = work or Workspace(X0.shape)
+
+    def one(j):
+        mu = means[j]
+        r0, y = work("r0"), work("y")
+        np.multiply(layout.observed, mu, out=r0)
+        np.subtract(X0, r0, out=r0)
+        np.matmul(r0, precisions[j], out=y)
+        quad = np.einsum("nd,nd->n", r0, y)
+        log_det_o = np.full(len(X0), log_det_cov[j])
+        fills, cond_covs = [], []
+        y_flat = y.ravel()
+        for group, (log_det, cov) in zip(layout.groups, blocks, strict=True):
+            v = y_flat[group.flat]
+            u = np.einsum("nij,nj->ni", cov[j][group.pattern], v)
+            log_det_o[group.rows] += log_det[j][group.pattern]
+            quad[group.rows] -= np.einsum("ni,ni->n", v, u)
+            fills.append(mu[group.cells] - u)
+            cond_covs.append(cov[j])
+        log_density = -0.5 * (
+            layout.n_observed * math.log(2 * math.pi) + log_det_o + quad
+        )
+        return log_density, fills, cond_covs
+
+    return list(map_(one, range(k)))
+
+
+def fill_rows(X0, layout: MissingLayout, fills, out=None) -> np.ndarray:
+    """X0 with each group's missing entries replaced by ``fills`` (into ``out``)."""
+    out = X0.copy() if out is None else out
+    if out is not X0:
+        np.copyto(out, X0)
+    flat = out.ravel()
+    for group, fill in zip(layout.groups, fills, strict=True):
+        flat[group.flat] = fill
+    return out
+
+
+def observed_conditionals(X, log_weights, means, precisions, log_probs=None):
+    """Each row's component logits from its observed entries, and its missing block.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, d + n_onehot)
+        Continuous columns (NaN where missing), then one-hot blocks (NaN
+        blocks where a category is missing).
+    log_weights : ndarray of shape (n_components,)
+    means : ndarray of shape (n_components, d)
+    precisions : ndarray of shape (n_components, d, d)
+    log_probs : ndarray of shape (n_components, n_onehot), optional
+
+    Returns
+    -------
+    logits : ndarray of shape (n_rows, n_components)
+        ``log w_k + log p_k(observed entries of x)``.
+    layout : MissingLayout
+    X0 : ndarray of shape (n_rows, d)
+        The continuous columns with 0 where missing.
+    fills, covs : list
+        Per component, the conditionals of :func:`gaussian_conditionals`.
+    """
+    d = means.shape[1]
+    layout = MissingLayout(np.isnan(X[:, :d]))
+    X0 = np.nan_to_num(X[:, :d])
+    log_det_cov = -np.linalg.slogdet(precisions)[1]
+    parts = gaussian_conditionals(X0, layout, means, precisions, log_det_cov)
+    logits = np.column_stack([dens for dens, _, _ in parts]) + log_weights
+    if log_probs is not None and log_probs.shape[1]:
+        logits += np.nan_to_num(X[:, d:]) @ log_probs.T
+    fills = [fill for _, fill, _ in parts]
+    covs = [cov for _, _, cov in parts]
+    return logits, layout, X0, fills, covs
+
+
+def observed_log_prob(X, log_weights, means, precisions, log_probs=None):
+    """``log w_k + log p_k(observed entries of x)`` for every row and component.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, d + n_onehot)
+    log_weights, means, precisions, log_probs
+        As for :func:`observed_conditionals`.
+
+    Returns
+    -------
+    ndarray of shape (n_rows, n_components)
+    """
+    return observed_conditionals(X, log_weights, means, precisions, log_probs)[0]
+
+
+def posterior(logits):
+    """Responsibilities and ``log sum_k exp(logits)`` of each row, in place.
+
+    The complete-data E-step's normalisation (``exp_normalised``), over the
+    components of each row; it overwrites ``logits``.
+    """
+    total, log_norm = exp_normalised(logits, axis=1)
+    logits /= total
+    return logits, log_norm[:, 0]
