@@ -220,9 +220,7 @@ def estimate(
     return fit
 
 
-def residuals(
-    values: np.ndarray, est: Any, terms: Terms
-) -> tuple[np.ndarray, np.ndarray]:
+def residuals(values: np.ndarray, est: Any) -> tuple[np.ndarray, np.ndarray]:
     """One-step fitted values and residuals of the fitted model on ``values``.
 
     Parameters
@@ -231,7 +229,6 @@ def residuals(
         Series and regressors, on positions 1..n_steps of the model's clock.
     est : ARRegressor
         The fitted model (its parameters and column positions).
-    terms : Terms
 
     Returns
     -------
@@ -240,10 +237,8 @@ def residuals(
     """
     A = values[:, est._fitted_series].T
     n = A.shape[1]
-    shared = terms.shared(_positions(n), values[:, est._fitted_exog])
-    beta = est._params[:, terms.shared_columns()]
-    coef = np.atleast_2d(est.coef_)
-    fitted = one_step_predictions(A, coef, beta @ shared.T)
+    shared = est._shared_part(_positions(n), values[:, est._fitted_exog])
+    fitted = one_step_predictions(A, np.atleast_2d(est.coef_), shared)
     fitted[np.arange(n)[None, :] < est._start[:, None]] = np.nan
     return fitted, A - fitted
 
@@ -267,7 +262,7 @@ def evaluate(values: np.ndarray, est: Any, terms: Terms) -> ARFit:
     -------
     ARFit
     """
-    _, resid = residuals(values, est, terms)
+    _, resid = residuals(values, est)
     A = values[:, est._fitted_series].T
     m, n = A.shape
     stats = {}

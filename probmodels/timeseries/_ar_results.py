@@ -138,7 +138,7 @@ class ARResultsMixin:
     def _residuals(self):
         """(fitted, resid) as (n_series, n_steps) on the fitted data."""
         check_is_fitted(self)
-        return residuals(self._data, self, self._terms())
+        return residuals(self._data, self)
 
     def _in_sample(self, values):
         """(n_series, n_steps) values on the fitted steps, in the container."""
