@@ -33,7 +33,7 @@ from ._multinomial import (
     q_xt_log,
     sample_log,
 )
-from .schedule import NoiseSchedule
+from .schedule import NoiseSchedule, min_snr_weight
 
 __all__ = ["GaussianDiffusion"]
 
@@ -54,6 +54,12 @@ class GaussianDiffusion(nn.Module):
         Classes of a conditional model (0: unconditional).
     category_sizes : sequence of int, default=()
         Categories of each categorical column.
+    prediction_type : {"epsilon", "sample", "v_prediction"}, default="epsilon"
+        What the denoiser's continuous output predicts: the noise, x_0, or
+        v (Salimans and Ho, 2022). :meth:`forward` turns it into the noise
+        it implies, so the samplers and the bound read eps whatever the
+        network predicts; :meth:`loss` regresses the output on its own
+        target.
 
     Attributes
     ----------
@@ -61,9 +67,13 @@ class GaussianDiffusion(nn.Module):
         Probability that :meth:`loss` trains a row on the null label instead
         of its own (classifier-free guidance); set by the estimator for each
         fit, 0 by default.
+    snr_gamma : float or None
+        Min-SNR-gamma weighting of the loss (Hang et al., 2023); None, the
+        default, weighs every timestep 1. Set by the estimator for each fit.
     """
 
     cond_drop_prob = 0.0
+    snr_gamma = None
 
     def __init__(
         self,
@@ -71,10 +81,12 @@ class GaussianDiffusion(nn.Module):
         schedule: NoiseSchedule,
         n_classes: int = 0,
         category_sizes=(),
+        prediction_type="epsilon",
     ):
         super().__init__()
         self.denoiser, self.schedule, self.n_classes = denoiser, schedule, n_classes
         self.category_sizes = tuple(int(s) for s in category_sizes)
+        self.prediction_type = prediction_type
 
     @property
     def n_timesteps(self) -> int:
@@ -82,7 +94,20 @@ class GaussianDiffusion(nn.Module):
         return self.schedule.n_timesteps
 
     def forward(self, xt, t, y=None, codes=None):
-        """``eps_theta(x_t, t, y)`` (and the logits of the categories' x_0)."""
+        """``eps_theta(x_t, t, y)`` (and the logits of the categories' x_0).
+
+        The noise implied by the denoiser's prediction, whatever its
+        ``prediction_type``.
+        """
+        out = self.predict(xt, t, y, codes)
+        if self.prediction_type == "epsilon":
+            return out
+        d = xt.shape[1]
+        eps = self.schedule.eps_from_prediction(xt, t, out[:, :d], self.prediction_type)
+        return torch.cat([eps, out[:, d:]], dim=1)
+
+    def predict(self, xt, t, y=None, codes=None):
+        """The denoiser's raw output: its ``prediction_type``, then logits."""
         if codes is None or not self.category_sizes:
             return self.denoiser(xt, t, y)
         onehot = [
@@ -146,7 +171,9 @@ class GaussianDiffusion(nn.Module):
         """The training loss of a batch (Ho et al., 2020, Algorithm 1).
 
         ``|| eps - eps_theta(x_t, t) ||^2`` (eq. 14), per feature, for the
-        continuous columns; for categorical ones (``batch.codes``) the KL of
+        continuous columns (the error of x_0 or v for those predictions,
+        each row weighted by :func:`~probmodels.diffusion.schedule.
+        min_snr_weight` when ``snr_gamma`` is set); for categorical ones (``batch.codes``) the KL of
         the multinomial reverse step, averaged over the columns and added
         (TabDDPM's loss). With missing entries (``batch.mask``, codes -1)
         only observed ones count (MissDiff, Ouyang et al., 2023): the error
@@ -183,13 +210,21 @@ class GaussianDiffusion(nn.Module):
                 torch.rand(n, generator=generator, device=device) < self.cond_drop_prob
             )
             y = torch.where(drop, self.n_classes, y)
-        out = self(xt, t, y, xt_codes)
+        out = self.predict(xt, t, y, xt_codes)
+        target = self.schedule.prediction_target(x0, eps, t, self.prediction_type)
+        weight = None
+        if self.snr_gamma is not None:
+            weight = min_snr_weight(
+                self.schedule.snr(t), self.snr_gamma, self.prediction_type
+            ).to(x0.dtype)
         if xt_codes is None:
-            return _squared_error(out, eps, mask)
-        eps_hat, log_x0_hat = self._split(out, d)
+            return _squared_error(out, target, mask, weight)
+        prediction, log_x0_hat = self._split(out, d)
         loss = self._multinomial_kl(codes, xt_codes, log_x0_hat, t).mean()
         loss = loss / len(self.category_sizes)
-        return loss + (_squared_error(eps_hat, eps, mask) if d else 0.0)
+        if not d:
+            return loss
+        return loss + _squared_error(prediction, target, mask, weight)
 
     # ------------------------------------------------------------ sampling
     def guided_eps(self, x, t, labels, guidance_scale, codes=None):
@@ -208,7 +243,7 @@ class GaussianDiffusion(nn.Module):
         cond, uncond = both.chunk(2)
         return (1 + guidance_scale) * cond - guidance_scale * uncond
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def sample(
         self,
         shape,
@@ -329,7 +364,7 @@ class GaussianDiffusion(nn.Module):
             out.append(sample_log(posterior, uniform[:, j].to(dtype)))
         return torch.stack(out, dim=-1)
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def inpaint(
         self,
         x0,
@@ -513,8 +548,14 @@ class GaussianDiffusion(nn.Module):
         return total
 
 
-def _squared_error(estimate, target, mask=None):
-    """Mean squared error, over the observed coordinates when there is a mask."""
+def _squared_error(estimate, target, mask=None, weight=None):
+    """Mean squared error, over the observed coordinates when there is a mask.
+
+    ``weight`` (one per row) scales each row's errors.
+    """
+    error = (estimate - target) ** 2
+    if weight is not None:
+        error = error * weight.reshape(-1, *([1] * (error.dim() - 1)))
     if mask is None:
-        return ((estimate - target) ** 2).mean()
-    return ((estimate - target) ** 2 * mask).sum() / mask.sum().clamp(min=1.0)
+        return error.mean()
+    return (error * mask).sum() / mask.sum().clamp(min=1.0)

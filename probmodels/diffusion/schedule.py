@@ -34,7 +34,49 @@ from torch import nn
 
 from ..nn.distributions import gaussian_kl, gaussian_log_prob
 
-__all__ = ["NoiseSchedule", "ddim_timesteps", "make_betas", "resolve_sampler"]
+__all__ = [
+    "PREDICTION_TYPES",
+    "NoiseSchedule",
+    "check_n_steps",
+    "ddim_timesteps",
+    "make_betas",
+    "min_snr_weight",
+    "resolve_sampler",
+]
+
+#: What the network may predict, in diffusers' names: the noise, x_0, or
+#: the velocity v (Salimans and Ho, 2022, section 4).
+PREDICTION_TYPES = ("epsilon", "sample", "v_prediction")
+
+
+def min_snr_weight(snr, gamma, prediction_type: str = "epsilon"):
+    """Min-SNR-gamma loss weight (Hang et al., ICCV 2023, eqs. 9-11).
+
+    The squared error of each prediction is ``SNR``, ``SNR + 1`` or 1 times
+    that of x_0 (eps, v, x_0 predictions); dividing it out and capping the
+    x_0 error's weight at gamma gives ``min(SNR, gamma) / SNR``,
+    ``min(SNR, gamma) / (SNR + 1)`` and ``min(SNR, gamma)``. ``gamma=None``
+    weighs every timestep 1 (the plain loss of each prediction).
+
+    Parameters
+    ----------
+    snr : torch.Tensor
+        ``abar_t / (1 - abar_t)`` per row.
+    gamma : float or None
+    prediction_type : {"epsilon", "sample", "v_prediction"}
+
+    Returns
+    -------
+    torch.Tensor, shaped as ``snr``
+    """
+    if gamma is None:
+        return torch.ones_like(snr)
+    capped = snr.clamp(max=gamma)
+    if prediction_type == "epsilon":
+        return capped / snr
+    if prediction_type == "v_prediction":
+        return capped / (snr + 1)
+    return capped
 
 
 def make_betas(n_timesteps: int, kind: str = "linear") -> torch.Tensor:
@@ -68,6 +110,36 @@ def make_betas(n_timesteps: int, kind: str = "linear") -> torch.Tensor:
         abar = f / f[0]
         return torch.clamp(1 - abar[1:] / abar[:-1], max=0.999)
     raise ValueError(f"Unknown beta schedule {kind!r}; use 'linear' or 'cosine'.")
+
+
+def check_n_steps(n_steps, n_timesteps: int):
+    """``n_steps`` as an int in 1..T (or None), or a clear error.
+
+    Parameters
+    ----------
+    n_steps : int or None
+        Steps a sampler takes.
+    n_timesteps : int
+        T: a sampler visits a subset of the trained timesteps.
+
+    Returns
+    -------
+    int or None
+    """
+    if n_steps is None:
+        return None
+    if isinstance(n_steps, (bool, np.bool_)) or not isinstance(
+        n_steps, (int, np.integer)
+    ):
+        raise TypeError(f"n_steps must be None or a positive int; got {n_steps!r}.")
+    T = n_timesteps
+    if not 1 <= n_steps <= T:
+        raise ValueError(
+            f"n_steps={n_steps} must be between 1 and n_timesteps={T}: DDIM "
+            "visits a subset of the trained timesteps. Use n_steps <= "
+            f"{T}, or None for ancestral sampling over all of them."
+        )
+    return int(n_steps)
 
 
 @functools.lru_cache(maxsize=64)
@@ -221,6 +293,43 @@ class NoiseSchedule(nn.Module):
         """``x0 = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t)``: eq. (4) solved for x0."""
         abar = self._at(self.alphas_cumprod, t, xt)
         return (xt - (1 - abar).sqrt() * eps) / abar.sqrt()
+
+    def snr(self, t):
+        """``SNR(t) = abar_t / (1 - abar_t)`` (Kingma et al., 2021, eq. 2), float64."""
+        abar = self.alphas_cumprod[t]
+        return abar / (1 - abar)
+
+    def get_velocity(self, x0, noise, t):
+        """``v = sqrt(abar_t) eps - sqrt(1 - abar_t) x0`` (Salimans and Ho, 2022, section 4).
+
+        The target of v-prediction; diffusers' ``DDPMScheduler.get_velocity``.
+        """
+        abar = self._at(self.alphas_cumprod, t, x0)
+        return abar.sqrt() * noise - (1 - abar).sqrt() * x0
+
+    def prediction_target(self, x0, noise, t, prediction_type):
+        """What a network of ``prediction_type`` regresses on: eps, x0 or v."""
+        if prediction_type == "epsilon":
+            return noise
+        if prediction_type == "sample":
+            return x0
+        return self.get_velocity(x0, noise, t)
+
+    def eps_from_prediction(self, xt, t, output, prediction_type):
+        """The noise a prediction implies at x_t, so every sampler reads eps.
+
+        x_0: ``eps = (x_t - sqrt(abar_t) x0) / sqrt(1 - abar_t)`` (eq. 4);
+        v: ``eps = sqrt(abar_t) v + sqrt(1 - abar_t) x_t`` (from
+        ``x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps`` and the definition
+        of v). Each is affine in the output, so guidance mixes outputs or
+        noises alike.
+        """
+        if prediction_type == "epsilon":
+            return output
+        abar = self._at(self.alphas_cumprod, t, xt)
+        if prediction_type == "sample":
+            return (xt - abar.sqrt() * output) / (1 - abar).sqrt()
+        return abar.sqrt() * output + (1 - abar).sqrt() * xt
 
     # ----------------------------------------------------------- reverse
     def p_mean_variance(self, xt, t, eps, variance_type=None):
