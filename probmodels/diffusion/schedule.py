@@ -184,7 +184,9 @@ def resolve_sampler(sampler: str | None, n_steps: int | None, eta: float | None)
     n_steps : int or None
         Steps asked for; ancestral sampling takes every one.
     eta : float or None
-        None: 1 for DPM-Solver++ (its SDE form), 0 otherwise.
+        None: 1 for DPM-Solver++ (its SDE form), 0.5 for DDIM (chosen by
+        measurement: ``docs/user_guide/ddpm.rst``), 0 for ancestral
+        sampling (which has no eta).
 
     Returns
     -------
@@ -204,7 +206,7 @@ def resolve_sampler(sampler: str | None, n_steps: int | None, eta: float | None)
             "sampler='ddim' or 'dpmpp_2m' for fewer steps."
         )
     if eta is None:
-        eta = 1.0 if sampler == "dpmpp_2m" else 0.0
+        eta = {"dpmpp_2m": 1.0, "ddim": 0.5}.get(sampler, 0.0)
     return sampler, eta
 
 

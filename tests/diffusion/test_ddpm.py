@@ -67,9 +67,9 @@ def test_ddim_with_eta_one_over_all_steps_matches_ancestral_sampling(gaussian_dd
     for j in range(2):
         assert stats.ks_2samp(a[:, j], b[:, j]).pvalue > 1e-3
     # And deterministic DDIM (eta = 0) repeats from the same noise.
-    c = gaussian_ddpm.sample(5, n_steps=20, random_state=3)
+    c = gaussian_ddpm.sample(5, n_steps=20, eta=0.0, random_state=3)
     np.testing.assert_array_equal(
-        c, gaussian_ddpm.sample(5, n_steps=20, random_state=3)
+        c, gaussian_ddpm.sample(5, n_steps=20, eta=0.0, random_state=3)
     )
 
 

@@ -125,6 +125,11 @@ def test_ddpm_sample_with_dpm_solver():
     np.testing.assert_array_equal(
         a, est.sample(50, sampler="dpmpp_2m", eta=1.0, random_state=1)
     )
+    # DDIM's default eta is 0.5: the same draws as asking for it.
+    np.testing.assert_array_equal(
+        est.sample(20, n_steps=10, random_state=2),
+        est.sample(20, n_steps=10, eta=0.5, random_state=2),
+    )
     with pytest.raises(ValueError, match="drop n_steps"):
         est.sample(5, sampler="ancestral", n_steps=10)
     with pytest.raises(ValueError, match="sampler must be"):
