@@ -433,7 +433,7 @@ class TorchEstimatorMixin:
         was_training = module.training
         module.eval()
         outputs = []
-        with torch.no_grad():
+        with torch.inference_mode():
             # Blocks by the size of their input rows (float32).
             for rows in iter_row_chunks(len(X), 4 * max(1, X[:1].size)):
                 batch = self._to_tensor(X[rows], device, dtype)

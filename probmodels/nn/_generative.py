@@ -308,7 +308,7 @@ class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
         module.eval()
         outputs = []
         try:
-            with torch.no_grad():
+            with torch.inference_mode():
                 for rows in iter_row_chunks(n, 2 * bytes_per_row):
                     block = [_block(self, a, rows, device, dtype) for a in arrays]
                     outputs.append(fn(module, *block).double().cpu().numpy())
