@@ -23,8 +23,14 @@ class TransformerClassifier(NeuralClassifierMixin, BaseEstimator):
     a CLS token (or the mean of the tokens) feeds a linear head that gives one
     logit per class.
 
-    - 2-D input ``(n_samples, n_features)``: each feature is a token, its
-      value times a learned per-feature embedding plus a per-feature bias.
+    - 2-D input ``(n_samples, n_features)``: each feature is a token. With
+      ``numeric_embedding="piecewise_linear"`` (the default) its value is
+      encoded on ``n_bins`` bins at the feature's training quantiles and
+      mapped linearly to the token (Gorishniy et al., NeurIPS 2022, "On
+      Embeddings for Numerical Features in Tabular Deep Learning", section
+      3.2), so the tokens do not depend on how the features were scaled;
+      with ``"linear"``, the value times a learned per-feature embedding plus
+      a per-feature bias.
     - 3-D input ``(n_samples, seq_len, n_features)``: one token per step, a
       linear map of its features plus a sinusoidal position code;
       ``causal=True`` applies the decoder's mask (scores of future steps set to
@@ -47,6 +53,19 @@ class TransformerClassifier(NeuralClassifierMixin, BaseEstimator):
         What the head reads: the CLS token or the mean of the data tokens.
     causal : bool, default=False
         Mask attention to future tokens.
+    numeric_embedding : {"piecewise_linear", "linear"}, default="piecewise_linear"
+        How a feature of 2-D input becomes a token (3-D input is always
+        mapped linearly). Chosen by measurement on digits
+        (``benchmarks/bench_classifiers.py``, 60 epochs): the two score
+        alike on the pixels as they are (0.962 and 0.966 on average over
+        three seeds, after either scaler), but on skewed features, as
+        incomes and counts come (``exp(pixel / 3)`` standardised, values up
+        to 42), the linear embedding fell to 0.942 and this one scored
+        0.973. Bins are set on the first fit; ``warm_start`` and
+        ``partial_fit`` keep them.
+    n_bins : int, default=16
+        Most bins per feature for ``"piecewise_linear"``; a feature with
+        fewer distinct training values gets fewer.
     %(torch_parameters)s
 
     Attributes
@@ -84,6 +103,8 @@ class TransformerClassifier(NeuralClassifierMixin, BaseEstimator):
         "dropout",
         "pooling",
         "causal",
+        "numeric_embedding",
+        "n_bins",
     )
 
     _parameter_constraints: dict = {
@@ -94,6 +115,8 @@ class TransformerClassifier(NeuralClassifierMixin, BaseEstimator):
         "dropout": [Interval(Real, 0.0, 1.0, closed="left")],
         "pooling": [StrOptions({"cls", "mean"})],
         "causal": ["boolean"],
+        "numeric_embedding": [StrOptions({"piecewise_linear", "linear"})],
+        "n_bins": [Interval(Integral, 1, None, closed="left")],
         **TORCH_PARAMETER_CONSTRAINTS,
     }
 
@@ -106,6 +129,8 @@ class TransformerClassifier(NeuralClassifierMixin, BaseEstimator):
         dropout=0.1,
         pooling="cls",
         causal=False,
+        numeric_embedding="piecewise_linear",
+        n_bins=16,
         *,
         device="auto",
         max_epochs=100,
@@ -129,6 +154,8 @@ class TransformerClassifier(NeuralClassifierMixin, BaseEstimator):
         self.dropout = dropout
         self.pooling = pooling
         self.causal = causal
+        self.numeric_embedding = numeric_embedding
+        self.n_bins = n_bins
         self.device = device
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -144,17 +171,45 @@ class TransformerClassifier(NeuralClassifierMixin, BaseEstimator):
         self.warm_start = warm_start
         self.distributed = distributed
 
-    def _build_module(self, n_features, n_classes, ndim):
-        from ..nn.modules import FeatureTokenizer, SequenceTokenizer, TransformerEncoder
+    def __setstate__(self, state):
+        """Restore a model; files from before ``numeric_embedding`` were linear."""
+        state = dict(state)
+        state.setdefault("numeric_embedding", "linear")
+        state.setdefault("n_bins", 16)
+        super().__setstate__(state)
+
+    def _network_shapes(self, X, codes):
+        """The shapes, and the quantile bins when features are encoded on them."""
+        shapes = super()._network_shapes(X, codes)
+        if X.ndim == 2 and self.numeric_embedding == "piecewise_linear":
+            from ..nn.modules import quantile_bin_edges
+
+            shapes["bin_edges"], shapes["bin_counts"] = quantile_bin_edges(
+                X, self.n_bins
+            )
+        return shapes
+
+    def _build_module(
+        self, n_features, n_classes, ndim, bin_edges=None, bin_counts=None
+    ):
+        from ..nn.modules import (
+            FeatureTokenizer,
+            PiecewiseLinearTokenizer,
+            SequenceTokenizer,
+            TransformerEncoder,
+        )
 
         if self.d_model % self.n_heads:
             raise ValueError(
                 f"d_model={self.d_model} must be a multiple of n_heads="
                 f"{self.n_heads} (each head gets d_model / n_heads dimensions)."
             )
-        tokenizer = (FeatureTokenizer if ndim == 2 else SequenceTokenizer)(
-            n_features, self.d_model
-        )
+        if bin_edges is not None:
+            tokenizer = PiecewiseLinearTokenizer(bin_edges, bin_counts, self.d_model)
+        else:
+            tokenizer = (FeatureTokenizer if ndim == 2 else SequenceTokenizer)(
+                n_features, self.d_model
+            )
         return TransformerEncoder(
             tokenizer,
             self.d_model,

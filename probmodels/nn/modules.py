@@ -16,6 +16,9 @@ Imported only when a neural estimator builds its network, never by
 - :class:`EncoderBlock`, :class:`FeatureTokenizer`,
   :class:`SequenceTokenizer`, :class:`TransformerEncoder`: an encoder-only
   classifier backbone.
+- :func:`quantile_bin_edges`, :func:`piecewise_linear_encoding`,
+  :class:`PiecewiseLinearTokenizer`: numeric features embedded through
+  piecewise-linear encoding on quantile bins (Gorishniy et al., 2022).
 """
 
 from __future__ import annotations
@@ -34,9 +37,12 @@ __all__ = [
     "EncoderBlock",
     "FeatureTokenizer",
     "MultiHeadAttention",
+    "PiecewiseLinearTokenizer",
     "SequenceTokenizer",
     "TransformerEncoder",
     "make_norm",
+    "piecewise_linear_encoding",
+    "quantile_bin_edges",
     "sinusoidal_positions",
 ]
 
@@ -263,6 +269,106 @@ class FeatureTokenizer(nn.Module):
     def forward(self, x):
         """(B, n_features) -> (B, n_features, d_model)."""
         return x[..., None] * self.weight + self.bias
+
+
+def quantile_bin_edges(X, n_bins: int):
+    """Each feature's bin edges at its training quantiles (Gorishniy et al., 2022).
+
+    The edges are the quantiles at ``0, 1/n_bins, ..., 1`` with repeats
+    dropped, so a feature with few distinct values gets fewer bins; the rest
+    of its row is padding (edges one apart past the last, never read). A
+    constant feature gets one bin of width 1 from its value.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    n_bins : int
+
+    Returns
+    -------
+    edges : ndarray of shape (n_features, n_bins + 1)
+    counts : ndarray of shape (n_features,)
+        Bins each feature uses (1 to ``n_bins``).
+    """
+    import numpy as np
+
+    X = np.asarray(X, dtype=np.float64)
+    levels = np.linspace(0.0, 1.0, n_bins + 1)
+    edges = np.empty((X.shape[1], n_bins + 1))
+    counts = np.empty(X.shape[1], dtype=np.int64)
+    for j, column in enumerate(X.T):
+        own = np.unique(np.quantile(column, levels))
+        if len(own) == 1:
+            own = np.array([own[0], own[0] + 1.0])
+        counts[j] = len(own) - 1
+        padding = own[-1] + np.arange(1, n_bins + 2 - len(own))
+        edges[j] = np.concatenate([own, padding])
+    return edges, counts
+
+
+def piecewise_linear_encoding(x, edges, counts):
+    """PLE of Gorishniy et al. (2022, eq. 1): one number per bin of a feature.
+
+    For bin ``t`` of ``[b_{t-1}, b_t)``: 0 below it, 1 above it, and
+    ``(x - b_{t-1}) / (b_t - b_{t-1})`` inside; the first bin extends below
+    the training range and the last above it (no clipping there), so values
+    outside the fitted range stay distinct. Padding bins read 0.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (..., n_features)
+    edges : torch.Tensor of shape (n_features, n_bins + 1)
+    counts : torch.Tensor of shape (n_features,)
+        Bins each feature uses.
+
+    Returns
+    -------
+    torch.Tensor of shape (..., n_features, n_bins)
+    """
+    low, width = edges[:, :-1], edges[:, 1:] - edges[:, :-1]
+    position = (x[..., None] - low) / width
+    t = torch.arange(low.shape[1], device=x.device)
+    last = (counts - 1)[:, None]
+    inf = torch.tensor(float("inf"), dtype=position.dtype, device=x.device)
+    lower = torch.where(t == 0, -inf, torch.zeros_like(inf))
+    upper = torch.where(t == last, inf, torch.ones_like(inf))
+    encoded = torch.maximum(torch.minimum(position, upper), lower)
+    return torch.where(t < counts[:, None], encoded, torch.zeros_like(encoded))
+
+
+class PiecewiseLinearTokenizer(nn.Module):
+    """Each feature a token from its piecewise-linear encoding (Q-L).
+
+    The encoding of :func:`piecewise_linear_encoding` on quantile bins,
+    then a linear map per feature to ``d_model`` (Gorishniy et al., 2022,
+    section 3.2). Bins at the training quantiles make the tokens invariant
+    to any increasing transform of a feature fixed at fit time, a
+    ``StandardScaler`` or a ``MinMaxScaler`` alike.
+
+    Parameters
+    ----------
+    edges : ndarray of shape (n_features, n_bins + 1)
+    counts : ndarray of shape (n_features,)
+        From :func:`quantile_bin_edges`; kept as buffers, so they travel
+        with the weights.
+    d_model : int
+    """
+
+    def __init__(self, edges, counts, d_model):
+        super().__init__()
+        n_features, n_bins = edges.shape[0], edges.shape[1] - 1
+        self.register_buffer("edges", torch.as_tensor(edges, dtype=torch.float32))
+        self.register_buffer("counts", torch.as_tensor(counts, dtype=torch.long))
+        bound = 1.0 / math.sqrt(n_bins)  # nn.Linear's default for n_bins inputs
+        self.weight = nn.Parameter(
+            torch.empty(n_features, n_bins, d_model).uniform_(-bound, bound)
+        )
+        self.bias = nn.Parameter(torch.zeros(n_features, d_model))
+
+    def forward(self, x):
+        """(B, n_features) -> (B, n_features, d_model)."""
+        encoded = piecewise_linear_encoding(x, self.edges, self.counts)
+        return torch.einsum("bft,ftd->bfd", encoded, self.weight) + self.bias
 
 
 def sinusoidal_positions(length: int, d_model: int, device=None) -> torch.Tensor:
