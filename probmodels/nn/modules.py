@@ -357,8 +357,11 @@ class PiecewiseLinearTokenizer(nn.Module):
     def __init__(self, edges, counts, d_model):
         super().__init__()
         n_features, n_bins = edges.shape[0], edges.shape[1] - 1
-        self.register_buffer("edges", torch.as_tensor(edges, dtype=torch.float32))
-        self.register_buffer("counts", torch.as_tensor(counts, dtype=torch.long))
+        # torch.tensor copies: as_tensor would share the memory of the
+        # arrays, which may be read-only (a memory-mapped model file), and
+        # load_state_dict writes into the buffers.
+        self.register_buffer("edges", torch.tensor(edges, dtype=torch.float32))
+        self.register_buffer("counts", torch.tensor(counts, dtype=torch.long))
         bound = 1.0 / math.sqrt(n_bins)  # nn.Linear's default for n_bins inputs
         self.weight = nn.Parameter(
             torch.empty(n_features, n_bins, d_model).uniform_(-bound, bound)
