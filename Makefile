@@ -27,10 +27,11 @@ test: $(BIN)/.installed
 	$(BIN)/ruff check probmodels tests examples benchmarks docs
 	$(BIN)/python -m pytest -q
 
-# Every benchmark, then benchmarks/RESULTS.md and results.png.
+# Every benchmark (ONLY=ar,gmm: these; the others' stored results are kept),
+# then benchmarks/RESULTS.md and results.png from benchmarks/results/.
 # QUICK=1: small sizes, under 3 minutes (CI runs it).
 bench: $(BIN)/.installed
-	$(BIN)/python benchmarks/report.py $(if $(QUICK),--quick)
+	$(BIN)/python benchmarks/report.py $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))
 
 # SDV, the peer of benchmarks/bench_tables.py, in an environment of its own
 # (SDV 2.0 needs pandas < 3); then: make bench ... or

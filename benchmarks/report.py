@@ -1,14 +1,24 @@
-"""Run every benchmark and write the report: RESULTS.md and results.png.
+"""Run the benchmarks and write the report: RESULTS.md and results.png.
 
 Each ``benchmarks/bench_*.py`` runs in its own process (so one's threads and
 caches do not colour the next) with ``PROBMODELS_BENCH_RESULTS`` pointing at
 a file where it appends one JSON line per measured case (see ``_results.py``).
-The report holds one table per benchmark: ours, the reference, their ratio
-and the quality figure, all measured in the same run, under a description of
-the machine. ``results.png`` plots the ratios and the quality figures.
+When a benchmark ends, its lines are stored in
+``benchmarks/results/<full|quick>/<name>.jsonl`` with the run's time, date
+and machine beside them (``<name>.meta.json``), so a full run, which is long
+on a CPU, can be done a benchmark at a time (``--only``) and resumed; a
+benchmark that fails leaves the stored results of the others.
 
-Run: make bench            (full sizes: long on a CPU)
-     make bench QUICK=1    (small sizes, a few minutes; CI runs it)
+The report joins what is stored: for each benchmark its full-size results
+when there are any, its quick ones otherwise, and each table says which. It
+holds one table per benchmark: ours, the reference, their ratio and the
+quality figure, all measured in the same run, under a description of the
+machine. ``results.png`` plots the ratios and the quality figures.
+
+Run: make bench                 (full sizes, every benchmark: long on a CPU)
+     make bench ONLY=ar,gmm     (full sizes, these benchmarks; the rest kept)
+     make bench QUICK=1         (small sizes, a few minutes; CI runs it)
+     python benchmarks/report.py --report-only   (join what is stored)
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+STORE = HERE / "results"
 LIBRARIES = ["probmodels", "numpy", "scipy", "scikit-learn", "statsmodels", "torch"]
 
 
@@ -54,18 +65,66 @@ def machine() -> dict:
     }
 
 
-def run_benchmarks(paths: list[Path], quick: bool, results: Path) -> dict:
-    """Run each benchmark script; return its wall time in seconds by name."""
-    env = dict(os.environ, PROBMODELS_BENCH_RESULTS=str(results))
-    if quick:
-        env["PROBMODELS_BENCH_QUICK"] = "1"
-    seconds = {}
+def run_benchmarks(paths: list[Path], quick: bool, store: Path) -> None:
+    """Run each benchmark script and store its results as soon as it ends.
+
+    Parameters
+    ----------
+    paths : list of Path
+        The ``bench_*.py`` scripts.
+    quick : bool
+        Small sizes (stored under ``quick/``) or full ones (``full/``).
+    store : Path
+        The results folder.
+    """
+    mode = store / ("quick" if quick else "full")
+    mode.mkdir(parents=True, exist_ok=True)
     for path in paths:
         print(f"== {path.name}", flush=True)
-        tic = time.perf_counter()
-        subprocess.run([sys.executable, str(path)], env=env, cwd=HERE, check=True)
-        seconds[path.stem] = time.perf_counter() - tic
-    return seconds
+        with tempfile.TemporaryDirectory() as tmp:
+            results = Path(tmp) / "results.jsonl"
+            results.touch()
+            env = dict(os.environ, PROBMODELS_BENCH_RESULTS=str(results))
+            env.pop("PROBMODELS_BENCH_QUICK", None)
+            if quick:
+                env["PROBMODELS_BENCH_QUICK"] = "1"
+            tic = time.perf_counter()
+            subprocess.run([sys.executable, str(path)], env=env, cwd=HERE, check=True)
+            seconds = time.perf_counter() - tic
+            lines = results.read_text()
+        (mode / f"{path.stem}.jsonl").write_text(lines)
+        meta = {
+            "seconds": seconds,
+            "date": datetime.date.today().isoformat(),
+            "machine": machine(),
+        }
+        (mode / f"{path.stem}.meta.json").write_text(json.dumps(meta, indent=1) + "\n")
+
+
+def stored_results(names: list[str], store: Path) -> list[tuple[str, str, dict, list]]:
+    """For each benchmark: its full results if stored, else its quick ones.
+
+    Parameters
+    ----------
+    names : list of str
+        Script stems (``bench_ar``), in report order.
+    store : Path
+
+    Returns
+    -------
+    list of (name, mode, meta, rows)
+        Benchmarks with nothing stored are left out.
+    """
+    out = []
+    for name in names:
+        for mode in ("full", "quick"):
+            lines = store / mode / f"{name}.jsonl"
+            if lines.exists():
+                meta = json.loads((store / mode / f"{name}.meta.json").read_text())
+                rows = [json.loads(x) for x in lines.read_text().splitlines() if x]
+                out.append((name, mode, meta, rows))
+                break
+    return out
 
 
 def _fmt(value, digits=4) -> str:
@@ -76,15 +135,33 @@ def _fmt(value, digits=4) -> str:
     return f"{value:.2e}"
 
 
-def markdown(rows: list[dict], info: dict, quick: bool, seconds: dict) -> str:
-    """The report as Markdown: the machine, then one table per benchmark."""
-    mode = "quick sizes (`make bench QUICK=1`)" if quick else "full sizes (`make bench`)"
+def markdown(parts: list[tuple[str, str, dict, list]], info: dict) -> str:
+    """The report as Markdown: the machine, then one table per benchmark.
+
+    Parameters
+    ----------
+    parts : list of (name, mode, meta, rows)
+        From :func:`stored_results`.
+    info : dict
+        The machine of this report (:func:`machine`).
+    """
+    modes = {mode for _, mode, _, _ in parts}
+    if modes == {"full"}:
+        sizes = "full sizes (`make bench`)"
+    elif modes == {"quick"}:
+        sizes = "quick sizes (`make bench QUICK=1`)"
+    else:
+        sizes = (
+            "full sizes where a full run is stored, quick sizes otherwise "
+            "(each table says which)"
+        )
     versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items())
     lines = [
         "# Benchmark results",
         "",
-        f"Written by `benchmarks/report.py` on "
-        f"{datetime.date.today().isoformat()}, {mode}. Every ratio is "
+        f"Joined by `benchmarks/report.py` on "
+        f"{datetime.date.today().isoformat()} from the results stored in "
+        f"`benchmarks/results/`: {sizes}. Every ratio is "
         "reference / ours of two figures measured in the same process "
         "(above 1: ours is faster or smaller); absolute times on a shared "
         "machine are noise, ratios much less so.",
@@ -94,38 +171,37 @@ def markdown(rows: list[dict], info: dict, quick: bool, seconds: dict) -> str:
         f"- Libraries: {versions}",
         "",
     ]
-    for benchmark in dict.fromkeys(r["benchmark"] for r in rows):
-        part = [r for r in rows if r["benchmark"] == benchmark]
-        took = seconds.get(f"bench_{benchmark}")
-        lines += [
-            f"## {benchmark} (`bench_{benchmark}.py`"
-            + (f", {took:.0f} s" if took else "")
-            + ")",
-            "",
-            "| case | metric | ours | reference | ratio | quality |",
-            "|---|---|---|---|---|---|",
-        ]
-        for r in part:
-            ref = (
-                f"{_fmt(r['reference'])} ({r['reference_name']})"
-                if r["reference"] is not None
-                else "-"
-            )
-            quality = (
-                f"{_fmt(r['quality'])}: {r['quality_name']}"
-                if r["quality"] is not None
-                else "-"
-            )
-            ratio = f"{r['ratio']:.2f}x" if r["ratio"] is not None else "-"
-            lines.append(
-                f"| {r['case']} | {r['metric']} | {_fmt(r['ours'])} | {ref} | "
-                f"{ratio} | {quality} |"
-            )
-        lines.append("")
+    for name, mode, meta, rows in parts:
+        for benchmark in dict.fromkeys(r["benchmark"] for r in rows):
+            part = [r for r in rows if r["benchmark"] == benchmark]
+            lines += [
+                f"## {benchmark} (`{name}.py`, {mode} sizes, run on "
+                f"{meta['date']} in {meta['seconds']:.0f} s)",
+                "",
+                "| case | metric | ours | reference | ratio | quality |",
+                "|---|---|---|---|---|---|",
+            ]
+            for r in part:
+                ref = (
+                    f"{_fmt(r['reference'])} ({r['reference_name']})"
+                    if r["reference"] is not None
+                    else "-"
+                )
+                quality = (
+                    f"{_fmt(r['quality'])}: {r['quality_name']}"
+                    if r["quality"] is not None
+                    else "-"
+                )
+                ratio = f"{r['ratio']:.2f}x" if r["ratio"] is not None else "-"
+                lines.append(
+                    f"| {r['case']} | {r['metric']} | {_fmt(r['ours'])} | {ref} | "
+                    f"{ratio} | {quality} |"
+                )
+            lines.append("")
     return "\n".join(lines)
 
 
-def figure(rows: list[dict], path: Path, quick: bool) -> None:
+def figure(rows: list[dict], path: Path, title: str) -> None:
     """Ratios (log scale) per case, and each case's quality figure beside it."""
     import matplotlib
 
@@ -149,9 +225,7 @@ def figure(rows: list[dict], path: Path, quick: bool) -> None:
             note += f"  (quality {_fmt(r['quality'], 3)})"
         ax.text(r["ratio"], i, note, va="center", fontsize=7)
     ax.set_xlabel("reference / ours, same run (right of 1: ours is ahead)")
-    ax.set_title(
-        "probmodels benchmarks" + (" (quick sizes)" if quick else ""), fontsize=10
-    )
+    ax.set_title(f"probmodels benchmarks ({title})", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -174,20 +248,30 @@ def main(argv=None) -> int:
         "--only", help="comma-separated benchmark names (e.g. ar,gmm)", default=None
     )
     parser.add_argument("--out", default=str(HERE), help="folder for the report")
+    parser.add_argument(
+        "--store", default=str(STORE), help="folder of the stored results"
+    )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing: join the stored results into the report",
+    )
     args = parser.parse_args(argv)
     paths = sorted(HERE.glob("bench_*.py"))
-    if args.only:
-        wanted = {f"bench_{n}" for n in args.only.split(",")}
-        paths = [p for p in paths if p.stem in wanted]
-    with tempfile.TemporaryDirectory() as tmp:
-        results = Path(tmp) / "results.jsonl"
-        results.touch()
-        seconds = run_benchmarks(paths, args.quick, results)
-        rows = [json.loads(line) for line in results.read_text().splitlines()]
+    store = Path(args.store)
+    if not args.report_only:
+        chosen = paths
+        if args.only:
+            wanted = {f"bench_{n}" for n in args.only.split(",")}
+            chosen = [p for p in paths if p.stem in wanted]
+        run_benchmarks(chosen, args.quick, store)
+    parts = stored_results([p.stem for p in paths], store)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "RESULTS.md").write_text(markdown(rows, machine(), args.quick, seconds))
-    figure(rows, out / "results.png", args.quick)
+    (out / "RESULTS.md").write_text(markdown(parts, machine()))
+    modes = sorted({mode for _, mode, _, _ in parts})
+    rows = [r for *_, part in parts for r in part]
+    figure(rows, out / "results.png", " and ".join(modes) + " sizes")
     print(f"wrote {out / 'RESULTS.md'} and {out / 'results.png'} ({len(rows)} cases)")
     return 0
 
