@@ -191,9 +191,10 @@ class TorchEstimatorMixin:
         valid = None
         if self.early_stopping and not partial:
             train, valid = self._hold_out(train, seeds.split, codes)
-        module = self._network_to_train(
-            continuing, seeds.init, device, self._network_shapes(X, codes)
-        )
+        # The shapes (and what a new network learns from the data, such as the
+        # Transformer's bins) only when a new network is built.
+        shapes = None if continuing else self._network_shapes(X, codes)
+        module = self._network_to_train(continuing, seeds.init, device, shapes)
         trainer = Trainer(
             module,
             self._training_config(seeds, len(train), partial),
@@ -278,7 +279,8 @@ class TorchEstimatorMixin:
     def _network_to_train(self, continuing, seed, device, module_args):
         """A new network built under ``seed``, or a copy of the fitted one.
 
-        A copy, so a failed fit leaves the fitted module untouched.
+        A copy, so a failed fit leaves the fitted module untouched;
+        ``module_args`` (None when continuing) are ``_build_module``'s.
         """
         if continuing:
             module = copy.deepcopy(self.module_).to(device)
