@@ -40,6 +40,7 @@ __all__ = [
     "check_init_parameters",
     "component_logits",
     "covariance_cholesky",
+    "covariances_from_precisions",
     "features",
     "log_det_cholesky",
     "n_parameters",
@@ -249,6 +250,25 @@ def precisions_from_cholesky(prec_chol: np.ndarray, covariance_type: str) -> np.
     if covariance_type == "tied":
         return prec_chol @ prec_chol.T
     return prec_chol**2
+
+
+def covariances_from_precisions(
+    precisions: np.ndarray, covariance_type: str
+) -> np.ndarray:
+    """Covariance matrices (or vectors) from precisions: their inverses.
+
+    Parameters
+    ----------
+    precisions : ndarray
+    covariance_type : {"full", "tied", "diag", "spherical"}
+
+    Returns
+    -------
+    ndarray of the same shape
+    """
+    if covariance_type in ("full", "tied"):
+        return np.linalg.inv(precisions)
+    return 1.0 / precisions
 
 
 def natural_parameters(

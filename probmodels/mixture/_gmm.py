@@ -17,6 +17,7 @@ from ._em import NumpyStatistics, TorchStatistics
 from ._gaussian import (
     category_log_probabilities,
     check_init_parameters,
+    covariances_from_precisions,
     features,
     n_statistics,
     natural_parameters,
@@ -542,7 +543,7 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
             prec_chol = precision_cholesky_from_precisions(
                 precisions_init, self.covariance_type
             )
-            cov = _inverse(precisions_init, self.covariance_type)
+            cov = covariances_from_precisions(precisions_init, self.covariance_type)
         return weights, means_c, cov, prec_chol, log_probs
 
     # ----------------------------------------------------- fitted parameters
@@ -593,9 +594,3 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
             self.precisions_cholesky_,
             log_probs,
         )
-
-
-def _inverse(precisions, covariance_type):
-    if covariance_type in ("full", "tied"):
-        return np.linalg.inv(precisions)
-    return 1.0 / precisions
