@@ -172,13 +172,15 @@ class GaussianDiffusion(nn.Module):
 
         ``|| eps - eps_theta(x_t, t) ||^2`` (eq. 14), per feature, for the
         continuous columns (the error of x_0 or v for those predictions,
-        each row weighted by :func:`~probmodels.diffusion.schedule.
-        min_snr_weight` when ``snr_gamma`` is set); for categorical ones (``batch.codes``) the KL of
-        the multinomial reverse step, averaged over the columns and added
-        (TabDDPM's loss). With missing entries (``batch.mask``, codes -1)
-        only observed ones count (MissDiff, Ouyang et al., 2023): the error
-        is averaged over the observed coordinates. t is uniform on 1..T, eps ~ N(0, I), x_t from
-        eq. (4) (categories from q(x_t | x_0)); with labels, each row's label
+        each row weighted by
+        :func:`~probmodels.diffusion.schedule.min_snr_weight` when
+        ``snr_gamma`` is set); for categorical ones
+        (``batch.codes``) the KL of the multinomial reverse step, averaged
+        over the columns and added (TabDDPM's loss). With missing entries
+        (``batch.mask``, codes -1) only observed ones count (MissDiff,
+        Ouyang et al., 2023): the error is averaged over the observed
+        coordinates. t is uniform on 1..T, eps ~ N(0, I), x_t from eq. (4)
+        (categories from q(x_t | x_0)); with labels, each row's label
         becomes the null label with probability ``cond_drop_prob``.
 
         Parameters

@@ -5,8 +5,11 @@ betas and what follows from them: noising (``q_sample``), the posterior of
 one reverse step (``q_posterior``), the reverse step a noise prediction
 implies (``p_mean_variance``, ``p_sample``), a DDIM step (``ddim_step``), a
 DPM-Solver++(2M) step on log-SNR spaced timesteps (``dpmpp_2m_step``,
-``logsnr_timesteps``), and the KL terms of the variational bound. The network only predicts the noise;
-:class:`~probmodels.diffusion.GaussianDiffusion` holds both.
+``logsnr_timesteps``), the KL terms of the variational bound, and what a
+network predicting x_0 or v instead of the noise needs (``get_velocity``,
+``prediction_target``, ``eps_from_prediction``, :func:`min_snr_weight`).
+:class:`~probmodels.diffusion.GaussianDiffusion` holds the network and the
+schedule.
 
 It is a ``torch.nn.Module`` whose coefficients are buffers, computed once:
 ``.to(device)`` moves them with the network that holds the schedule, and
