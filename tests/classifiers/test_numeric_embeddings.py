@@ -9,17 +9,7 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 import probmodels
 from probmodels import TransformerClassifier
 from probmodels.nn.modules import piecewise_linear_encoding, quantile_bin_edges
-
-TINY = dict(
-    d_model=16,
-    n_heads=2,
-    n_layers=1,
-    dim_feedforward=32,
-    dropout=0.0,
-    lr=3e-3,
-    device="cpu",
-    random_state=0,
-)
+from tests.classifiers.test_transformer import TINY
 
 
 def ple_by_hand(x, edges):
