@@ -24,7 +24,7 @@ class Seeds:
     """The seeds of one fit, drawn in field order by :meth:`draw`.
 
     The trainer reads ``order``, ``noise``, ``dropout`` and ``validation``;
-    the estimator reads ``split``, ``init`` and ``score``.
+    the estimator reads ``split``, ``init``, ``score`` and ``prior``.
 
     Parameters
     ----------
@@ -46,6 +46,8 @@ class Seeds:
         validation loss sees the same noise.
     score : int
         The Monte Carlo draws of ``score_samples``, keyed with each row.
+    prior : int
+        What a model fits after training (the VAE's mixture prior).
     """
 
     split: int = 0
@@ -55,6 +57,7 @@ class Seeds:
     dropout: int = 4
     validation: int = 5
     score: int = 6
+    prior: int = 7
 
     @classmethod
     def draw(cls, rng: np.random.Generator) -> Seeds:

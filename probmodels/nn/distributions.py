@@ -10,7 +10,9 @@ References
 Kingma and Welling, Auto-Encoding Variational Bayes (ICLR 2014): the
 reparameterisation trick (section 2.4) and the Gaussian KL in closed form
 (appendix B). Burda, Grosse and Salakhutdinov, Importance Weighted
-Autoencoders (ICLR 2016): the bound of eq. (8).
+Autoencoders (ICLR 2016): the bound of eq. (8). The Gaussian mixture's
+density is written with precision Cholesky factors as scikit-learn's
+``GaussianMixture`` stores them (``sklearn/mixture/_gaussian_mixture.py``).
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ import math
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 __all__ = [
     "DiagonalGaussian",
+    "GaussianMixturePrior",
     "bernoulli_log_prob",
     "gaussian_kl",
     "gaussian_log_prob",
+    "gaussian_mixture_log_prob",
     "iwae_bound",
     "standard_normal_log_prob",
 ]
@@ -123,6 +128,109 @@ def gaussian_kl(mean_q, logvar_q, mean_p=None, logvar_p=None, mask=None):
     if mask is not None:
         terms = terms * mask
     return 0.5 * terms.sum(-1)
+
+
+def gaussian_mixture_log_prob(z, log_weights, means, precisions_cholesky):
+    """``log sum_k w_k N(z; mu_k, Sigma_k)``, one value per row.
+
+    ``Sigma_k^{-1} = U_k U_k^T`` with ``U_k`` the precision Cholesky factor
+    (upper triangular), so ``log N(z; mu_k, Sigma_k) = -||U_k^T (z - mu_k)||^2
+    / 2 + sum log diag U_k - d log(2 pi) / 2``: scikit-learn's
+    ``precisions_cholesky_`` of a ``covariance_type="full"`` mixture.
+
+    Parameters
+    ----------
+    z : torch.Tensor of shape (..., d)
+    log_weights : torch.Tensor of shape (K,)
+        Log mixing weights (they sum to one).
+    means : torch.Tensor of shape (K, d)
+    precisions_cholesky : torch.Tensor of shape (K, d, d)
+
+    Returns
+    -------
+    torch.Tensor of shape (...)
+    """
+    d = z.shape[-1]
+    diff = z.unsqueeze(-2) - means  # (..., K, d)
+    white = torch.einsum("...ki,kij->...kj", diff, precisions_cholesky)
+    log_det = torch.log(torch.diagonal(precisions_cholesky, dim1=-2, dim2=-1)).sum(-1)
+    log_n = -0.5 * (white**2).sum(-1) + log_det - 0.5 * d * LOG_2PI
+    return torch.logsumexp(log_weights + log_n, dim=-1)
+
+
+class GaussianMixturePrior(nn.Module):
+    """A latent prior ``p(z) = sum_k w_k N(z; mu_k, Sigma_k)`` held in buffers.
+
+    Built as K copies of ``N(0, I)``, the standard normal itself; a
+    mixture fitted elsewhere (scikit-learn's or probmodels'
+    ``GaussianMixture`` with full covariances) is copied in by
+    :meth:`set_parameters`. The parameters are buffers, not trained: they
+    travel with the network's ``state_dict`` and its device and dtype.
+
+    Parameters
+    ----------
+    n_components : int
+    dim : int
+    """
+
+    def __init__(self, n_components, dim):
+        super().__init__()
+        k = int(n_components)
+        self.register_buffer("log_weights", torch.full((k,), -math.log(k)))
+        self.register_buffer("means", torch.zeros(k, dim))
+        self.register_buffer("precisions_cholesky", torch.eye(dim).repeat(k, 1, 1))
+
+    def set_parameters(self, weights, means, precisions_cholesky):
+        """Copy in a fitted mixture's ``weights_``, ``means_`` and ``precisions_cholesky_``."""
+        for name, value in (
+            ("log_weights", torch.log(torch.as_tensor(weights))),
+            ("means", torch.as_tensor(means)),
+            ("precisions_cholesky", torch.as_tensor(precisions_cholesky)),
+        ):
+            buffer = getattr(self, name)
+            if value.shape != buffer.shape:
+                raise ValueError(
+                    f"{name} has shape {tuple(value.shape)}; this prior's is "
+                    f"{tuple(buffer.shape)}."
+                )
+            buffer.copy_(value.to(buffer))
+
+    def log_prob(self, z):
+        """``log p(z)`` per row (``z`` may carry leading sample dimensions)."""
+        return gaussian_mixture_log_prob(
+            z, self.log_weights, self.means, self.precisions_cholesky
+        )
+
+    def sample(self, n, generator):
+        """``n`` draws: a component by its weight, then ``mu_k + L_k eps``.
+
+        ``L_k = U_k^{-T}`` is the covariance's Cholesky factor, applied by a
+        triangular solve with ``U_k^T``.
+
+        Parameters
+        ----------
+        n : int
+        generator : torch.Generator
+            On the buffers' device.
+
+        Returns
+        -------
+        torch.Tensor of shape (n, dim)
+        """
+        means = self.means
+        pick = torch.multinomial(
+            torch.exp(self.log_weights), n, replacement=True, generator=generator
+        )
+        eps = torch.randn(
+            (n, means.shape[1], 1),
+            generator=generator,
+            device=means.device,
+            dtype=means.dtype,
+        )
+        lower = self.precisions_cholesky[pick].transpose(-1, -2)
+        return (
+            means[pick] + torch.linalg.solve_triangular(lower, eps, upper=False)[..., 0]
+        )
 
 
 def iwae_bound(log_weights):

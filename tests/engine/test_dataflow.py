@@ -95,11 +95,23 @@ def test_seeds_are_drawn_once_in_the_documented_order():
     rng, again = np.random.default_rng(7), np.random.default_rng(7)
     seeds = Seeds.draw(rng)
     names = [f.name for f in dataclasses.fields(Seeds)]
-    assert names == ["split", "init", "order", "noise", "dropout", "validation", "score"]
-    expected = again.integers([2**31] + [2**62] * 6)
+    assert names == [
+        "split",
+        "init",
+        "order",
+        "noise",
+        "dropout",
+        "validation",
+        "score",
+        "prior",
+    ]
+    expected = again.integers([2**31] + [2**62] * 7)
     assert [getattr(seeds, n) for n in names] == expected.tolist()
     assert seeds.split < 2**31  # scikit-learn takes it
-    assert len(set(expected.tolist())) == 7  # independent streams
+    assert len(set(expected.tolist())) == 8  # independent streams
+    # "prior" came last, so the seeds before it are those fits drew before it.
+    before = np.random.default_rng(7).integers([2**31] + [2**62] * 6)
+    assert expected[:7].tolist() == before.tolist()
 
 
 def test_other_processes_draw_their_own_noise_but_the_same_order():
