@@ -21,6 +21,7 @@ from torch import nn
 
 from ..nn.distributions import (
     DiagonalGaussian,
+    GaussianMixturePrior,
     bernoulli_log_prob,
     gaussian_log_prob,
     iwae_bound,
@@ -66,6 +67,11 @@ class VAENetwork(nn.Module):
         The encoder also reads which entries were observed (a 0/1 mask per
         continuous column and per categorical one), as MIWAE's does for
         rows with missing entries (Mattei and Frellsen, ICML 2019).
+    prior_components : int, default=0
+        Components of the latent prior ``p(z)`` that scores and samples use
+        (:attr:`prior`, fitted after training by the estimator); 0 keeps
+        ``N(0, I)``. Training always regularises the posterior towards
+        ``N(0, I)``: the first stage of a two-stage VAE.
 
     Attributes
     ----------
@@ -91,6 +97,7 @@ class VAENetwork(nn.Module):
         activation="relu",
         category_sizes=(),
         missing_inputs=False,
+        prior_components=0,
     ):
         super().__init__()
         self.missing_inputs = bool(missing_inputs)
@@ -118,6 +125,23 @@ class VAENetwork(nn.Module):
             size = n_features if decoder_variance == "feature" else 1
             # softplus(0.5413) = 1: start at unit variance.
             self.raw_variance = nn.Parameter(torch.full((size,), 0.5413))
+        self.prior = (
+            GaussianMixturePrior(prior_components, latent_dim)
+            if prior_components
+            else None
+        )
+
+    def log_prior(self, z):
+        """``log p(z)`` per row: the fitted mixture, or ``N(0, I)`` without one."""
+        if self.prior is None:
+            return standard_normal_log_prob(z)
+        return self.prior.log_prob(z)
+
+    def sample_prior(self, n, generator, device):
+        """``n`` draws of ``z ~ p(z)``."""
+        if self.prior is None:
+            return torch.randn((n, self.latent_dim), generator=generator, device=device)
+        return self.prior.sample(n, generator)
 
     def _onehot(self, codes, dtype):
         """Category codes as one-hot blocks (None without categorical columns).
@@ -239,15 +263,20 @@ class VAENetwork(nn.Module):
             eps = torch.randn(
                 shape, generator=generator, device=batch.x.device, dtype=batch.x.dtype
             )
-            log_w = self.log_weights(batch.x, batch.y, eps, batch.codes, batch.mask)
+            log_w = self.log_weights(
+                batch.x, batch.y, eps, batch.codes, batch.mask, standard_prior=True
+            )
             return -iwae_bound(log_w).mean()
         elbo = self.elbo(
             batch.x, batch.y, generator, self.beta, batch.codes, batch.mask
         )
         return -elbo.mean()
 
-    def log_weights(self, x, c, eps, codes=None, mask=None):
+    def log_weights(self, x, c, eps, codes=None, mask=None, standard_prior=False):
         """``log p(x, z_k) - log q(z_k | x)`` for ``z_k = mu + sigma eps_k`` (IWAE).
+
+        ``p(z)`` is :meth:`log_prior`, or ``N(0, I)`` with ``standard_prior``
+        (the training objective, which the fitted prior does not enter).
 
         Parameters
         ----------
@@ -258,6 +287,7 @@ class VAENetwork(nn.Module):
         codes : torch.Tensor of shape (n, n_categorical), optional
         mask : torch.Tensor of shape (n, n_features), optional
             1 where observed; the weights are then of the observed entries.
+        standard_prior : bool, default=False
 
         Returns
         -------
@@ -272,7 +302,8 @@ class VAENetwork(nn.Module):
         codes = None if codes is None else codes.repeat_interleave(k, dim=0)
         mask = None if mask is None else mask.repeat_interleave(k, dim=0)
         log_px = self.log_likelihood(xs, zs, cs, codes, mask).view(n, k)
-        return log_px + standard_normal_log_prob(z) - log_q
+        log_pz = standard_normal_log_prob(z) if standard_prior else self.log_prior(z)
+        return log_px + log_pz - log_q
 
     def forward(self, x, c=None, codes=None, mask=None):
         """Posterior means ``mu(x)``: the latent representation."""

@@ -27,6 +27,11 @@ from ._imputation import VAEImputation
 
 __all__ = ["VAE"]
 
+#: Posterior draws the mixture prior is fitted to: enough for 20 components
+#: of full covariance in a few dimensions, few enough that the EM fit stays
+#: a small part of the training time.
+PRIOR_DRAWS = 10_000
+
 
 @document_torch_parameters
 class VAE(
@@ -46,13 +51,28 @@ class VAE(
     ``ELBO(x) = E_q[log p(x | z)] - beta KL(q(z | x) || p(z))``
 
     with one reparameterised draw ``z = mu + sigma * eps`` per row and the KL
-    in closed form, through the project's one training loop. With labels,
+    to ``N(0, I)`` in closed form, through the project's one training loop.
+
+    With ``prior="mixture"`` (the default) the model is a two-stage VAE
+    (Dai and Wipf, ICLR 2019; Ghosh et al., ICLR 2020, "ex-post density
+    estimation"): after training, a Gaussian mixture of
+    ``n_prior_components`` full-covariance components is fitted by EM to
+    draws of the aggregate posterior ``q(z) = mean_x q(z | x)`` of the
+    training rows, and becomes ``p(z)`` for sampling and scoring. That is the
+    prior maximising the ELBO's ``E[log p(z)]`` term over the training rows
+    among such mixtures. Trained with ``beta < 1`` (``beta="auto"`` gives
+    0.5), the posteriors are sharp enough for the decoder to draw thin
+    structure, and the mixture fills ``q(z)``'s shape so samples do not fall
+    in the holes ``N(0, I)`` leaves (Rosca, Lakshminarayanan and Mohamed,
+    2018); ``docs/user_guide/vae.rst`` has the measurements. With labels,
     ``fit(X, y)`` trains a conditional VAE: the one-hot label is given to the
     encoder and the decoder, ``sample(n, y=...)`` generates chosen classes and
     ``score_samples(X, y)`` scores rows under their labels.
 
     Scores are lower bounds on ``log p(x)`` in nats, on the original scale of
-    the data: the ELBO (with ``beta = 1`` whatever ``beta`` was trained with),
+    the data, under the model's prior: the ELBO (with ``beta = 1`` whatever
+    ``beta`` was trained with, and its KL by Monte Carlo,
+    ``E_q[log q(z | x) - log p(z)]`` with the mixture's exact log-density),
     or with ``n_importance = K > 1`` the importance-weighted bound of Burda,
     Grosse and Salakhutdinov (2016), ``log (1/K) sum_k p(x, z_k) / q(z_k | x)``,
     which is at least the ELBO on average and grows towards ``log p(x)`` with
@@ -79,9 +99,10 @@ class VAE(
         scaling, so they are densities of the data as given. "bernoulli" is
         for data in [0, 1] (used as they are): for binary data the scores
         bound a probability.
-    beta : float, default=1.0
+    beta : float or "auto", default="auto"
         Weight of the KL term in training (beta-VAE; Higgins et al., 2017).
-        Scores always use 1.
+        "auto" is 0.5 with ``prior="mixture"`` and ``train_importance=1``,
+        and 1 otherwise (the standard VAE). Scores always use 1.
     n_importance : int, default=1
         K samples per row in :meth:`score_samples`: 1 gives the ELBO, more the
         tighter IWAE bound.
@@ -89,10 +110,18 @@ class VAE(
         K samples per row in the training objective: 1 trains the ELBO, more
         the importance-weighted bound (IWAE; on rows with missing entries
         MIWAE, which imputes better, at K times the cost per step). Needs
-        ``beta=1``.
+        ``beta=1`` (which "auto" then is).
     decoder_variance : {"row", "feature", "shared"}, default="row"
         For the Gaussian likelihood: variances output by the decoder for each
         row and feature, one learned variance per feature, or one shared.
+    prior : {"mixture", "normal"}, default="mixture"
+        ``p(z)`` of sampling and scoring: a Gaussian mixture fitted after
+        training to the aggregate posterior of the training rows (a new one
+        on every fit, warm-started ones included), or ``N(0, I)``. Training
+        regularises towards ``N(0, I)`` either way.
+    n_prior_components : int, default=20
+        Components of the mixture prior (at most the number of posterior
+        draws it is fitted to: 10,000, spread over the training rows).
     activation : {"relu", "tanh", "logistic", "gelu", "identity"}, default="relu"
     conditional : bool, default=True
         Whether labels given to ``fit`` make a conditional VAE. Set it to
@@ -126,6 +155,9 @@ class VAE(
         Labels of a conditional VAE (fitted with y); None otherwise.
     class_prior_ : ndarray of shape (n_classes,) or None
         Share of each label in the training data.
+    prior_ : sklearn.mixture.GaussianMixture or None
+        The fitted latent prior of ``prior="mixture"`` (its parameters are
+        also in ``module_``); None for ``N(0, I)``.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Column names, when fitted on a DataFrame with string column names.
@@ -157,6 +189,8 @@ class VAE(
         "hidden_layer_sizes",
         "likelihood",
         "decoder_variance",
+        "prior",
+        "n_prior_components",
         "activation",
         "conditional",
         "categorical_features",
@@ -169,10 +203,12 @@ class VAE(
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": ["array-like"],
         "likelihood": [StrOptions({"gaussian", "bernoulli"})],
-        "beta": [Interval(Real, 0.0, None, closed="left")],
+        "beta": [StrOptions({"auto"}), Interval(Real, 0.0, None, closed="left")],
         "n_importance": [Interval(Integral, 1, None, closed="left")],
         "train_importance": [Interval(Integral, 1, None, closed="left")],
         "decoder_variance": [StrOptions({"row", "feature", "shared"})],
+        "prior": [StrOptions({"mixture", "normal"})],
+        "n_prior_components": [Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions({"relu", "tanh", "logistic", "gelu", "identity"})],
         "conditional": ["boolean"],
         "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
@@ -185,10 +221,12 @@ class VAE(
         latent_dim=8,
         hidden_layer_sizes=(256, 256),
         likelihood="gaussian",
-        beta=1.0,
+        beta="auto",
         n_importance=1,
         train_importance=1,
         decoder_variance="row",
+        prior="mixture",
+        n_prior_components=20,
         activation="relu",
         conditional=True,
         categorical_features="from_dtype",
@@ -216,6 +254,8 @@ class VAE(
         self.n_importance = n_importance
         self.train_importance = train_importance
         self.decoder_variance = decoder_variance
+        self.prior = prior
+        self.n_prior_components = n_prior_components
         self.activation = activation
         self.conditional = conditional
         self.categorical_features = categorical_features
@@ -254,18 +294,64 @@ class VAE(
         self : VAE
         """
         continuing = self._continuing(partial=False)
-        codes = self._fit_generative(X, y if self.conditional else None).codes
+        fitted = self._fit_generative(X, y if self.conditional else None)
+        codes = fitted.codes
         if not continuing:
             self.class_prior_ = (
                 None if codes is None else np.bincount(codes) / len(codes)
             )
+        self.prior_ = self._fit_prior(fitted) if self.prior == "mixture" else None
         return self
+
+    def __setstate__(self, state):
+        """Restore a model; files from before ``prior`` had ``N(0, I)``."""
+        state = dict(state)
+        state.setdefault("prior", "normal")
+        state.setdefault("prior_", None)
+        super().__setstate__(state)
+
+    def _fit_prior(self, fitted):
+        """The second stage: a mixture fitted by EM to the aggregate posterior.
+
+        ``PRIOR_DRAWS`` draws of ``q(z | x)``, made from the fit's ``prior``
+        seed: one from each of that many random training rows, or from every
+        row about equally often when there are fewer. The mixture's
+        parameters are copied into the network's prior.
+        """
+        # scikit-learn's EM: the model families do not import each other.
+        from sklearn.mixture import GaussianMixture
+
+        n = len(fitted.rows)
+        rng = np.random.default_rng(fitted.seeds.prior)
+        repeats = -(-PRIOR_DRAWS // n)
+        which = rng.permutation(np.tile(np.arange(n), repeats))[:PRIOR_DRAWS]
+        rows = Encoded(fitted.rows.continuous[which], fitted.rows.codes[which])
+        eps = rng.standard_normal((len(which), self.latent_dim), dtype=np.float32)
+        labels = None if fitted.codes is None else self._one_hot(fitted.codes[which])
+        u, mask = zero_filled(rows)
+        arrays = [u, labels, eps, self._codes_or_none(rows), mask]
+        draws = self._map_rows(_posterior_draws, arrays, self._row_bytes())
+        mixture = GaussianMixture(
+            n_components=min(self.n_prior_components, len(draws)),
+            covariance_type="full",
+            random_state=int(rng.integers(2**31)),
+        ).fit(draws)
+        # The buffers' shape is n_prior_components: a smaller fit is padded
+        # with weightless copies of its first component.
+        pad = self.n_prior_components - len(mixture.weights_)
+        weights = np.r_[mixture.weights_, np.zeros(pad)]
+        means = np.concatenate([mixture.means_, np.repeat(mixture.means_[:1], pad, 0)])
+        chol = mixture.precisions_cholesky_
+        chol = np.concatenate([chol, np.repeat(chol[:1], pad, 0)])
+        self.module_.prior.set_parameters(weights, means, chol)
+        return mixture
 
     def _build_module(
         self, n_features, n_classes, category_sizes=(), missing_inputs=False
     ):
         from ._network import VAENetwork
 
+        components = self.n_prior_components if self.prior == "mixture" else 0
         return VAENetwork(
             n_features,
             self.latent_dim,
@@ -276,17 +362,25 @@ class VAE(
             activation=self.activation,
             category_sizes=category_sizes,
             missing_inputs=missing_inputs,
+            prior_components=components,
         )
+
+    def _beta(self):
+        """The KL weight of training: ``beta``, with "auto" resolved."""
+        if self.beta != "auto":
+            return float(self.beta)
+        return 0.5 if self.prior == "mixture" and self.train_importance == 1 else 1.0
 
     def _configure_objective(self, module):
         """The KL weight the network's loss trains with."""
-        if self.train_importance > 1 and self.beta != 1:
+        if self.train_importance > 1 and self._beta() != 1:
             raise ValueError(
                 f"train_importance={self.train_importance} trains the "
                 "importance-weighted bound, which has no KL weight: leave "
-                f"beta=1 (got {self.beta}), or train_importance=1 for a beta-VAE."
+                f"beta='auto' or 1 (got {self.beta}), or train_importance=1 "
+                "for a beta-VAE."
             )
-        module.beta = float(self.beta)
+        module.beta = self._beta()
         module.train_importance = int(self.train_importance)
 
     def _label_tensor(self, codes, device):
@@ -464,7 +558,7 @@ class VAE(
         return self._types.decode(means, codes)
 
     def sample(self, n_samples=1, *, y=None, mean=False, random_state=None, given=None):
-        """Draw new rows: ``z ~ N(0, I)``, then ``x ~ p(x | z)``.
+        """Draw new rows: ``z ~ p(z)``, then ``x ~ p(x | z)``.
 
         Parameters
         ----------
@@ -504,9 +598,7 @@ class VAE(
                 generator=generator,
             )
             c = self._one_hot(draws.cpu().numpy())
-        noise = torch.randn(
-            (n_samples, self.latent_dim), generator=generator, device=device
-        )
+        noise = self.module_.sample_prior(n_samples, generator, device)
 
         def draw(module, z, c):
             loc, logvar, logits = module.decode(z, c)
@@ -555,6 +647,12 @@ class VAE(
     @property
     def _n_features_out(self):
         return self.latent_dim
+
+
+def _posterior_draws(module, u, c, eps, codes, mask=None):
+    """``z = mu + sigma eps``: one draw of ``q(z | x)`` per row."""
+    q = module.encode(u, c, codes, mask)
+    return q.mean + q.std * eps
 
 
 def _encode(module, u, c, codes, mask=None):

@@ -45,13 +45,15 @@ def test_linear_gaussian_vae_approaches_the_exact_ppca_likelihood_from_below():
     # probabilistic PCA (Tipping and Bishop, 1999), whose maximum likelihood
     # sklearn's PCA(n).score computes exactly. The ELBO is a lower bound on the
     # VAE's likelihood, itself at most the pPCA maximum: it may approach the
-    # exact value but never exceed it (beyond Monte Carlo error).
+    # exact value but never exceed it (beyond Monte Carlo error). pPCA's
+    # prior is N(0, I), and beta="auto" is then 1.
     X = ppca_data()
     exact = PCA(2).fit(X).score(X)
     vae = VAE(
         latent_dim=2,
         hidden_layer_sizes=(),
         decoder_variance="shared",
+        prior="normal",
         max_epochs=100,
         lr=1e-2,
         **FAST,

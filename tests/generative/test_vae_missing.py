@@ -148,7 +148,7 @@ def test_train_importance_trains_the_importance_weighted_bound():
     expected = -iwae_bound(net.log_weights(x * mask, None, eps, None, mask)).mean()
     torch.testing.assert_close(loss, expected)
     _, holes = correlated(n=60)
-    with pytest.raises(ValueError, match="leave beta=1"):
+    with pytest.raises(ValueError, match="leave beta='auto' or 1"):
         VAE(train_importance=5, beta=0.5, max_epochs=1).fit(holes)
     fitted = VAE(**{**TINY, "max_epochs": 20, "train_importance": 5}).fit(holes)
     assert np.isfinite(fitted.score(holes))
