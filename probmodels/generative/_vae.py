@@ -27,10 +27,10 @@ from ._imputation import VAEImputation
 
 __all__ = ["VAE"]
 
-#: Posterior draws the mixture prior is fitted to: enough for 20 components
-#: of full covariance in a few dimensions, few enough that the EM fit stays
-#: a small part of the training time.
-PRIOR_DRAWS = 10_000
+#: Posterior draws the mixture prior is fitted to: ten per training row,
+#: within these bounds (enough for 20 full-covariance components in a few
+#: dimensions, few enough that the EM fit stays a small part of a fit).
+PRIOR_DRAWS = (2_000, 10_000)
 
 
 @document_torch_parameters
@@ -61,7 +61,7 @@ class VAE(
     training rows, and becomes ``p(z)`` for sampling and scoring. That is the
     prior maximising the ELBO's ``E[log p(z)]`` term over the training rows
     among such mixtures. Trained with ``beta < 1`` (``beta="auto"`` gives
-    0.5), the posteriors are sharp enough for the decoder to draw thin
+    0.75), the posteriors are sharp enough for the decoder to draw thin
     structure, and the mixture fills ``q(z)``'s shape so samples do not fall
     in the holes ``N(0, I)`` leaves (Rosca, Lakshminarayanan and Mohamed,
     2018); ``docs/user_guide/vae.rst`` has the measurements. With labels,
@@ -101,7 +101,7 @@ class VAE(
         bound a probability.
     beta : float or "auto", default="auto"
         Weight of the KL term in training (beta-VAE; Higgins et al., 2017).
-        "auto" is 0.5 with ``prior="mixture"`` and ``train_importance=1``,
+        "auto" is 0.75 with ``prior="mixture"`` and ``train_importance=1``,
         and 1 otherwise (the standard VAE). Scores always use 1.
     n_importance : int, default=1
         K samples per row in :meth:`score_samples`: 1 gives the ELBO, more the
@@ -121,7 +121,7 @@ class VAE(
         regularises towards ``N(0, I)`` either way.
     n_prior_components : int, default=20
         Components of the mixture prior (at most the number of posterior
-        draws it is fitted to: 10,000, spread over the training rows).
+        draws it is fitted to: ten per training row, from 2,000 to 10,000).
     activation : {"relu", "tanh", "logistic", "gelu", "identity"}, default="relu"
     conditional : bool, default=True
         Whether labels given to ``fit`` make a conditional VAE. Set it to
@@ -313,9 +313,9 @@ class VAE(
     def _fit_prior(self, fitted):
         """The second stage: a mixture fitted by EM to the aggregate posterior.
 
-        ``PRIOR_DRAWS`` draws of ``q(z | x)``, made from the fit's ``prior``
-        seed: one from each of that many random training rows, or from every
-        row about equally often when there are fewer. The mixture's
+        Ten draws of ``q(z | x)`` per training row, at least 2,000 and at
+        most 10,000 (``PRIOR_DRAWS``), made from the fit's ``prior`` seed:
+        from random rows, each drawn about equally often. The mixture's
         parameters are copied into the network's prior.
         """
         # scikit-learn's EM: the model families do not import each other.
@@ -323,8 +323,9 @@ class VAE(
 
         n = len(fitted.rows)
         rng = np.random.default_rng(fitted.seeds.prior)
-        repeats = -(-PRIOR_DRAWS // n)
-        which = rng.permutation(np.tile(np.arange(n), repeats))[:PRIOR_DRAWS]
+        low, high = PRIOR_DRAWS
+        total = min(max(10 * n, low), high)
+        which = rng.permutation(np.tile(np.arange(n), -(-total // n)))[:total]
         rows = Encoded(fitted.rows.continuous[which], fitted.rows.codes[which])
         eps = rng.standard_normal((len(which), self.latent_dim), dtype=np.float32)
         labels = None if fitted.codes is None else self._one_hot(fitted.codes[which])
@@ -369,7 +370,7 @@ class VAE(
         """The KL weight of training: ``beta``, with "auto" resolved."""
         if self.beta != "auto":
             return float(self.beta)
-        return 0.5 if self.prior == "mixture" and self.train_importance == 1 else 1.0
+        return 0.75 if self.prior == "mixture" and self.train_importance == 1 else 1.0
 
     def _configure_objective(self, module):
         """The KL weight the network's loss trains with."""
