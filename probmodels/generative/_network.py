@@ -81,6 +81,9 @@ class VAENetwork(nn.Module):
     train_importance : int
         Draws of the importance-weighted bound :meth:`loss` trains (1: the
         ELBO); set by the estimator for each fit.
+    prior : GaussianMixturePrior or None
+        The ``p(z)`` of :meth:`log_prior` and :meth:`sample_prior`; None is
+        ``N(0, I)``.
     """
 
     beta = 1.0
@@ -227,9 +230,10 @@ class VAENetwork(nn.Module):
         return out
 
     def elbo(self, x, c, generator, beta=1.0, codes=None, mask=None):
-        """One-sample estimate of ``E_q[log p(x|z)] - beta KL(q(z|x) || p(z))``.
+        """One-sample estimate of ``E_q[log p(x|z)] - beta KL(q(z|x) || N(0, I))``.
 
-        The KL is in closed form; the reconstruction term uses one
+        The training objective, whatever :attr:`prior` holds. The KL is in
+        closed form; the reconstruction term uses one
         reparameterised draw (Kingma and Welling, 2014, eq. 10). With a
         ``mask``, of the observed entries.
         """

@@ -61,7 +61,7 @@ class VAE(
     training rows, and becomes ``p(z)`` for sampling and scoring. That is the
     prior maximising the ELBO's ``E[log p(z)]`` term over the training rows
     among such mixtures. Trained with ``beta < 1`` (``beta="auto"`` gives
-    0.75), the posteriors are sharp enough for the decoder to draw thin
+    0.5), the posteriors are sharp enough for the decoder to draw thin
     structure, and the mixture fills ``q(z)``'s shape so samples do not fall
     in the holes ``N(0, I)`` leaves (Rosca, Lakshminarayanan and Mohamed,
     2018); ``docs/user_guide/vae.rst`` has the measurements. With labels,
@@ -101,7 +101,7 @@ class VAE(
         bound a probability.
     beta : float or "auto", default="auto"
         Weight of the KL term in training (beta-VAE; Higgins et al., 2017).
-        "auto" is 0.75 with ``prior="mixture"`` and ``train_importance=1``,
+        "auto" is 0.5 with ``prior="mixture"`` and ``train_importance=1``,
         and 1 otherwise (the standard VAE). Scores always use 1.
     n_importance : int, default=1
         K samples per row in :meth:`score_samples`: 1 gives the ELBO, more the
@@ -370,7 +370,7 @@ class VAE(
         """The KL weight of training: ``beta``, with "auto" resolved."""
         if self.beta != "auto":
             return float(self.beta)
-        return 0.75 if self.prior == "mixture" and self.train_importance == 1 else 1.0
+        return 0.5 if self.prior == "mixture" and self.train_importance == 1 else 1.0
 
     def _configure_objective(self, module):
         """The KL weight the network's loss trains with."""

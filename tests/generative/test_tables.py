@@ -51,7 +51,12 @@ MODELS = {
 def test_the_vae_bound_on_one_categorical_column_is_below_and_near_its_entropy():
     frame = one_column()
     best = empirical_log_likelihood(frame)
-    vae = MODELS["vae"](max_epochs=60, batch_size=64, n_importance=20).fit(frame)
+    # The rows take three values, and a row's draws are keyed on its values,
+    # so the Monte Carlo errors of the bound do not average over the rows:
+    # K is large enough that they stay within the tolerance. (The mixture
+    # prior's log-weights vary more than N(0, I)'s: at K = 20 this
+    # model's bound overshoots by 0.023, at K = 2,000 it is 0.005 below.)
+    vae = MODELS["vae"](max_epochs=60, batch_size=64, n_importance=2000).fit(frame)
     score = vae.score(frame)
     assert score <= best + 0.02  # a bound, below the best any model reaches
     assert score > best - 0.1  # and a trained model comes close

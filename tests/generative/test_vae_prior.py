@@ -106,20 +106,19 @@ def test_mixture_prior_samples_stay_on_the_modes_where_the_normal_prior_blurs():
     # mixture fitted to its codes its samples are where the data are.
     X = make_toy_2d("8gaussians", 2000, random_state=0)
     truth = near_a_centre(X, 0.7)
-    # Networks of (64, 64) can still collapse at the default beta (docs).
-    common = dict(hidden_layer_sizes=(128, 128), max_epochs=80, **FAST)
+    common = dict(latent_dim=2, hidden_layer_sizes=(64, 64), max_epochs=60, **FAST)
     mixture = VAE(**common).fit(X)
     normal = VAE(prior="normal", **common).fit(X)
     on_modes = near_a_centre(mixture.sample(2000, random_state=0), 0.7)
     blurred = near_a_centre(normal.sample(2000, random_state=0), 0.7)
-    assert on_modes > truth - 0.12
+    assert on_modes > truth - 0.06
     assert on_modes > blurred + 0.4
 
 
 def test_beta_auto_and_refits(one_dim):
     _, X = one_dim
     vae = VAE(latent_dim=1, hidden_layer_sizes=(8,), max_epochs=2, **FAST)
-    assert vae._beta() == 0.75
+    assert vae._beta() == 0.5
     assert vae.set_params(prior="normal")._beta() == 1.0
     assert vae.set_params(prior="mixture", train_importance=3)._beta() == 1.0
     fitted = vae.fit(X)  # IWAE training, then the mixture prior
