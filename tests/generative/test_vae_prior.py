@@ -139,7 +139,7 @@ def test_fewer_draws_than_components_pads_with_weightless_copies():
     X = bimodal(n=4)
     vae = VAE(latent_dim=1, hidden_layer_sizes=(4,), max_epochs=1, **FAST)
     vae.set_params(n_prior_components=12)
-    import probmodels.generative._vae as vae_module
+    import probmodels.generative._prior as vae_module
 
     old, vae_module.PRIOR_DRAWS = vae_module.PRIOR_DRAWS, (8, 8)
     try:
