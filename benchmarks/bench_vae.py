@@ -198,7 +198,7 @@ def main():
     )
     record(
         "vae",
-        f"VAE defaults on dequantised digits, {EPOCHS} epochs",
+        f"Standard VAE (prior='normal') on dequantised digits, {EPOCHS} epochs",
         ours=t_ours,
         reference=t_bare,
         reference_name="a bare torch VAE loop of the same size",
