@@ -5,14 +5,9 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import logsumexp, softmax
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-)
+from scipy.special import logsumexp
+from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted
 
 from ..base import atomic_fit, check_n_samples, validate_params
 from ..columns import Encoded
@@ -24,6 +19,7 @@ from ..nn import (
     zero_filled,
 )
 from ._imputation import VAEImputation
+from ._latent import VAELatent
 from ._prior import VAEPrior
 
 __all__ = ["VAE"]
@@ -32,9 +28,8 @@ __all__ = ["VAE"]
 @document_torch_parameters
 class VAE(
     VAEPrior,
+    VAELatent,
     VAEImputation,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
     NeuralGenerativeMixin,
     BaseEstimator,
 ):
@@ -443,75 +438,6 @@ class VAE(
         """
         return float(np.mean(self.score_samples(X, y)))
 
-    def transform(self, X, y=None):
-        """Posterior means ``E_q[z | x]``: the rows in latent space.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or label, default=None
-            Labels of a conditional VAE. Without them, the means under each
-            label are averaged with the labels' posterior weights
-            ``p(y | x)`` estimated from the ELBOs.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, latent_dim)
-        """
-        rows = self._scaled(X)
-        c = self._labels(y, len(rows))
-
-        def encode(rows, c):
-            u, mask = zero_filled(rows)
-            arrays = [u, c, self._codes_or_none(rows), mask]
-            return self._map_rows(_encode, arrays, self._row_bytes())
-
-        if self.classes_ is None or c is not None:
-            return encode(rows, c)
-        weights = softmax(
-            self._per_class(self._bound, rows) + np.log(self.class_prior_), axis=1
-        )
-        return np.einsum("nk,nkd->nd", weights, self._per_class(encode, rows))
-
-    def inverse_transform(self, Z, y=None):
-        """Decoded means ``E[x | z]`` on the original scale.
-
-        Parameters
-        ----------
-        Z : array-like of shape (n_samples, latent_dim)
-        y : array-like of shape (n_samples,) or label, default=None
-            Labels of a conditional VAE; without them, the mean of the mixture
-            over labels, ``sum_y p(y) E[x | z, y]``.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_features)
-        """
-        check_is_fitted(self, "module_")
-        Z = check_array(Z, dtype=np.float64)
-        if Z.shape[1] != self.latent_dim:
-            raise ValueError(
-                f"Z has {Z.shape[1]} columns but this VAE's latent space has "
-                f"latent_dim={self.latent_dim}."
-            )
-        c = self._labels(y, len(Z))
-        sizes = self._types.category_sizes
-
-        def decode(Z, c):
-            return self._map_rows(_decode, [Z, c], self._row_bytes())
-
-        if self.classes_ is None or c is not None:
-            out = decode(Z, c)
-        else:
-            out = np.einsum("k,nkd->nd", self.class_prior_, self._per_class(decode, Z))
-        d = out.shape[1] - sum(sizes)
-        means = self._scaler.inverse_transform(out[:, :d])
-        if self._types.is_plain:
-            return means
-        blocks = np.split(out[:, d:], np.cumsum(sizes)[:-1], axis=1) if sizes else []
-        codes = np.column_stack([b.argmax(axis=1) for b in blocks]) if sizes else None
-        return self._types.decode(means, codes)
-
     def sample(self, n_samples=1, *, y=None, mean=False, random_state=None, given=None):
         """Draw new rows: ``z ~ p(z)``, then ``x ~ p(x | z)``.
 
@@ -583,36 +509,3 @@ class VAE(
             return self._container.wrap(U)
         codes = out[:, d:].astype(np.int64) if out.shape[1] > d else None
         return self._types.decode(U, codes)
-
-    def set_output(self, *, transform=None):
-        """Choose the container of :meth:`transform`'s output, as in scikit-learn.
-
-        Parameters
-        ----------
-        transform : {"default", "pandas", "polars"} or None, default=None
-            "pandas" returns DataFrames with columns ``vae0, vae1, ...``;
-            "default" returns arrays; None leaves the setting unchanged.
-
-        Returns
-        -------
-        self : VAE
-        """
-        return super().set_output(transform=transform)
-
-    @property
-    def _n_features_out(self):
-        return self.latent_dim
-
-
-def _encode(module, u, c, codes, mask=None):
-    return module(u, c, codes, mask)
-
-
-def _decode(module, z, c):
-    """The continuous columns' means, then every column's category logits."""
-    import torch
-
-    loc, _, logits = module.decode(z, c)
-    if module.likelihood == "bernoulli":
-        loc = torch.sigmoid(loc)
-    return torch.cat([loc, *logits], dim=-1)
