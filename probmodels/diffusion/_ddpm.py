@@ -75,9 +75,8 @@ class DDPM(DDPMImputation, NeuralGenerativeMixin, BaseEstimator):
     denoiser : {"auto", "mlp", "unet"}, default="auto"
         "mlp": a residual MLP with a sinusoidal time embedding, for rows;
         "unet": a small UNet for images of ``image_shape``; "auto" picks the
-        UNet when ``image_shape`` is given. Give images their shape: on 8 x 8
-        digits the UNet reached C2ST 0.80 where the MLP stalls near 0.92
-        (``docs/user_guide/ddpm.rst``).
+        UNet when ``image_shape`` is given (on images it samples far better:
+        ``docs/user_guide/ddpm.rst``).
     hidden_layer_sizes : tuple of int, default=(256, 256, 256)
         Residual blocks of the MLP denoiser (one per entry).
     image_shape : tuple of int (C, H, W) or None, default=None
