@@ -139,13 +139,13 @@ def test_fewer_draws_than_components_pads_with_weightless_copies():
     X = bimodal(n=4)
     vae = VAE(latent_dim=1, hidden_layer_sizes=(4,), max_epochs=1, **FAST)
     vae.set_params(n_prior_components=12)
-    import probmodels.generative._prior as vae_module
+    import probmodels.generative._prior as prior_module
 
-    old, vae_module.PRIOR_DRAWS = vae_module.PRIOR_DRAWS, (8, 8)
+    old, prior_module.PRIOR_DRAWS = prior_module.PRIOR_DRAWS, (8, 8)
     try:
         vae.fit(X)  # eight draws for twelve components
     finally:
-        vae_module.PRIOR_DRAWS = old
+        prior_module.PRIOR_DRAWS = old
     weights = torch.exp(vae.module_.prior.log_weights).numpy()
     assert len(vae.prior_.weights_) == 8
     np.testing.assert_allclose(weights[8:], 0.0)
