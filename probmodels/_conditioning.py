@@ -37,12 +37,13 @@ def check_impute_method(method) -> None:
         raise ValueError(f"method must be one of {IMPUTE_METHODS}, got {method!r}.")
 
 
-def query_rows(model, given, n_samples):
+def query_rows(types, given, n_samples):
     """The rows of ``sample(given=...)``, in the kind of data the model was fitted on.
 
     Parameters
     ----------
-    model : fitted estimator
+    types : ColumnTypes
+        The model's fitted column types.
     given : dict or DataFrame
     n_samples : int
 
@@ -50,8 +51,8 @@ def query_rows(model, given, n_samples):
     -------
     DataFrame, or ndarray for a model fitted on an array
     """
-    frame = given_frame(model, given, n_samples)
-    if model.__dict__.get("feature_names_in_") is None:
+    frame = given_frame(types, given, n_samples)
+    if types.labels is None:
         return frame.to_numpy(dtype=float)
     return frame
 
@@ -98,14 +99,14 @@ def in_container(out, container):
     return out
 
 
-def given_frame(model, given, n_samples) -> pd.DataFrame:
-    """The query rows of ``sample(given=...)``: given values, NaN elsewhere.
+def given_frame(types, given, n_samples) -> pd.DataFrame:
+    """The query rows of ``sample(given=...)``: given values, missing elsewhere.
 
     Parameters
     ----------
-    model : fitted estimator
-        Its ``feature_names_in_`` (or column positions for an array fit) and
-        column types.
+    types : ColumnTypes
+        The model's fitted column types: their labels (or positions for an
+        array fit) name the columns ``given`` may fix.
     given : dict or DataFrame
         Column -> value, or a DataFrame of the given columns with one row
         per sample.
@@ -115,8 +116,7 @@ def given_frame(model, given, n_samples) -> pd.DataFrame:
     -------
     DataFrame of shape (n_samples, n_features)
     """
-    names = model.__dict__.get("feature_names_in_")
-    columns = list(names) if names is not None else list(range(model.n_features_in_))
+    columns = types.names
     if isinstance(given, pd.DataFrame):
         if len(given) != n_samples:
             raise ValueError(
@@ -143,30 +143,13 @@ def given_frame(model, given, n_samples) -> pd.DataFrame:
             "given fixes every column: nothing is left to draw. Leave at least "
             "one column out."
         )
-    frame = {}
-    for c, column in zip(columns, model._types.columns, strict=True):
-        dtype = "datetime64[ns]" if column.kind == "datetime" else None
-        if column.kind == "datetime" and column.tz is not None:
-            dtype = pd.DatetimeTZDtype(tz=column.tz)
-        if c in values:
-            series = pd.Series(values[c])
-            if column.kind == "datetime":
-                series = pd.to_datetime(series)
-            elif column.kind in ("categorical", "boolean"):
-                series = series.astype(object)
-            elif not pd.api.types.is_numeric_dtype(series.dtype):
-                raise ValueError(
-                    f"given[{c!r}] is {series.iloc[0]!r}, but column {c!r} holds "
-                    "numbers."
-                )
-        elif column.kind in ("categorical", "boolean"):
-            series = pd.Series([None] * n_samples, dtype=object)
-        else:
-            series = pd.Series(np.full(n_samples, np.nan), dtype=dtype or float)
-        frame[c] = series.reset_index(drop=True)
-    if names is None:
-        return pd.DataFrame({i: frame[i] for i in columns})
-    return pd.DataFrame(frame, columns=names)
+    frame = [
+        (column.given(values[c], c) if c in values else column.missing(n_samples))
+        for c, column in zip(columns, types.columns, strict=True)
+    ]
+    out = pd.DataFrame({j: s.reset_index(drop=True) for j, s in enumerate(frame)})
+    out.columns = pd.Index(columns) if types.labels is None else types.labels
+    return out
 
 
 def overlay_missing(X, filled):

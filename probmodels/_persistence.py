@@ -25,7 +25,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 import warnings
 import zipfile
 from dataclasses import dataclass, field
@@ -34,7 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from ._plain import PlainValueError, from_plain, to_plain
+from .utils.files import atomic_write
+from .utils.plain import PlainValueError, from_plain, to_plain
 
 __all__ = [
     "ModelFile",
@@ -213,7 +213,7 @@ def save(estimator: Any, path: str | os.PathLike, *, metadata: dict | None = Non
         def write(target):
             Path(target).write_bytes(data)
 
-    _atomic_write(path, write)
+    atomic_write(path, write)
     return path
 
 
@@ -233,13 +233,24 @@ def _public_name(name: str) -> str | None:
 
 
 class _PublicNames(dict):
-    """Defining path -> public path, for the classes a file holds."""
+    """Defining path -> public path, for the classes a file holds.
+
+    On load, the names of 0.1.0 files (:data:`NAMES_0_1_0`) come first; a
+    file that names a trusted class by its defining module (written by
+    skops directly rather than by :func:`save`) reads as the public class.
+    """
+
+    def __init__(self, legacy=None):
+        super().__init__()
+        self.legacy = legacy or {}
 
     def __contains__(self, name):
-        return name.startswith("probmodels.") and _public_name(name) is not None
+        return name in self.legacy or (
+            name.startswith("probmodels.") and _public_name(name) is not None
+        )
 
     def __getitem__(self, name):
-        return _public_name(name)
+        return self.legacy[name] if name in self.legacy else _public_name(name)
 
 
 def _renamed(data: bytes, names: dict) -> tuple[bytes, set]:
@@ -279,22 +290,6 @@ def _rename(node, names: dict) -> set:
         for value in node:
             renamed |= _rename(value, names)
     return renamed
-
-
-def _atomic_write(path: Path, write) -> None:
-    """Call ``write(temporary)`` and rename it to ``path`` on success only."""
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        # Named here: mkstemp would name its temporary file instead.
-        raise FileNotFoundError(f"No directory {directory} to write {path} in.")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def load(path: str | os.PathLike, *, trust_pickle: bool = False) -> Any:
@@ -410,7 +405,7 @@ def _load_skops(path: Path) -> Any:
 
     try:
         # Read from the schema only: nothing is constructed or imported yet.
-        data, renamed = _renamed(path.read_bytes(), NAMES_0_1_0)
+        data, renamed = _renamed(path.read_bytes(), _PublicNames(NAMES_0_1_0))
         named = sio.get_untrusted_types(data=data)
     except Exception as err:  # a crafted schema fails in any of skops' ways
         raise ModelFileError(

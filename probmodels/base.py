@@ -24,8 +24,9 @@ import pandas as pd
 from sklearn.base import DensityMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._plain import from_plain, index_from_plain, index_to_plain, to_plain
-from ._validation import ndim_of
+from .columns import ColumnTypes
+from .utils.plain import from_plain, index_from_plain, index_to_plain, to_plain
+from .utils.validation import ndim_of
 
 __all__ = [
     "GenerativeMixin",
@@ -34,6 +35,7 @@ __all__ = [
     "atomic_fit",
     "check_n_samples",
     "child_seed",
+    "fitted_column_types",
     "make_generator",
     "restore_new_parameters",
     "spawn_generators",
@@ -429,6 +431,25 @@ class GenerativeState:
 
     container: Container
     sample_rng: np.random.Generator
+
+
+def fitted_column_types(estimator: Any) -> ColumnTypes:
+    """A fitted table model's column types (all continuous for a 0.1.0 model).
+
+    Parameters
+    ----------
+    estimator : estimator
+        Fitted; a table model keeps its types in ``_columns``, which models
+        saved by 0.1.0 (arrays only) do not have.
+
+    Returns
+    -------
+    ColumnTypes
+    """
+    types = estimator.__dict__.get("_columns")
+    if types is None:
+        return ColumnTypes.continuous(estimator.n_features_in_)
+    return types
 
 
 class GenerativeMixin(DensityMixin):

@@ -5,7 +5,6 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import BaseEstimator
 
 from probmodels.columns import ColumnTypes, one_hot
 
@@ -40,7 +39,7 @@ def table():
 
 
 def test_kinds_are_read_from_the_dtypes():
-    types, encoded = ColumnTypes.fit(BaseEstimator(), table())
+    types, encoded = ColumnTypes.fit(table())
     assert types.kinds == [
         "continuous",
         "continuous",
@@ -63,7 +62,7 @@ def test_kinds_are_read_from_the_dtypes():
 
 def test_every_dtype_round_trips():
     frame = table()
-    types, encoded = ColumnTypes.fit(BaseEstimator(), frame)
+    types, encoded = ColumnTypes.fit(frame)
     back = types.decode(encoded.continuous, encoded.codes)
     # float32 comes back as float32 values, the rest exactly.
     pd.testing.assert_frame_equal(back, frame, check_exact=True)
@@ -73,7 +72,7 @@ def test_every_dtype_round_trips():
 
 def test_decoding_rounds_clips_and_restores():
     frame = table()
-    types, encoded = ColumnTypes.fit(BaseEstimator(), frame)
+    types, encoded = ColumnTypes.fit(frame)
     noisy = encoded.continuous + RNG.normal(scale=0.3, size=encoded.continuous.shape)
     noisy[0] += 1e9  # far out of range
     noisy[1] -= 1e9
@@ -91,35 +90,32 @@ def test_decoding_rounds_clips_and_restores():
 
 def test_new_rows_are_encoded_and_unseen_categories_named():
     frame = table()
-    est = BaseEstimator()
-    types, encoded = ColumnTypes.fit(est, frame)
-    again = types.encode(est, frame)
+    types, encoded = ColumnTypes.fit(frame)
+    again = types.encode(frame)
     np.testing.assert_array_equal(again.continuous, encoded.continuous)
     np.testing.assert_array_equal(again.codes, encoded.codes)
     bad = frame.assign(name=frame["name"].replace("bob", "dan"))
     with pytest.raises(ValueError, match=r"Column 'name' holds 'dan' \(row \d+\)"):
-        types.encode(est, bad)
+        types.encode(bad)
     with pytest.raises(ValueError, match="missing values"):
-        types.encode(
-            est, frame.assign(flag=frame["flag"].astype(object).where(frame.x > 0))
-        )
+        types.encode(frame.assign(flag=frame["flag"].astype(object).where(frame.x > 0)))
 
 
 def test_categorical_features_names_indices_and_masks():
     frame = pd.DataFrame({"code": RNG.integers(0, 3, N), "v": RNG.normal(size=N)})
     for chosen in (["code"], [0], [True, False]):
-        types, encoded = ColumnTypes.fit(BaseEstimator(), frame, chosen)
+        types, encoded = ColumnTypes.fit(frame, chosen)
         assert types.kinds == ["categorical", "continuous"]
         assert types.columns[0].categories == [0, 1, 2]
     array = frame.to_numpy(float)
-    types, encoded = ColumnTypes.fit(BaseEstimator(), array, [0])
+    types, encoded = ColumnTypes.fit(array, [0])
     back = types.decode(encoded.continuous, encoded.codes)
     np.testing.assert_array_equal(back, array)
     with pytest.raises(ValueError, match="not a column"):
-        ColumnTypes.fit(BaseEstimator(), frame, ["nope"])
+        ColumnTypes.fit(frame, ["nope"])
     text = pd.DataFrame({"t": ["a", "b"] * 15})
     with pytest.raises(TypeError, match="categorical_features"):
-        ColumnTypes.fit(BaseEstimator(), text, None)
+        ColumnTypes.fit(text, None)
 
 
 @pytest.mark.parametrize(
@@ -134,11 +130,11 @@ def test_categorical_features_names_indices_and_masks():
 def test_columns_no_model_takes_are_named(column, match):
     frame = pd.DataFrame({"ok": RNG.normal(size=N), "bad": column})
     with pytest.raises((TypeError, ValueError), match=match):
-        ColumnTypes.fit(BaseEstimator(), frame)
+        ColumnTypes.fit(frame)
 
 
 def test_the_types_pickle_as_plain_values():
-    types, _ = ColumnTypes.fit(BaseEstimator(), table())
+    types, _ = ColumnTypes.fit(table())
     state = types.__getstate__()
     text = repr(state)
     assert "Timestamp(" not in text and "Index(" not in text

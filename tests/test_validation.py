@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from probmodels._validation import check_finite, check_numeric_pandas
+from probmodels.utils.validation import check_finite, check_numeric_pandas
 
 
 def test_check_finite_names_the_column():

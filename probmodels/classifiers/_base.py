@@ -7,15 +7,15 @@ from scipy.special import softmax
 from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from .._validation import (
+from ..base import atomic_fit
+from ..nn import TorchEstimatorMixin
+from ..utils.validation import (
     check_finite,
     check_numeric_array,
     ndim_of,
     non_numeric,
     validate_table,
 )
-from ..base import atomic_fit
-from ..nn import TorchEstimatorMixin
 
 __all__ = ["NeuralClassifierMixin"]
 

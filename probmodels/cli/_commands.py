@@ -356,40 +356,27 @@ def _label_like(est, text: str):
 
 def _given_values(est, items: list[str]) -> dict:
     """``--given column=value`` items as a dict, each value in its column's kind."""
-    from ..columns import fitted_types
+    from ..base import fitted_column_types
 
-    names = _feature_names(est) or [str(j) for j in range(est.n_features_in_)]
-    kinds = dict(zip(names, fitted_types(est).columns, strict=True))
+    types = fitted_column_types(est)
+    names = [str(name) for name in types.names]
+    columns = dict(zip(names, zip(types.names, types.columns, strict=True), strict=True))
     given = {}
     for item in items:
         name, sep, text = item.partition("=")
         name = name.strip()
         if not sep or not name:
             raise CommandError(f"--given expects column=value, got {item!r}.")
-        if name not in kinds:
+        if name not in columns:
             raise CommandError(
                 f"--given names {name!r}, which is not a fitted column; the columns "
                 f"are {names}."
             )
-        column = kinds[name]
-        key = name if _feature_names(est) else int(name)
-        if column.categories is not None:
-            matches = [c for c in column.categories if str(c) == text]
-            if not matches:
-                raise CommandError(
-                    f"--given {name}={text}: not a category of {name!r}; the "
-                    f"categories are {list(column.categories)[:20]}."
-                )
-            given[key] = matches[0]
-        elif column.kind == "datetime":
-            given[key] = pd.Timestamp(text)
-        else:
-            try:
-                given[key] = float(text)
-            except ValueError:
-                raise CommandError(
-                    f"--given {name}={text}: column {name!r} holds numbers."
-                ) from None
+        key, column = columns[name]
+        try:
+            given[key] = column.parse(text, name)
+        except ValueError as err:
+            raise CommandError(f"--given {name}={text}: {err}") from None
     return given
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._persistence import _atomic_write
+from ..utils import atomic_write
 
 __all__ = ["TableError", "read_table", "write_table"]
 
@@ -141,9 +141,9 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     # "Unnamed: 0", taken for a feature by the next fit.
     index = not isinstance(frame.index, pd.RangeIndex)
     if kind == "csv":
-        _atomic_write(path, lambda tmp: frame.to_csv(tmp, index=index))
+        atomic_write(path, lambda tmp: frame.to_csv(tmp, index=index))
     else:
         # Parquet wants string column names.
         out = frame.rename(columns=str)
-        _atomic_write(path, lambda tmp: out.to_parquet(tmp, index=index))
+        atomic_write(path, lambda tmp: out.to_parquet(tmp, index=index))
     return path

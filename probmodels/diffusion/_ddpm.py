@@ -500,11 +500,8 @@ class DDPM(DDPMImputation, NeuralGenerativeMixin, BaseEstimator):
             progress=lambda r: tqdm(r, disable=self.verbose < 1),
         )
         values = self._scaler.inverse_transform(x.double().cpu().numpy())
-        if self._types.is_plain:
-            out = self._container.wrap(values)
-        else:
-            codes = None if categories is None else categories.cpu().numpy()
-            out = self._types.decode(values, codes)
+        codes = None if categories is None else categories.cpu().numpy()
+        out = self._types.decode(values, codes, container=self._container)
         if not return_trajectory:
             return out
         return out, self._scaler.inverse_transform(

@@ -118,7 +118,7 @@ class DDPMImputation:
     def _sample_given(self, n_samples, given, y, n_resample, random_state):
         """``sample(given=...)``: the query rows filled by RePaint."""
         _check_resample(n_resample)
-        query = query_rows(self, given, n_samples)
+        query = query_rows(self._types, given, n_samples)
         rows = self._validate_X(query, reset=False)
         filled = self._inpaint(rows, y, 1, n_resample, random_state)
         return in_container(complete_rows(self._types, *filled, query), self._container)

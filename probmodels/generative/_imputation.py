@@ -108,7 +108,7 @@ class VAEImputation:
     def _sample_given(self, n_samples, given, y, random_state):
         """``sample(given=...)``: the query rows filled by importance resampling."""
         check_is_fitted(self, "module_")
-        query = query_rows(self, given, n_samples)
+        query = query_rows(self._types, given, n_samples)
         rows = self._scaled(query)
         rng = self._sampling_generator(random_state)
         filled = self._importance_fill(rows, y, True, rng)

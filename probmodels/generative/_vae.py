@@ -505,7 +505,5 @@ class VAE(
         out = self._map_rows(draw, [noise, c], self._row_bytes(), float64=False)
         d = self._types.n_continuous
         U = self._scaler.inverse_transform(out[:, :d])
-        if self._types.is_plain:
-            return self._container.wrap(U)
         codes = out[:, d:].astype(np.int64) if out.shape[1] > d else None
-        return self._types.decode(U, codes)
+        return self._types.decode(U, codes, container=self._container)

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
 
-from ..columns import CATEGORICAL_KINDS, ColumnTypes
+from ..columns import Column, ColumnTypes, datetime_seconds
 
-__all__ = ["as_tables", "table_kinds", "table_arrays"]
+__all__ = ["as_tables", "table_arrays", "table_columns"]
 
 
 def as_tables(real, fake) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -35,18 +34,15 @@ def as_tables(real, fake) -> tuple[pd.DataFrame, pd.DataFrame]:
     return real.reset_index(drop=True), fake.reset_index(drop=True)
 
 
-def table_kinds(real: pd.DataFrame) -> list[str]:
-    """The kind of each column of the real table (``ColumnTypes``' kinds)."""
-    types, _ = ColumnTypes.fit(BaseEstimator(), real)
-    return types.kinds
+def table_columns(real: pd.DataFrame) -> list[Column]:
+    """The column of each column of the real table, read by ``ColumnTypes``."""
+    types, _ = ColumnTypes.fit(real)
+    return types.columns
 
 
 def _numbers(series: pd.Series) -> np.ndarray:
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        naive = (
-            series.dt.tz_convert("UTC").dt.tz_localize(None) if series.dt.tz else series
-        )
-        return naive.to_numpy("datetime64[ns]").astype(np.int64) / 1e9
+        return datetime_seconds(series)
     return series.to_numpy(np.float64)
 
 
@@ -64,10 +60,9 @@ def table_arrays(real, fake):
     categorical : ndarray of bool of shape (n_columns,)
     """
     real, fake = as_tables(real, fake)
-    kinds = table_kinds(real)
     a, b, mask = [], [], []
-    for name, kind in zip(real.columns, kinds, strict=True):
-        if kind in CATEGORICAL_KINDS:
+    for name, column in zip(real.columns, table_columns(real), strict=True):
+        if column.categorical:
             both = pd.concat([real[name], fake[name]], ignore_index=True).astype(object)
             codes, _ = pd.factorize(both, sort=False)
             a.append(codes[: len(real)].astype(float))

@@ -36,8 +36,7 @@ import pandas as pd
 from scipy import stats
 
 from ..base import make_generator
-from ..columns import CATEGORICAL_KINDS
-from ._encoding import _numbers, as_tables, table_arrays, table_kinds
+from ._encoding import _numbers, as_tables, table_arrays, table_columns
 from ._samples import c2st
 
 __all__ = [
@@ -78,15 +77,15 @@ def column_shapes(real, synthetic) -> pd.DataFrame:
     """
     real, synthetic = as_tables(real, synthetic)
     rows = []
-    for name, kind in zip(real.columns, table_kinds(real), strict=True):
-        if kind in CATEGORICAL_KINDS:
+    for name, column in zip(real.columns, table_columns(real), strict=True):
+        if column.categorical:
             metric = "TVComplement"
             score = 1 - _tvd(real[name].astype(object), synthetic[name].astype(object))
         else:
             metric = "KSComplement"
             ks = stats.ks_2samp(_numbers(real[name]), _numbers(synthetic[name]))
             score = 1 - float(ks.statistic)
-        rows.append({"column": name, "kind": kind, "metric": metric, "score": score})
+        rows.append({"column": name, "kind": column.kind, "metric": metric, "score": score})
     return pd.DataFrame(rows)
 
 
@@ -116,8 +115,8 @@ def column_pair_trends(real, synthetic) -> pd.DataFrame:
     """
     real, synthetic = as_tables(real, synthetic)
     numeric = {
-        name: kind not in CATEGORICAL_KINDS
-        for name, kind in zip(real.columns, table_kinds(real), strict=True)
+        name: not column.categorical
+        for name, column in zip(real.columns, table_columns(real), strict=True)
     }
     rows = []
     for one, two in itertools.combinations(real.columns, 2):
@@ -182,8 +181,8 @@ def tstr(train, synthetic, test, target, *, estimator=None, random_state=0) -> d
     _, test = as_tables(train, test)
     if target not in train.columns:
         raise ValueError(f"target {target!r} is not a column: {list(train.columns)}.")
-    kinds = dict(zip(train.columns, table_kinds(train), strict=True))
-    classify = kinds[target] in CATEGORICAL_KINDS
+    columns = dict(zip(train.columns, table_columns(train), strict=True))
+    classify = columns[target].categorical
     features = [c for c in train.columns if c != target]
     if estimator is None:
         cls = (
@@ -335,7 +334,7 @@ def plot_quality(real, synthetic, columns=None, *, ncols=4, figsize_per=(3.2, 2.
     import matplotlib.pyplot as plt
 
     real, synthetic = as_tables(real, synthetic)
-    kinds = dict(zip(real.columns, table_kinds(real), strict=True))
+    read = dict(zip(real.columns, table_columns(real), strict=True))
     columns = list(real.columns) if columns is None else list(columns)
     nrows = -(-len(columns) // ncols)
     width = min(ncols, len(columns))
@@ -346,7 +345,7 @@ def plot_quality(real, synthetic, columns=None, *, ncols=4, figsize_per=(3.2, 2.
         squeeze=False,
     )
     for ax, name in zip(axes.ravel(), columns, strict=False):
-        if kinds[name] in CATEGORICAL_KINDS:
+        if read[name].categorical:
             p = real[name].astype(object).value_counts(normalize=True)
             q = synthetic[name].astype(object).value_counts(normalize=True)
             index = p.index.union(q.index)

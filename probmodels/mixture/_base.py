@@ -23,7 +23,6 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import _check_sample_weight
 
-from .._validation import check_squares, validate_table
 from ..base import (
     GenerativeMixin,
     architecture,
@@ -33,6 +32,7 @@ from ..base import (
 )
 from ..engine import call_strategy
 from ..exceptions import ConvergenceWarning
+from ..utils.validation import check_squares, validate_table
 from ._dask import is_dask_array
 from ._source import FitSource
 

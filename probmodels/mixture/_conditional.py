@@ -112,7 +112,7 @@ class ConditionalMixture:
 
     def _sample_given(self, n_samples, given, rng):
         """``sample(given=...)``: the query rows filled by conditional draws."""
-        query = query_rows(self, given, n_samples)
+        query = query_rows(self._types, given, n_samples)
         rows = self._validate_X(query, reset=False)
         continuous, codes, labels = self._conditional_fill(rows, "draw", rng)
         out = complete_rows(self._types, continuous, codes, query)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._chunks import iter_row_chunks
+from ..utils.chunks import iter_row_chunks
 from ._em import _softmax_stats
 from ._gaussian import features, n_statistics
 from ._missing import MissingStatistics
@@ -457,9 +457,8 @@ def mixture_dask_source(mixture, X, sample_weight, rng):
     """A GaussianMixture's fit on a Dask array: continuous columns only.
 
     Refuses what needs all rows in memory (``quantile_transform``) or a
-    table's column types (``categorical_features``), then sets the
-    mixture's column types to continuous and returns
-    :func:`dask_fit_source`.
+    table's column types (``categorical_features``), then returns
+    :func:`dask_fit_source`: the mixture's columns are all continuous.
 
     Parameters
     ----------
@@ -472,8 +471,6 @@ def mixture_dask_source(mixture, X, sample_weight, rng):
     -------
     FitSource
     """
-    from ..columns import ColumnTypes
-
     if mixture.quantile_transform:
         raise ValueError(
             "A Dask array is fitted as it is: quantile_transform=True needs "
@@ -486,8 +483,6 @@ def mixture_dask_source(mixture, X, sample_weight, rng):
             "A Dask array is fitted as continuous columns: leave "
             "categorical_features at 'from_dtype' (or None)."
         )
-    mixture._columns = ColumnTypes.continuous(X.shape[1])
-    mixture.is_categorical_ = mixture._columns.is_categorical
     return dask_fit_source(mixture, X, sample_weight, rng)
 
 

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from .._chunks import iter_row_chunks
+from ..utils.chunks import iter_row_chunks
 
 __all__ = ["NumpyStatistics", "TorchStatistics", "available_threads", "exp_normalised"]
 

@@ -32,7 +32,7 @@ import math
 import numpy as np
 from sklearn.utils.validation import check_array
 
-from .._chunks import iter_row_chunks
+from ..utils.chunks import iter_row_chunks
 
 __all__ = [
     "COVARIANCE_TYPES",

@@ -7,10 +7,10 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._validation import check_rows_observed
-from ..base import atomic_fit, restore_new_parameters
+from ..base import atomic_fit, fitted_column_types, restore_new_parameters
 from ..columns import ColumnTypes, one_hot
 from ..engine import Seeds, fitting, resolve_device, torch_device
+from ..utils.validation import check_rows_observed, validate_features
 from ._base import BaseMixture, MixtureRun, available_with_solver
 from ._conditional import ConditionalMixture
 from ._em import NumpyStatistics, TorchStatistics
@@ -356,7 +356,10 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
         """A fit on a Dask array (see :mod:`probmodels.mixture._dask`): numbers."""
         from ._dask import mixture_dask_source
 
-        return mixture_dask_source(self, X, sample_weight, rng)
+        source = mixture_dask_source(self, X, sample_weight, rng)
+        self._columns = ColumnTypes.continuous(X.shape[1])
+        self.is_categorical_ = self._columns.is_categorical
+        return source
 
     # --------------------------------------------------- the table's columns
     def _validate_X(self, X, reset):
@@ -369,16 +372,17 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
         """
         if reset:
             self._columns, encoded = ColumnTypes.fit(
-                self,
                 X,
                 self.categorical_features,
                 quantile_transform=self.quantile_transform,
                 allow_nan=True,
                 ensure_min_samples=2,
             )
+            validate_features(self, X, reset=True)
             self.is_categorical_ = self._columns.is_categorical
         else:
-            encoded = self._types.encode(self, X, allow_nan=True)
+            validate_features(self, X, reset=False)
+            encoded = self._types.encode(X, allow_nan=True)
         rows = encoded.continuous
         if encoded.codes.shape[1]:
             onehot = one_hot(encoded.codes, self._types.category_sizes)
@@ -390,8 +394,7 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
     @property
     def _types(self) -> ColumnTypes:
         """The fitted column types (all continuous for a model from 0.1.0)."""
-        types = self.__dict__.get("_columns")
-        return ColumnTypes.continuous(self.n_features_in_) if types is None else types
+        return fitted_column_types(self)
 
     @property
     def _n_onehot(self) -> int:

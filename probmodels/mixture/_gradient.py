@@ -26,8 +26,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._chunks import iter_row_chunks
 from ..engine import Batch, Trainer, TrainingConfig, as_tensor
+from ..utils.chunks import iter_row_chunks
 from ._gaussian import component_logits, precision_cholesky, statistics_of
 from ._missing import MissingStatistics
 from ._observed import mean_filled

@@ -194,15 +194,12 @@ class GaussianInference:
         else:
             noise = z * chol[labels][:, None]
         continuous = self.means_[labels] + noise
-        if self._types.is_plain:
-            X = self._container.wrap(continuous)
-        else:
-            codes = [
-                _draw_categories(np.exp(log_prob[labels]), rng)
-                for log_prob in self.category_log_prob_
-            ]
-            codes = np.column_stack(codes) if codes else None
-            X = self._types.decode(continuous, codes)
+        codes = [
+            _draw_categories(np.exp(log_prob[labels]), rng)
+            for log_prob in self.__dict__.get("category_log_prob_") or []
+        ]
+        codes = np.column_stack(codes) if codes else None
+        X = self._types.decode(continuous, codes, container=self._container)
         return (X, labels) if return_labels else X
 
 

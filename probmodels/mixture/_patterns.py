@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._chunks import iter_row_chunks
+from ..utils.chunks import iter_row_chunks
 from ._em import _softmax_stats
 from ._gaussian import _vech_index, features, natural_parameters, precision_cholesky
 

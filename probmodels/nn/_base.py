@@ -29,7 +29,6 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._chunks import iter_row_chunks
 from ..base import (
     architecture,
     architecture_changes,
@@ -49,6 +48,7 @@ from ..engine import (
     tensors_to_numpy,
     torch_device,
 )
+from ..utils.chunks import iter_row_chunks
 from ._labels import check_same_classes, fit_classes, label_codes
 
 __all__ = ["TORCH_PARAMETER_CONSTRAINTS", "NetworkFit", "TorchEstimatorMixin"]

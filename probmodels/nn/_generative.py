@@ -21,10 +21,16 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from .._chunks import iter_row_chunks
-from .._validation import check_rows_observed, check_squares
-from ..base import Container, GenerativeMixin, GenerativeState, child_seed
-from ..columns import ColumnTypes, Encoded, fitted_types
+from ..base import (
+    Container,
+    GenerativeMixin,
+    GenerativeState,
+    child_seed,
+    fitted_column_types,
+)
+from ..columns import ColumnTypes, Encoded
+from ..utils.chunks import iter_row_chunks
+from ..utils.validation import check_rows_observed, check_squares, validate_features
 from ._base import TorchEstimatorMixin
 from ._labels import label_codes
 
@@ -223,7 +229,7 @@ class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
     @property
     def _types(self) -> ColumnTypes:
         """The fitted column types (all continuous for a model from 0.1.0)."""
-        return fitted_types(self)
+        return fitted_column_types(self)
 
     def _codes_or_none(self, encoded):
         """The category codes of encoded rows, or None without categorical columns."""
@@ -331,16 +337,17 @@ class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
         allow_nan = self._takes_missing
         if not reset:
             check_is_fitted(self, "module_")
-            encoded = self._types.encode(self, X, hint=_NAN_HINT, allow_nan=allow_nan)
+            validate_features(self, X, reset=False)
+            encoded = self._types.encode(X, hint=_NAN_HINT, allow_nan=allow_nan)
         else:
             self._columns, encoded = ColumnTypes.fit(
-                self,
                 X,
                 getattr(self, "categorical_features", "from_dtype"),
                 hint=_NAN_HINT,
                 quantile_transform=getattr(self, "quantile_transform", False),
                 allow_nan=allow_nan,
             )
+            validate_features(self, X, reset=True)
             check_squares(
                 encoded.continuous, "in the per-column variances that scale them"
             )

@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, column_or_1d
 
-from .._validation import ndim_of
+from ..utils.validation import ndim_of
 
 __all__ = ["check_same_classes", "fit_classes", "label_codes"]
 

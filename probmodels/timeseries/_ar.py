@@ -12,9 +12,9 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_series_scale, validate_series
 from ..base import Container, GenerativeMixin, atomic_fit
 from ..exceptions import NonStationaryWarning
+from ..utils.validation import check_series_scale, validate_series
 from ._ar_fit import ARFit, estimate, upgrade_0_1_0
 from ._ar_forecast import ARForecastMixin
 from ._ar_math import (

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import and_more
+from ..utils.validation import and_more
 from ._ar_math import (
     gaussian_llf,
     information_criteria,

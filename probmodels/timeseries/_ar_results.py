@@ -15,8 +15,8 @@ import pandas as pd
 from scipy.stats import norm
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import validate_series
 from ..base import atomic_fit
+from ..utils.validation import validate_series
 from ._ar_fit import estimate, evaluate, residuals
 from ._ar_math import interval_half_width, one_step_predictions
 from ._diagnostics import arch_lm, jarque_bera, ljung_box, plot_diagnostics

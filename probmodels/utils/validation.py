@@ -16,6 +16,8 @@ from sklearn.utils.validation import check_array, validate_data
 
 __all__ = [
     "check_finite",
+    "check_table",
+    "validate_features",
     "check_numeric_array",
     "check_numeric_pandas",
     "check_series_scale",
@@ -275,6 +277,84 @@ def validate_table(
         allow_nan=allow_nan,
     )
     return values
+
+
+def check_table(
+    X: Any,
+    *,
+    dtype: Any = np.float64,
+    hint: str = "Remove or impute them first.",
+    allow_nan: bool = False,
+    labels: Any = None,
+    ensure_min_samples: int = 1,
+) -> np.ndarray:
+    """Numeric rows without NaN, through sklearn's ``check_array``; no estimator.
+
+    :func:`validate_table` without the feature bookkeeping, for the column
+    types (which know no estimator): the estimator checks its feature names
+    and count itself (:func:`validate_features`).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    dtype : numpy dtype, default=np.float64
+    hint : str
+        The fix for NaN values, appended to that message.
+    allow_nan : bool, default=False
+        Keep NaN (missing entries) for a model that takes them.
+    labels : sequence, optional
+        Column names for the messages when X has none (an array given to a
+        model fitted on a DataFrame).
+    ensure_min_samples : int, default=1
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_features)
+    """
+    check_numeric_array(X)
+    try:
+        with np.errstate(over="ignore"):
+            values = check_array(
+                X,
+                dtype=dtype,
+                ensure_all_finite=False,
+                ensure_min_samples=ensure_min_samples,
+            )
+    except ValueError as err:
+        raise non_numeric(err) from None
+    named = column_labels(X)
+    check_finite(
+        values,
+        labels=named if named is not None else labels,
+        index=row_labels(X),
+        hint=hint,
+        source=X if np.dtype(dtype) != np.float64 else None,
+        allow_nan=allow_nan,
+    )
+    return values
+
+
+def validate_features(estimator: Any, X: Any, *, reset: bool) -> None:
+    """scikit-learn's feature-name and feature-count bookkeeping, for a table.
+
+    ``reset=True`` sets ``n_features_in_`` (and ``feature_names_in_`` for a
+    DataFrame with string column names); ``reset=False`` checks new data
+    against them, with scikit-learn's messages and warnings. Input that is
+    not 2-D is left to the array check, which says "Reshape your data".
+
+    Parameters
+    ----------
+    estimator : estimator
+    X : array-like or DataFrame
+    reset : bool
+        True in ``fit``.
+    """
+    try:
+        two_d = ndim_of(X) == 2
+    except (TypeError, ValueError):  # ragged or odd input: check_array says why
+        return
+    if two_d:
+        validate_data(estimator, X, reset=reset, skip_check_array=True)
 
 
 def non_numeric(err: ValueError) -> ValueError:

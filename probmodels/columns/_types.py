@@ -1,30 +1,26 @@
 """The column types of a table: read once, encoded for a model, decoded on output.
 
-Every generative estimator takes the tables users have: pandas DataFrames
-that mix numbers, integers, flags, categories and dates. :class:`ColumnTypes`
-reads each column's kind from its dtype (or from ``categorical_features``, as
-scikit-learn's ``HistGradientBoostingClassifier`` takes it), remembers what
-it needs to give the column back (categories, integer-ness, range, date
-resolution and time zone, dtype), and splits a table into what models work
-with:
+:class:`ColumnTypes` is a short loop over the kinds (one :class:`Column`
+subclass each, in the modules beside this one). It reads each column's kind
+from its dtype (or from ``categorical_features``), remembers what it needs
+to give the column back, and splits a table into what models work with:
 
 - ``continuous``: a float64 array of the continuous, integer and datetime
-  columns (datetimes as seconds since 1970-01-01 UTC);
+  columns (datetimes as seconds since 1970-01-01 UTC), NaN where missing;
 - ``codes``: an int64 array of the categorical and boolean columns, each
-  value the position of its category in ``categories[j]``.
+  value the position of its category in the column's ``categories``, -1
+  where missing.
 
-:meth:`ColumnTypes.decode` turns model output back into the table: integers
-rounded and clipped to the training range, datetimes rounded to the
-training data's resolution and clipped, categories and flags restored, each
-column in its dtype and in its place. A numpy array is all continuous (unless
-``categorical_features`` names columns), as it always was.
+:meth:`ColumnTypes.decode` turns model output back into the table. A numpy
+array is all continuous (unless ``categorical_features`` names columns).
+The types know no estimator: :meth:`ColumnTypes.fit` returns what it read,
+and the estimator keeps its own ``n_features_in_`` / ``feature_names_in_``
+(scikit-learn's ``validate_data``).
 
 With ``quantile_transform=True`` the continuous block is also mapped, column
 by column, through its training quantiles to normal scores (scikit-learn's
 ``QuantileTransformer(output_distribution="normal")``, the preprocessing of
-TabDDPM: Kotelnikov et al., ICML 2023), and back on output: sampled values
-then follow each column's training distribution, its spikes of repeated
-values included.
+TabDDPM: Kotelnikov et al., ICML 2023), and back on output.
 """
 
 from __future__ import annotations
@@ -35,38 +31,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.preprocessing import QuantileTransformer
-from sklearn.utils.validation import validate_data
 
-from ._column_values import (
-    CATEGORICAL_KINDS,
-    CONTINUOUS_KINDS,
-    KINDS,
-    Column,
-    _all_plain_numbers,
-    _as_numbers,
-    _category_values,
-    _chosen_categorical,
-    _codes_of,
-    _continuous_values,
-    _numeric_kinds,
-    _read_column,
-    _stack_codes,
+from ..utils.plain import index_from_plain, index_to_plain
+from ..utils.validation import check_finite, check_table
+from ._base import Column, column_from_state
+from ._reading import (
+    all_plain_numbers,
     check_some_observed,
+    chosen_categorical,
+    column_of,
+    numeric_column,
 )
-from ._plain import from_plain, index_from_plain, index_to_plain, to_plain
-from ._validation import check_finite, column_labels, validate_table
 
-__all__ = [
-    "CATEGORICAL_KINDS",
-    "CONTINUOUS_KINDS",
-    "KINDS",
-    "Column",
-    "ColumnTypes",
-    "Encoded",
-    "fitted_types",
-    "normal_scores",
-    "one_hot",
-]
+__all__ = ["ColumnTypes", "Encoded", "normal_scores", "one_hot"]
 
 
 @dataclass(frozen=True)
@@ -94,6 +71,12 @@ class Encoded:
         return len(self.continuous)
 
 
+def _stack(blocks: list, n_rows: int, dtype) -> np.ndarray:
+    if not blocks:
+        return np.empty((n_rows, 0), dtype)
+    return np.column_stack(blocks).astype(dtype, copy=False)
+
+
 class ColumnTypes:
     """The column types of a fitted table (see the module's docstring).
 
@@ -119,28 +102,25 @@ class ColumnTypes:
     @classmethod
     def fit(
         cls,
-        estimator,
         X,
         categorical_features: Any = "from_dtype",
         hint: str = "Remove or impute them first.",
         quantile_transform: bool = False,
         allow_nan: bool = False,
-        **check_params,
+        ensure_min_samples: int = 1,
     ) -> tuple[ColumnTypes, Encoded]:
         """Read the kinds of X's columns and encode X.
 
-        Sets ``n_features_in_`` (and ``feature_names_in_``) on ``estimator``
-        as scikit-learn's ``validate_data`` does.
-
         Parameters
         ----------
-        estimator : estimator
         X : array-like or DataFrame of shape (n_rows, n_columns)
         categorical_features : "from_dtype", None, or array-like
             "from_dtype": category, object, string and bool columns are
-            categorical (bool ones boolean); None: none is; an array of
-            column names, of indices, or a boolean mask: those columns are
-            categorical, whatever their dtype.
+            categorical (bool ones boolean), which is more than
+            scikit-learn's ``HistGradientBoosting*`` take under that name
+            (category dtype only); None: none is; an array of column names,
+            of indices, or a boolean mask: those columns are categorical,
+            whatever their dtype.
         hint : str
             The fix for NaN values, appended to that message.
         quantile_transform : bool
@@ -149,15 +129,15 @@ class ColumnTypes:
             Keep missing entries (NaN, None, NaT, pd.NA) for a model that
             takes them: NaN among the continuous values, code -1 among the
             categorical ones. A column with no value at all is refused.
-        **check_params
-            Passed to scikit-learn's validation (``ensure_min_samples``).
+        ensure_min_samples : int, default=1
+            The fewest rows the model can be fitted on.
 
         Returns
         -------
         ColumnTypes, Encoded
         """
         types, encoded = cls._read(
-            estimator, X, categorical_features, hint, allow_nan, check_params
+            X, categorical_features, hint, allow_nan, ensure_min_samples
         )
         if quantile_transform and encoded.continuous.shape[1]:
             types.quantiles = normal_scores(encoded.continuous)
@@ -165,68 +145,49 @@ class ColumnTypes:
         return types, encoded
 
     @classmethod
-    def _read(cls, estimator, X, categorical_features, hint, allow_nan, check_params):
-        chosen = _chosen_categorical(X, categorical_features)
-        if not isinstance(X, pd.DataFrame) or _all_plain_numbers(X, chosen):
-            values = validate_table(
-                estimator, X, reset=True, hint=hint, allow_nan=allow_nan, **check_params
+    def _read(cls, X, categorical_features, hint, allow_nan, ensure_min_samples):
+        chosen = chosen_categorical(X, categorical_features)
+        if not isinstance(X, pd.DataFrame) or all_plain_numbers(X, chosen):
+            values = check_table(
+                X,
+                hint=hint,
+                allow_nan=allow_nan,
+                ensure_min_samples=ensure_min_samples,
             )
+            labels = X.columns.copy() if isinstance(X, pd.DataFrame) else None
             if allow_nan:
-                check_some_observed(values, column_labels(X, estimator))
-            values, kinds = _numeric_kinds(X, values, chosen)
-            return cls._from_values(X, values, kinds)
-        validate_data(estimator, X, reset=True, skip_check_array=True)
-        if len(X) < check_params.get("ensure_min_samples", 1):
+                check_some_observed(values, labels)
+            columns = [
+                numeric_column(X, values[:, j], j, j in chosen)
+                for j in range(values.shape[1])
+            ]
+            types = cls(columns, labels)
+            return types, types._encode_values(values, allow_nan=True)
+        if len(X) < ensure_min_samples:
             raise ValueError(
                 f"Found array with {len(X)} sample(s) (shape={X.shape}) while a "
-                f"minimum of {check_params['ensure_min_samples']} is required."
+                f"minimum of {ensure_min_samples} is required."
             )
         columns = [
-            _read_column(X.iloc[:, j], j in chosen, X.columns[j], allow_nan)
+            column_of(X.iloc[:, j], j in chosen, X.columns[j], allow_nan)
             for j in range(X.shape[1])
         ]
         types = cls(columns, X.columns.copy())
         return types, types._encode_frame(X, hint, allow_nan)
 
-    @classmethod
-    def _from_values(cls, X, values, kinds):
-        """The types of a numeric table whose values are already validated."""
-        columns = []
-        continuous, codes = [], []
-        for j, kind in enumerate(kinds):
-            column = values[:, j]
-            dtype = str(X.dtypes.iloc[j]) if isinstance(X, pd.DataFrame) else "float64"
-            missing = np.isnan(column)
-            if kind == "categorical":
-                cats = np.unique(column[~missing])
-                columns.append(Column(kind, dtype, categories=cats.tolist()))
-                codes.append(np.where(missing, -1, np.searchsorted(cats, column)))
-            else:
-                low, high = (
-                    (float(np.nanmin(column)), float(np.nanmax(column)))
-                    if (~missing).any()
-                    else (0.0, 0.0)
-                )
-                columns.append(Column(kind, dtype, low=low, high=high))
-                continuous.append(j)
-        labels = X.columns.copy() if isinstance(X, pd.DataFrame) else None
-        types = cls(columns, labels)
-        cont = values if len(continuous) == values.shape[1] else values[:, continuous]
-        return types, Encoded(cont, _stack_codes(codes, len(values)))
-
     def encode(
         self,
-        estimator,
         X,
         hint: str = "Remove or impute them first.",
         allow_nan: bool = False,
     ) -> Encoded:
         """Encode new rows of the fitted columns (for scores, predictions).
 
+        The estimator checks the feature names and count first, as
+        scikit-learn does (``validate_data(..., reset=False)``).
+
         Parameters
         ----------
-        estimator : estimator
-            Owner of ``n_features_in_``, checked as scikit-learn does.
         X : array-like or DataFrame
         hint : str
             The fix for NaN values, appended to that message.
@@ -237,7 +198,7 @@ class ColumnTypes:
         -------
         Encoded
         """
-        return self._to_scores(self._encode(estimator, X, hint, allow_nan))
+        return self._to_scores(self._encode(X, hint, allow_nan))
 
     def _to_scores(self, encoded: Encoded) -> Encoded:
         """The continuous block in normal scores, when the types have quantiles."""
@@ -246,53 +207,56 @@ class ColumnTypes:
         scores = self.quantiles.transform(encoded.continuous)
         return Encoded(scores, encoded.codes)
 
-    def _encode(self, estimator, X, hint, allow_nan):
-        checks = dict(reset=False, hint=hint, allow_nan=allow_nan)
-        if self.is_plain and not (
-            isinstance(X, pd.DataFrame) and not _all_plain_numbers(X, set())
-        ):
-            return Encoded(validate_table(estimator, X, **checks))
-        if not isinstance(X, pd.DataFrame):
-            if self.labels is not None:
-                raise TypeError(
-                    f"This model was fitted on a DataFrame with column kinds "
-                    f"{self.kinds}; pass a DataFrame with its columns."
-                )
-            values = validate_table(estimator, X, **checks)
-            return self._encode_values(values, allow_nan)
-        validate_data(estimator, X, reset=False, skip_check_array=True)
-        return self._encode_frame(X, hint, allow_nan)
+    def _encode(self, X, hint, allow_nan):
+        frame = isinstance(X, pd.DataFrame)
+        if frame and (not self.is_plain or not all_plain_numbers(X, set())):
+            return self._encode_frame(X, hint, allow_nan)
+        if not frame and self.labels is not None and not self.is_plain:
+            raise TypeError(
+                f"This model was fitted on a DataFrame with column kinds "
+                f"{self.kinds}; pass a DataFrame with its columns."
+            )
+        values = check_table(X, hint=hint, allow_nan=allow_nan, labels=self.labels)
+        self._check_width(values.shape[1])
+        if self.is_plain:
+            return Encoded(values)
+        return self._encode_values(values, allow_nan)
+
+    def _check_width(self, n_columns):
+        if n_columns != len(self.columns):
+            raise ValueError(
+                f"X has {n_columns} columns, but this model was fitted on "
+                f"{len(self.columns)}."
+            )
 
     def _encode_values(self, values, allow_nan=False):
-        continuous = [
-            j for j, c in enumerate(self.columns) if c.kind in CONTINUOUS_KINDS
+        """A validated numeric array's blocks (codes of categorical columns)."""
+        continuous = [j for j, c in enumerate(self.columns) if not c.categorical]
+        codes = [
+            column.encode(pd.Series(values[:, j]), j, allow_nan)
+            for j, column in enumerate(self.columns)
+            if column.categorical
         ]
-        codes = []
-        for j, column in enumerate(self.columns):
-            if column.kind in CATEGORICAL_KINDS:
-                codes.append(_codes_of(pd.Series(values[:, j]), column, j, allow_nan))
-        return Encoded(
-            np.ascontiguousarray(values[:, continuous]),
-            _stack_codes(codes, len(values)),
+        block = (
+            values
+            if len(continuous) == values.shape[1]
+            else np.ascontiguousarray(values[:, continuous])
         )
+        return Encoded(block, _stack(codes, len(values), np.int64))
 
     def _encode_frame(
         self, X: pd.DataFrame, hint: str = "", allow_nan: bool = False
     ) -> Encoded:
-        if X.shape[1] != len(self.columns):
-            raise ValueError(
-                f"X has {X.shape[1]} columns, but this model was fitted on "
-                f"{len(self.columns)}."
-            )
+        self._check_width(X.shape[1])
         continuous, codes, names = [], [], []
         for j, column in enumerate(self.columns):
-            series = X.iloc[:, j]
-            if column.kind in CATEGORICAL_KINDS:
-                codes.append(_codes_of(series, column, X.columns[j], allow_nan))
-                continue
-            names.append(X.columns[j])
-            continuous.append(_as_numbers(series, column, X.columns[j]))
-        values = np.column_stack(continuous) if continuous else np.empty((len(X), 0))
+            encoded = column.encode(X.iloc[:, j], X.columns[j], allow_nan)
+            if column.categorical:
+                codes.append(encoded)
+            else:
+                names.append(X.columns[j])
+                continuous.append(encoded)
+        values = _stack(continuous, len(X), np.float64)
         check_finite(
             values,
             labels=pd.Index(names),
@@ -300,7 +264,7 @@ class ColumnTypes:
             hint=hint,
             allow_nan=allow_nan,
         )
-        return Encoded(values, _stack_codes(codes, len(X)))
+        return Encoded(values, _stack(codes, len(X), np.int64))
 
     # ------------------------------------------------------------- writing
     def decode(self, continuous, codes=None, index=None, container=None):
@@ -311,32 +275,37 @@ class ColumnTypes:
         continuous : ndarray of shape (n_rows, n_continuous)
         codes : ndarray of shape (n_rows, n_categorical), optional
         index : pandas.Index, optional
+            Row labels of a DataFrame output.
         container : Container, optional
-            The container the model was fitted on; an ndarray container
-            gives an ndarray (float, with categorical columns' values).
+            The container the model was fitted on. Plain float columns go
+            into it as they are (``Container.wrap``: an ndarray, Series or
+            DataFrame); other tables give a DataFrame when the fit had
+            column labels and an ndarray otherwise.
 
         Returns
         -------
         DataFrame or ndarray
         """
+        if container is not None and self.is_plain:
+            return container.wrap(continuous, index)
         n = len(continuous)
         codes = np.empty((n, 0), np.int64) if codes is None else codes
         if self.quantiles is not None:
             continuous = self.quantiles.inverse_transform(continuous)
-        out, c, k = {}, 0, 0
-        for j, column in enumerate(self.columns):
-            if column.kind in CATEGORICAL_KINDS:
-                out[j] = _category_values(column, codes[:, k])
+        out, c, k = [], 0, 0
+        for column in self.columns:
+            if column.categorical:
+                out.append(column.decode(codes[:, k]))
                 k += 1
             else:
-                out[j] = _continuous_values(column, continuous[:, c])
+                out.append(column.decode(continuous[:, c]))
                 c += 1
         if self.labels is None:
             if not out:
                 return np.empty((n, 0))
-            return np.column_stack([np.asarray(v, dtype=float) for v in out.values()])
+            return np.column_stack([np.asarray(v, dtype=float) for v in out])
         # Built on a fresh range index, then labelled: values are positional.
-        frame = pd.DataFrame({j: out[j] for j in range(len(self.columns))})
+        frame = pd.DataFrame(dict(enumerate(out)))
         frame.columns = self.labels
         if index is not None:
             frame.index = index
@@ -349,6 +318,13 @@ class ColumnTypes:
         return [c.kind for c in self.columns]
 
     @property
+    def names(self) -> list:
+        """The column labels, or the positions of an array's columns."""
+        return (
+            list(range(len(self.columns))) if self.labels is None else list(self.labels)
+        )
+
+    @property
     def is_plain(self) -> bool:
         """Whether every column is continuous (floats as they are)."""
         plain = all(c.kind == "continuous" for c in self.columns)
@@ -357,56 +333,41 @@ class ColumnTypes:
     @property
     def is_categorical(self) -> np.ndarray:
         """Mask of the categorical (and boolean) columns."""
-        return np.array([c.kind in CATEGORICAL_KINDS for c in self.columns], bool)
+        return np.array([c.categorical for c in self.columns], bool)
 
     @property
     def category_sizes(self) -> list[int]:
         """The number of categories of each categorical column, in order."""
-        return [len(c.categories) for c in self.columns if c.kind in CATEGORICAL_KINDS]
+        return [len(c.categories) for c in self.columns if c.categorical]
 
     @property
     def n_continuous(self) -> int:
         """How many columns are modelled as continuous values."""
-        return sum(c.kind in CONTINUOUS_KINDS for c in self.columns)
+        return sum(not c.categorical for c in self.columns)
 
     # ------------------------------------------------------------ pickling
     def __getstate__(self):
-        # Plain values: a model file may hold nothing of pandas (_plain.py).
-        columns = [
-            {
-                **c.__dict__,
-                "categories": to_plain(c.categories, "a category"),
-                "declared": to_plain(c.declared, "a category"),
-            }
-            for c in self.columns
-        ]
+        # Plain values: a model file may hold nothing of pandas (utils.plain).
+        columns = [c.state() for c in self.columns]
         labels = None if self.labels is None else index_to_plain(self.labels)
         # scikit-learn's transformer as it is: skops trusts it.
         return {"columns": columns, "labels": labels, "quantiles": self.quantiles}
 
     def __setstate__(self, state):
-        columns = []
-        for values in state["columns"]:
-            values = dict(values)
-            values["categories"] = from_plain(values["categories"])
-            values["declared"] = from_plain(values["declared"])
-            columns.append(Column(**values))
+        columns = [column_from_state(values) for values in state["columns"]]
         labels = state["labels"]
         labels = None if labels is None else index_from_plain(labels)
         self.__init__(columns, labels, state.get("quantiles"))
 
     def __repr__(self):
-        return f"ColumnTypes({dict(zip(self._names(), self.kinds, strict=True))})"
-
-    def _names(self):
-        return (
-            list(range(len(self.columns))) if self.labels is None else list(self.labels)
-        )
+        return f"ColumnTypes({dict(zip(self.names, self.kinds, strict=True))})"
 
     @classmethod
     def continuous(cls, n_columns: int) -> ColumnTypes:
         """The types of an array of ``n_columns`` continuous columns."""
-        return cls([Column("continuous", "float64") for _ in range(n_columns)])
+        from ._numbers import ContinuousColumn
+
+        return cls([ContinuousColumn("float64") for _ in range(n_columns)])
 
 
 def normal_scores(values: np.ndarray) -> QuantileTransformer:
@@ -430,24 +391,6 @@ def normal_scores(values: np.ndarray) -> QuantileTransformer:
         n_quantiles=n_quantiles, output_distribution="normal", subsample=None
     )
     return transformer.fit(values)
-
-
-def fitted_types(estimator) -> ColumnTypes:
-    """An estimator's fitted column types (all continuous for a 0.1.0 model).
-
-    Parameters
-    ----------
-    estimator : estimator
-        Fitted; its types are in ``_columns``.
-
-    Returns
-    -------
-    ColumnTypes
-    """
-    types = estimator.__dict__.get("_columns")
-    if types is None:
-        return ColumnTypes.continuous(estimator.n_features_in_)
-    return types
 
 
 def one_hot(codes: np.ndarray, sizes: list[int]) -> np.ndarray:

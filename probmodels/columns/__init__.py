@@ -1,0 +1,47 @@
+"""The column-type layer of every generative model: one class per kind.
+
+A table's columns are read once (:meth:`ColumnTypes.fit`), each as one of
+the kinds below, encoded for a model and decoded on output; see
+``docs/user_guide/tables.rst``.
+
+=================  =====================  ==========================================
+kind               class                  modelled as
+=================  =====================  ==========================================
+``continuous``     :class:`ContinuousColumn`   float values
+``integer``        :class:`IntegerColumn`      float values, rounded and clipped back
+``datetime``       :class:`DatetimeColumn`     seconds since 1970-01-01 UTC
+``categorical``    :class:`CategoricalColumn`  category codes
+``boolean``        :class:`BooleanColumn`      category codes (two flags)
+=================  =====================  ==========================================
+"""
+
+from ._base import Column, column_from_state, register
+from ._categories import BooleanColumn, CategoricalColumn
+from ._dates import DatetimeColumn, datetime_seconds
+from ._numbers import ContinuousColumn, IntegerColumn
+from ._types import ColumnTypes, Encoded, normal_scores, one_hot
+
+#: The kinds a column can be.
+KINDS = ("continuous", "integer", "boolean", "categorical", "datetime")
+#: Kinds modelled as continuous values, and kinds modelled as categories.
+CONTINUOUS_KINDS = ("continuous", "integer", "datetime")
+CATEGORICAL_KINDS = ("boolean", "categorical")
+
+__all__ = [
+    "CATEGORICAL_KINDS",
+    "CONTINUOUS_KINDS",
+    "KINDS",
+    "BooleanColumn",
+    "CategoricalColumn",
+    "Column",
+    "ColumnTypes",
+    "ContinuousColumn",
+    "DatetimeColumn",
+    "Encoded",
+    "IntegerColumn",
+    "column_from_state",
+    "datetime_seconds",
+    "normal_scores",
+    "one_hot",
+    "register",
+]
