@@ -2,26 +2,49 @@
 
 Every estimator fits with ``fit``, draws new data with ``sample`` and scores
 log-densities in nats with ``score_samples`` / ``score``. Importing the package
-does not import torch; the neural models load it when they are fitted.
+imports none of its models (nor scikit-learn, pandas or torch): each public
+name loads its module when it is first used (PEP 562), so ``import
+probmodels`` stays fast; the neural models load torch when they are fitted.
 """
 
-from ._persistence import load, save
-from .classifiers import FFNClassifier, TransformerClassifier
-from .diffusion import DDPM
-from .generative import VAE
-from .mixture import GaussianMixture
-from .timeseries import ARRegressor
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 __version__ = "0.2.0.dev0"
 
-__all__ = [
-    "DDPM",
-    "ARRegressor",
-    "FFNClassifier",
-    "GaussianMixture",
-    "TransformerClassifier",
-    "VAE",
-    "__version__",
-    "load",
-    "save",
-]
+#: Public name -> the module that defines it.
+_PUBLIC = {
+    "DDPM": ".diffusion",
+    "ARRegressor": ".timeseries",
+    "FFNClassifier": ".classifiers",
+    "GaussianMixture": ".mixture",
+    "TransformerClassifier": ".classifiers",
+    "VAE": ".generative",
+    "load": "._persistence",
+    "save": "._persistence",
+}
+
+__all__ = [*sorted(_PUBLIC, key=str.lower), "__version__"]
+
+if TYPE_CHECKING:  # what the names are, for type checkers and editors
+    from ._persistence import load, save
+    from .classifiers import FFNClassifier, TransformerClassifier
+    from .diffusion import DDPM
+    from .generative import VAE
+    from .mixture import GaussianMixture
+    from .timeseries import ARRegressor
+
+
+def __getattr__(name: str):
+    """Load a public name's module on first use."""
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(_PUBLIC[name], __name__), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *_PUBLIC})

@@ -55,6 +55,21 @@ def test_import_does_not_load_torch():
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
+def test_import_loads_no_model_until_one_is_used():
+    # `import probmodels` is fast because it imports nothing heavy; a public
+    # name loads its module (and scikit-learn) on first use.
+    code = (
+        "import sys, probmodels\n"
+        "heavy = [m for m in ('sklearn', 'pandas', 'torch') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+        "assert probmodels.GaussianMixture.__name__ == 'GaussianMixture'\n"
+        "assert 'sklearn' in sys.modules and 'torch' not in sys.modules\n"
+        "assert set(probmodels.__all__) <= set(dir(probmodels))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
 def test_demo_trains_a_classifier_in_a_pipeline(demo_output):
     out = demo_output
     assert "FFNClassifier on breast_cancer (426 training rows, 30 features)" in out
