@@ -29,12 +29,12 @@ _PUBLIC = {
 __all__ = [*sorted(_PUBLIC, key=str.lower), "__version__"]
 
 if TYPE_CHECKING:  # what the names are, for type checkers and editors
-    from ._persistence import load, save
-    from .classifiers import FFNClassifier, TransformerClassifier
-    from .diffusion import DDPM
-    from .generative import VAE
-    from .mixture import GaussianMixture
-    from .timeseries import ARRegressor
+    from ._persistence import load, save  # noqa: F401
+    from .classifiers import FFNClassifier, TransformerClassifier  # noqa: F401
+    from .diffusion import DDPM  # noqa: F401
+    from .generative import VAE  # noqa: F401
+    from .mixture import GaussianMixture  # noqa: F401
+    from .timeseries import ARRegressor  # noqa: F401
 
 
 def __getattr__(name: str):

@@ -18,6 +18,7 @@ kind               class                  modelled as
 from ._base import Column, column_from_state, register
 from ._categories import BooleanColumn, CategoricalColumn
 from ._dates import DatetimeColumn, datetime_seconds
+from ._docs import TABLE_PARAMETER_DOCS, document_table_parameters
 from ._numbers import ContinuousColumn, IntegerColumn
 from ._types import ColumnTypes, Encoded, normal_scores, one_hot
 
@@ -31,6 +32,7 @@ __all__ = [
     "CATEGORICAL_KINDS",
     "CONTINUOUS_KINDS",
     "KINDS",
+    "TABLE_PARAMETER_DOCS",
     "BooleanColumn",
     "CategoricalColumn",
     "Column",
@@ -41,6 +43,7 @@ __all__ = [
     "IntegerColumn",
     "column_from_state",
     "datetime_seconds",
+    "document_table_parameters",
     "normal_scores",
     "one_hot",
     "register",

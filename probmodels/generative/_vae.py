@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import atomic_fit, check_n_samples, validate_params
-from ..columns import Encoded
+from ..columns import Encoded, document_table_parameters
 from ..nn import (
     TORCH_PARAMETER_CONSTRAINTS,
     NeuralGenerativeMixin,
@@ -25,6 +25,7 @@ from ._prior import VAEPrior
 __all__ = ["VAE"]
 
 
+@document_table_parameters
 @document_torch_parameters
 class VAE(
     VAEPrior,
@@ -120,24 +121,7 @@ class VAE(
         False to ignore them: a ``Pipeline`` passes ``y`` to every step, so a
         VAE used there as an unsupervised feature extractor needs it (see
         ``examples/plot_pipeline_gridsearch.py``).
-    categorical_features : "from_dtype", None or array-like, default="from_dtype"
-        Which columns are categorical, as scikit-learn's
-        ``HistGradientBoostingClassifier`` takes it: "from_dtype" reads it
-        from a DataFrame's dtypes (category, object, string, bool); None
-        makes none categorical; column names, indices or a boolean mask name
-        them. A numpy array is all continuous unless named here.
-    quantile_transform : bool, default=False
-        Whether the continuous columns (integer and datetime ones included)
-        are modelled in normal scores: each is mapped through its training
-        quantiles to a standard normal (scikit-learn's
-        ``QuantileTransformer(output_distribution="normal")``, up to 1,000
-        quantiles; TabDDPM's preprocessing) before the model, and back on
-        output. Samples then follow each column's training distribution,
-        its spikes of repeated values included, within its range.
-        ``score_samples`` is then the log-likelihood of the transformed rows,
-        as in a ``Pipeline`` after a ``QuantileTransformer``: comparable
-        between models fitted the same way, not with models of the data on
-        its own scale.
+    %(table_parameters)s
     %(torch_parameters)s
 
     Attributes

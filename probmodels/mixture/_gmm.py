@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import atomic_fit, fitted_column_types, restore_new_parameters
-from ..columns import ColumnTypes, one_hot
+from ..columns import ColumnTypes, document_table_parameters, one_hot
 from ..engine import Seeds, fitting, resolve_device, torch_device
 from ..utils.validation import check_rows_observed, validate_features
 from ._base import BaseMixture, MixtureRun, available_with_solver
@@ -34,6 +34,7 @@ from ._observed import mean_filled
 __all__ = ["GaussianMixture"]
 
 
+@document_table_parameters
 class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
     """Gaussian mixture ``p(x) = sum_k pi_k N(x; mu_k, Sigma_k)``.
 
@@ -122,26 +123,7 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
         For ``solver="gradient"`` under ``torchrun``: train data-parallel,
         as the neural estimators do (see the "Scaling out" guide). EM, or
         False, fits in each process on its own.
-    categorical_features : "from_dtype", None or array-like, default="from_dtype"
-        Which columns are categorical, as scikit-learn's
-        ``HistGradientBoostingClassifier`` takes it: "from_dtype" reads it
-        from a DataFrame's dtypes (category, object, string, bool); None
-        makes none categorical; column names, indices or a boolean mask name
-        them (numeric columns too: codes stored as numbers). A numpy array
-        is all continuous unless named here.
-    quantile_transform : bool, default=False
-        Whether the continuous columns (integer and datetime ones included)
-        are modelled in normal scores: each is mapped through its training
-        quantiles to a standard normal (scikit-learn's
-        ``QuantileTransformer(output_distribution="normal")``, up to 1,000
-        quantiles; TabDDPM's preprocessing) before the model, and back on
-        output. Samples then follow each column's training distribution,
-        its spikes of repeated values included, within its range.
-        ``score_samples`` is then the log-likelihood of the transformed rows,
-        as in a ``Pipeline`` after a ``QuantileTransformer``: comparable
-        between models fitted the same way, not with models of the data on
-        its own scale. The fitted ``means_`` and
-        covariances are then those of the scores.
+    %(table_parameters)s
 
     Attributes
     ----------
@@ -149,7 +131,8 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
     means_ : ndarray of shape (n_components, n_features)
         Over the continuous columns (integer and datetime ones included,
         datetimes in seconds since 1970), in their order; with no
-        categorical column, every column.
+        categorical column, every column. With ``quantile_transform``, the
+        means (and covariances) of the normal scores.
     covariances_ : ndarray
         Shape (n_components, n_features, n_features) for "full",
         (n_features, n_features) for "tied", (n_components, n_features) for

@@ -13,7 +13,8 @@ estimator is complete on its own.
 from __future__ import annotations
 
 import inspect
-import textwrap
+
+from ..utils.docs import fill_docstring, numpydoc_entries
 
 __all__ = [
     "TORCH_ATTRIBUTE_DOCS",
@@ -98,21 +99,6 @@ TORCH_ATTRIBUTE_DOCS: dict[str, tuple[str, str]] = {
 _PARAMETERS, _ATTRIBUTES = "%(torch_parameters)s", "%(torch_attributes)s"
 
 
-def _entries(docs: dict, defaults: dict | None) -> str:
-    lines = []
-    for name, (kind, text) in docs.items():
-        default = "" if defaults is None else f", default={_default(defaults[name])}"
-        lines.append(f"{name} : {kind}{default}")
-        lines += textwrap.wrap(
-            text, 72, initial_indent="    ", subsequent_indent="    "
-        )
-    return "\n".join(lines)
-
-
-def _default(value) -> str:
-    return f'"{value}"' if isinstance(value, str) else repr(value)
-
-
 def torch_parameters_doc(cls) -> str:
     """The numpydoc entries of the shared parameters, with ``cls``'s defaults.
 
@@ -128,7 +114,7 @@ def torch_parameters_doc(cls) -> str:
     """
     signature = inspect.signature(cls.__init__).parameters
     defaults = {name: signature[name].default for name in TORCH_PARAMETER_DOCS}
-    return _entries(TORCH_PARAMETER_DOCS, defaults)
+    return numpydoc_entries(TORCH_PARAMETER_DOCS, defaults)
 
 
 def document_torch_parameters(cls):
@@ -147,17 +133,10 @@ def document_torch_parameters(cls):
     type
         ``cls``, its docstring completed.
     """
-    doc = cls.__doc__ or ""
-    for marker in (_PARAMETERS, _ATTRIBUTES):
-        if marker not in doc:
-            raise ValueError(f"{cls.__name__}'s docstring has no {marker} marker.")
-    blocks = {
-        _PARAMETERS: torch_parameters_doc(cls),
-        _ATTRIBUTES: _entries(TORCH_ATTRIBUTE_DOCS, None),
-    }
-    for marker, block in blocks.items():
-        line = next(line for line in doc.splitlines() if marker in line)
-        indent = line[: len(line) - len(line.lstrip())]
-        doc = doc.replace(line, textwrap.indent(block, indent))
-    cls.__doc__ = doc
-    return cls
+    return fill_docstring(
+        cls,
+        {
+            _PARAMETERS: torch_parameters_doc,
+            _ATTRIBUTES: numpydoc_entries(TORCH_ATTRIBUTE_DOCS),
+        },
+    )

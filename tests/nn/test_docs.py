@@ -46,3 +46,32 @@ def test_a_class_without_the_marker_is_refused():
 
     with pytest.raises(ValueError, match="marker"):
         document_torch_parameters(Bare)
+
+
+@pytest.mark.parametrize("name", ["GaussianMixture", "VAE", "DDPM"])
+def test_the_table_parameters_read_the_same_in_the_three_models(name):
+    import probmodels
+    from probmodels.columns import TABLE_PARAMETER_DOCS
+
+    cls = getattr(probmodels, name)
+    doc = cls.__doc__
+    assert "%(" not in doc
+    for param in inspect.signature(cls.__init__).parameters.values():
+        if param.name == "self":
+            continue
+        default = param.default
+        shown = f'"{default}"' if isinstance(default, str) else repr(default)
+        header = [
+            line.strip()
+            for line in doc.splitlines()
+            if line.strip().startswith(f"{param.name} :")
+        ]
+        assert len(header) == 1, f"{name}.{param.name} documented {len(header)} times"
+        written = header[0].rpartition("default=")[2]
+        if isinstance(default, float):  # 1e-3 and 0.001 are one default
+            assert float(written) == default, header[0]
+        else:
+            assert written == shown, header[0]
+    flat = " ".join(doc.split())
+    for _, text in TABLE_PARAMETER_DOCS.values():
+        assert " ".join(text.split()) in flat
