@@ -170,8 +170,8 @@ def test_every_model_is_reachable(cli, model, params, extra):
         ("fit gmm iris.csv --columns sl -o m.csv", "ends in .skops"),
         ("info iris.csv", "not a skops model file"),
         ("forecast small.skops --steps 2", "forecast needs a time-series model"),
-        ("sample small.skops -n 0", "must be a positive whole number"),
-        ("sample small.skops -n x", "expected a positive whole number"),
+        ("sample small.skops -n 0", "must be at least 1"),
+        ("sample small.skops -n x", "expected a whole number"),
         ("sample small.skops -n 2 --paths 3", "--paths needs a time-series model"),
     ],
 )

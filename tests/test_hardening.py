@@ -375,7 +375,7 @@ def test_demo_steps_are_bounded_with_a_clear_line(steps, message, capsys):
     assert message in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["demo", "--steps", "1000000000000"])
-    assert "at most 1000" in capsys.readouterr().err
+    assert "at most 1,000" in capsys.readouterr().err
 
 
 def test_demo_into_a_closed_pipe_exits_quietly():

@@ -20,26 +20,6 @@ import warnings
 __all__ = ["build_parser", "main", "run"]
 
 
-#: The demo's horizon bound: 2,000 simulated paths of this many years stay
-#: well under a gigabyte, and a forecast centuries out says nothing anyway.
-MAX_DEMO_STEPS = 1000
-
-
-def _steps(text: str) -> int:
-    """A forecast horizon from 1 to MAX_DEMO_STEPS, with a message that says so."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a whole number of steps, got {text!r}"
-        ) from None
-    if not 1 <= value <= MAX_DEMO_STEPS:
-        raise argparse.ArgumentTypeError(
-            f"must be at least 1 and at most {MAX_DEMO_STEPS}, got {value}"
-        )
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``probmodels`` command.
 
@@ -47,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     -------
     argparse.ArgumentParser
     """
+    from ._arguments import MAX_DEMO_STEPS, whole_number
     from ._commands import add_model_commands
     from ._demo import run_demo
 
@@ -70,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--steps",
-        type=_steps,
+        type=whole_number(MAX_DEMO_STEPS, of="steps"),
         default=10,
         help=f"forecast horizon, 1 to {MAX_DEMO_STEPS} (default: 10)",
     )

@@ -7,12 +7,21 @@ one line on stderr.
 
 from __future__ import annotations
 
-import argparse
 import ast
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from ._arguments import (
+    MAX_ROWS,
+    MAX_STEPS,
+    add_data_options,
+    add_future_options,
+    add_model_file,
+    alpha,
+    whole_number,
+)
 
 __all__ = ["MODELS", "add_model_commands", "parse_params"]
 
@@ -25,6 +34,10 @@ MODELS = {
     "ffn": ("probmodels.classifiers", "FFNClassifier"),
     "transformer": ("probmodels.classifiers", "TransformerClassifier"),
 }
+
+
+_ROWS = whole_number(MAX_ROWS, why=": run the command several times for more")
+_STEPS = whole_number(MAX_STEPS, why=": run the command several times for more")
 
 
 class CommandError(ValueError):
@@ -139,6 +152,29 @@ def _as_frame(values: Any, columns=None) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ commands
+def add_fit(sub, parents) -> None:
+    """``probmodels fit MODEL DATA -o FILE``."""
+    fit = sub.add_parser(
+        "fit", parents=parents, help="fit a model to a data file and save it"
+    )
+    fit.add_argument(
+        "model_name", metavar="MODEL", help=", ".join(MODELS) + " or a class name"
+    )
+    add_data_options(fit)
+    fit.add_argument(
+        "-o", "--output", required=True, help="model file to write (.skops)"
+    )
+    fit.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a parameter of the model (repeatable)",
+    )
+    fit.set_defaults(func=cmd_fit)
+
+
 def cmd_fit(args) -> int:
     from .._persistence import save
     from ..engine import is_main_process
@@ -179,6 +215,33 @@ def cmd_fit(args) -> int:
     return 0
 
 
+def add_sample(sub, parents) -> None:
+    """``probmodels sample FILE -n N``."""
+    sample = sub.add_parser(
+        "sample", parents=parents, help="draw new rows from a saved model"
+    )
+    add_model_file(sample)
+    sample.add_argument(
+        "-n", type=_ROWS, required=True, help=f"rows to draw (at most {MAX_ROWS:,})"
+    )
+    sample.add_argument("-o", "--output", help=".csv or .parquet (default: stdout)")
+    sample.add_argument("--seed", type=int, help="makes the draw repeatable")
+    sample.add_argument("--y", help="the label to draw (conditional models)")
+    sample.add_argument(
+        "--paths", type=_STEPS, help=f"simulated paths (ar; at most {MAX_STEPS:,})"
+    )
+    sample.add_argument(
+        "--given",
+        action="append",
+        default=[],
+        metavar="COLUMN=VALUE",
+        help="a value the column takes in every row; the rest is drawn from the "
+        "conditional (gmm exactly, vae and ddpm approximately; repeatable)",
+    )
+    add_future_options(sample)
+    sample.set_defaults(func=cmd_sample)
+
+
 def cmd_sample(args) -> int:
     est = _load(args).estimator
     kwargs = {"random_state": args.seed}
@@ -198,6 +261,17 @@ def cmd_sample(args) -> int:
     samples = est.sample(args.n, **kwargs)
     _emit(_as_frame(samples, _feature_names(est)), args.output, f"{args.n} samples")
     return 0
+
+
+def add_score(sub, parents) -> None:
+    """``probmodels score FILE DATA``."""
+    score = sub.add_parser(
+        "score", parents=parents, help="mean log-likelihood of a data file"
+    )
+    add_model_file(score)
+    add_data_options(score)
+    score.add_argument("-o", "--output", help="per-row log-likelihoods (.csv/.parquet)")
+    score.set_defaults(func=cmd_score)
 
 
 def cmd_score(args) -> int:
@@ -227,6 +301,26 @@ def cmd_score(args) -> int:
     return 0
 
 
+def add_impute(sub, parents) -> None:
+    """``probmodels impute FILE DATA``."""
+    impute = sub.add_parser(
+        "impute",
+        parents=parents,
+        help="fill the missing entries of a data file from a saved model",
+    )
+    add_model_file(impute)
+    add_data_options(impute, target=False)
+    impute.add_argument("-o", "--output", help=".csv or .parquet (default: stdout)")
+    impute.add_argument(
+        "--method",
+        choices=["mean", "draw"],
+        default="mean",
+        help="the conditional mean (default) or a draw from the conditional",
+    )
+    impute.add_argument("--seed", type=int, help="makes --method draw repeatable")
+    impute.set_defaults(func=cmd_impute)
+
+
 def cmd_impute(args) -> int:
     est = _load(args).estimator
     if not hasattr(est, "impute"):
@@ -240,6 +334,23 @@ def cmd_impute(args) -> int:
     what = f"{len(frame)} rows ({missing} entries filled)"
     _emit(_as_frame(filled), args.output, what)
     return 0
+
+
+def add_forecast(sub, parents) -> None:
+    """``probmodels forecast FILE --steps H``."""
+    forecast = sub.add_parser(
+        "forecast", parents=parents, help="forecast a saved time-series model"
+    )
+    add_model_file(forecast)
+    forecast.add_argument(
+        "--steps", type=_STEPS, required=True, help=f"horizon (at most {MAX_STEPS:,})"
+    )
+    forecast.add_argument(
+        "--alpha", type=alpha, default=0.05, help="1 - interval level"
+    )
+    forecast.add_argument("-o", "--output", help=".csv or .parquet (default: stdout)")
+    add_future_options(forecast)
+    forecast.set_defaults(func=cmd_forecast)
 
 
 def cmd_forecast(args) -> int:
@@ -270,6 +381,17 @@ def _future_exog(args) -> pd.DataFrame:
     return read_table(args.exog, time_index=args.time_index)
 
 
+def add_predict(sub, parents) -> None:
+    """``probmodels predict FILE DATA``."""
+    predict = sub.add_parser(
+        "predict", parents=parents, help="predictions of a saved model"
+    )
+    add_model_file(predict)
+    add_data_options(predict)
+    predict.add_argument("-o", "--output", help=".csv or .parquet (default: stdout)")
+    predict.set_defaults(func=cmd_predict)
+
+
 def cmd_predict(args) -> int:
     est = _load(args).estimator
     if not hasattr(est, "predict"):
@@ -286,6 +408,13 @@ def cmd_predict(args) -> int:
         out.index = X.index
     _emit(out, args.output, "predictions")
     return 0
+
+
+def add_info(sub, parents) -> None:
+    """``probmodels info FILE``."""
+    info = sub.add_parser("info", parents=parents, help="what a model file holds")
+    add_model_file(info)
+    info.set_defaults(func=cmd_info)
 
 
 def cmd_info(args) -> int:
@@ -392,50 +521,10 @@ def _describe_index(index: pd.Index) -> str | None:
 
 
 #: The most rows ``sample -n`` draws, and the longest horizon of ``forecast
-#: --steps`` and most paths of ``--paths``: beyond them a single command
-#: asks for more memory than a machine has (10^7 rows of 100 columns are
-#: 8 GB), and would end in a MemoryError deep in numpy.
-MAX_ROWS = 10_000_000
-MAX_STEPS = 100_000
 
 
-def _positive_int(text: str, most: int | None = None) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a positive whole number, got {text!r}"
-        ) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(
-            f"must be a positive whole number, got {value}"
-        )
-    if most is not None and value > most:
-        raise argparse.ArgumentTypeError(
-            f"must be at most {most:,}, got {value:,}: run the command several "
-            "times for more"
-        )
-    return value
-
-
-def _rows(text: str) -> int:
-    return _positive_int(text, MAX_ROWS)
-
-
-def _steps(text: str) -> int:
-    return _positive_int(text, MAX_STEPS)
-
-
-def _alpha(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a number in (0, 1), got {text!r}"
-        ) from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1), got {value}")
-    return value
+#: Each command's parser, in the order ``probmodels --help`` lists them.
+COMMANDS = (add_fit, add_sample, add_impute, add_score, add_forecast, add_predict, add_info)
 
 
 def add_model_commands(sub, parents=()) -> None:
@@ -447,129 +536,5 @@ def add_model_commands(sub, parents=()) -> None:
     parents : sequence of argparse.ArgumentParser
         Options every command shares (``--debug``, ``--quiet``).
     """
-
-    def data_options(parser, target=True):
-        parser.add_argument("data", help="a .csv or .parquet file")
-        parser.add_argument("--columns", help="comma-separated columns to use")
-        parser.add_argument(
-            "--time-index", help="a column of dates to use as the index"
-        )
-        parser.add_argument(
-            "--dates", help="comma-separated columns to read as dates (not text)"
-        )
-        if target:
-            parser.add_argument("--target", help="the column of labels")
-
-    def future_options(parser):
-        parser.add_argument(
-            "--exog",
-            metavar="FILE",
-            help="the regressors' future rows (ar fitted with exog): a .csv or "
-            ".parquet with their columns, one row per step",
-        )
-        parser.add_argument(
-            "--time-index", help="a column of dates in the --exog file to use as index"
-        )
-
-    def model_file(parser):
-        parser.add_argument("model", help="a model file (.skops)")
-        parser.add_argument(
-            "--trust-pickle",
-            action="store_true",
-            help="allow .pkl/.joblib files, which run code when loaded",
-        )
-
-    fit = sub.add_parser(
-        "fit", parents=parents, help="fit a model to a data file and save it"
-    )
-    fit.add_argument(
-        "model_name", metavar="MODEL", help=", ".join(MODELS) + " or a class name"
-    )
-    data_options(fit)
-    fit.add_argument(
-        "-o", "--output", required=True, help="model file to write (.skops)"
-    )
-    fit.add_argument(
-        "-p",
-        "--param",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a parameter of the model (repeatable)",
-    )
-    fit.set_defaults(func=cmd_fit)
-
-    sample = sub.add_parser(
-        "sample", parents=parents, help="draw new rows from a saved model"
-    )
-    model_file(sample)
-    sample.add_argument(
-        "-n", type=_rows, required=True, help=f"rows to draw (at most {MAX_ROWS:,})"
-    )
-    sample.add_argument("-o", "--output", help=".csv or .parquet (default: stdout)")
-    sample.add_argument("--seed", type=int, help="makes the draw repeatable")
-    sample.add_argument("--y", help="the label to draw (conditional models)")
-    sample.add_argument(
-        "--paths", type=_steps, help=f"simulated paths (ar; at most {MAX_STEPS:,})"
-    )
-    sample.add_argument(
-        "--given",
-        action="append",
-        default=[],
-        metavar="COLUMN=VALUE",
-        help="a value the column takes in every row; the rest is drawn from the "
-        "conditional (gmm exactly, vae and ddpm approximately; repeatable)",
-    )
-    future_options(sample)
-    sample.set_defaults(func=cmd_sample)
-
-    impute = sub.add_parser(
-        "impute",
-        parents=parents,
-        help="fill the missing entries of a data file from a saved model",
-    )
-    model_file(impute)
-    data_options(impute, target=False)
-    impute.add_argument("-o", "--output", help=".csv or .parquet (default: stdout)")
-    impute.add_argument(
-        "--method",
-        choices=["mean", "draw"],
-        default="mean",
-        help="the conditional mean (default) or a draw from the conditional",
-    )
-    impute.add_argument("--seed", type=int, help="makes --method draw repeatable")
-    impute.set_defaults(func=cmd_impute)
-
-    score = sub.add_parser(
-        "score", parents=parents, help="mean log-likelihood of a data file"
-    )
-    model_file(score)
-    data_options(score)
-    score.add_argument("-o", "--output", help="per-row log-likelihoods (.csv/.parquet)")
-    score.set_defaults(func=cmd_score)
-
-    forecast = sub.add_parser(
-        "forecast", parents=parents, help="forecast a saved time-series model"
-    )
-    model_file(forecast)
-    forecast.add_argument(
-        "--steps", type=_steps, required=True, help=f"horizon (at most {MAX_STEPS:,})"
-    )
-    forecast.add_argument(
-        "--alpha", type=_alpha, default=0.05, help="1 - interval level"
-    )
-    forecast.add_argument("-o", "--output", help=".csv or .parquet (default: stdout)")
-    future_options(forecast)
-    forecast.set_defaults(func=cmd_forecast)
-
-    predict = sub.add_parser(
-        "predict", parents=parents, help="predictions of a saved model"
-    )
-    model_file(predict)
-    data_options(predict)
-    predict.add_argument("-o", "--output", help=".csv or .parquet (default: stdout)")
-    predict.set_defaults(func=cmd_predict)
-
-    info = sub.add_parser("info", parents=parents, help="what a model file holds")
-    model_file(info)
-    info.set_defaults(func=cmd_info)
+    for add in COMMANDS:
+        add(sub, list(parents))
