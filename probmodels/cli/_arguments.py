@@ -58,7 +58,8 @@ def whole_number(most: int, of: str = "", why: str = ""):
             ) from None
         if not 1 <= value <= most:
             raise argparse.ArgumentTypeError(
-                f"must be at least 1 and at most {most:,}, got {value:,}{why}"
+                f"must be at least 1 and at most {most:,}, got {value:,}"
+                + (why if value > most else "")
             )
         return value
 
