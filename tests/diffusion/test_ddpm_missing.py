@@ -6,13 +6,13 @@ on the observed coordinates alone.
 """
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
 from probmodels import DDPM, GaussianMixture
 from probmodels.engine import Batch
 from probmodels.nn.distributions import gaussian_kl
+from tests.conftest import correlated_with_holes, kinds_with_holes
 
 FAST = dict(
     n_timesteps=30,
@@ -24,20 +24,9 @@ FAST = dict(
 )
 
 
-def correlated(n=500, seed=0, share=0.2):
-    rng = np.random.default_rng(seed)
-    cov = np.array([[1.0, 0.85, 0.6], [0.85, 1.0, 0.7], [0.6, 0.7, 1.0]])
-    X = rng.multivariate_normal(np.zeros(3), cov, size=n)
-    holes = X.copy()
-    holes[rng.random(X.shape) < share] = np.nan
-    empty = np.isnan(holes).all(axis=1)
-    holes[empty, 0] = X[empty, 0]
-    return X, holes
-
-
 @pytest.fixture(scope="module")
 def fitted():
-    X, holes = correlated()
+    X, holes = correlated_with_holes(n=500)
     return X, holes, DDPM(**FAST).fit(holes)
 
 
@@ -107,20 +96,7 @@ def test_sample_given_follows_the_condition(fitted):
 
 
 def test_mixed_table_with_missing_categories():
-    rng = np.random.default_rng(0)
-    n = 300
-    kind = rng.choice(["a", "b"], n)
-    frame = pd.DataFrame(
-        {
-            "kind": pd.Categorical(kind),
-            "value": np.where(kind == "a", -2.0, 2.0) + rng.normal(0, 0.3, n),
-        }
-    )
-    holes = frame.copy()
-    holes.loc[rng.random(n) < 0.2, "kind"] = np.nan
-    holes.loc[rng.random(n) < 0.2, "value"] = np.nan
-    both = holes["kind"].isna() & holes["value"].isna()
-    holes.loc[both, "value"] = frame.loc[both, "value"]
+    frame, holes = kinds_with_holes()
     model = DDPM(**FAST).fit(holes)
     assert np.isfinite(model.score_samples(holes)).all()
     filled = model.impute(holes, n_resample=2, random_state=0)

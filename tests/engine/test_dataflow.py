@@ -24,14 +24,13 @@ from probmodels.engine import (
     Trainer,
     TrainingConfig,
 )
+from tests.conftest import regression_batch
 
 CPU = torch.device("cpu")
 
 
 def rows(n=48, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    X = torch.randn(n, 3, generator=g)
-    return Batch(X, X @ torch.tensor([1.0, -2.0, 0.5]))
+    return regression_batch(n, seed, noise=0.0)
 
 
 class Line(nn.Linear):

@@ -16,15 +16,9 @@ from probmodels.engine import (
     Trainer,
     TrainingConfig,
 )
+from tests.conftest import regression_batch
 
 CPU = torch.device("cpu")
-
-
-def regression_data(n=64, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    X = torch.randn(n, 3, generator=g)
-    y = X @ torch.tensor([1.0, -2.0, 0.5]) + 0.1 * torch.randn(n, generator=g)
-    return Batch(X, y)
 
 
 def mse(module, batch):
@@ -43,7 +37,7 @@ class Linear(nn.Linear):
 
 
 def test_cosine_annealing_follows_the_sgdr_formula_per_step():
-    data = regression_data(64)
+    data = regression_batch(64)
     config = TrainingConfig(max_epochs=6, batch_size=16, lr=0.1, lr_min=0.01, tol=None)
     result = Trainer(Linear(), config, CPU).fit(data)
     steps_per_epoch, total = 4, 6 * 4
@@ -59,8 +53,8 @@ def test_cosine_annealing_follows_the_sgdr_formula_per_step():
 
 
 def test_early_stopping_restores_the_best_weights():
-    data = regression_data(40)
-    Xv = regression_data(40, seed=1).x
+    data = regression_batch(40)
+    Xv = regression_batch(40, seed=1).x
     # Unrelated targets: the validation loss rises as training fits.
     held_out = Batch(Xv, -10 * Xv[:, 0])
     module = Linear()
@@ -79,7 +73,7 @@ def test_plateau_stops_after_n_iter_no_change():
     config = TrainingConfig(
         max_epochs=50, batch_size=16, lr=0.0, n_iter_no_change=3, tol=1e-4
     )
-    result = Trainer(Linear(), config, CPU).fit(regression_data())
+    result = Trainer(Linear(), config, CPU).fit(regression_batch())
     assert result.converged and result.n_epochs == 4  # the best, then 3 stale epochs
 
 
@@ -93,7 +87,7 @@ def test_nan_loss_names_the_epoch_and_the_fix():
 
     config = TrainingConfig(max_epochs=5, batch_size=16, lr=0.01)
     with pytest.raises(FloatingPointError, match="epoch 2.*lower lr"):
-        Trainer(Linear(loss=loss), config, CPU).fit(regression_data())
+        Trainer(Linear(loss=loss), config, CPU).fit(regression_batch())
 
 
 def test_seeded_training_repeats_and_leaves_global_rng_alone():
@@ -112,14 +106,14 @@ def test_seeded_training_repeats_and_leaves_global_rng_alone():
         config = TrainingConfig(
             max_epochs=3, batch_size=16, lr=0.01, seeds=seeds, tol=None
         )
-        Trainer(module, config, CPU).fit(regression_data())
+        Trainer(module, config, CPU).fit(regression_batch())
     for a, b in zip(modules[0].parameters(), modules[1].parameters(), strict=True):
         assert torch.equal(a, b)
     assert torch.equal(torch.random.get_rng_state(), state)
 
 
 def test_lbfgs_needs_the_full_batch():
-    data = regression_data()
+    data = regression_batch()
     config = TrainingConfig(max_epochs=2, batch_size=16, optimizer="lbfgs", lr=1.0)
     with pytest.raises(ValueError, match="full batch"):
         Trainer(Linear(), config, CPU).fit(data)
@@ -132,14 +126,14 @@ def test_progress_bar_with_verbose(capsys):
     config = TrainingConfig(
         max_epochs=2, batch_size=16, verbose=1, description="demo-run"
     )
-    Trainer(Linear(), config, CPU).fit(regression_data())
+    Trainer(Linear(), config, CPU).fit(regression_batch())
     assert "demo-run" in capsys.readouterr().err
 
 
 def test_batches_move_to_the_module_device_when_data_stay_elsewhere():
     # Data kept in host memory (too large for the device) are moved per batch;
     # on a CPU-only machine both sides are the CPU and results must not change.
-    data = regression_data()
+    data = regression_batch()
     config = TrainingConfig(max_epochs=3, batch_size=16, lr=0.01, tol=None)
     a, b = Linear(), Linear()
     b.load_state_dict(a.state_dict())
@@ -163,7 +157,7 @@ def test_stopping_rule_counts_epochs_that_miss_the_best_by_tol():
 
 
 def test_hooks_run_after_every_step_and_epoch_and_at_the_end():
-    data = regression_data(64)
+    data = regression_batch(64)
 
     class Count(Callback):
         def __init__(self):
@@ -193,7 +187,7 @@ def test_hooks_run_after_every_step_and_epoch_and_at_the_end():
 def test_exponential_moving_average_of_the_weights():
     # The average follows s <- d_k s + (1 - d_k) w after step k, with the
     # warm-up d_k = min(decay, (1 + k) / (10 + k)), and ends up in the module.
-    data = regression_data(32)
+    data = regression_batch(32)
     module = Linear()
     start = [p.detach().clone() for p in module.parameters()]
     trajectory = []

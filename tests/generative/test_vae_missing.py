@@ -6,28 +6,17 @@ of a Gaussian (the mixture with one component) on correlated data.
 """
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
 from probmodels import VAE, GaussianMixture
 from probmodels.generative._network import VAENetwork
 from probmodels.nn.distributions import gaussian_log_prob
+from tests.conftest import correlated_with_holes, kinds_with_holes
 
 TINY = dict(
     latent_dim=2, hidden_layer_sizes=(32,), max_epochs=300, lr=1e-2, random_state=0
 )
-
-
-def correlated(n=400, seed=0, share=0.2):
-    rng = np.random.default_rng(seed)
-    cov = np.array([[1.0, 0.85, 0.6], [0.85, 1.0, 0.7], [0.6, 0.7, 1.0]])
-    X = rng.multivariate_normal(np.zeros(3), cov, size=n)
-    holes = X.copy()
-    holes[rng.random(X.shape) < share] = np.nan
-    empty = np.isnan(holes).all(axis=1)
-    holes[empty, 0] = X[empty, 0]
-    return X, holes
 
 
 def test_masked_likelihood_is_that_of_the_observed_columns():
@@ -48,7 +37,7 @@ def test_masked_likelihood_is_that_of_the_observed_columns():
 
 
 def test_score_samples_bounds_the_observed_entries():
-    X, holes = correlated()
+    X, holes = correlated_with_holes()
     vae = VAE(n_importance=50, **TINY).fit(holes)
     scores = vae.score_samples(holes)
     assert np.isfinite(scores).all()
@@ -64,7 +53,7 @@ def test_score_samples_bounds_the_observed_entries():
 
 
 def test_impute_is_close_to_the_exact_conditional_mean():
-    X, holes = correlated()
+    X, holes = correlated_with_holes()
     missing = np.isnan(holes)
     vae = VAE(**TINY).fit(holes)
     exact = GaussianMixture(1, random_state=0).fit(holes)
@@ -82,7 +71,7 @@ def test_impute_is_close_to_the_exact_conditional_mean():
 
 
 def test_sample_given_fixes_columns_and_follows_them():
-    X, holes = correlated(n=600, share=0.1)
+    X, holes = correlated_with_holes(n=600, share=0.1)
     vae = VAE(**TINY).fit(holes)
     high = vae.sample(300, given={0: 1.5}, random_state=0)
     low = vae.sample(300, given={0: -1.5}, random_state=0)
@@ -92,20 +81,7 @@ def test_sample_given_fixes_columns_and_follows_them():
 
 
 def test_mixed_table_with_missing_categories():
-    rng = np.random.default_rng(0)
-    n = 300
-    kind = rng.choice(["a", "b"], n)
-    frame = pd.DataFrame(
-        {
-            "kind": pd.Categorical(kind),
-            "value": np.where(kind == "a", -2.0, 2.0) + rng.normal(0, 0.3, n),
-        }
-    )
-    holes = frame.copy()
-    holes.loc[rng.random(n) < 0.2, "kind"] = np.nan
-    holes.loc[rng.random(n) < 0.2, "value"] = np.nan
-    both = holes["kind"].isna() & holes["value"].isna()
-    holes.loc[both, "value"] = frame.loc[both, "value"]
+    frame, holes = kinds_with_holes()
     vae = VAE(**TINY).fit(holes)
     filled = vae.impute(holes, method="mean")
     assert not filled.isna().any().any()
@@ -118,7 +94,7 @@ def test_mixed_table_with_missing_categories():
 
 
 def test_bad_input_and_a_failed_call_change_nothing():
-    X, holes = correlated(n=120)
+    X, holes = correlated_with_holes(n=120)
     vae = VAE(**{**TINY, "max_epochs": 5}).fit(holes)
     before = vae.sample(3, random_state=0)
     with pytest.raises(ValueError, match="Row 0 of X has no observed entry"):
@@ -147,7 +123,7 @@ def test_train_importance_trains_the_importance_weighted_bound():
     )
     expected = -iwae_bound(net.log_weights(x * mask, None, eps, None, mask)).mean()
     torch.testing.assert_close(loss, expected)
-    _, holes = correlated(n=60)
+    _, holes = correlated_with_holes(n=60)
     with pytest.raises(ValueError, match="leave beta='auto' or 1"):
         VAE(train_importance=5, beta=0.5, max_epochs=1).fit(holes)
     fitted = VAE(**{**TINY, "max_epochs": 20, "train_importance": 5}).fit(holes)

@@ -6,8 +6,6 @@ warm-start rule) through the estimators that use it.
 """
 
 import copy
-import subprocess
-import sys
 import warnings
 
 import numpy as np
@@ -21,7 +19,6 @@ from probmodels import (
     GaussianMixture,
     TransformerClassifier,
 )
-from probmodels.cli import main
 from probmodels.engine import batch_bounds
 
 RNG = np.random.default_rng(0)
@@ -361,30 +358,3 @@ def test_mixture_init_errors_use_sklearn_wording():
     assert str(ours.value).startswith(str(theirs.value))
     with pytest.raises(ValueError, match="Invalid value for 'n_samples'"):
         GaussianMixture(2).fit(X2).sample(0)
-
-
-# --------------------------------------------------------------- the CLI
-@pytest.mark.parametrize(
-    ("steps", "message"),
-    [("abc", "expected a whole number of steps, got 'abc'"), ("10**12", "whole")],
-)
-def test_demo_steps_are_bounded_with_a_clear_line(steps, message, capsys):
-    with pytest.raises(SystemExit) as info:
-        main(["demo", "--steps", steps])
-    assert info.value.code == 2
-    assert message in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        main(["demo", "--steps", "1000000000000"])
-    assert "at most 1,000" in capsys.readouterr().err
-
-
-def test_demo_into_a_closed_pipe_exits_quietly():
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "probmodels.cli", "demo", "--steps", "2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    assert proc.stdout.readline().startswith(b"ARRegressor")
-    proc.stdout.close()  # what `| head -1` does
-    _, err = proc.communicate(timeout=120)
-    assert b"Traceback" not in err and proc.returncode == 1
