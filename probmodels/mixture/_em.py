@@ -30,7 +30,13 @@ from threadpoolctl import ThreadpoolController
 
 from ..utils.chunks import iter_row_chunks
 
-__all__ = ["NumpyStatistics", "TorchStatistics", "available_threads", "exp_normalised"]
+__all__ = [
+    "NumpyStatistics",
+    "TorchStatistics",
+    "WorkerPool",
+    "available_threads",
+    "exp_normalised",
+]
 
 _controller = None
 
@@ -125,6 +131,52 @@ def _softmax_stats(logits: np.ndarray, phi: np.ndarray, weight: np.ndarray | Non
     return stats, ll
 
 
+class WorkerPool:
+    """Worker threads for the passes of one fit, as a context manager.
+
+    While open, each worker's BLAS runs on one thread: the workers already
+    occupy every core, and nested threading would oversubscribe them. With
+    one thread it runs the tasks in order, in the caller's thread.
+
+    Parameters
+    ----------
+    n_threads : int
+    """
+
+    def __init__(self, n_threads: int):
+        self.n_threads = max(1, int(n_threads))
+        self._pool = self._limits = None
+
+    def __enter__(self):
+        if self.n_threads > 1:
+            self._pool = ThreadPoolExecutor(self.n_threads)
+            self._limits = _blas_controller().limit(limits=1, user_api="blas")
+        return self
+
+    def __exit__(self, *exc):
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._limits.restore_original_limits()
+            self._pool = self._limits = None
+
+    def map(self, function, items) -> list:
+        """``[function(item) for item in items]``, on the workers when open.
+
+        Parameters
+        ----------
+        function : callable
+        items : iterable
+
+        Returns
+        -------
+        list
+            In the order of ``items``.
+        """
+        if self._pool is None:
+            return list(map(function, items))
+        return list(self._pool.map(function, items))
+
+
 class NumpyStatistics:
     """E-step statistics over a fixed data set, on the CPU.
 
@@ -150,25 +202,18 @@ class NumpyStatistics:
         if n_threads is None:
             n_threads = available_threads()
         self.n_threads = max(1, min(int(n_threads or 1), len(self._bounds)))
-        self._pool = self._limits = None
+        self._workers = WorkerPool(self.n_threads)
 
     def statistics(self, resp: np.ndarray) -> np.ndarray:
         """``S = Phi^T R`` for given responsibilities (to initialise)."""
         return self.phi @ resp
 
     def __enter__(self):
-        if self.n_threads > 1:
-            self._pool = ThreadPoolExecutor(self.n_threads)
-            # One BLAS thread per worker while fitting: the chunks already
-            # occupy every core.
-            self._limits = _blas_controller().limit(limits=1, user_api="blas")
+        self._workers.__enter__()
         return self
 
     def __exit__(self, *exc):
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._limits.restore_original_limits()
-            self._pool = self._limits = None
+        self._workers.__exit__(*exc)
 
     def _chunk(self, theta, lo, hi):
         weight = None if self.sample_weight is None else self.sample_weight[lo:hi]
@@ -186,10 +231,7 @@ class NumpyStatistics:
         stats : ndarray of shape (n_statistics, n_components)
         log_likelihood : float
         """
-        if self._pool is None:
-            parts = [self._chunk(theta, lo, hi) for lo, hi in self._bounds]
-        else:
-            parts = list(self._pool.map(lambda b: self._chunk(theta, *b), self._bounds))
+        parts = self._workers.map(lambda b: self._chunk(theta, *b), self._bounds)
         stats = parts[0][0].copy()
         ll = parts[0][1]
         for s, v in parts[1:]:

@@ -42,23 +42,106 @@ __all__ = [
     "covariance_cholesky",
     "covariances_from_precisions",
     "features",
+    "full_precisions",
     "log_det_cholesky",
+    "moments_from_natural",
     "n_parameters",
     "n_statistics",
+    "pack_statistics",
     "natural_parameters",
     "parameters_from_statistics",
     "precision_cholesky",
     "precision_cholesky_from_precisions",
     "precisions_from_cholesky",
     "statistics_of",
+    "symmetric_from_vech",
+    "vech_index",
 ]
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 
 
-def _vech_index(d: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column of each entry of vech, the upper triangle row by row."""
+def vech_index(d: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column of each entry of vech, the upper triangle row by row.
+
+    The layout of the quadratic block of ``phi(x)`` for "full" and "tied"
+    (``x_i x_j`` for ``j >= i``), of Theta's quadratic block and of ``S``'s.
+
+    Parameters
+    ----------
+    d : int
+
+    Returns
+    -------
+    rows, cols : ndarray of shape (d (d + 1) / 2,)
+    """
     return np.triu_indices(d)
+
+
+def symmetric_from_vech(quad: np.ndarray, d: int) -> np.ndarray:
+    """The symmetric matrices whose vech are the rows of ``quad``.
+
+    Parameters
+    ----------
+    quad : ndarray of shape (n, d (d + 1) / 2)
+    d : int
+
+    Returns
+    -------
+    ndarray of shape (n, d, d)
+    """
+    rows, cols = vech_index(d)
+    out = np.empty((len(quad), d, d))
+    out[:, rows, cols] = quad
+    out[:, cols, rows] = quad
+    return out
+
+
+def pack_statistics(
+    mass: np.ndarray,
+    first: np.ndarray,
+    second: np.ndarray,
+    covariance_type: str,
+    categories: np.ndarray | None = None,
+) -> np.ndarray:
+    """``S`` in the layout of ``phi(x)``, from per-component moment sums.
+
+    The inverse of how :func:`parameters_from_statistics` reads ``S``: the
+    E-steps that compute expected moments rather than ``Phi^T R`` (rows with
+    missing entries) hand them to the M-step through this.
+
+    Parameters
+    ----------
+    mass : ndarray of shape (K,)
+        ``sum_n r_nk``.
+    first : ndarray of shape (K, d)
+        ``sum_n r_nk E[x_n]``.
+    second : ndarray of shape (K, d, d)
+        ``sum_n r_nk E[x_n x_n^T]``.
+    covariance_type : {"full", "tied", "diag", "spherical"}
+    categories : ndarray of shape (n_onehot, K), optional
+        Expected category indicators.
+
+    Returns
+    -------
+    ndarray of shape (n_statistics + n_onehot, K)
+    """
+    d = first.shape[1]
+    n_gauss = n_statistics(covariance_type, d)
+    n_onehot = 0 if categories is None else len(categories)
+    stats = np.empty((n_gauss + n_onehot, len(mass)))
+    stats[0] = mass
+    stats[1 : 1 + d] = first.T
+    if covariance_type in ("full", "tied"):
+        rows, cols = vech_index(d)
+        stats[1 + d : n_gauss] = second[:, rows, cols].T
+    elif covariance_type == "diag":
+        stats[1 + d : n_gauss] = np.diagonal(second, axis1=1, axis2=2).T
+    else:
+        stats[1 + d] = np.trace(second, axis1=1, axis2=2)
+    if n_onehot:
+        stats[n_gauss:] = categories
+    return stats
 
 
 def n_statistics(covariance_type: str, d: int, n_onehot: int = 0) -> int:
@@ -298,7 +381,7 @@ def natural_parameters(
     if covariance_type in ("full", "tied"):
         prec_k = np.broadcast_to(prec, (k, d, d))
         lin = np.einsum("kij,kj->ki", prec_k, means)
-        rows, cols = _vech_index(d)
+        rows, cols = vech_index(d)
         # x^T L x = sum_i L_ii x_i^2 + 2 sum_{i<j} L_ij x_i x_j
         theta[:, 1 + d :] = -np.where(rows == cols, 0.5, 1.0) * prec_k[:, rows, cols]
     elif covariance_type == "diag":
@@ -317,6 +400,75 @@ def natural_parameters(
         - 0.5 * np.einsum("kd,kd->k", lin, means)
     )
     return theta
+
+
+def full_precisions(precisions, covariance_type: str, n_components: int, d: int):
+    """Every component's precision as a (d, d) matrix, whatever the type.
+
+    Parameters
+    ----------
+    precisions : ndarray
+        In scikit-learn's layout for ``covariance_type`` (``precisions_``).
+    covariance_type : {"full", "tied", "diag", "spherical"}
+    n_components, d : int
+
+    Returns
+    -------
+    ndarray of shape (n_components, d, d)
+    """
+    if covariance_type == "full":
+        return np.asarray(precisions)
+    if covariance_type == "tied":
+        return np.broadcast_to(precisions, (n_components, d, d))
+    diag = np.broadcast_to(
+        np.asarray(precisions).reshape(n_components, -1), (n_components, d)
+    )
+    out = np.zeros((n_components, d, d))
+    out[:, np.arange(d), np.arange(d)] = diag
+    return out
+
+
+def moments_from_natural(theta: np.ndarray, covariance_type: str, d: int):
+    """Log-weights, means and precisions from the natural parameters Theta.
+
+    The inverse of :func:`natural_parameters`
+    (on its Gaussian block): the quadratic terms give the precision, the
+    linear ones ``Lambda mu``, the constant ``log w`` once the
+    normaliser is taken off.
+
+    Parameters
+    ----------
+    theta : ndarray of shape (n_components, n_statistics)
+        The Gaussian block (no category columns).
+    covariance_type : {"full", "tied", "diag", "spherical"}
+    d : int
+
+    Returns
+    -------
+    log_weights : ndarray of shape (n_components,)
+    means : ndarray of shape (n_components, d)
+    precisions : ndarray of shape (n_components, d, d)
+    """
+    k = len(theta)
+    lin, quad = theta[:, 1 : 1 + d], theta[:, 1 + d :]
+    if covariance_type in ("full", "tied"):
+        rows, cols = vech_index(d)
+        prec = np.empty((k, d, d))
+        prec[:, rows, cols] = -np.where(rows == cols, 2.0, 1.0) * quad
+        prec[:, cols, rows] = prec[:, rows, cols]
+    else:
+        diag = -2.0 * np.broadcast_to(quad, (k, d))
+        prec = np.zeros((k, d, d))
+        prec[:, np.arange(d), np.arange(d)] = diag
+    means = np.linalg.solve(prec, lin[..., None])[..., 0]
+    _, log_det_prec = np.linalg.slogdet(prec)
+    log_weights = (
+        theta[:, 0]
+        - 0.5 * log_det_prec
+        + 0.5 * d * math.log(2 * math.pi)
+        + 0.5 * np.einsum("kd,kd->k", lin, means)
+    )
+    return log_weights, means, prec
 
 
 def parameters_from_statistics(
@@ -348,10 +500,7 @@ def parameters_from_statistics(
     means = stats[1 : 1 + d].T / nk[:, None]
     quad = stats[1 + d :].T / nk[:, None]
     if covariance_type in ("full", "tied"):
-        rows, cols = _vech_index(d)
-        second = np.empty((len(nk), d, d))
-        second[:, rows, cols] = quad
-        second[:, cols, rows] = quad
+        second = symmetric_from_vech(quad, d)
         if covariance_type == "full":
             cov = second - means[:, :, None] * means[:, None, :]
         else:

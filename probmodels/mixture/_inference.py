@@ -14,8 +14,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..base import check_n_samples
 from ._dask import is_dask_array
-from ._gaussian import component_logits, covariance_cholesky, n_parameters
-from ._observed import full_precisions, observed_log_prob
+from ._gaussian import (
+    component_logits,
+    covariance_cholesky,
+    full_precisions,
+    n_parameters,
+)
+from ._observed import observed_log_prob
 
 __all__ = ["GaussianInference"]
 

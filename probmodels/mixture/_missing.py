@@ -35,19 +35,16 @@ the per-row algebra lives in that module, the EM pass here).
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 
-from ._em import _blas_controller, available_threads
-from ._gaussian import _vech_index, features, n_statistics
+from ._em import WorkerPool, available_threads
+from ._gaussian import features, moments_from_natural, n_statistics, pack_statistics
 from ._observed import (
     MissingLayout,
     Workspace,
     fill_rows,
     gaussian_conditionals,
     mean_filled,
-    moments_from_natural,
     posterior,
 )
 from ._patterns import (
@@ -114,27 +111,19 @@ class MissingStatistics:
         ]
         self.X0 = np.nan_to_num(Xc[self.rare, :d])
         self.layout = MissingLayout(np.isnan(Xc[self.rare, :d]))
-        self._pool = self._limits = None
         self._work = Workspace(self.X0.shape)
+        # Threads only where there are rows enough to share out.
+        self._workers = WorkerPool(min(available_threads(), len(Xc) // 1000 + 1))
 
     def __enter__(self):
-        threads = min(available_threads(), len(self.Xc) // 1000 + 1)
-        if threads > 1:
-            self._pool = ThreadPoolExecutor(threads)
-            # One BLAS thread per worker: the components already occupy the cores.
-            self._limits = _blas_controller().limit(limits=1, user_api="blas")
+        self._workers.__enter__()
         return self
 
     def __exit__(self, *exc):
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._limits.restore_original_limits()
-            self._pool = self._limits = None
+        self._workers.__exit__(*exc)
 
     def _map(self, function, items):
-        if self._pool is None:
-            return list(map(function, items))
-        return list(self._pool.map(function, items))
+        return self._workers.map(function, items)
 
     def statistics(self, resp: np.ndarray) -> np.ndarray:
         """``S = Phi^T resp`` of the mean-filled rows (to initialise)."""
@@ -238,24 +227,14 @@ class MissingStatistics:
                 second_all[j] += second
             if self.n_onehot:
                 categories += self._category_stats(self.rare, resp, log_probs)
-        return self._pack(mass, first_all, second_all, categories), ll
-
-    def _pack(self, mass, first_all, second_all, categories):
-        """The statistics in the layout of ``phi(x)`` (``parameters_from_statistics``)."""
-        d, quadratic = self.d, self.covariance_type in ("full", "tied")
-        n_gauss = n_statistics(self.covariance_type, d)
-        stats = np.empty((n_gauss + self.n_onehot, len(mass)))
-        stats[0] = mass
-        stats[1 : 1 + d] = first_all.T
-        if quadratic:
-            rows, cols = _vech_index(d)
-            stats[1 + d : n_gauss] = second_all[:, rows, cols].T
-        elif self.covariance_type == "diag":
-            stats[1 + d : n_gauss] = np.diagonal(second_all, axis1=1, axis2=2).T
-        else:
-            stats[1 + d] = np.trace(second_all, axis1=1, axis2=2)
-        stats[n_gauss:] = categories
-        return stats
+        stats = pack_statistics(
+            mass,
+            first_all,
+            second_all,
+            self.covariance_type,
+            categories,
+        )
+        return stats, ll
 
     def _second_moments(self, r, fills, covs):
         """``sum_n r_n E[x]`` and ``sum_n r_n E[x x^T]`` of one component."""

@@ -17,90 +17,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._em import exp_normalised
-from ._gaussian import _vech_index
 from ._patterns import pattern_ids
 
 __all__ = [
     "MissingLayout",
     "Workspace",
     "fill_rows",
-    "full_precisions",
     "gaussian_conditionals",
     "mean_filled",
-    "moments_from_natural",
     "observed_conditionals",
     "observed_log_prob",
     "posterior",
 ]
-
-
-def full_precisions(precisions, covariance_type: str, n_components: int, d: int):
-    """Every component's precision as a (d, d) matrix, whatever the type.
-
-    Parameters
-    ----------
-    precisions : ndarray
-        In scikit-learn's layout for ``covariance_type`` (``precisions_``).
-    covariance_type : {"full", "tied", "diag", "spherical"}
-    n_components, d : int
-
-    Returns
-    -------
-    ndarray of shape (n_components, d, d)
-    """
-    if covariance_type == "full":
-        return np.asarray(precisions)
-    if covariance_type == "tied":
-        return np.broadcast_to(precisions, (n_components, d, d))
-    diag = np.broadcast_to(
-        np.asarray(precisions).reshape(n_components, -1), (n_components, d)
-    )
-    out = np.zeros((n_components, d, d))
-    out[:, np.arange(d), np.arange(d)] = diag
-    return out
-
-
-def moments_from_natural(theta: np.ndarray, covariance_type: str, d: int):
-    """Log-weights, means and precisions from the natural parameters Theta.
-
-    The inverse of :func:`~probmodels.mixture._gaussian.natural_parameters`
-    (on its Gaussian block): the quadratic terms give the precision, the
-    linear ones ``Lambda mu``, the constant ``log w`` once the
-    normaliser is taken off.
-
-    Parameters
-    ----------
-    theta : ndarray of shape (n_components, n_statistics)
-        The Gaussian block (no category columns).
-    covariance_type : {"full", "tied", "diag", "spherical"}
-    d : int
-
-    Returns
-    -------
-    log_weights : ndarray of shape (n_components,)
-    means : ndarray of shape (n_components, d)
-    precisions : ndarray of shape (n_components, d, d)
-    """
-    k = len(theta)
-    lin, quad = theta[:, 1 : 1 + d], theta[:, 1 + d :]
-    if covariance_type in ("full", "tied"):
-        rows, cols = _vech_index(d)
-        prec = np.empty((k, d, d))
-        prec[:, rows, cols] = -np.where(rows == cols, 2.0, 1.0) * quad
-        prec[:, cols, rows] = prec[:, rows, cols]
-    else:
-        diag = -2.0 * np.broadcast_to(quad, (k, d))
-        prec = np.zeros((k, d, d))
-        prec[:, np.arange(d), np.arange(d)] = diag
-    means = np.linalg.solve(prec, lin[..., None])[..., 0]
-    _, log_det_prec = np.linalg.slogdet(prec)
-    log_weights = (
-        theta[:, 0]
-        - 0.5 * log_det_prec
-        + 0.5 * d * math.log(2 * math.pi)
-        + 0.5 * np.einsum("kd,kd->k", lin, means)
-    )
-    return log_weights, means, prec
 
 
 def mean_filled(X: np.ndarray, weight=None) -> np.ndarray:

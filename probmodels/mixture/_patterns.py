@@ -28,7 +28,12 @@ import numpy as np
 
 from ..utils.chunks import iter_row_chunks
 from ._em import _softmax_stats
-from ._gaussian import _vech_index, features, natural_parameters, precision_cholesky
+from ._gaussian import (
+    features,
+    natural_parameters,
+    precision_cholesky,
+    symmetric_from_vech,
+)
 
 __all__ = ["MIN_PATTERN_ROWS", "PatternBlock", "pattern_ids", "split_by_pattern"]
 
@@ -179,10 +184,7 @@ class PatternBlock:
             stats[g : g + self.n_onehot]
             + stats[g + self.n_onehot :] * np.exp(log_probs).T
         )
-        s2 = np.empty((k, a, a))
-        rows, cols = _vech_index(a)
-        s2[:, rows, cols] = stats[1 + a : g].T
-        s2[:, cols, rows] = stats[1 + a : g].T
+        s2 = symmetric_from_vech(stats[1 + a : g].T, a)
         first = np.empty((k, d))
         second = np.empty((k, d, d))
         first[:, o] = s1

@@ -2,16 +2,58 @@
 
 Apart from both its makers, the in-memory path (:mod:`~probmodels.mixture.
 _base`) and the Dask path (:mod:`~probmodels.mixture._dask`), so that
-neither imports the other.
+neither imports the other. The passes over the data that the fit drives
+declare one interface (:class:`DataPass`, and :class:`EStepPass` for EM):
+``NumpyStatistics`` and ``TorchStatistics`` (complete rows, on the CPU or a
+device), ``MissingStatistics`` (rows with holes), ``DaskStatistics``
+(chunks where they live) and the gradient solver's ``GradientData``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-__all__ = ["FitSource"]
+__all__ = ["DataPass", "EStepPass", "FitSource"]
+
+
+class DataPass(Protocol):
+    """The data of a fit, open while the fit runs (a context manager).
+
+    Entering may start worker threads or move the data to a device; leaving
+    releases them.
+    """
+
+    def __enter__(self) -> DataPass:
+        """Open the pass (threads, device memory)."""
+
+    def __exit__(self, *exc) -> object:
+        """Release what :meth:`__enter__` took."""
+
+    def statistics(self, resp: np.ndarray) -> np.ndarray:
+        """``S = Phi^T resp`` for given responsibilities (to initialise)."""
+
+    def labels(self, theta: np.ndarray) -> np.ndarray:
+        """Most likely component of each row under the natural parameters."""
+
+
+class EStepPass(DataPass, Protocol):
+    """A :class:`DataPass` that computes EM's E-step."""
+
+    def __call__(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
+        """Statistics ``S`` (n_statistics, K) and the weighted sum of log p(x).
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n_components, n_statistics)
+
+        Returns
+        -------
+        stats : ndarray of shape (n_statistics, n_components)
+        log_likelihood : float
+        """
 
 
 @dataclass
@@ -31,9 +73,10 @@ class FitSource:
         The weighted mean row of all the data.
     total : float
         Rows (or the sum of their weights) of all the data.
-    data : context manager
-        The E-step pass (``NumpyStatistics``, ``TorchStatistics``,
-        ``DaskStatistics``, or the gradient solver's ``GradientData``).
+    data : DataPass
+        The pass over the data: an :class:`EStepPass` for EM
+        (``NumpyStatistics``, ``TorchStatistics``, ``MissingStatistics``,
+        ``DaskStatistics``), the gradient solver's ``GradientData``.
     stats_of : callable, optional
         ``Phi^T resp`` of ``init_X``; ``data.statistics`` when None.
     """
@@ -43,5 +86,5 @@ class FitSource:
     inits: tuple
     center: np.ndarray
     total: float
-    data: object
+    data: DataPass
     stats_of: object = None

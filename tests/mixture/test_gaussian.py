@@ -133,3 +133,24 @@ def test_statistics_pass_is_thread_count_independent():
     resp = np.exp(logits - log_norm[:, None]) * weight[:, None]
     np.testing.assert_allclose(s1, phi @ resp, rtol=1e-10)
     assert ll1 == pytest.approx(log_norm @ weight, rel=1e-12)
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+def test_packed_moments_are_phi_transposed_times_the_responsibilities(covariance_type):
+    from probmodels.mixture._gaussian import (
+        pack_statistics,
+        statistics_of,
+        symmetric_from_vech,
+        vech_index,
+    )
+
+    rng = np.random.default_rng(3)
+    X, resp = rng.normal(size=(50, 4)), rng.dirichlet(np.ones(3), size=50)
+    mass = resp.sum(axis=0)
+    first = resp.T @ X
+    second = np.einsum("nk,ni,nj->kij", resp, X, X)
+    packed = pack_statistics(mass, first, second, covariance_type)
+    np.testing.assert_allclose(packed, statistics_of(X, resp, covariance_type))
+    rows, cols = vech_index(4)
+    assert len(rows) == 10 and (rows <= cols).all()  # the upper triangle
+    np.testing.assert_allclose(symmetric_from_vech(second[:, rows, cols], 4), second)

@@ -12,8 +12,12 @@ from scipy.stats import multivariate_normal
 
 from probmodels import GaussianMixture
 from probmodels.impute import GenerativeImputer
-from probmodels.mixture._gaussian import natural_parameters, precision_cholesky
-from probmodels.mixture._observed import full_precisions, moments_from_natural
+from probmodels.mixture._gaussian import (
+    full_precisions,
+    moments_from_natural,
+    natural_parameters,
+    precision_cholesky,
+)
 
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
 
