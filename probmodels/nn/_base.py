@@ -86,15 +86,16 @@ class NetworkFit:
         The label codes of a fit with labels.
     seeds : Seeds
         The fit's seeds (``score`` keys the Monte Carlo draws of scores).
-    sample_rng : numpy.random.Generator
-        The stream a generative model samples from.
+    generative : GenerativeState or None
+        What a generative model commits (its container and sampling stream,
+        from ``GenerativeMixin._generative_state``); None for a classifier.
     """
 
     X: np.ndarray
     rows: np.ndarray
     codes: np.ndarray | None
     seeds: Seeds
-    sample_rng: np.random.Generator
+    generative: object = None
 
 
 class TorchEstimatorMixin:
@@ -177,12 +178,12 @@ class TorchEstimatorMixin:
         """
         strategy = call_strategy()
         continuing = self._continuing(partial)
+        fit_rng, generative = self._fit_streams(
+            X, strategy.agreed_random_state(self.random_state)
+        )
         X = self._validate_training_rows(X, reset=not continuing)
         codes = self._fit_labels(y, len(X), classes, continuing)
         rows = self._network_input(X, continuing)
-        fit_rng, sample_rng = spawn_generators(
-            strategy.agreed_random_state(self.random_state), 2
-        )
         if continuing and hasattr(self, "_train_rng"):
             fit_rng = self._train_rng  # successive calls shuffle differently
         seeds = Seeds.draw(fit_rng)
@@ -210,7 +211,16 @@ class TorchEstimatorMixin:
         )
         self._commit_network(module, result, device, partial and continuing)
         self._train_rng = fit_rng
-        return NetworkFit(X, rows, codes, seeds, sample_rng)
+        return NetworkFit(X, rows, codes, seeds, generative)
+
+    def _fit_streams(self, X, random_state):
+        """The fit's generator, and the generative state a fit commits.
+
+        A classifier commits none; the generative models take both from
+        ``GenerativeMixin._generative_state``, the path every estimator's
+        random streams come from.
+        """
+        return spawn_generators(random_state, 2)[0], None
 
     def _validate_training_rows(self, X, reset):
         """The rows of a fit, validated (``n_features_in_`` set when ``reset``)."""

@@ -22,9 +22,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ..base import (
-    Container,
     GenerativeMixin,
-    GenerativeState,
     child_seed,
     fitted_column_types,
 )
@@ -177,10 +175,12 @@ class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
         """
         fitted = self._fit_network(X, y)
         self._score_seed = fitted.seeds.score
-        self._commit_generative_state(
-            GenerativeState(Container.of(X), fitted.sample_rng)
-        )
+        self._commit_generative_state(fitted.generative)
         return fitted
+
+    def _fit_streams(self, X, random_state):
+        """The fit's generator and the container and sampling stream to commit."""
+        return self._generative_state(X, random_state)
 
     def _validate_training_rows(self, X, reset):
         return self._validate_X(X, reset=reset)
