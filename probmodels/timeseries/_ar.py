@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import replace
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
@@ -12,22 +12,31 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..base import Container, GenerativeMixin, atomic_fit
+from ..base import Container, GenerativeMixin, atomic_fit, check_n_samples
 from ..exceptions import NonStationaryWarning
 from ..utils.validation import check_series_scale, validate_series
-from ._ar_fit import ARFit, estimate, upgrade_0_1_0
-from ._ar_forecast import ARForecastMixin
-from ._ar_math import (
-    ar_roots,
-    is_stationary,
-    one_step_predictions,
-)
-from ._ar_results import ARResultsMixin
+from ._ar_fit import ARFit, ARRecord, estimate, evaluate, upgrade_0_1_0
+from ._ar_forecast import forecast, sample_paths
+from ._ar_math import is_stationary, one_step_predictions
+from ._ar_results import ARResults, results_member
 from ._design import Terms
 from ._index import TimeClock
 from ._inputs import lag_set, resolve_period, split_columns
 
 __all__ = ["ARRegressor"]
+
+#: The per-series statistics of a fit, each stored as the attribute ``<name>_``.
+ARFIT_STATISTICS = (
+    "sigma2",
+    "llf",
+    "aic",
+    "bic",
+    "hqic",
+    "aicc",
+    "fpe",
+    "rsquared",
+    "nobs",
+)
 
 
 def default_score_start(n_steps: int) -> int:
@@ -50,7 +59,7 @@ def default_score_start(n_steps: int) -> int:
     return int(min(np.floor(10.0 * np.log10(n_steps)), n_steps // 2))
 
 
-class ARRegressor(ARForecastMixin, ARResultsMixin, GenerativeMixin, BaseEstimator):
+class ARRegressor(GenerativeMixin, BaseEstimator):
     """Autoregressive model AR-X(p) fitted by conditional least squares.
 
     ``Y_t = d_t + sum_{l in lags} phi_l Y_{t-l} + x_t' beta + u_t`` with
@@ -108,7 +117,9 @@ class ARRegressor(ARForecastMixin, ARResultsMixin, GenerativeMixin, BaseEstimato
         ``trend``, ``s(2,12)``, ..., ``y.L1``, ..., then the regressors); a
         DataFrame with a column per series when there are several. With
         ``bse_``, ``tvalues_``, ``pvalues_``, ``cov_params_`` and
-        :meth:`conf_int` (see :class:`ARResultsMixin`).
+        :meth:`conf_int` (computed by
+        :class:`~probmodels.timeseries._ar_results.ARResults` from the
+        fitted record).
     coef_ : ndarray of shape (max lag,) or (n_series, max lag)
         AR coefficients phi_1..phi_p per series, zero for lags not in the
         model (or not chosen by ``ic``).
@@ -223,8 +234,8 @@ class ARRegressor(ARForecastMixin, ARResultsMixin, GenerativeMixin, BaseEstimato
         self._exog_names = list(exog_names)
         self._data = values
         self._clock = clock
-        self._set_fit(fit, generative.container.ndim == 1)
         self._commit_generative_state(generative)
+        self._publish(fit)
         self._warn_if_not_stationary()
         return self
 
@@ -253,32 +264,68 @@ class ARRegressor(ARForecastMixin, ARResultsMixin, GenerativeMixin, BaseEstimato
                 "(time steps). Use fewer lags or terms, or a longer series."
             )
 
-    def _set_fit(self, fit: ARFit, one: bool) -> None:
-        """Publish an :class:`ARFit`: per-series scalars for one series."""
+    def _publish(self, fit: ARFit) -> None:
+        """Set the fitted attributes of an :class:`ARFit`; scalars for one series.
+
+        The estimates are stored as these attributes, each array and plain
+        value (model files), and :meth:`_record` puts the fit back together.
+        """
+
+        one = self._container.ndim == 1
 
         def per_series(v):
             return (v[0] if v.ndim > 1 else v[0].item()) if one else v
 
-        terms = self._terms()
         self._params, self._included, self._cov = fit.params, fit.included, fit.cov
         self._n_lags, self._start = fit.n_lags, fit.start
-        lags = np.asarray(self._lags, dtype=int)
-        coef = np.zeros((fit.params.shape[0], terms.max_lag))
-        coef[:, lags - 1] = fit.params[:, terms.lag_columns()]
-        names = terms.names()
+        record = self._record(fit)
+        coef = record.coef
+        names = record.terms.names()
         const = fit.params[:, 0] if "const" in names else np.zeros(len(coef))
         slope = fit.params[:, names.index("trend")] if "trend" in names else 0 * const
-        max_lag = np.r_[0, lags][fit.n_lags]  # lags increase: the last one kept
-        coef = coef[:, : max_lag.max(initial=0)]  # as wide as the lags in use
-        values = {
-            "coef_": coef,
-            "intercept_": const,
-            "trend_coef_": slope,
-            "p_": max_lag,
-            **{f"{k}_": v for k, v in fit.stats.items()},
-        }
-        for name, value in values.items():
-            setattr(self, name, per_series(value))
+        stats = fit.stats
+        self.coef_ = per_series(coef)
+        self.intercept_ = per_series(const)
+        self.trend_coef_ = per_series(slope)
+        self.p_ = per_series(record.orders)
+        self.sigma2_ = per_series(stats["sigma2"])
+        self.llf_ = per_series(stats["llf"])
+        self.aic_ = per_series(stats["aic"])
+        self.bic_ = per_series(stats["bic"])
+        self.hqic_ = per_series(stats["hqic"])
+        self.aicc_ = per_series(stats["aicc"])
+        self.fpe_ = per_series(stats["fpe"])
+        self.rsquared_ = per_series(stats["rsquared"])
+        self.nobs_ = per_series(stats["nobs"])
+
+    def _record(self, fit: ARFit | None = None) -> ARRecord:
+        """The fitted model whole, for the results and the forecasts.
+
+        The one place that reads the fitted members back: the estimates
+        (``fit``, or the stored ones) with the data, clock and container.
+        """
+        if fit is None:
+            stats = {
+                key: np.atleast_1d(getattr(self, f"{key}_"))
+                for key in ARFIT_STATISTICS
+            }
+            fit = ARFit(
+                self._params, self._included, self._cov, self._n_lags, self._start, stats
+            )
+        return ARRecord(
+            fit=fit,
+            terms=self._terms(),
+            data=self._data,
+            series=self._fitted_series,
+            regressors=self._fitted_exog,
+            clock=self._clock,
+            container=self._container,
+        )
+
+    def _results(self) -> ARResults:
+        """``AutoRegResults``' inference and diagnostics of the fitted model."""
+        check_is_fitted(self)
+        return ARResults(self._record())
 
     def _terms(self) -> Terms:
         """The fitted regression's columns."""
@@ -319,19 +366,25 @@ class ARRegressor(ARForecastMixin, ARResultsMixin, GenerativeMixin, BaseEstimato
     def roots_(self):
         """Roots of the AR polynomial of each series (see class docstring)."""
         check_is_fitted(self)
-        coef = np.atleast_2d(self.coef_)
-        orders = np.atleast_1d(self.p_)
-        roots = np.full(coef.shape, np.nan, dtype=complex)
-        for order in np.unique(orders[orders > 0]):
-            rows = np.flatnonzero(orders == order)
-            roots[rows, :order] = ar_roots(coef[rows, :order])
+        roots = self._record().roots
         return roots[0] if np.ndim(self.p_) == 0 else roots
 
-    def _shared_part(self, positions, exog):
-        """Deterministic plus regressor part, (n_series, len(positions))."""
-        terms = self._terms()
-        beta = self._params[:, terms.shared_columns()]
-        return beta @ terms.shared(positions, exog).T
+    params_ = results_member("params_")
+    bse_ = results_member("bse_")
+    tvalues_ = results_member("tvalues_")
+    pvalues_ = results_member("pvalues_")
+    cov_params_ = results_member("cov_params_")
+    conf_int = results_member("conf_int")
+    summary = results_member("summary")
+    resid_ = results_member("resid_")
+    fittedvalues_ = results_member("fittedvalues_")
+    test_normality = results_member("test_normality")
+    test_serial_correlation = results_member("test_serial_correlation")
+    test_heteroskedasticity = results_member("test_heteroskedasticity")
+    diagnostic_summary = results_member("diagnostic_summary")
+    plot_diagnostics = results_member("plot_diagnostics")
+    predict_in_sample = results_member("predict_in_sample")
+    plot_predict = results_member("plot_predict")
 
     def _split(self, values):
         """Series-major series and the regressor rows of validated X."""
@@ -348,8 +401,8 @@ class ARRegressor(ARForecastMixin, ARResultsMixin, GenerativeMixin, BaseEstimato
         A, exog = self._split(values)
         n = A.shape[1]
         times = self._clock.positions(index, n)
-        coef = np.atleast_2d(self.coef_)
-        pred = one_step_predictions(A, coef, self._shared_part(times, exog))
+        record = self._record()
+        pred = one_step_predictions(A, record.coef, record.shared_part(times, exog))
         orders = np.atleast_1d(self.p_)
         pred[np.arange(n)[None, :] < orders[:, None]] = np.nan
         return A, pred
@@ -438,6 +491,158 @@ class ARRegressor(ARForecastMixin, ARResultsMixin, GenerativeMixin, BaseEstimato
     def _unstack(self, values):
         """(n_steps, n_series) results shaped like the fitted series."""
         return values[:, 0] if self._container.ndim == 1 else values
+
+    # ------------------------------------------------------------- the future
+    def forecast(self, steps=1, alpha=None, *, exog=None):
+        """Forecast past the end of the fitted series.
+
+        Parameters
+        ----------
+        steps : int, default=1
+            Number of steps ahead.
+        alpha : float in (0, 1) or None, default=None
+            With a value, also return the bounds of the ``1 - alpha``
+            prediction interval, ``mean -+ z_{1-alpha/2} sqrt(sigma2 sum_{j<h}
+            psi_j^2)`` (statsmodels' intervals; parameter uncertainty ignored).
+        exog : DataFrame, array-like or None, default=None
+            The regressors' values at the forecast steps, when the model has
+            ``exog``: at least ``steps`` rows, a DataFrame with the regressor
+            columns (whose index continues the fitted one) or an array with
+            one column per regressor.
+
+        Returns
+        -------
+        mean : ndarray, Series or DataFrame
+            Point forecasts, shaped like the fitted series, indexed (pandas)
+            by the continuation of the fitted index. Returned alone when
+            ``alpha`` is None.
+        forecast : Forecast
+            ``(mean, lower, upper)`` when ``alpha`` is given.
+        """
+        check_is_fitted(self)
+        steps = check_n_samples(steps, "steps")
+        if alpha is not None and (not isinstance(alpha, Real) or not 0.0 < alpha < 1.0):
+            raise ValueError(
+                f"alpha must be a float in (0, 1), e.g. 0.05 for 95% intervals; "
+                f"got {alpha!r}."
+            )
+        return forecast(self._record(), steps, alpha, exog)
+
+    def sample(self, n_samples=1, *, n_paths=1, exog=None, random_state=None):
+        """Simulate continuations of the fitted series with Gaussian noise.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of future steps per path.
+        n_paths : int, default=1
+            Number of independent paths (for fan charts).
+        exog : DataFrame, array-like or None, default=None
+            The regressors' future values, as in :meth:`forecast` (every path
+            shares them).
+        random_state : int, RandomState, Generator or None, default=None
+            None draws from the generator seeded at fit (consecutive calls
+            differ); a value makes this call repeatable.
+
+        Returns
+        -------
+        ndarray, Series or DataFrame
+            With ``n_paths=1``, the container and index of :meth:`forecast`.
+            With more paths: for a 1-D array ``(n_samples, n_paths)``, for a
+            2-D array ``(n_samples, n_series, n_paths)``, for a Series a
+            DataFrame with one column per path, for a DataFrame one with
+            (series, path) MultiIndex columns.
+        """
+        check_is_fitted(self)
+        n_samples = check_n_samples(n_samples)
+        n_paths = check_n_samples(n_paths, "n_paths")
+        record = self._record()
+        rng = self._sampling_generator(random_state)
+        return sample_paths(record, n_samples, n_paths, exog, rng)
+
+    # ------------------------------------------------------------- new data
+    def _refresh(self, values, clock, refit):
+        """Put new data under the model: refit, or keep the parameters."""
+        terms = self._terms()
+        self._check_length(terms, values.shape[0])
+        if refit:
+            fit = estimate(
+                values,
+                self._fitted_series,
+                self._fitted_exog,
+                terms,
+                n_lags=self._n_lags,
+                **self._estimate_options(),
+            )
+        else:
+            fit = evaluate(values, self._record())
+        self._data, self._clock = values, clock
+        self._publish(fit)
+        return self
+
+    @atomic_fit
+    def append(self, X, refit=False):
+        """Extend the fitted series with the steps that follow it.
+
+        As statsmodels' ``AutoRegResults.append``: with ``refit=False`` the
+        parameters and their covariance stay, and the residual variance,
+        likelihood and criteria are recomputed on the longer series; forecasts
+        then start from its new end. With ``refit=True`` the model is refitted
+        on the longer series with the same lags (and the lags ``ic`` chose).
+
+        Parameters
+        ----------
+        X : array-like, Series or DataFrame
+            New steps of the series and regressors (the columns fitted). A
+            pandas index must continue the fitted one, with no gap.
+        refit : bool, default=False
+            Re-estimate the parameters.
+
+        Returns
+        -------
+        self : ARRegressor
+            The updated estimator, so ``est.append(new).forecast(6)`` chains.
+        """
+        self._results()._require_data("append")
+        values, index = validate_series(self, X, reset=False)
+        self._clock.check_continued_by(index, values.shape[0])
+        data = np.vstack([self._data, values])
+        return self._refresh(data, self._clock.extended(values.shape[0]), refit)
+
+    @atomic_fit
+    def apply(self, X, refit=False):
+        """Put the fitted model on another stretch of data.
+
+        As statsmodels' ``AutoRegResults.apply``: X replaces the fitted
+        series (its trend and seasons count from its own first step); with
+        ``refit=False`` the parameters stay and the variance, likelihood and
+        criteria are those of X; forecasts start from X's end.
+
+        Parameters
+        ----------
+        X : array-like, Series or DataFrame
+            The new series and regressors (the columns fitted). A time index
+            must have the fitted frequency.
+        refit : bool, default=False
+            Re-estimate the parameters on X with the same lags.
+
+        Returns
+        -------
+        self : ARRegressor
+            The updated estimator.
+        """
+        check_is_fitted(self)
+        values, index = validate_series(self, X, reset=False)
+        clock = TimeClock.from_index(index, values.shape[0])
+        if not self._clock.same_frequency(clock):
+            theirs = getattr(clock.freq, "freqstr", clock.kind)
+            ours = getattr(self._clock.freq, "freqstr", self._clock.kind)
+            raise ValueError(
+                f"X's index has frequency {theirs}, the fitted one {ours}: the "
+                "lags and seasons would not mean the same. Resample X to "
+                f"{ours} (X.asfreq or X.resample) first."
+            )
+        return self._refresh(values, clock, refit)
 
     # ------------------------------------------------------------- new data
     def __setstate__(self, state):

@@ -11,20 +11,29 @@ likelihood, criteria), as statsmodels' ``AutoRegResults.append`` and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
+from ..base import Container
 from ..utils.validation import and_more
 from ._ar_math import (
+    ar_roots,
     gaussian_llf,
     information_criteria,
     least_squares_in_basis,
     one_step_predictions,
 )
 from ._design import Terms, basis_gram, regression_in_basis, shared_basis
+from ._index import TimeClock
 
-__all__ = ["ARFit", "estimate", "evaluate", "residuals", "upgrade_0_1_0"]
+__all__ = [
+    "ARFit",
+    "ARRecord",
+    "estimate",
+    "evaluate",
+    "residuals",
+    "upgrade_0_1_0",
+]
 
 
 @dataclass
@@ -54,6 +63,94 @@ class ARFit:
     n_lags: np.ndarray
     start: np.ndarray
     stats: dict
+
+
+@dataclass(frozen=True)
+class ARRecord:
+    """A fitted AR-X model whole: its estimates and what they were fitted on.
+
+    What the results (:class:`~probmodels.timeseries._ar_results.ARResults`)
+    and the forecasts (:mod:`~probmodels.timeseries._ar_forecast`) read,
+    handed to them by ``ARRegressor._record`` rather than read from the
+    estimator's private members.
+
+    Parameters
+    ----------
+    fit : ARFit
+        The per-series estimates.
+    terms : Terms
+        The regression's columns (trend, seasons, lags, regressors).
+    data : ndarray of shape (n_steps, n_columns)
+        The fitted series and regressors (a 0.1.0 file: the last p steps).
+    series, regressors : ndarray of int
+        Positions of the series' and the regressors' columns in ``data``.
+    clock : TimeClock
+        The fitted index.
+    container : Container
+        The fitted series' container, for outputs of the same kind.
+    """
+
+    fit: ARFit
+    terms: Terms
+    data: np.ndarray
+    series: np.ndarray
+    regressors: np.ndarray
+    clock: TimeClock
+    container: Container
+
+    @property
+    def coef(self) -> np.ndarray:
+        """AR coefficients of lags 1..p per series, (n_series, p); 0 where unused."""
+        lags = np.asarray(self.terms.lags, dtype=int)
+        coef = np.zeros((self.fit.params.shape[0], self.terms.max_lag))
+        coef[:, lags - 1] = self.fit.params[:, self.terms.lag_columns()]
+        return coef[:, : int(self.orders.max(initial=0))]
+
+    @property
+    def orders(self) -> np.ndarray:
+        """The largest lag each series uses, (n_series,) (``p_``)."""
+        lags = np.r_[0, np.asarray(self.terms.lags, dtype=int)]
+        return lags[self.fit.n_lags]  # lags increase: the last one kept
+
+    @property
+    def sigma2(self) -> np.ndarray:
+        """The noise variance of each series, (n_series,)."""
+        return np.asarray(self.fit.stats["sigma2"], dtype=float).reshape(-1)
+
+    @property
+    def roots(self) -> np.ndarray:
+        """Roots of each series' AR polynomial, (n_series, p); NaN past its order."""
+        coef, orders = self.coef, self.orders
+        roots = np.full(coef.shape, np.nan, dtype=complex)
+        for order in np.unique(orders[orders > 0]):
+            rows = np.flatnonzero(orders == order)
+            roots[rows, :order] = ar_roots(coef[rows, :order])
+        return roots
+
+    @property
+    def one_series(self) -> bool:
+        """Whether the fitted series is one (1-D results, as ``AutoReg``'s)."""
+        return self.container.ndim == 1
+
+    def shared_part(self, positions, exog) -> np.ndarray:
+        """Deterministic plus regressor part, (n_series, len(positions)).
+
+        Parameters
+        ----------
+        positions : ndarray of shape (n_steps,)
+            Steps on the fitted clock (1 is the first fitted step).
+        exog : ndarray of shape (n_steps, n_regressors)
+
+        Returns
+        -------
+        ndarray
+        """
+        beta = self.fit.params[:, self.terms.shared_columns()]
+        return beta @ self.terms.shared(positions, exog).T
+
+    def unstack(self, values: np.ndarray) -> np.ndarray:
+        """(n_steps, n_series) results shaped like the fitted series."""
+        return values[:, 0] if self.one_series else values
 
 
 def _columns(terms: Terms, n_lags: int) -> np.ndarray:
@@ -220,14 +317,14 @@ def estimate(
     return fit
 
 
-def residuals(values: np.ndarray, est: Any) -> tuple[np.ndarray, np.ndarray]:
+def residuals(values: np.ndarray, record: ARRecord) -> tuple[np.ndarray, np.ndarray]:
     """One-step fitted values and residuals of the fitted model on ``values``.
 
     Parameters
     ----------
     values : ndarray of shape (n_steps, n_columns)
         Series and regressors, on positions 1..n_steps of the model's clock.
-    est : ARRegressor
+    record : ARRecord
         The fitted model (its parameters and column positions).
 
     Returns
@@ -235,15 +332,15 @@ def residuals(values: np.ndarray, est: Any) -> tuple[np.ndarray, np.ndarray]:
     fitted, resid : ndarray of shape (n_series, n_steps)
         NaN before each series' first fitted step.
     """
-    A = values[:, est._fitted_series].T
+    A = values[:, record.series].T
     n = A.shape[1]
-    shared = est._shared_part(_positions(n), values[:, est._fitted_exog])
-    fitted = one_step_predictions(A, np.atleast_2d(est.coef_), shared)
-    fitted[np.arange(n)[None, :] < est._start[:, None]] = np.nan
+    shared = record.shared_part(_positions(n), values[:, record.regressors])
+    fitted = one_step_predictions(A, record.coef, shared)
+    fitted[np.arange(n)[None, :] < record.fit.start[:, None]] = np.nan
     return fitted, A - fitted
 
 
-def evaluate(values: np.ndarray, est: Any, terms: Terms) -> ARFit:
+def evaluate(values: np.ndarray, record: ARRecord) -> ARFit:
     """The fitted parameters on new data: variance, likelihood and criteria.
 
     The coefficients and their covariance stay as fitted; everything that
@@ -254,33 +351,33 @@ def evaluate(values: np.ndarray, est: Any, terms: Terms) -> ARFit:
     ----------
     values : ndarray of shape (n_steps, n_columns)
         Series and regressors.
-    est : ARRegressor
+    record : ARRecord
         The fitted model.
-    terms : Terms
 
     Returns
     -------
     ARFit
     """
-    _, resid = residuals(values, est)
-    A = values[:, est._fitted_series].T
+    _, resid = residuals(values, record)
+    fit = record.fit
+    A = values[:, record.series].T
     m, n = A.shape
     stats = {}
-    for start in np.unique(est._start):
-        rows = np.flatnonzero(est._start == start)
+    for start in np.unique(fit.start):
+        rows = np.flatnonzero(fit.start == start)
         ssr = np.sum(resid[rows, start:] ** 2, axis=1)
-        k = est._included[rows].sum(axis=1)
+        k = fit.included[rows].sum(axis=1)
         y = A[rows, start:]
         sums = (np.sum(y**2, axis=1), np.sum(y, axis=1), np.zeros(len(rows)))
-        part = _stats(ssr, n - start, k, sums, terms.has_constant)
+        part = _stats(ssr, n - start, k, sums, record.terms.has_constant)
         for key, value in part.items():
             stats.setdefault(key, np.empty(m, dtype=value.dtype))[rows] = value
     return ARFit(
-        params=est._params,
-        included=est._included,
-        cov=est._cov,
-        n_lags=est._n_lags,
-        start=est._start,
+        params=fit.params,
+        included=fit.included,
+        cov=fit.cov,
+        n_lags=fit.n_lags,
+        start=fit.start,
         stats=stats,
     )
 

@@ -1,89 +1,120 @@
-"""What statsmodels' ``AutoRegResults`` offers, on the fitted ARRegressor.
+"""What statsmodels' ``AutoRegResults`` offers, on a fitted AR-X record.
 
 Inference (``params_``, ``bse_``, ``tvalues_``, ``pvalues_``,
-``cov_params_``, :meth:`~ARResultsMixin.conf_int`, ``summary``), residual
-diagnostics, dynamic in-sample prediction, and new data without a refit
-(``append``, ``apply``). Standard errors are the conditional MLE's,
-``sigma2 (X'X)^{-1}`` with ``sigma2 = SSR / nobs``, and tests use the normal
-distribution, as ``AutoReg.fit()`` does by default.
+``cov_params_``, :meth:`~ARResults.conf_int`, ``summary``), residual
+diagnostics and dynamic in-sample prediction. :class:`ARResults` is handed
+the fitted record whole (:class:`~probmodels.timeseries._ar_fit.ARRecord`)
+and knows no estimator; ``ARRegressor`` offers each of its members under
+the same name (:func:`results_member`). Standard errors are the conditional
+MLE's, ``sigma2 (X'X)^{-1}`` with ``sigma2 = SSR / nobs``, and tests use the
+normal distribution, as ``AutoReg.fit()`` does by default.
 """
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
-from sklearn.utils.validation import check_is_fitted
 
-from ..base import atomic_fit
-from ..utils.validation import validate_series
-from ._ar_fit import estimate, evaluate, residuals
+from ._ar_fit import ARRecord, residuals
 from ._ar_math import interval_half_width, one_step_predictions
 from ._diagnostics import arch_lm, jarque_bera, ljung_box, plot_diagnostics
-from ._index import TimeClock
 from ._inputs import future_exog
 from ._summary import Summary, label_text, model_name, summary_text
 
-__all__ = ["ARResultsMixin"]
+__all__ = ["ARResults", "results_member"]
 
 
-class ARResultsMixin:
-    """Inference, diagnostics and updates of a fitted :class:`ARRegressor`.
+def results_member(name: str):
+    """An ``ARRegressor`` member that answers from :class:`ARResults`.
+
+    The member keeps the results' docstring (and signature), so ``help()``
+    on the estimator reads as if it were its own.
+
+    Parameters
+    ----------
+    name : str
+        A property or method of :class:`ARResults`.
+
+    Returns
+    -------
+    property or function
+    """
+    member = getattr(ARResults, name)
+    if isinstance(member, property):
+        return property(lambda est: getattr(est._results(), name), doc=member.__doc__)
+
+    @functools.wraps(member)
+    def call(est, *args, **kwargs):
+        return getattr(est._results(), name)(*args, **kwargs)
+
+    return call
+
+
+class ARResults:
+    """Inference and diagnostics of a fitted AR-X model (``AutoRegResults``).
 
     With one series, each result has statsmodels' shape (a Series indexed by
     parameter names, a DataFrame per test). With several, a DataFrame with a
     column per series, or results stacked with the series name as the outer
     index level.
+
+    Parameters
+    ----------
+    record : ARRecord
+        The fitted model whole.
     """
+
+    def __init__(self, record: ARRecord):
+        self.record = record
+        self.fit = record.fit
 
     # ------------------------------------------------------------ parameters
     def _names(self):
-        one = self._container.ndim == 1
-        series = self._container.name if one else None
-        return self._terms().names("y" if series is None else str(series))
+        container = self.record.container
+        series = container.name if container.ndim == 1 else None
+        return self.record.terms.names("y" if series is None else str(series))
 
     def _frame(self, values):
         """(n_series, n_params) values by parameter name (NaN if excluded)."""
-        values = np.where(self._included, values, np.nan)
+        values = np.where(self.fit.included, values, np.nan)
         names = self._names()
-        if self._container.ndim == 1:
+        if self.record.one_series:
             # One series: the parameters its model has, as AutoReg lists them.
-            keep = self._included[0]
+            keep = self.fit.included[0]
             return pd.Series(values[0, keep], index=np.asarray(names)[keep].tolist())
         return pd.DataFrame(values.T, index=names, columns=self._series_labels())
 
     def _series_labels(self):
-        c = self._container
+        c = self.record.container
         if c.kind == "dataframe":
             return c.columns
-        return pd.RangeIndex(len(self._fitted_series))
+        return pd.RangeIndex(len(self.record.series))
 
     @property
     def params_(self):
         """Coefficients by ``AutoReg``'s parameter names (see the class docstring)."""
-        check_is_fitted(self)
-        return self._frame(self._params)
+        return self._frame(self.fit.params)
 
     def _bse(self):
-        return np.sqrt(np.einsum("jkk->jk", self._cov))
+        return np.sqrt(np.einsum("jkk->jk", self.fit.cov))
 
     @property
     def bse_(self):
         """Standard errors of the coefficients, ``sqrt(diag(cov_params_))``."""
-        check_is_fitted(self)
         return self._frame(self._bse())
 
     @property
     def tvalues_(self):
         """``params_ / bse_``: z-statistics of each coefficient."""
-        check_is_fitted(self)
-        return self._frame(self._params / self._bse())
+        return self._frame(self.fit.params / self._bse())
 
     @property
     def pvalues_(self):
         """Two-sided p-values of the z-statistics under N(0, 1)."""
-        check_is_fitted(self)
-        return self._frame(2.0 * norm.sf(np.abs(self._params / self._bse())))
+        return self._frame(2.0 * norm.sf(np.abs(self.fit.params / self._bse())))
 
     @property
     def cov_params_(self):
@@ -92,17 +123,16 @@ class ARResultsMixin:
         A DataFrame indexed and columned by parameter name; with several
         series, the rows carry the series as an outer level.
         """
-        check_is_fitted(self)
         names = self._names()
-        if self._container.ndim == 1:
-            keep = self._included[0]
+        if self.record.one_series:
+            keep = self.fit.included[0]
             kept = np.asarray(names)[keep].tolist()
             return pd.DataFrame(
-                self._cov[0][np.ix_(keep, keep)], index=kept, columns=kept
+                self.fit.cov[0][np.ix_(keep, keep)], index=kept, columns=kept
             )
         index = pd.MultiIndex.from_product([self._series_labels(), names])
         return pd.DataFrame(
-            self._cov.reshape(-1, len(names)), index=index, columns=names
+            self.fit.cov.reshape(-1, len(names)), index=index, columns=names
         )
 
     def conf_int(self, alpha=0.05):
@@ -119,15 +149,14 @@ class ARResultsMixin:
             Columns 0 (lower) and 1 (upper), as statsmodels; with several
             series, columns (series, 0) and (series, 1).
         """
-        check_is_fitted(self)
         if not 0.0 < float(alpha) < 1.0:
             raise ValueError(f"alpha must be in (0, 1), e.g. 0.05; got {alpha!r}.")
         half = norm.ppf(1.0 - alpha / 2.0) * self._bse()
         lower, upper = (
-            self._frame(self._params - half),
-            self._frame(self._params + half),
+            self._frame(self.fit.params - half),
+            self._frame(self.fit.params + half),
         )
-        if self._container.ndim == 1:
+        if self.record.one_series:
             return pd.DataFrame({0: lower, 1: upper})
         # Columns (series, 0), (series, 1) in the fitted order of the series.
         columns = pd.MultiIndex.from_product([lower.columns, [0, 1]])
@@ -137,16 +166,15 @@ class ARResultsMixin:
     # -------------------------------------------------------------- residuals
     def _residuals(self):
         """(fitted, resid) as (n_series, n_steps) on the fitted data."""
-        check_is_fitted(self)
-        return residuals(self._data, self)
+        return residuals(self.record.data, self.record)
 
     def _in_sample(self, values):
         """(n_series, n_steps) values on the fitted steps, in the container."""
-        first = int(self._start.min())
+        first = int(self.fit.start.min())
         index = None
-        if self._container.kind != "ndarray":
-            index = self._clock.labels(first, self._clock.n_steps)
-        return self._container.wrap(self._unstack(values[:, first:].T), index)
+        if self.record.container.kind != "ndarray":
+            index = self.record.clock.labels(first, self.record.clock.n_steps)
+        return self.record.container.wrap(self.record.unstack(values[:, first:].T), index)
 
     @property
     def resid_(self):
@@ -162,8 +190,8 @@ class ARResultsMixin:
         """Apply ``test`` to each series' own residual window; (n_series, ...)."""
         _, resid = self._residuals()
         out = {}
-        for start in np.unique(self._start):
-            rows = np.flatnonzero(self._start == start)
+        for start in np.unique(self.fit.start):
+            rows = np.flatnonzero(self.fit.start == start)
             for key, value in test(resid[rows, start:], rows).items():
                 if key not in out:
                     out[key] = np.empty((len(resid),) + value.shape[1:], value.dtype)
@@ -171,16 +199,16 @@ class ARResultsMixin:
         return out
 
     def _default_lags(self, lags):
-        nobs = int(np.min(self._data.shape[0] - self._start))
+        nobs = int(np.min(self.record.data.shape[0] - self.fit.start))
         return min(nobs // 5, 10) if lags is None else int(lags)
 
     def _stack(self, results, index):
         """Per-series result frames: one frame, or stacked by series."""
         frames = [
             pd.DataFrame({k: v[j] for k, v in results.items()}, index=index)
-            for j in range(len(self._fitted_series))
+            for j in range(len(self.record.series))
         ]
-        if self._container.ndim == 1:
+        if self.record.one_series:
             return frames[0]
         return pd.concat(frames, keys=list(self._series_labels()), names=["series"])
 
@@ -196,7 +224,7 @@ class ARResultsMixin:
         """
         out = self._by_start(lambda r, rows: jarque_bera(r))
         frame = pd.DataFrame(out, index=self._series_labels())
-        return frame.iloc[0].rename(None) if self._container.ndim == 1 else frame
+        return frame.iloc[0].rename(None) if self.record.one_series else frame
 
     def test_serial_correlation(self, lags=None, model_df=None):
         """Ljung-Box tests of residual autocorrelation at lags 1..lags.
@@ -216,7 +244,7 @@ class ARResultsMixin:
             when there are several). The p-value is NaN where DF is 0.
         """
         lags = self._default_lags(lags)
-        k = self._included.sum(axis=1)
+        k = self.fit.included.sum(axis=1)
 
         def test(r, rows):
             df = k[rows] if model_df is None else np.full(len(rows), int(model_df))
@@ -283,13 +311,13 @@ class ARResultsMixin:
         matplotlib.figure.Figure
         """
         resid = self.resid_
-        sigma2 = np.atleast_1d(self.sigma2_)
+        sigma2 = self.record.sigma2
         j = 0
-        if self._container.ndim != 1:
+        if not self.record.one_series:
             labels = list(self._series_labels())
             j = 0 if series is None else labels.index(series)
             resid = resid.iloc[:, j] if hasattr(resid, "iloc") else resid[:, j]
-        start = int(self._start[j] - self._start.min())
+        start = int(self.fit.start[j] - self.fit.start.min())
         resid = resid.iloc[start:] if hasattr(resid, "iloc") else resid[start:]
         return plot_diagnostics(resid, sigma2[j], lags, fig, figsize)
 
@@ -330,12 +358,12 @@ class ARResultsMixin:
 
         pred = self.predict_in_sample(start, end, dynamic, exog)
         j, labels = 0, list(self._series_labels())
-        if self._container.ndim != 1:
+        if not self.record.one_series:
             j = 0 if series is None else labels.index(series)
             pred = pred.iloc[:, j] if hasattr(pred, "iloc") else pred[:, j]
         values = np.asarray(pred, dtype=float)
-        n = self._clock.n_steps
-        lo = 0 if start is None else self._clock.locate(start)
+        n = self.record.clock.n_steps
+        lo = 0 if start is None else self.record.clock.locate(start)
         steps = np.arange(lo, lo + len(values))
         x = getattr(pred, "index", steps)
         if hasattr(x, "to_timestamp"):
@@ -343,13 +371,13 @@ class ARResultsMixin:
         fig = fig if fig is not None else plt.figure(figsize=figsize or (9, 4))
         ax = fig.add_subplot(1, 1, 1)
         seen = steps < n
-        observed = self._data[steps[seen], self._fitted_series[j]]
+        observed = self.record.data[steps[seen], self.record.series[j]]
         ax.plot(np.asarray(x)[seen], observed, color="black", lw=1, label="observed")
         ax.plot(x, values, color="tab:blue", label="prediction")
         oos = steps >= n
         if oos.any():
-            coef = np.atleast_2d(self.coef_)[j : j + 1]
-            sigma2 = np.atleast_1d(self.sigma2_)[j : j + 1]
+            coef = self.record.coef[j : j + 1]
+            sigma2 = self.record.sigma2[j : j + 1]
             half = interval_half_width(coef, sigma2, int(oos.sum()), alpha)[0]
             ax.fill_between(
                 np.asarray(x)[oos],
@@ -375,34 +403,33 @@ class ARResultsMixin:
         Summary
             ``print(est.summary())`` shows it.
         """
-        check_is_fitted(self)
-        names, bse, roots = self._names(), self._bse(), np.atleast_2d(self.roots_)
+        names, bse, roots = self._names(), self._bse(), self.record.roots
         stats = {
-            k: np.atleast_1d(getattr(self, f"{k}_"))
+            k: np.atleast_1d(self.fit.stats[k])
             for k in ("nobs", "llf", "sigma2", "aic", "bic", "hqic")
         }
         labels = list(self._series_labels())
-        if self._container.ndim == 1:
-            labels = [self._container.name or "y"]
-        index = self._clock.labels(0, self._clock.n_steps)
+        if self.record.one_series:
+            labels = [self.record.container.name or "y"]
+        index = self.record.clock.labels(0, self.record.clock.n_steps)
         blocks = []
         for j, label in enumerate(labels):
-            keep = self._included[j]
-            lags = np.asarray(self._lags)[: self._n_lags[j]]
+            keep = self.fit.included[j]
+            lags = np.asarray(self.record.terms.lags)[: self.fit.n_lags[j]]
             model = model_name(
                 int(lags.max(initial=0)),
                 len(lags) < lags.max(initial=0),
-                bool(self.period_),
-                bool(self._exog_names),
+                bool(self.record.terms.period),
+                bool(self.record.terms.exog_names),
             )
             blocks.append(
                 summary_text(
                     series=str(label),
                     model=model,
-                    sample=(label_text(index[self._start[j]]), label_text(index[-1])),
+                    sample=(label_text(index[self.fit.start[j]]), label_text(index[-1])),
                     stats={k: v[j] for k, v in stats.items()},
                     names=[n for n, kept in zip(names, keep, strict=True) if kept],
-                    params=self._params[j, keep],
+                    params=self.fit.params[j, keep],
                     bse=bse[j, keep],
                     alpha=alpha,
                     roots=roots[j][~np.isnan(roots[j])],
@@ -439,9 +466,8 @@ class ARResultsMixin:
             Steps ``start..end`` (NaN before a series' first fitted step), in
             the fitted series' container.
         """
-        check_is_fitted(self)
         self._require_data("predict_in_sample")
-        clock, n = self._clock, self._clock.n_steps
+        clock, n = self.record.clock, self.record.clock.n_steps
         lo = 0 if start is None else clock.locate(start)
         hi = n - 1 if end is None else clock.locate(end)
         if not 0 <= lo <= n or hi < lo:
@@ -463,14 +489,14 @@ class ARResultsMixin:
                 "prediction begins at or after the first predicted step."
             )
         oos = max(0, hi - (n - 1))
-        rows = self._data[:, self._fitted_exog]
+        rows = self.record.data[:, self.record.regressors]
         if oos:
-            future = future_exog(exog, tuple(self._exog_names), oos, clock)
+            future = future_exog(exog, tuple(self.record.terms.exog_names), oos, clock)
             rows = np.vstack([rows, future])
         times = np.arange(1.0, n + oos + 1.0)
-        shared = self._shared_part(times, rows)
-        A = self._data[:, self._fitted_series].T
-        coef = np.atleast_2d(self.coef_)
+        shared = self.record.shared_part(times, rows)
+        A = self.record.data[:, self.record.series].T
+        coef = self.record.coef
         p = coef.shape[1]
         pred = np.full((A.shape[0], n + oos), np.nan)
         # z holds observations, replaced by predictions from each series'
@@ -478,108 +504,23 @@ class ARResultsMixin:
         z = np.zeros((A.shape[0], p + n + oos))
         z[:, p : p + n] = A
         pred[:, :n] = one_step_predictions(A, coef, shared[:, :n])
-        begin = np.minimum(np.maximum(first_dynamic, self._start), n)
+        begin = np.minimum(np.maximum(first_dynamic, self.fit.start), n)
         newest_first = coef[:, ::-1]
         for t in range(int(begin.min()), n + oos):
             value = shared[:, t] + np.einsum("ji,ji->j", newest_first, z[:, t : t + p])
             moving = t >= begin
             pred[moving, t] = value[moving]
             z[moving, p + t] = value[moving]
-        pred[np.arange(n + oos)[None, :] < self._start[:, None]] = np.nan
+        pred[np.arange(n + oos)[None, :] < self.fit.start[:, None]] = np.nan
         index = None
-        if self._container.kind != "ndarray":
+        if self.record.container.kind != "ndarray":
             index = clock.labels(lo, hi + 1)
-        return self._container.wrap(self._unstack(pred[:, lo : hi + 1].T), index)
+        return self.record.container.wrap(self.record.unstack(pred[:, lo : hi + 1].T), index)
 
-    # ---------------------------------------------------------------- new data
-    def _refresh(self, values, clock, refit):
-        """Put new data under the model: refit, or keep the parameters."""
-        regressors = self._fitted_exog
-        terms = self._terms()
-        self._check_length(terms, values.shape[0])
-        if refit:
-            fit = estimate(
-                values,
-                self._fitted_series,
-                regressors,
-                terms,
-                n_lags=self._n_lags,
-                **self._estimate_options(),
-            )
-        else:
-            fit = evaluate(values, self, terms)
-        self._data, self._clock = values, clock
-        self._set_fit(fit, self._container.ndim == 1)
-        return self
-
+    # ------------------------------------------------------------ the data
     def _require_data(self, what):
-        if self._data.shape[0] != self._clock.n_steps:
+        if self.record.data.shape[0] != self.record.clock.n_steps:
             raise ValueError(
                 f"{what} needs the fitted series, which this model file (saved by "
                 "probmodels 0.1.0) does not hold. Refit the model on the series."
             )
-
-    @atomic_fit
-    def append(self, X, refit=False):
-        """Extend the fitted series with the steps that follow it.
-
-        As statsmodels' ``AutoRegResults.append``: with ``refit=False`` the
-        parameters and their covariance stay, and the residual variance,
-        likelihood and criteria are recomputed on the longer series; forecasts
-        then start from its new end. With ``refit=True`` the model is refitted
-        on the longer series with the same lags (and the lags ``ic`` chose).
-
-        Parameters
-        ----------
-        X : array-like, Series or DataFrame
-            New steps of the series and regressors (the columns fitted). A
-            pandas index must continue the fitted one, with no gap.
-        refit : bool, default=False
-            Re-estimate the parameters.
-
-        Returns
-        -------
-        self : ARRegressor
-            The updated estimator, so ``est.append(new).forecast(6)`` chains.
-        """
-        check_is_fitted(self)
-        self._require_data("append")
-        values, index = validate_series(self, X, reset=False)
-        self._clock.check_continued_by(index, values.shape[0])
-        data = np.vstack([self._data, values])
-        return self._refresh(data, self._clock.extended(values.shape[0]), refit)
-
-    @atomic_fit
-    def apply(self, X, refit=False):
-        """Put the fitted model on another stretch of data.
-
-        As statsmodels' ``AutoRegResults.apply``: X replaces the fitted
-        series (its trend and seasons count from its own first step); with
-        ``refit=False`` the parameters stay and the variance, likelihood and
-        criteria are those of X; forecasts start from X's end.
-
-        Parameters
-        ----------
-        X : array-like, Series or DataFrame
-            The new series and regressors (the columns fitted). A time index
-            must have the fitted frequency.
-        refit : bool, default=False
-            Re-estimate the parameters on X with the same lags.
-
-        Returns
-        -------
-        self : ARRegressor
-            The updated estimator.
-        """
-        check_is_fitted(self)
-        values, index = validate_series(self, X, reset=False)
-        clock = TimeClock.from_index(index, values.shape[0])
-        if not self._clock.same_frequency(clock):
-            theirs = getattr(clock.freq, "freqstr", clock.kind)
-            ours = getattr(self._clock.freq, "freqstr", self._clock.kind)
-            raise ValueError(
-                f"X's index has frequency {theirs}, the fitted one {ours}: the "
-                "lags and seasons would not mean the same. Resample X to "
-                f"{ours} (X.asfreq or X.resample) first."
-            )
-        return self._refresh(values, clock, refit)
