@@ -1,6 +1,6 @@
 """The command line's model commands: fit, sample, score, impute, forecast, predict, info.
 
-Each reads data files (:mod:`probmodels._tables`) and model files
+Each reads data files (:mod:`probmodels.cli._tables`) and model files
 (:mod:`probmodels._persistence`); ``probmodels.cli`` turns their errors into
 one line on stderr.
 """

@@ -161,7 +161,7 @@ def tensors_to_numpy(obj):
     """Replace every tensor inside nested dicts, lists and tuples by an ndarray.
 
     A fitted model's state is stored as arrays and plain values, so that
-    skops can save it without any torch object (see :mod:`probmodels.io`).
+    skops can save it without any torch object (``probmodels.save``).
 
     Parameters
     ----------
