@@ -144,7 +144,7 @@ def given_frame(types, given, n_samples) -> pd.DataFrame:
             "one column out."
         )
     frame = [
-        (column.given(values[c], c) if c in values else column.missing(n_samples))
+        (column.given_values(values[c], c) if c in values else column.missing(n_samples))
         for c, column in zip(columns, types.columns, strict=True)
     ]
     out = pd.DataFrame({j: s.reset_index(drop=True) for j, s in enumerate(frame)})

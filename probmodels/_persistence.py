@@ -209,6 +209,14 @@ def save(estimator: Any, path: str | os.PathLike, *, metadata: dict | None = Non
             data = _renamed(sio.dumps(record), _PublicNames())[0]
         except PlainValueError as err:  # a label the model keeps (a column's)
             raise ModelFileError(f"{path} was not written: {err}") from None
+        # Refused here rather than by load: a file load refuses is a lost model.
+        foreign = sorted(set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES))
+        if foreign:
+            raise ModelFileError(
+                f"{path} was not written: the model holds values of "
+                f"{', '.join(foreign)}, which load would refuse to construct. "
+                "Convert such values to strings or numbers before fitting."
+            )
 
         def write(target):
             Path(target).write_bytes(data)

@@ -502,6 +502,10 @@ def _given_values(est, items: list[str]) -> dict:
                 f"are {names}."
             )
         key, column = columns[name]
+        if key in given:
+            raise CommandError(
+                f"--given names {name!r} twice: give each column one value."
+            )
         try:
             given[key] = column.parse(text, name)
         except ValueError as err:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..utils.plain import from_plain, to_plain
-from ..utils.validation import _label, _shown
+from ..utils.validation import _label, _shown, shown_value
 
 __all__ = ["Column", "column_from_state", "register"]
 
@@ -168,7 +168,36 @@ class Column(ABC):
         Returns
         -------
         Series
+
+        Raises
+        ------
+        ValueError
+            A value this column cannot take.
         """
+
+    def given_values(self, values: Any, name: Any) -> pd.Series:
+        """:meth:`given`, refusing a missing value (NaN, None, NaT).
+
+        A missing value would be drawn, not given: the column is left out
+        of ``given`` for that.
+
+        Parameters
+        ----------
+        values : array-like of shape (n_rows,)
+        name : hashable
+
+        Returns
+        -------
+        Series
+        """
+        raw = pd.Series(values, dtype=object) if np.ndim(values) else pd.Series([values])
+        if raw.isna().any():
+            raise ValueError(
+                f"given[{name!r}] holds a missing value "
+                f"({shown_value(raw[raw.isna()].iloc[0])}): give a value, or "
+                f"leave {name!r} out of given to draw it."
+            )
+        return self.given(values, name)
 
     @abstractmethod
     def parse(self, text: str, name: Any) -> Any:

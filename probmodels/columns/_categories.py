@@ -6,13 +6,31 @@ categories seen in training, -1 where the value is missing.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import pandas as pd
 
-from ..utils.validation import _label, _shown
+from ..utils.validation import _label, _shown, shown_value
 from ._base import Column, check_no_missing, register
 
 __all__ = ["BooleanColumn", "CategoricalColumn"]
+
+
+def category_key(value) -> tuple:
+    """A category's identity: its value and whether it is a flag, an integer or a number.
+
+    Python counts ``True == 1 == 1.0`` (and hashes them alike), so a column
+    holding ``1``, ``True`` and ``1.0`` would have one category; keyed by
+    kind too, they stay three, and each comes back as it was.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return ("bool", bool(value))
+    if isinstance(value, numbers.Integral):
+        return ("int", int(value))
+    if isinstance(value, numbers.Real):
+        return ("float", float(value))
+    return ("other", value)
 
 
 def _observed_categories(series: pd.Series) -> list:
@@ -20,11 +38,18 @@ def _observed_categories(series: pd.Series) -> list:
     if isinstance(series.dtype, pd.CategoricalDtype):
         seen = set(series.cat.codes.tolist())
         return [c for i, c in enumerate(series.dtype.categories) if i in seen]
-    values = pd.unique(series.to_numpy(dtype=object))
-    try:
-        return sorted(values.tolist())
-    except TypeError:  # mixed types: in the order of their text
-        return sorted(values.tolist(), key=lambda v: (type(v).__name__, str(v)))
+    distinct = {}
+    for value in series.to_numpy(dtype=object).tolist():
+        distinct.setdefault(category_key(value), value)
+    values = list(distinct.values())
+    kinds = {key[0] for key in distinct}
+    if len(kinds) == 1:
+        try:
+            return sorted(values)
+        except TypeError:
+            pass
+    # Mixed types: in the order of their type's name, then their text.
+    return sorted(values, key=lambda v: (type(v).__name__, str(v)))
 
 
 @register
@@ -89,9 +114,9 @@ class CategoricalColumn(Column):
             if isinstance(series.dtype, pd.CategoricalDtype)
             else series
         )
-        lookup = {v: i for i, v in enumerate(self.categories)}
+        lookup = {category_key(v): i for i, v in enumerate(self.categories)}
         codes = np.fromiter(
-            (lookup.get(v, -1) for v in values.tolist()),
+            (lookup.get(category_key(v), -1) for v in values.tolist()),
             dtype=np.int64,
             count=len(series),
         )
@@ -99,8 +124,9 @@ class CategoricalColumn(Column):
             first = np.flatnonzero(codes < 0)[0]
             row = _shown(_label(series.index, first))
             raise ValueError(
-                f"Column {name!r} holds {values.iloc[first]!r} (row {row}), a category "
-                f"this model never saw in training; it knows {self.categories[:20]}."
+                f"Column {name!r} holds {shown_value(values.iloc[first])} (row {row}), "
+                "a category this model never saw in training; it knows "
+                f"{[c.item() if isinstance(c, np.generic) else c for c in self.categories[:20]]}."
             )
         return codes
 
@@ -125,7 +151,11 @@ class CategoricalColumn(Column):
         return pd.Series(values).astype(object)
 
     def parse(self, text, name):
-        """The category whose text is ``text`` (see :class:`Column`)."""
+        """The category whose text is ``text`` (see :class:`Column`).
+
+        Categories whose texts are alike (``1`` and ``1.0`` print apart,
+        ``1`` and ``"1"`` do not) give the first in code order.
+        """
         for category in self.categories:
             if str(category) == text:
                 return category

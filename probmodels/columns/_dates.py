@@ -52,7 +52,11 @@ def datetime_seconds(series: pd.Series) -> np.ndarray:
     ndarray of shape (n_rows,), float64
     """
     ticks, unit = _utc_ticks(series)
-    seconds = ticks / (_NS_PER_S // _NS_PER_UNIT[unit])
+    per_second = _NS_PER_S // _NS_PER_UNIT[unit]
+    # Whole seconds and the fraction apart: int64 nanoseconds past 2^53 would
+    # lose digits in one division by float.
+    whole, part = np.divmod(ticks, per_second)
+    seconds = whole.astype(np.float64) + part / per_second
     seconds[series.isna().to_numpy()] = np.nan
     return seconds
 
@@ -122,10 +126,12 @@ class DatetimeColumn(Column):
         """Dates in the column's dtype and time zone (see :class:`Column`)."""
         unit = _unit_of(self.dtype)
         per_tick = _NS_PER_UNIT[unit]
-        step = max(self.step // per_tick, 1)
-        ticks = np.clip(np.asarray(values, dtype=np.float64), self.low, self.high)
-        ticks = ticks * (_NS_PER_S // per_tick)
-        ticks = (np.rint(ticks / step) * step).astype(np.int64)
+        step = max(self.step // per_tick, 1)  # ticks of the unit per step
+        seconds = np.clip(np.asarray(values, dtype=np.float64), self.low, self.high)
+        # Whole steps first, then ticks in integers: a float product past 2^53
+        # ticks would not be a whole number of steps.
+        steps = np.rint(seconds * ((_NS_PER_S // per_tick) / step))
+        ticks = steps.astype(np.int64) * step
         stamps = pd.Series(ticks.astype(f"datetime64[{unit}]"))
         if self.tz is not None:
             stamps = stamps.dt.tz_localize("UTC").dt.tz_convert(self.tz)

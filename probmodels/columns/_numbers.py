@@ -1,7 +1,9 @@
 """Columns of numbers: continuous (floats) and integer.
 
 Both are modelled as continuous values. An integer column comes back
-rounded and clipped to its training range.
+rounded and clipped to its training range, the clip done in the column's own
+integer type: float64 rounds ``2**63 - 1`` up to ``2**63``, which would wrap
+to ``-2**63``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..utils.validation import shown_value
 from ._base import Column, register
 
 __all__ = ["ContinuousColumn", "IntegerColumn"]
@@ -63,7 +66,7 @@ class ContinuousColumn(Column):
         series = pd.Series(values)
         if not pd.api.types.is_numeric_dtype(series.dtype):
             raise ValueError(
-                f"given[{name!r}] is {series.iloc[0]!r}, but column {name!r} holds "
+                f"given[{name!r}] is {shown_value(series.iloc[0])}, but column {name!r} holds "
                 "numbers."
             )
         return series
@@ -96,7 +99,47 @@ class IntegerColumn(ContinuousColumn):
 
     kind = "integer"
 
+    @classmethod
+    def read(cls, series, name):
+        """The range of training integers, exactly (see :class:`Column`)."""
+        if not len(series):
+            return cls(str(series.dtype), 0, 0)
+        return cls(str(series.dtype), int(series.min()), int(series.max()))
+
+    def _numpy_dtype(self):
+        dtype = pd.api.types.pandas_dtype(self.dtype)
+        return np.dtype(getattr(dtype, "numpy_dtype", dtype))
+
     def decode(self, values):
-        """Rounded, clipped values in the column's dtype (see :class:`Column`)."""
+        """Rounded, clipped values in the column's dtype (see :class:`Column`).
+
+        Values at or past a bound of the training range take that bound as
+        an integer, so the extremes of int64 and uint64 come back exactly.
+        """
         rounded = np.rint(np.asarray(values, dtype=np.float64))
-        return pd.Series(np.clip(rounded, self.low, self.high)).astype(self.dtype)
+        dtype = self._numpy_dtype()
+        limits = np.iinfo(dtype)
+        # Bounds as integers of the column's type (a 0.1.0 file stores floats).
+        low = max(int(min(self.low, limits.max)), limits.min)
+        high = min(int(max(self.high, limits.min)), limits.max)
+        out = np.empty(len(rounded), dtype=dtype)
+        below, above = rounded <= float(low), rounded >= float(high)
+        inside = ~(below | above)
+        # Strictly inside the bounds: the float is an integer of the type.
+        out[inside] = rounded[inside].astype(dtype)
+        out[below], out[above] = low, high
+        return pd.Series(out).astype(self.dtype)
+
+    def given(self, values, name):
+        """Given whole numbers as a column; other numbers refused (see :class:`Column`)."""
+        series = super().given(values, name)
+        numbers = series.to_numpy(np.float64, na_value=np.nan)
+        whole = np.isnan(numbers) | (numbers == np.round(numbers))
+        if not whole.all():
+            value = series[~whole].iloc[0]
+            raise ValueError(
+                f"given[{name!r}] is {shown_value(value)}, but column {name!r} holds "
+                "integers: "
+                "give a whole number."
+            )
+        return series

@@ -109,8 +109,10 @@ def numeric_column(X, values: np.ndarray, j: int, categorical: bool) -> Column:
     low, high = (
         (float(observed.min()), float(observed.max())) if len(observed) else (0.0, 0.0)
     )
-    integer = frame and pd.api.types.is_integer_dtype(X.dtypes.iloc[j])
-    return (IntegerColumn if integer else ContinuousColumn)(dtype, low, high)
+    if frame and pd.api.types.is_integer_dtype(X.dtypes.iloc[j]):
+        # The bounds from the integers themselves: float64 rounds 2**63 - 1 up.
+        return IntegerColumn.read(X.iloc[:, j].dropna(), X.columns[j])
+    return ContinuousColumn(dtype, low, high)
 
 
 def column_of(series: pd.Series, categorical: bool, name: Any, allow_nan=False) -> Column:
@@ -137,9 +139,12 @@ def column_of(series: pd.Series, categorical: bool, name: Any, allow_nan=False) 
                 "nothing can be learnt of it. Drop it before fitting."
             )
         series = series.dropna()
+    if pd.api.types.is_bool_dtype(dtype):
+        # Flags are two categories whatever categorical_features says: as
+        # numbers they would come back as 0.85 or, cast to bool, all True.
+        return BooleanColumn.read(series, name)
     if categorical:
-        kind = BooleanColumn if pd.api.types.is_bool_dtype(dtype) else CategoricalColumn
-        return kind.read(series, name)
+        return CategoricalColumn.read(series, name)
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return DatetimeColumn.read(series, name)
     if not pd.api.types.is_numeric_dtype(dtype):

@@ -328,6 +328,9 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
         return state
 
     def __setstate__(self, state):
+        # Files written before categories_ was read from the column types
+        # kept a copy of them.
+        state = {k: v for k, v in state.items() if k != "categories_"}
         super().__setstate__(state)
         restore_new_parameters(self)  # a model from 0.1.0 has no categories
         if self.__dict__.get("_adam_state") is not None:
@@ -391,9 +394,9 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
         return center
 
     def _fitted_width(self):
-        return self.means_.shape[1] + sum(
-            len(c) for c in self.__dict__.get("categories_", [])
-        )
+        # The fitted parameters' widths: a new fit has already read new types.
+        log_probs = self.__dict__.get("category_log_prob_") or []
+        return self.means_.shape[1] + sum(p.shape[1] for p in log_probs)
 
     def _check_init_parameters(self, X):
         """The ``*_init`` arrays, validated against the continuous columns."""
@@ -551,9 +554,15 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
         self.category_log_prob_ = [
             log_probs[:, a:b] for a, b in zip(starts[:-1], starts[1:], strict=True)
         ]
-        self.categories_ = [
-            list(c.categories) for c in self._types.columns if c.categories is not None
-        ]
+
+    @property
+    def categories_(self):
+        """The categories of each categorical column (see the class docstring).
+
+        Read from the fitted column types, which store them as plain values
+        for model files (a ``datetime.date`` category included).
+        """
+        return [list(c.categories) for c in self._types.columns if c.categorical]
 
     def _natural_parameters(self, params):
         """Theta of centred parameters: ``Theta phi(x)`` are the component logits."""

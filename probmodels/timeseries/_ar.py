@@ -270,7 +270,6 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         The estimates are stored as these attributes, each array and plain
         value (model files), and :meth:`_record` puts the fit back together.
         """
-
         one = self._container.ndim == 1
 
         def per_series(v):

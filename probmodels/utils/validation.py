@@ -28,6 +28,7 @@ __all__ = [
     "ndim_of",
     "non_numeric",
     "row_labels",
+    "shown_value",
     "validate_series",
     "validate_table",
 ]
@@ -116,6 +117,20 @@ def _label(labels: Any, position: int) -> Any:
         return int(position)
     value = labels[position]
     return value.item() if isinstance(value, np.generic) else value
+
+
+def shown_value(value: Any) -> str:
+    """A value as users wrote it: ``2.5``, ``'a'``, never ``np.float64(2.5)``.
+
+    Parameters
+    ----------
+    value : object
+
+    Returns
+    -------
+    str
+    """
+    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 def _shown(label: Any) -> str:
