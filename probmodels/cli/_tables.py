@@ -8,6 +8,7 @@ complete, so a failed run never leaves a partial file.
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pandas as pd
@@ -46,6 +47,34 @@ def _require_pyarrow() -> None:
         ) from None
 
 
+def _delimiter(path: Path) -> str:
+    """The CSV's delimiter: a comma, or the ``;``, tab or ``|`` its header uses.
+
+    Spreadsheets in many locales write ``;``; read with commas such a file
+    would be one text column.
+    """
+    with open(path, newline="", encoding="utf-8", errors="replace") as file:
+        sample = file.read(65536)
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:  # one column, or nothing to tell by
+        return ","
+
+
+def _dates(column: pd.Series) -> pd.Series:
+    """Dates in ISO 8601; offsets that differ (a daylight-saving change) in UTC.
+
+    What ``write_table`` writes of a time-zone column across a DST change
+    holds ``+01:00`` and ``+02:00``: the same instants, read back in UTC.
+    """
+    try:
+        return pd.to_datetime(column, format="ISO8601")
+    except ValueError as err:
+        if "timezone" not in str(err).lower() and "offset" not in str(err).lower():
+            raise
+        return pd.to_datetime(column, format="ISO8601", utc=True)
+
+
 def read_table(
     path: str | Path,
     *,
@@ -76,7 +105,11 @@ def read_table(
     if not path.is_file():
         raise FileNotFoundError(f"No data file at {path}.")
     kind = _format(path)
-    frame = pd.read_csv(path) if kind == "csv" else pd.read_parquet(path)
+    frame = (
+        pd.read_csv(path, sep=_delimiter(path))
+        if kind == "csv"
+        else pd.read_parquet(path)
+    )
     if len(frame) == 0:
         raise TableError(
             f"{path} has no rows (only a header with {frame.shape[1]} column(s))."
@@ -88,7 +121,7 @@ def read_table(
                 f"{list(frame.columns)}."
             )
         try:
-            frame[name] = pd.to_datetime(frame[name], format="ISO8601")
+            frame[name] = _dates(frame[name])
         except (ValueError, TypeError) as err:
             raise TableError(
                 f"Column {name!r} of {path} does not hold dates ({err})."

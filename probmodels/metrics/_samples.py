@@ -28,9 +28,12 @@ from ..base import check_n_samples, make_generator
 __all__ = ["c2st", "frechet_distance", "make_sample_scorer", "mmd"]
 
 
-def _pair(real, fake, min_rows=1, what="this metric"):
-    real = check_array(real, dtype=np.float64)
-    fake = check_array(fake, dtype=np.float64)
+def _pair(real, fake, min_rows=1, what="this metric", allow_missing=False):
+    # The classifier of c2st takes missing values natively: a NaN or inf a
+    # generator wrote is then a value no real row has, not an error.
+    finite = "allow-nan" if allow_missing else True
+    real = check_array(_inf_as_nan(real, allow_missing), dtype=np.float64, ensure_all_finite=finite)
+    fake = check_array(_inf_as_nan(fake, allow_missing), dtype=np.float64, ensure_all_finite=finite)
     if real.shape[1] != fake.shape[1]:
         raise ValueError(
             f"real rows have {real.shape[1]} columns and fake rows "
@@ -42,6 +45,14 @@ def _pair(real, fake, min_rows=1, what="this metric"):
             f"{len(real)} real and {len(fake)} fake."
         )
     return real, fake
+
+
+def _inf_as_nan(X, allowed):
+    if not allowed:
+        return X
+    X = np.array(X, dtype=np.float64)
+    X[np.isinf(X)] = np.nan
+    return X
 
 
 def _is_table(X) -> bool:
@@ -66,7 +77,8 @@ def c2st(real, fake, *, cv=5, random_state=0):
 
     A ``HistGradientBoostingClassifier`` is trained to separate the two sets
     (each row labelled by its set), and its accuracy is averaged over ``cv``
-    stratified folds. Use sets of equal size, so that 0.5 is chance. Tables
+    stratified folds. Missing and infinite values are missing values to the
+    classifier: a generator that writes them is told apart by them. Use sets of equal size, so that 0.5 is chance. Tables
     with categorical columns are compared with the classifier's native
     categorical splits (``categorical_features``), datetimes as times.
 
@@ -92,7 +104,7 @@ def c2st(real, fake, *, cv=5, random_state=0):
         from ._encoding import table_arrays
 
         real, fake, categorical = table_arrays(real, fake)
-    real, fake = _pair(real, fake, cv, "c2st with cv folds")
+    real, fake = _pair(real, fake, cv, "c2st with cv folds", allow_missing=True)
     random_state = _seed(random_state)
     X = np.vstack([real, fake])
     y = np.r_[np.zeros(len(real)), np.ones(len(fake))]

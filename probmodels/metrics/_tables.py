@@ -36,6 +36,7 @@ import pandas as pd
 from scipy import stats
 
 from ..base import make_generator
+from ..columns._categories import category_key
 from ._encoding import _numbers, as_tables, table_arrays, table_columns
 from ._samples import c2st
 
@@ -73,7 +74,9 @@ def column_shapes(real, synthetic) -> pd.DataFrame:
     -------
     DataFrame
         Columns ``column``, ``kind``, ``metric`` ("KSComplement" or
-        "TVComplement") and ``score`` in [0, 1].
+        "TVComplement") and ``score`` in [0, 1]. A missing or non-finite
+        number counts as a value past every number, so it lowers the score
+        by its share (never NaN).
     """
     real, synthetic = as_tables(real, synthetic)
     rows = []
@@ -83,20 +86,38 @@ def column_shapes(real, synthetic) -> pd.DataFrame:
             score = 1 - _tvd(real[name].astype(object), synthetic[name].astype(object))
         else:
             metric = "KSComplement"
-            ks = stats.ks_2samp(_numbers(real[name]), _numbers(synthetic[name]))
+            ks = stats.ks_2samp(_ordered(real[name]), _ordered(synthetic[name]))
             score = 1 - float(ks.statistic)
         rows.append({"column": name, "kind": column.kind, "metric": metric, "score": score})
     return pd.DataFrame(rows)
 
 
+def _ordered(series: pd.Series) -> np.ndarray:
+    """A numeric column for KS: a missing or non-finite value past every number.
+
+    So a value no real row has (NaN, inf in a synthetic table) lowers the
+    score by its share instead of making it NaN.
+    """
+    values = _numbers(series)
+    return np.where(np.isnan(values), np.inf, values)
+
+
 def _binned(real: pd.Series, synthetic: pd.Series, numeric: bool):
-    """A column as labels for a contingency table (numbers cut into bins)."""
+    """A column as labels for a contingency table (numbers cut into bins).
+
+    Missing and non-finite numbers get a bin of their own (-1).
+    """
     if not numeric:
         return real.astype(object), synthetic.astype(object)
     a, b = _numbers(real), _numbers(synthetic)
-    edges = np.histogram_bin_edges(a, _BINS)
-    cut = lambda v: np.clip(np.searchsorted(edges, v, side="right") - 1, 0, _BINS - 1)  # noqa: E731
-    return pd.Series(cut(a)), pd.Series(cut(b))
+    finite = a[np.isfinite(a)]
+    edges = np.histogram_bin_edges(finite if len(finite) else [0.0], _BINS)
+
+    def cut(v):
+        bins = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, _BINS - 1)
+        return pd.Series(np.where(np.isfinite(v), bins, -1))
+
+    return cut(a), cut(b)
 
 
 def column_pair_trends(real, synthetic) -> pd.DataFrame:
@@ -140,8 +161,10 @@ def column_pair_trends(real, synthetic) -> pd.DataFrame:
 
 
 def _pearson(a: np.ndarray, b: np.ndarray) -> float:
-    """Pearson's correlation; 0 when a column is constant."""
-    if a.std() == 0 or b.std() == 0:
+    """Pearson's correlation of the rows where both are finite; 0 when constant."""
+    both = np.isfinite(a) & np.isfinite(b)
+    a, b = a[both], b[both]
+    if len(a) < 2 or a.std() == 0 or b.std() == 0:
         return 0.0
     return float(np.corrcoef(a, b)[0, 1])
 
@@ -197,8 +220,14 @@ def tstr(train, synthetic, test, target, *, estimator=None, random_state=0) -> d
         model = clone(estimator)
         if "categorical_features" in model.get_params():
             model.set_params(categorical_features=categorical)
-        y = rows[target].astype(object) if classify else _numbers(rows[target])
-        y_test = test[target].astype(object) if classify else _numbers(test[target])
+        if classify:
+            # Codes over both tables: scikit-learn takes no object labels of
+            # flags ("Unknown label type") or of mixed types.
+            both = pd.concat([rows[target], test[target]], ignore_index=True)
+            codes = pd.factorize(both.astype(object).map(category_key))[0]
+            y, y_test = codes[: len(rows)], codes[len(rows) :]
+        else:
+            y, y_test = _numbers(rows[target]), _numbers(test[target])
         out[name] = float(model.fit(X, y).score(X_test, y_test))
     return out
 
@@ -208,7 +237,9 @@ def dcr(train, synthetic, holdout, *, random_state=0) -> float:
 
     The training rows are subsampled to as many as the held-out ones, so a
     generator that does not copy what it saw scores about 0.5, and one that
-    memorised it 1. A row's distance to another is the mean over columns of
+    memorised it 1: a synthetic row equal to any training row (subsampled or
+    not) counts as closer to the training rows, unless it equals a held-out
+    row too. A row's distance to another is the mean over columns of
     ``|a - b| / range`` (numbers, the range of the real rows) and of
     ``[a != b]`` (categories). Ties count half.
 
@@ -225,17 +256,28 @@ def dcr(train, synthetic, holdout, *, random_state=0) -> float:
     """
     train, synthetic = as_tables(train, synthetic)
     _, holdout = as_tables(train, holdout)
+    if not len(holdout) or not len(synthetic):
+        raise ValueError(
+            f"dcr needs held-out and synthetic rows; got {len(holdout)} held-out "
+            f"and {len(synthetic)} synthetic."
+        )
     rng = make_generator(random_state)
+    kept = np.arange(len(train))
     if len(train) > len(holdout):
-        train = train.iloc[rng.choice(len(train), len(holdout), replace=False)]
+        kept = np.sort(rng.choice(len(train), len(holdout), replace=False))
     real = pd.concat([train, holdout], ignore_index=True)
     A, S, categorical = table_arrays(real, synthetic)
     spread = A.max(axis=0) - A.min(axis=0)
     spread = np.where((spread > 0) & ~categorical, spread, 1.0)
-    closest = []
-    for part in (A[: len(train)], A[len(train) :]):
-        closest.append(_closest_distance(S, part, spread, categorical))
-    closer = (closest[0] < closest[1]) + 0.5 * (closest[0] == closest[1])
+    trained, held = A[: len(train)], A[len(train) :]
+    to_train = _closest_distance(S, trained[kept], spread, categorical)
+    to_held = _closest_distance(S, held, spread, categorical)
+    closer = (to_train < to_held) + 0.5 * (to_train == to_held)
+    # A copy of a training row left out of the subsample is still a copy.
+    copied = (to_train > 0) & (to_held > 0)
+    if len(kept) < len(train) and copied.any():
+        exact = _closest_distance(S[copied], trained, spread, categorical) == 0
+        closer[np.flatnonzero(copied)[exact]] = 1.0
     return float(closer.mean())
 
 
@@ -336,6 +378,10 @@ def plot_quality(real, synthetic, columns=None, *, ncols=4, figsize_per=(3.2, 2.
     real, synthetic = as_tables(real, synthetic)
     read = dict(zip(real.columns, table_columns(real), strict=True))
     columns = list(real.columns) if columns is None else list(columns)
+    if isinstance(ncols, (bool, np.bool_)) or not isinstance(ncols, (int, np.integer)) or ncols < 1:
+        raise ValueError(f"ncols must be a positive whole number of panels, got {ncols!r}.")
+    if not columns:
+        raise ValueError("plot_quality needs at least one column to plot.")
     nrows = -(-len(columns) // ncols)
     width = min(ncols, len(columns))
     fig, axes = plt.subplots(

@@ -149,8 +149,7 @@ class ARResults:
             Columns 0 (lower) and 1 (upper), as statsmodels; with several
             series, columns (series, 0) and (series, 1).
         """
-        if not 0.0 < float(alpha) < 1.0:
-            raise ValueError(f"alpha must be in (0, 1), e.g. 0.05; got {alpha!r}.")
+        _check_alpha(alpha)
         half = norm.ppf(1.0 - alpha / 2.0) * self._bse()
         lower, upper = (
             self._frame(self.fit.params - half),
@@ -200,7 +199,16 @@ class ARResults:
 
     def _default_lags(self, lags):
         nobs = int(np.min(self.record.data.shape[0] - self.fit.start))
-        return min(nobs // 5, 10) if lags is None else int(lags)
+        if lags is None:
+            return min(nobs // 5, 10)
+        if isinstance(lags, (bool, np.bool_)) or not isinstance(lags, (int, np.integer)):
+            raise TypeError(f"lags must be a whole number of lags, got {lags!r}.")
+        if not 1 <= lags < nobs:
+            raise ValueError(
+                f"lags must be from 1 to {nobs - 1} (the residuals number {nobs}); "
+                f"got {lags}."
+            )
+        return int(lags)
 
     def _stack(self, results, index):
         """Per-series result frames: one frame, or stacked by series."""
@@ -403,6 +411,7 @@ class ARResults:
         Summary
             ``print(est.summary())`` shows it.
         """
+        _check_alpha(alpha)
         names, bse, roots = self._names(), self._bse(), self.record.roots
         stats = {
             k: np.atleast_1d(self.fit.stats[k])
@@ -490,6 +499,12 @@ class ARResults:
             )
         oos = max(0, hi - (n - 1))
         rows = self.record.data[:, self.record.regressors]
+        if exog is not None and not oos:
+            raise ValueError(
+                "exog gives the regressors' values past the sample, but "
+                f"end={end!r} stays within it: drop exog (the fitted values are "
+                "used), or predict past the sample."
+            )
         if oos:
             future = future_exog(exog, tuple(self.record.terms.exog_names), oos, clock)
             rows = np.vstack([rows, future])
@@ -524,3 +539,13 @@ class ARResults:
                 f"{what} needs the fitted series, which this model file (saved by "
                 "probmodels 0.1.0) does not hold. Refit the model on the series."
             )
+
+
+def _check_alpha(alpha) -> None:
+    """Refuse an interval's ``alpha`` outside (0, 1)."""
+    try:
+        inside = not isinstance(alpha, (bool, np.bool_)) and 0.0 < float(alpha) < 1.0
+    except (TypeError, ValueError):
+        inside = False
+    if not inside:
+        raise ValueError(f"alpha must be in (0, 1), e.g. 0.05; got {alpha!r}.")

@@ -222,7 +222,7 @@ def future_exog(
     if isinstance(exog, pd.Series):
         exog = exog.to_frame()
     if isinstance(exog, pd.DataFrame):
-        _check_future_index(exog.index, clock)
+        _check_future_index(exog.index, clock, steps)
         missing = [n for n in names if n not in map(str, exog.columns)]
         if missing:
             raise ValueError(
@@ -231,6 +231,12 @@ def future_exog(
                 "in that order)."
             )
         exog = exog.set_axis(list(map(str, exog.columns)), axis=1)[list(names)]
+        text = [n for n in names if not pd.api.types.is_numeric_dtype(exog[n].dtype)]
+        if text:
+            raise TypeError(
+                f"exog's column {text[0]!r} holds {exog[text[0]].dtype}, not numbers: "
+                "the regressors' future values are numbers, as when fitted."
+            )
         values = exog.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
         values = np.asarray(exog, dtype=np.float64)
@@ -257,8 +263,8 @@ def future_exog(
     return values
 
 
-def _check_future_index(index: pd.Index, clock: TimeClock) -> None:
-    """A future DataFrame's time index must start right after the fitted one."""
+def _check_future_index(index: pd.Index, clock: TimeClock, steps: int) -> None:
+    """A future DataFrame's time index must continue the fitted one, step by step."""
     if clock.kind not in ("datetime", "period") or not isinstance(
         index, (pd.DatetimeIndex, pd.PeriodIndex)
     ):
@@ -269,4 +275,16 @@ def _check_future_index(index: pd.Index, clock: TimeClock) -> None:
             f"exog's index starts at {index[0]}, but the fitted series ends at "
             f"{clock.last}: future rows must start at {expected}. Select "
             f"exog.loc[{str(expected)!r}:]."
+        )
+    # Every forecast step, not the first only: a skipped or shuffled row would
+    # put a regressor's value on another step.
+    wanted = clock.future(min(steps, len(index)))
+    got = index[: len(wanted)]
+    wrong = np.flatnonzero(np.asarray(got != wanted))
+    if len(wrong):
+        j = int(wrong[0])
+        raise ValueError(
+            f"exog's row {j} is at {got[j]}, but forecast step {j + 1} is at "
+            f"{wanted[j]}: the future rows must follow the fitted frequency with "
+            "no gap, in order. Sort or reindex exog first."
         )

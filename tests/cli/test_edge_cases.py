@@ -94,3 +94,39 @@ def test_huge_counts_get_a_plain_message(folder, capsys, command, message):
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert message in err and "MemoryError" not in err and "Traceback" not in err
+
+
+# ------------------------------------------- files we write, read back (issue 34)
+def test_dates_across_a_daylight_saving_change_read_back(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    when = pd.date_range("2021-03-20", periods=80, freq="7h", tz="Europe/Paris")
+    frame = pd.DataFrame({"x": RNG.normal(size=80), "when": when})
+    frame.to_csv("dst.csv", index=False)  # +01:00 and +02:00 offsets
+    assert main(["fit", "gmm", "dst.csv", "--dates", "when", "-o", "m.skops", "--quiet"]) == 0
+    assert main(["sample", "m.skops", "-n", "40", "-o", "back.csv", "--seed", "0"]) == 0
+    assert main(["score", "m.skops", "back.csv", "--dates", "when"]) == 0
+    assert main(["fit", "gmm", "back.csv", "--dates", "when", "-o", "n.skops"]) == 0
+    # Read back as the same instants: the scores equal the library's.
+    back = pd.read_csv("back.csv")
+    back["when"] = pd.to_datetime(back["when"], utc=True).dt.tz_convert("Europe/Paris")
+    expected = probmodels.load("m.skops").score(back)
+    out = capsys.readouterr().out
+    assert f"{expected:.6g}" in out
+
+
+def test_a_semicolon_csv_is_read_by_its_delimiter(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    frame = pd.DataFrame({"a": RNG.normal(size=30), "b": RNG.normal(size=30)})
+    pd.concat([frame, frame]).to_csv("semi.csv", index=False, sep=";")
+    assert main(["fit", "gmm", "semi.csv", "-o", "m.skops", "--quiet"]) == 0
+    assert probmodels.load("m.skops").n_features_in_ == 2
+
+
+def test_python_m_probmodels_runs_the_command():
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "probmodels", "--help"], capture_output=True, text=True
+    )
+    assert done.returncode == 0 and "fit" in done.stdout

@@ -110,3 +110,64 @@ def test_the_report_gathers_the_metrics_and_the_figure_draws_each_column():
     assert (report["score"].between(0, 1)).all()
     fig = plot_quality(real, fake)
     assert sum(ax.get_visible() for ax in fig.axes) == 3
+
+
+# ----------------------------------------------- what used to give NaN or lie
+def _real_and_holdout():
+    rng = np.random.default_rng(0)
+
+    def rows(n):
+        return pd.DataFrame(
+            {
+                "x": rng.normal(size=n),
+                "y": rng.normal(size=n),
+                "c": rng.choice(["a", "b"], n),
+                "flag": rng.random(n) > 0.5,
+            }
+        )
+
+    return rows(300), rows(100)
+
+
+def test_non_finite_synthetic_values_lower_the_scores_by_their_share():
+    from probmodels.metrics import column_pair_trends, column_shapes, quality_report
+
+    real, _ = _real_and_holdout()
+    synthetic = real.copy()
+    synthetic.loc[:29, "x"] = np.nan  # 10% of the rows
+    synthetic.loc[:2, "y"] = np.inf
+    shapes = column_shapes(real, synthetic).set_index("column")["score"]
+    # A value past every number: KS is exactly the share it takes.
+    assert shapes["x"] == pytest.approx(0.9) and shapes["y"] == pytest.approx(0.99)
+    trends = column_pair_trends(real, synthetic)
+    assert np.isfinite(trends["score"]).all()
+    assert np.isfinite(quality_report(real, synthetic)["score"]).all()
+
+
+def test_dcr_of_verbatim_training_rows_is_one():
+    from probmodels.metrics import dcr
+
+    real, holdout = _real_and_holdout()
+    assert dcr(real, real, holdout) == 1.0  # 300 training rows, 100 held out
+    assert dcr(real, holdout, holdout) == 0.0
+    with pytest.raises(ValueError, match="held-out"):
+        dcr(real, real, holdout.head(0))
+
+
+def test_tstr_on_a_boolean_target():
+    from probmodels.metrics import tstr
+
+    real, holdout = _real_and_holdout()
+    out = tstr(real, real, holdout, "flag")
+    assert out["metric"] == "accuracy" and out["synthetic"] == out["real"]
+
+
+@pytest.mark.parametrize("ncols", [0, -1, 2.5])
+def test_plot_quality_refuses_a_grid_it_cannot_draw(ncols):
+    from probmodels.metrics import plot_quality
+
+    real, _ = _real_and_holdout()
+    with pytest.raises(ValueError, match="ncols must be"):
+        plot_quality(real, real, ncols=ncols)
+    with pytest.raises(ValueError, match="at least one column"):
+        plot_quality(real, real, columns=[])

@@ -216,3 +216,47 @@ def test_results_of_many_series_keep_their_order_and_integer_labels():
     assert list(by_label.index) == list(range(1990, 2011))
     by_position = on_years.predict_in_sample(290, 310)
     np.testing.assert_allclose(by_label.to_numpy(), by_position.to_numpy())
+
+
+# ------------------------------------------- odd corners (issue 34, item 12)
+def test_future_rows_must_follow_every_step_not_only_the_first():
+    data = macro()
+    est = ARRegressor(p=2, exog=["cons", "inv"]).fit(data.iloc[:180])
+    future = data[["cons", "inv"]].iloc[180:186]
+    skipped = future.drop(future.index[2])  # a quarter left out
+    with pytest.raises(ValueError, match="exog's row 2 is at 2005Q1"):
+        est.forecast(4, exog=skipped)
+    shuffled = future.iloc[[0, 2, 1, 3]]
+    with pytest.raises(ValueError, match="row 1 is at"):
+        est.forecast(4, exog=shuffled)
+    text = future.assign(cons=future["cons"].astype(str))
+    with pytest.raises(TypeError, match="exog's column 'cons' holds"):
+        est.forecast(4, exog=text)
+    np.testing.assert_allclose(
+        est.forecast(4, exog=future), est.forecast(4, exog=future.to_numpy())
+    )
+
+
+@pytest.mark.parametrize("alpha", [0, 1, 1.5, -0.1, "x"])
+def test_summary_refuses_the_alphas_conf_int_refuses(alpha):
+    est = ARRegressor(p=2).fit(load_sunspots())
+    for call in (est.summary, est.conf_int):
+        with pytest.raises(ValueError, match=r"alpha must be in \(0, 1\)"):
+            call(alpha=alpha)
+
+
+@pytest.mark.parametrize(
+    ("lags", "error"),
+    [(0, ValueError), (-3, ValueError), (10_000, ValueError), (2.5, TypeError)],
+)
+def test_diagnostic_lags_outside_the_residuals_are_refused(lags, error):
+    est = ARRegressor(p=2).fit(load_sunspots())
+    for test in (est.test_serial_correlation, est.test_heteroskedasticity):
+        with pytest.raises(error, match="lags must be"):
+            test(lags=lags)
+
+
+def test_predict_in_sample_refuses_exog_it_would_ignore():
+    est = ARRegressor(p=2).fit(load_sunspots())
+    with pytest.raises(ValueError, match="drop exog"):
+        est.predict_in_sample(exog=np.ones((3, 1)))

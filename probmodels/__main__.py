@@ -1,0 +1,5 @@
+"""``python -m probmodels``: the ``probmodels`` command."""
+
+from .cli import run
+
+run()
