@@ -153,6 +153,42 @@ class ARRecord:
         return values[:, 0] if self.one_series else values
 
 
+def check_identified(shared: np.ndarray, terms: Terms) -> None:
+    """Refuse regressors in the span of the deterministic terms and earlier ones.
+
+    A December flag beside monthly dummies, ``exog = t`` with ``trend="ct"``
+    or a constant driver leaves some coefficients unidentified: each
+    column is kept in order (trend, seasons, then the regressors) while it
+    adds a dimension, and the first that adds none is named.
+
+    Parameters
+    ----------
+    shared : ndarray of shape (n_steps, n_shared)
+        The deterministic and regressor columns, in ``terms``' order.
+    terms : Terms
+    """
+    if not shared.shape[1]:
+        return
+    norms = np.linalg.norm(shared, axis=0)
+    scaled = shared / np.where(norms > 0, norms, 1.0)
+    names = [terms.names()[j] for j in terms.shared_columns()]
+    kept = []
+    for j in range(scaled.shape[1]):
+        trial = scaled[:, [*kept, j]]
+        tol = max(trial.shape) * np.finfo(float).eps * 1e3
+        if norms[j] > 0 and np.linalg.matrix_rank(trial, tol=tol) == len(kept) + 1:
+            kept.append(j)
+            continue
+        others = [names[i] for i in kept]
+        raise ValueError(
+            f"The column {names[j]!r} is a combination of the terms before it "
+            f"({others or 'none: it is all zeros'}), so its coefficient cannot be "
+            "estimated (a flag beside seasonal dummies, a time index beside "
+            "trend='ct', a constant beside trend='c'). Drop it from exog, or "
+            "change trend / seasonal."
+        )
+
+
 def _columns(terms: Terms, n_lags: int) -> np.ndarray:
     """Positions, among the full model's parameters, of a leading-lags model's."""
     n_det, n_lag = terms.n_deterministic, len(terms.lags)
@@ -277,6 +313,7 @@ def estimate(
     # are stored so), one copy otherwise.
     A = values.T if not len(regressors) else np.ascontiguousarray(values[:, series].T)
     shared = terms.shared(_positions(n), values[:, regressors])
+    check_identified(shared, terms)
     m, k = A.shape[0], terms.n_params
     if n_lags is None:
         n_lags = np.full(m, len(terms.lags))

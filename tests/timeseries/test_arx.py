@@ -232,3 +232,26 @@ def test_seasonal_needs_a_period_for_annual_or_array_data():
     # A multiple of the calendar period is accepted (two-year cycles).
     est = ARRegressor(p=1, trend="ct", seasonal=True, period=24).fit(co2_monthly())
     assert est.period_ == 24
+
+
+@pytest.mark.parametrize(
+    ("driver", "params", "named"),
+    [
+        ("december", {"seasonal": True}, "december"),
+        ("time", {"trend": "ct"}, "time"),
+        ("constant", {}, "constant"),
+    ],
+)
+def test_a_driver_in_the_span_of_the_terms_is_refused_by_name(driver, params, named):
+    index = pd.period_range("2000-01", periods=120, freq="M")
+    drivers = {
+        "december": (index.month == 12).astype(float),
+        "time": np.arange(1.0, 121.0),
+        "constant": np.ones(120),
+    }
+    y = np.random.default_rng(0).normal(size=120)
+    X = pd.DataFrame({"y": y, driver: drivers[driver]}, index=index)
+    est = ARRegressor(p=2, exog=[driver], **params)
+    with pytest.raises(ValueError, match=rf"The column '{named}' is a combination"):
+        est.fit(X)
+    assert not hasattr(est, "coef_")
