@@ -24,7 +24,7 @@ FLOORS = [
         ["timeseries", "mixture", "classifiers", "generative", "diffusion"],
     ),
     ("on the families", ["metrics", "_persistence", "impute"]),
-    ("front door", ["cli", ""]),
+    ("front door", ["cli", "__main__", ""]),
 ]
 
 

@@ -146,7 +146,9 @@ class GaussianInference:
 
     def _n_parameters(self):
         k, d = self.means_.shape
-        sizes = [len(c) for c in self.__dict__.get("categories_", [])]
+        # The fitted category probabilities (a 0.1.0 model has none).
+        log_probs = self.__dict__.get("category_log_prob_") or []
+        sizes = [p.shape[1] for p in log_probs]
         return n_parameters(self._covariance_type, k, d, sizes)
 
     def sample(
