@@ -269,29 +269,16 @@ def validate_table(
     -------
     ndarray of shape (n_samples, n_features)
     """
-    check_numeric_array(X)
-    try:
-        # An overflow of the conversion is reported below, by name and place.
-        with np.errstate(over="ignore"):
-            values = validate_data(
-                estimator,
-                X,
-                reset=reset,
-                dtype=dtype,
-                ensure_all_finite=False,
-                **check_params,
-            )
-    except ValueError as err:
-        raise non_numeric(err) from None
-    check_finite(
-        values,
-        labels=column_labels(X, estimator),
-        index=row_labels(X),
-        hint=hint,
-        source=X if np.dtype(dtype) != np.float64 else None,
-        allow_nan=allow_nan,
+    return _numeric_rows(
+        X,
+        lambda: validate_data(
+            estimator, X, reset=reset, dtype=dtype, ensure_all_finite=False, **check_params
+        ),
+        column_labels(X, estimator),
+        hint,
+        dtype,
+        allow_nan,
     )
-    return values
 
 
 def check_table(
@@ -326,21 +313,38 @@ def check_table(
     -------
     ndarray of shape (n_samples, n_features)
     """
+    named = column_labels(X)
+    return _numeric_rows(
+        X,
+        lambda: check_array(
+            X,
+            dtype=dtype,
+            ensure_all_finite=False,
+            ensure_min_samples=ensure_min_samples,
+        ),
+        named if named is not None else labels,
+        hint,
+        dtype,
+        allow_nan,
+    )
+
+
+def _numeric_rows(X, convert, labels, hint, dtype, allow_nan) -> np.ndarray:
+    """``convert()`` (sklearn's conversion of X), then the checks it cannot say.
+
+    The name of a non-numeric column, and the row label and column name of
+    the first NaN, inf or overflow of the conversion to ``dtype``.
+    """
     check_numeric_array(X)
     try:
+        # An overflow of the conversion is reported below, by name and place.
         with np.errstate(over="ignore"):
-            values = check_array(
-                X,
-                dtype=dtype,
-                ensure_all_finite=False,
-                ensure_min_samples=ensure_min_samples,
-            )
+            values = convert()
     except ValueError as err:
         raise non_numeric(err) from None
-    named = column_labels(X)
     check_finite(
         values,
-        labels=named if named is not None else labels,
+        labels=labels,
         index=row_labels(X),
         hint=hint,
         source=X if np.dtype(dtype) != np.float64 else None,
