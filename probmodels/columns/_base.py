@@ -226,6 +226,15 @@ class Column(ABC):
         return None
 
     @property
+    def log_scale(self) -> float:
+        """``log`` of the factor the encoding divides values by (0: none).
+
+        A model's density of encoded values is the density of the column's
+        own values plus this (``log |d encoded / d value| = -log_scale``).
+        """
+        return 0.0
+
+    @property
     def categories(self) -> list | None:
         """The training categories of a categorical kind (None otherwise)."""
         return None

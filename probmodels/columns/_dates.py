@@ -1,10 +1,17 @@
 """Columns of dates (datetime64 of any unit, with or without a time zone).
 
-Dates are modelled as seconds since 1970-01-01 UTC. :func:`datetime_seconds`
-is the one conversion, at the column's own unit (so a column of dates past
-2262, which pandas keeps in microseconds, does not wrap through
-nanoseconds), with NaT as a missing value (NaN). Decoded values are clipped
-to the training range and rounded to the training values' resolution.
+Dates are modelled as seconds since 1970-01-01 UTC, standardised by the
+training dates' mean and standard deviation: in seconds a date's variance
+(1e12 for dates a month apart) would swamp every other column of a model
+that shares scales (a spherical covariance) and make ``reg_covar`` nothing
+beside it (two dates a fixed lag apart are then a singular covariance).
+Scores stay densities of the dates in seconds: the column's log-Jacobian
+(``log_scale``) is added back (:meth:`ColumnTypes.log_jacobian`).
+:func:`datetime_seconds` is the one conversion, at the column's own unit
+(so a column of dates past 2262, which pandas keeps in microseconds, does
+not wrap through nanoseconds), with NaT as a missing value (NaN). Decoded
+values are clipped to the training range and rounded to the training
+values' resolution.
 """
 
 from __future__ import annotations
@@ -87,17 +94,25 @@ class DatetimeColumn(Column):
         decoded values are rounded to.
     tz : str, optional
         The time zone.
+    center, scale : float, default=0.0 and 1.0
+        The seconds a model sees are ``(seconds - center) / scale``: the
+        training dates' mean and standard deviation. Files written before
+        the dates were standardised hold neither, and read as 0 and 1.
     """
 
     kind = "datetime"
     categorical = False
-    fields = ("low", "high", "step", "tz")
+    fields = ("low", "high", "step", "tz", "center", "scale")
 
-    def __init__(self, dtype: str, low=None, high=None, step=1, tz=None):
+    def __init__(
+        self, dtype: str, low=None, high=None, step=1, tz=None, center=0.0, scale=1.0
+    ):
         super().__init__(dtype)
         self.low, self.high = low, high
         self.step = int(step) if step is not None else 1
         self.tz = tz
+        self.center = 0.0 if center is None else float(center)
+        self.scale = 1.0 if scale is None else float(scale)
 
     @classmethod
     def read(cls, series, name):
@@ -112,22 +127,32 @@ class DatetimeColumn(Column):
         seconds = datetime_seconds(series)
         tz = None if series.dt.tz is None else str(series.dt.tz)
         low, high = (float(seconds.min()), float(seconds.max())) if len(seconds) else (0.0, 0.0)
-        return cls(str(series.dtype), low, high, max(step, per_tick), tz)
+        center = float(seconds.mean()) if len(seconds) else 0.0
+        spread = float(seconds.std()) if len(seconds) > 1 else 0.0
+        # A constant date keeps its seconds' unit: there is no spread to use.
+        scale = spread if spread > 0 else 1.0
+        return cls(str(series.dtype), low, high, max(step, per_tick), tz, center, scale)
 
     def encode(self, series, name, allow_nan=False):
-        """Seconds since 1970 UTC, NaN where NaT (see :class:`Column`)."""
+        """Standardised seconds since 1970 UTC, NaN where NaT (see :class:`Column`)."""
         if not pd.api.types.is_datetime64_any_dtype(series.dtype):
             raise TypeError(
                 f"Column {name!r} held dates in training; it holds {series.dtype} now."
             )
-        return datetime_seconds(series)
+        return (datetime_seconds(series) - self.center) / self.scale
+
+    @property
+    def log_scale(self) -> float:
+        """``log scale``: what the standardisation takes off a log-density."""
+        return float(np.log(self.scale))
 
     def decode(self, values):
         """Dates in the column's dtype and time zone (see :class:`Column`)."""
         unit = _unit_of(self.dtype)
         per_tick = _NS_PER_UNIT[unit]
         step = max(self.step // per_tick, 1)  # ticks of the unit per step
-        seconds = np.clip(np.asarray(values, dtype=np.float64), self.low, self.high)
+        seconds = np.asarray(values, dtype=np.float64) * self.scale + self.center
+        seconds = np.clip(seconds, self.low, self.high)
         # Whole steps first, then ticks in integers: a float product past 2^53
         # ticks would not be a whole number of steps.
         steps = np.rint(seconds * ((_NS_PER_S // per_tick) / step))

@@ -6,7 +6,8 @@ from its dtype (or from ``categorical_features``), remembers what it needs
 to give the column back, and splits a table into what models work with:
 
 - ``continuous``: a float64 array of the continuous, integer and datetime
-  columns (datetimes as seconds since 1970-01-01 UTC), NaN where missing;
+  columns (datetimes as seconds since 1970-01-01 UTC, standardised by the
+  training dates' mean and standard deviation), NaN where missing;
 - ``codes``: an int64 array of the categorical and boolean columns, each
   value the position of its category in the column's ``categories``, -1
   where missing.
@@ -310,6 +311,28 @@ class ColumnTypes:
         if index is not None:
             frame.index = index
         return frame
+
+    def log_jacobian(self, continuous: np.ndarray) -> np.ndarray:
+        """Per row, what turns a density of encoded values into one of the table's.
+
+        ``-sum_j log_scale_j`` over the row's observed continuous columns (a
+        date is standardised; the other kinds are as they are). Zero with
+        quantiles: scores are then those of the normal scores, as documented.
+
+        Parameters
+        ----------
+        continuous : ndarray of shape (n_rows, n_continuous)
+            The encoded continuous block, NaN where missing.
+
+        Returns
+        -------
+        ndarray of shape (n_rows,)
+        """
+        logs = np.array([c.log_scale for c in self.columns if not c.categorical])
+        if self.quantiles is not None or not logs.any():
+            return np.zeros(len(continuous))
+        observed = ~np.isnan(continuous)
+        return -(observed * logs).sum(axis=1)
 
     # ---------------------------------------------------------- properties
     @property

@@ -579,4 +579,5 @@ class DDPM(DDPMImputation, NeuralGenerativeMixin, BaseEstimator):
             [U, codes, t, noise, categories, uniform, mask],
             bytes_per_row=8 * (m + 1) * per_step,
         )
-        return -bound + self._scaler.log_jacobian
+        # The network's scaling, then the column types' (standardised dates).
+        return -bound + self._scaler.log_jacobian + self._types.log_jacobian(X.continuous)

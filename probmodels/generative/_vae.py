@@ -405,7 +405,9 @@ class VAE(
             scores = logsumexp(bounds + np.log(self.class_prior_), axis=1)
         else:
             scores = self._bound(rows, c)
-        return scores + self._scaler.log_jacobian
+        # The network's scaling, then the column types' (standardised dates).
+        jacobian = self._types.log_jacobian(rows.continuous)
+        return scores + self._scaler.log_jacobian + jacobian
 
     def score(self, X, y=None):
         """Mean of :meth:`score_samples`: a lower bound on the mean log-density.

@@ -130,7 +130,8 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
     weights_ : ndarray of shape (n_components,)
     means_ : ndarray of shape (n_components, n_features)
         Over the continuous columns (integer and datetime ones included,
-        datetimes in seconds since 1970), in their order; with no
+        datetimes as seconds since 1970 standardised by the training dates'
+        mean and standard deviation), in their order; with no
         categorical column, every column. With ``quantile_transform``, the
         means (and covariances) of the normal scores.
     covariances_ : ndarray

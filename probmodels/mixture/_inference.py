@@ -31,7 +31,10 @@ class GaussianInference:
     def _component_log_prob(self, X):
         """``log pi_k + log N(x; mu_k, Sigma_k) (+ log pi_kj(x_j))`` per row of X."""
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
+        return self._rows_log_prob(self._validate_X(X, reset=False))
+
+    def _rows_log_prob(self, X):
+        """:meth:`_component_log_prob` of validated rows."""
         if np.isnan(X.sum()):
             return self._observed_log_prob(X)
         # Any centre gives the same values; the mixture mean keeps the
@@ -73,7 +76,11 @@ class GaussianInference:
         """
         if is_dask_array(X):
             return self._lazy(self.score_samples, X)
-        return logsumexp(self._component_log_prob(X), axis=1)
+        check_is_fitted(self)
+        rows = self._validate_X(X, reset=False)
+        # Standardised dates: back to a density of the dates in seconds.
+        jacobian = self._types.log_jacobian(rows[:, : self.means_.shape[1]])
+        return logsumexp(self._rows_log_prob(rows), axis=1) + jacobian
 
     def predict_proba(self, X):
         """Posterior probability of each component for each row.

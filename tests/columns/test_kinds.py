@@ -99,10 +99,13 @@ def test_dates_past_2262_convert_at_their_own_unit():
     far = pd.Series(pd.date_range("2300-01-01", periods=10, freq="D").as_unit("us"))
     assert far.dtype == "datetime64[us]"
     column = read(far)
-    seconds = column.encode(far, "c")
+    encoded = column.encode(far, "c")
     expected = (far - pd.Timestamp("1970-01-01")).dt.total_seconds().to_numpy()
-    np.testing.assert_array_equal(seconds, expected)
-    back = pd.Series(column.decode(seconds))
+    np.testing.assert_array_equal(datetime_seconds(far), expected)
+    # Standardised by the training dates' mean and standard deviation.
+    assert column.center == expected.mean() and column.scale == expected.std()
+    np.testing.assert_allclose(encoded * column.scale + column.center, expected, rtol=1e-15)
+    back = pd.Series(column.decode(encoded))
     pd.testing.assert_series_equal(back, far)
 
 

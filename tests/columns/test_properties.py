@@ -48,9 +48,10 @@ def test_dates_encode_to_their_seconds_nat_to_nan_and_decode_back(column):
     stamps, seconds, holes = column
     frame = pd.DataFrame({"d": stamps})
     types, encoded = ColumnTypes.fit(frame, allow_nan=True)
-    got = encoded.continuous[:, 0]
+    column = types.columns[0]
+    got = encoded.continuous[:, 0] * column.scale + column.center
     assert np.isnan(got[holes]).all()
-    np.testing.assert_array_equal(got[~holes], seconds[~holes])
+    np.testing.assert_allclose(got[~holes], seconds[~holes], rtol=1e-15, atol=1e-6)
     back = types.decode(encoded.continuous[~holes])["d"]
     assert back.dtype == stamps.dtype
     pd.testing.assert_series_equal(
@@ -84,8 +85,9 @@ def test_integers_at_the_ends_of_their_dtype_never_wrap(dtype, data, noise):
     # Decoding the encoded values is exact up to float64's spacing.
     spacing = np.spacing(np.abs(column.to_numpy(float))) + 1
     assert (np.abs(out[: len(column)].to_numpy(float) - column.to_numpy(float)) <= spacing).all()
-    extremes = types.decode(np.array([[float(low)], [float(high)]]))["i"]
-    assert [int(v) for v in extremes] == [low, high]
+    if float(low) != float(high):  # else float64 cannot tell the two apart
+        extremes = types.decode(np.array([[float(low)], [float(high)]]))["i"]
+        assert [int(v) for v in extremes] == [low, high]
 
 
 @pytest.fixture(scope="module")

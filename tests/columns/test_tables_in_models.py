@@ -128,3 +128,80 @@ def test_empty_date_cells_are_missing_dates_on_the_command_line(folder, capsys):
     expected = probmodels.load("g.skops").score_samples(holes)
     np.testing.assert_allclose(scores, expected, rtol=1e-9)
     assert np.isfinite(scores).all() and scores[:6].min() > -50
+
+
+# ------------------------------------------------------- dates on their scale
+def _orders(n=200):
+    ordered = pd.Timestamp("2022-01-01") + pd.to_timedelta(RNG.integers(0, 365, n), unit="D")
+    return pd.DataFrame(
+        {
+            "x": RNG.normal(size=n),
+            "ordered": ordered,
+            "shipped": ordered + pd.Timedelta(days=3),  # a fixed lag
+        }
+    )
+
+
+def test_two_dates_a_fixed_lag_apart_fit_and_keep_the_lag():
+    frame = _orders()
+    gm = GaussianMixture(2, random_state=0).fit(frame)
+    out = gm.sample(200, random_state=0)
+    lag = (out["shipped"] - out["ordered"]).dt.days
+    assert (lag.between(2, 4)).mean() > 0.95
+
+
+def test_a_spherical_covariance_is_not_swamped_by_a_date():
+    frame = _orders()[["x", "ordered"]]
+    out = GaussianMixture(1, covariance_type="spherical", random_state=0).fit(frame)
+    x = out.sample(500, random_state=0)["x"]
+    assert x.abs().max() < 6  # x is N(0, 1); in seconds its sd was 1.7e6
+
+
+def test_scores_are_densities_of_the_dates_in_seconds():
+    from scipy.stats import norm
+
+    frame = _orders()[["x", "ordered"]]
+    gm = GaussianMixture(1, covariance_type="diag", random_state=0).fit(frame)
+    seconds = (frame["ordered"] - pd.Timestamp("1970-01-01")).dt.total_seconds()
+    expected = norm.logpdf(frame["x"], frame["x"].mean(), frame["x"].std(ddof=0))
+    expected += norm.logpdf(seconds, seconds.mean(), seconds.std(ddof=0))
+    np.testing.assert_allclose(gm.score_samples(frame), expected, rtol=1e-5)
+    # A row without its date scores its x alone.
+    x_only = norm.logpdf(frame["x"], frame["x"].mean(), frame["x"].std(ddof=0))
+    holes = frame.assign(ordered=pd.NaT)
+    np.testing.assert_allclose(gm.score_samples(holes), x_only, rtol=1e-5)
+
+
+def test_the_log_jacobian_counts_the_observed_dates():
+    from probmodels.columns import ColumnTypes
+
+    frame = _orders(50)
+    frame.loc[:4, "shipped"] = pd.NaT
+    types, encoded = ColumnTypes.fit(frame, allow_nan=True)
+    scales = [types.columns[1].scale, types.columns[2].scale]
+    jacobian = types.log_jacobian(encoded.continuous)
+    np.testing.assert_allclose(jacobian[5:], -np.log(scales).sum())
+    np.testing.assert_allclose(jacobian[:5], -np.log(scales[0]))
+    quantiles, rows = ColumnTypes.fit(frame, quantile_transform=True, allow_nan=True)
+    assert not quantiles.log_jacobian(rows.continuous).any()
+
+
+@pytest.mark.parametrize("make", [VAE])
+def test_neural_scores_of_dates_equal_those_of_their_seconds(make):
+    frame = _orders(120)[["x", "ordered"]]
+    seconds = frame.assign(
+        ordered=(frame["ordered"] - pd.Timestamp("1970-01-01")).dt.total_seconds()
+    )
+    small = (
+        {"latent_dim": 1, "hidden_layer_sizes": (8,)}
+        if make is VAE
+        else {"hidden_layer_sizes": (8,), "n_timesteps": 10, "n_score_timesteps": 3}
+    )
+    on_dates = make(**small, **TINY).fit(frame).score_samples(frame)
+    on_seconds = make(**small, **TINY).fit(seconds).score_samples(seconds)
+    # The same standardised inputs, so alike networks (the Monte Carlo draws
+    # are keyed on the encoded rows, so they differ): without the dates'
+    # log-Jacobian the two would stand log(scale) = 16 nats apart.
+    scale = (frame["ordered"] - pd.Timestamp("1970-01-01")).dt.total_seconds().std()
+    assert np.log(scale) > 15
+    assert abs(on_dates.mean() - on_seconds.mean()) < 1.0
