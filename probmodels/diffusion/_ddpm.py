@@ -579,5 +579,7 @@ class DDPM(DDPMImputation, NeuralGenerativeMixin, BaseEstimator):
             [U, codes, t, noise, categories, uniform, mask],
             bytes_per_row=8 * (m + 1) * per_step,
         )
-        # The network's scaling, then the column types' (standardised dates).
-        return -bound + self._scaler.log_jacobian + self._types.log_jacobian(X.continuous)
+        # The network's scaling, then the column types' (standardised dates),
+        # each over the row's observed columns.
+        jacobian = self._scaler.row_log_jacobian(X.continuous)
+        return -bound + jacobian + self._types.log_jacobian(X.continuous)

@@ -405,9 +405,10 @@ class VAE(
             scores = logsumexp(bounds + np.log(self.class_prior_), axis=1)
         else:
             scores = self._bound(rows, c)
-        # The network's scaling, then the column types' (standardised dates).
-        jacobian = self._types.log_jacobian(rows.continuous)
-        return scores + self._scaler.log_jacobian + jacobian
+        # The network's scaling, then the column types' (standardised dates),
+        # each over the row's observed columns.
+        jacobian = self._scaler.row_log_jacobian(rows.continuous)
+        return scores + jacobian + self._types.log_jacobian(rows.continuous)
 
     def score(self, X, y=None):
         """Mean of :meth:`score_samples`: a lower bound on the mean log-density.

@@ -141,6 +141,26 @@ class Standardizer:
         """``log |du/dx| = -sum_j log scale_j``: add it to a scaled density."""
         return float(-np.log(self.scale).sum())
 
+    def row_log_jacobian(self, X: np.ndarray) -> np.ndarray:
+        """:attr:`log_jacobian` of each row, over its observed columns only.
+
+        A row with missing entries is scored by the density of what was
+        observed, so only those columns' scales enter its Jacobian.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_rows, n_columns)
+            NaN where an entry is missing.
+
+        Returns
+        -------
+        ndarray of shape (n_rows,)
+        """
+        log_scale = np.log(self.scale)
+        if not np.isnan(X.sum()):
+            return np.full(len(X), -log_scale.sum())
+        return -(~np.isnan(X) * log_scale).sum(axis=1)
+
 
 class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
     """The sample / score contract for estimators that train a torch module.

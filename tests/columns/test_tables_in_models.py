@@ -205,3 +205,25 @@ def test_neural_scores_of_dates_equal_those_of_their_seconds(make):
     scale = (frame["ordered"] - pd.Timestamp("1970-01-01")).dt.total_seconds().std()
     assert np.log(scale) > 15
     assert abs(on_dates.mean() - on_seconds.mean()) < 1.0
+
+
+@pytest.mark.parametrize(
+    ("make", "params"),
+    [
+        (VAE, {"latent_dim": 1, "max_epochs": 20}),
+        (DDPM, {"max_epochs": 20, "n_timesteps": 50}),
+    ],
+)
+def test_a_row_with_holes_counts_only_its_observed_scales(make, params):
+    # x1 ~ N(0, 1) beside an independent x2 ~ N(0, 1000^2): a row without
+    # x2 scores its x1 alone, not that minus log(1000) = 6.9 nats.
+    rng = np.random.default_rng(0)
+    X = np.c_[rng.normal(size=1500), 1000 * rng.normal(size=1500)]
+    holes = X.copy()
+    holes[::5, 1] = np.nan
+    model = make(random_state=0, **params).fit(holes)
+    query = X[:300].copy()
+    query[:, 1] = np.nan
+    exact = np.mean(-0.5 * np.log(2 * np.pi) - 0.5 * X[:300, 0] ** 2)
+    got = model.score_samples(query).mean()
+    assert exact - 0.3 < got < exact + 0.1  # a bound, a little below
