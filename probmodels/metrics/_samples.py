@@ -55,6 +55,26 @@ def _inf_as_nan(X, allowed):
     return X
 
 
+def _missing_below(X, categorical):
+    """Missing numbers as a value below each column's others.
+
+    The classifier reads NaN natively, but not in a column that a training
+    fold holds no value of; a tree splits a value below the rest off just as
+    well. Category codes keep their own missing code.
+    """
+    numeric = np.ones(X.shape[1], bool) if categorical is None else ~categorical
+    for j in np.flatnonzero(numeric & np.isnan(X).any(axis=0)):
+        column = X[:, j]
+        seen = column[~np.isnan(column)]
+        low = seen.min() if len(seen) else 0.0
+        with np.errstate(over="ignore"):
+            below = low - max(1.0, abs(low))
+        if not np.isfinite(below):
+            below = np.nextafter(low, -np.inf)
+        column[np.isnan(column)] = below
+    return X
+
+
 def _is_table(X) -> bool:
     """Whether X is a DataFrame with a column that is not plain numbers."""
     import pandas as pd
@@ -78,7 +98,8 @@ def c2st(real, fake, *, cv=5, random_state=0):
     A ``HistGradientBoostingClassifier`` is trained to separate the two sets
     (each row labelled by its set), and its accuracy is averaged over ``cv``
     stratified folds. Missing and infinite values are missing values to the
-    classifier: a generator that writes them is told apart by them. Use sets of equal size, so that 0.5 is chance. Tables
+    classifier (a value below the column's others): a generator that writes
+    them is told apart by them. Use sets of equal size, so that 0.5 is chance. Tables
     with categorical columns are compared with the classifier's native
     categorical splits (``categorical_features``), datetimes as times.
 
@@ -108,6 +129,7 @@ def c2st(real, fake, *, cv=5, random_state=0):
     random_state = _seed(random_state)
     X = np.vstack([real, fake])
     y = np.r_[np.zeros(len(real)), np.ones(len(fake))]
+    X = _missing_below(X, categorical)
     folds = StratifiedKFold(cv, shuffle=True, random_state=random_state)
     if categorical is not None:
         # Native categories need fewer than 255 of them per column.
