@@ -37,13 +37,37 @@ if TYPE_CHECKING:  # what the names are, for type checkers and editors
     from .timeseries import ARRegressor  # noqa: F401
 
 
+#: Subpackages and modules reachable as attributes (``probmodels.metrics``),
+#: imported on first use like the names above.
+_SUBMODULES = {
+    "base",
+    "classifiers",
+    "cli",
+    "columns",
+    "datasets",
+    "diffusion",
+    "engine",
+    "exceptions",
+    "generative",
+    "impute",
+    "metrics",
+    "mixture",
+    "nn",
+    "timeseries",
+    "utils",
+}
+
+
 def __getattr__(name: str):
-    """Load a public name's module on first use."""
+    """Load a public name's module, or a subpackage, on first use."""
     if name in _PUBLIC:
         value = getattr(importlib.import_module(_PUBLIC[name], __name__), name)
-        globals()[name] = value  # later look-ups skip this function
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # later look-ups skip this function
+    return value
 
 
 def __dir__():

@@ -65,6 +65,7 @@ def test_import_loads_no_model_until_one_is_used():
         "assert probmodels.GaussianMixture.__name__ == 'GaussianMixture'\n"
         "assert 'sklearn' in sys.modules and 'torch' not in sys.modules\n"
         "assert set(probmodels.__all__) <= set(dir(probmodels))\n"
+        "assert probmodels.metrics.c2st.__name__ == 'c2st'\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
