@@ -22,16 +22,7 @@ from ._docs import TABLE_PARAMETER_DOCS, document_table_parameters
 from ._numbers import ContinuousColumn, IntegerColumn
 from ._types import ColumnTypes, Encoded, normal_scores, one_hot
 
-#: The kinds a column can be.
-KINDS = ("continuous", "integer", "boolean", "categorical", "datetime")
-#: Kinds modelled as continuous values, and kinds modelled as categories.
-CONTINUOUS_KINDS = ("continuous", "integer", "datetime")
-CATEGORICAL_KINDS = ("boolean", "categorical")
-
 __all__ = [
-    "CATEGORICAL_KINDS",
-    "CONTINUOUS_KINDS",
-    "KINDS",
     "TABLE_PARAMETER_DOCS",
     "BooleanColumn",
     "CategoricalColumn",

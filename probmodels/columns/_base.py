@@ -272,9 +272,6 @@ class Column(ABC):
     def __eq__(self, other):
         return type(self) is type(other) and self.state() == other.state()
 
-    def __hash__(self):
-        return hash((self.kind, self.dtype))
-
     def __repr__(self):
         fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.fields)
         return f"{type(self).__name__}({self.dtype!r}{', ' if fields else ''}{fields})"

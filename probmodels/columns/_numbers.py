@@ -8,8 +8,6 @@ to ``-2**63``.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
@@ -17,14 +15,6 @@ from ..utils.validation import shown_value
 from ._base import Column, register
 
 __all__ = ["ContinuousColumn", "IntegerColumn"]
-
-
-def _float_values(series: pd.Series, name: Any) -> np.ndarray:
-    if not pd.api.types.is_numeric_dtype(series.dtype):
-        raise TypeError(
-            f"Column {name!r} held numbers in training; it holds {series.dtype} now."
-        )
-    return series.to_numpy(np.float64, na_value=np.nan)
 
 
 @register
@@ -55,7 +45,11 @@ class ContinuousColumn(Column):
 
     def encode(self, series, name, allow_nan=False):
         """Values as float64, NaN where missing (see :class:`Column`)."""
-        return _float_values(series, name)
+        if not pd.api.types.is_numeric_dtype(series.dtype):
+            raise TypeError(
+                f"Column {name!r} held numbers in training; it holds {series.dtype} now."
+            )
+        return series.to_numpy(np.float64, na_value=np.nan)
 
     def decode(self, values):
         """Values in the column's dtype (see :class:`Column`)."""

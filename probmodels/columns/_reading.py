@@ -96,23 +96,20 @@ def check_some_observed(values: np.ndarray, labels=None) -> None:
 
 
 def numeric_column(X, values: np.ndarray, j: int, categorical: bool) -> Column:
-    """The column of a validated numeric array's ``values[:, j]``.
+    """The column ``j`` of X, whose validated numbers are ``values``.
 
-    An int column of a DataFrame is an integer column; a column named in
+    Read by the same classes as any DataFrame column (:func:`column_of`): a
+    DataFrame's own column, with its dtype (an int column is an integer
+    column), or the array's floats. A column named in
     ``categorical_features`` has its distinct numbers as categories.
     """
     frame = isinstance(X, pd.DataFrame)
-    dtype = str(X.dtypes.iloc[j]) if frame else "float64"
-    observed = values[~np.isnan(values)]
+    series = X.iloc[:, j] if frame else pd.Series(values)
     if categorical:
-        return CategoricalColumn(dtype, np.unique(observed).tolist())
-    low, high = (
-        (float(observed.min()), float(observed.max())) if len(observed) else (0.0, 0.0)
-    )
-    if frame and pd.api.types.is_integer_dtype(X.dtypes.iloc[j]):
-        # The bounds from the integers themselves: float64 rounds 2**63 - 1 up.
-        return IntegerColumn.read(X.iloc[:, j].dropna(), X.columns[j])
-    return ContinuousColumn(dtype, low, high)
+        observed = values[~np.isnan(values)]
+        return CategoricalColumn(str(series.dtype), np.unique(observed).tolist())
+    # NaN was refused or kept by the array's checks already.
+    return column_of(series, False, X.columns[j] if frame else j, allow_nan=True)
 
 
 def column_of(series: pd.Series, categorical: bool, name: Any, allow_nan=False) -> Column:
