@@ -334,17 +334,7 @@ class DaskStatistics:
         )
 
     def __call__(self, theta):
-        """Statistics S (n_statistics, K) and the weighted sum of log p(x).
-
-        Parameters
-        ----------
-        theta : ndarray of shape (n_components, n_statistics)
-
-        Returns
-        -------
-        stats : ndarray of shape (n_statistics, n_components)
-        log_likelihood : float
-        """
+        """The E-step (:class:`~probmodels.mixture._source.EStepPass`), chunk by chunk where the chunks live."""
         import dask
 
         blocks = self.X.to_delayed().ravel()

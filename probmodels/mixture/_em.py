@@ -220,17 +220,7 @@ class NumpyStatistics:
         return _softmax_stats(theta @ self.phi[:, lo:hi], self.phi[:, lo:hi], weight)
 
     def __call__(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
-        """Statistics S (n_statistics, K) and the weighted sum of log p(x).
-
-        Parameters
-        ----------
-        theta : ndarray of shape (n_components, n_statistics)
-
-        Returns
-        -------
-        stats : ndarray of shape (n_statistics, n_components)
-        log_likelihood : float
-        """
+        """The E-step (:class:`~probmodels.mixture._source.EStepPass`), chunk by chunk."""
         parts = self._workers.map(lambda b: self._chunk(theta, *b), self._bounds)
         stats = parts[0][0].copy()
         ll = parts[0][1]
@@ -285,7 +275,7 @@ class TorchStatistics:
         return logits.argmax(dim=0).cpu().numpy()
 
     def __call__(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
-        """Same as :meth:`NumpyStatistics.__call__`, computed on the device."""
+        """The E-step (:class:`~probmodels.mixture._source.EStepPass`) on the device."""
         torch = self._torch
         logits = torch.as_tensor(theta, device=self.device) @ self.phi
         log_norm = torch.logsumexp(logits, dim=0)

@@ -122,9 +122,6 @@ class MissingStatistics:
     def __exit__(self, *exc):
         self._workers.__exit__(*exc)
 
-    def _map(self, function, items):
-        return self._workers.map(function, items)
-
     def statistics(self, resp: np.ndarray) -> np.ndarray:
         """``S = Phi^T resp`` of the mean-filled rows (to initialise)."""
         filled = mean_filled(self.Xc, self.sample_weight)
@@ -149,7 +146,7 @@ class MissingStatistics:
         logits = np.empty((len(self.rare), len(means)))
         parts = []
         conditionals = gaussian_conditionals(
-            self.X0, self.layout, means, prec, log_det_cov, self._map, self._work
+            self.X0, self.layout, means, prec, log_det_cov, self._workers.map, self._work
         )
         for k, (dens, fills, covs) in enumerate(conditionals):
             logits[:, k] = dens + log_w[k]
@@ -175,16 +172,10 @@ class MissingStatistics:
         )
 
     def __call__(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
-        """Expected statistics S (n_statistics, K) and the observed log-likelihood.
+        """The E-step (:class:`~probmodels.mixture._source.EStepPass`) on observed entries.
 
-        Parameters
-        ----------
-        theta : ndarray of shape (n_components, n_statistics)
-
-        Returns
-        -------
-        stats : ndarray of shape (n_statistics, n_components)
-        log_likelihood : float
+        ``S`` holds the expected statistics, and the log-likelihood is that of
+        the observed entries.
         """
         params = self._parameters(theta)
         log_w, means, _, cov, log_probs = params
@@ -200,7 +191,7 @@ class MissingStatistics:
         # Chunks summed in order, so results do not depend on the thread count.
         for (b, _, _), (stats, chunk_ll) in zip(
             self._tasks,
-            self._map(
+            self._workers.map(
                 lambda t: self.blocks[t[0]][1].chunk_statistics(thetas[t[0]], *t[1:]),
                 self._tasks,
             ),
@@ -219,7 +210,7 @@ class MissingStatistics:
             resp, rare_ll = self._weighted(self.rare, logits)
             ll += rare_ll
             mass += resp.sum(axis=0)
-            moments = self._map(
+            moments = self._workers.map(
                 lambda j: self._second_moments(resp[:, j], *parts[j]), range(k)
             )
             for j, (first, second) in enumerate(moments):
