@@ -395,9 +395,7 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
         return center
 
     def _fitted_width(self):
-        # The fitted parameters' widths: a new fit has already read new types.
-        log_probs = self.__dict__.get("category_log_prob_") or []
-        return self.means_.shape[1] + sum(p.shape[1] for p in log_probs)
+        return self.means_.shape[1] + sum(self._fitted_category_sizes())
 
     def _check_init_parameters(self, X):
         """The ``*_init`` arrays, validated against the continuous columns."""
@@ -579,10 +577,9 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
 
     def _current_parameters(self, center):
         """Fitted parameters in the coordinates centred on ``center``."""
-        log_probs = self.__dict__.get("category_log_prob_") or []
-        log_probs = (
-            np.hstack(log_probs) if log_probs else np.empty((len(self.weights_), 0))
-        )
+        log_probs = self._category_log_probs()
+        if log_probs is None:
+            log_probs = np.empty((len(self.weights_), 0))
         return (
             self.weights_,
             self.means_ - center[: self.means_.shape[1]],

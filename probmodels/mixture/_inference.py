@@ -53,8 +53,20 @@ class GaussianInference:
             log_w = np.log(self.weights_)
         return log_w, self.means_, prec
 
+    def _fitted_category_log_probs(self) -> list:
+        """``category_log_prob_``, or none for a model from 0.1.0 (numbers only)."""
+        return self.__dict__.get("category_log_prob_") or []
+
+    def _fitted_category_sizes(self) -> list[int]:
+        """Categories of each column the fitted parameters are of.
+
+        Read from the parameters, not the column types: a new fit has read
+        the new data's types before its parameters replace these.
+        """
+        return [p.shape[1] for p in self._fitted_category_log_probs()]
+
     def _category_log_probs(self):
-        log_probs = self.__dict__.get("category_log_prob_") or []
+        log_probs = self._fitted_category_log_probs()
         return np.hstack(log_probs) if log_probs else None
 
     def _observed_log_prob(self, X):
@@ -153,9 +165,7 @@ class GaussianInference:
 
     def _n_parameters(self):
         k, d = self.means_.shape
-        # The fitted category probabilities (a 0.1.0 model has none).
-        log_probs = self.__dict__.get("category_log_prob_") or []
-        sizes = [p.shape[1] for p in log_probs]
+        sizes = self._fitted_category_sizes()
         return n_parameters(self._covariance_type, k, d, sizes)
 
     def sample(
@@ -210,7 +220,7 @@ class GaussianInference:
         continuous = self.means_[labels] + noise
         codes = [
             _draw_categories(np.exp(log_prob[labels]), rng)
-            for log_prob in self.__dict__.get("category_log_prob_") or []
+            for log_prob in self._fitted_category_log_probs()
         ]
         codes = np.column_stack(codes) if codes else None
         X = self._types.decode(continuous, codes, container=self._container)
