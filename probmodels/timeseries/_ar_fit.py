@@ -157,9 +157,9 @@ def check_identified(shared: np.ndarray, terms: Terms) -> None:
     """Refuse regressors in the span of the deterministic terms and earlier ones.
 
     A December flag beside monthly dummies, ``exog = t`` with ``trend="ct"``
-    or a constant driver leaves some coefficients unidentified: each
-    column is kept in order (trend, seasons, then the regressors) while it
-    adds a dimension, and the first that adds none is named.
+    or a constant driver leaves some coefficients unidentified. In the
+    columns' order (trend, seasons, then the regressors), the first that adds
+    no dimension to those before it is named: one QR of the columns.
 
     Parameters
     ----------
@@ -171,15 +171,17 @@ def check_identified(shared: np.ndarray, terms: Terms) -> None:
         return
     norms = np.linalg.norm(shared, axis=0)
     scaled = shared / np.where(norms > 0, norms, 1.0)
-    names = [terms.names()[j] for j in terms.shared_columns()]
-    kept = []
-    for j in range(scaled.shape[1]):
-        trial = scaled[:, [*kept, j]]
-        tol = max(trial.shape) * np.finfo(float).eps * 1e3
-        if norms[j] > 0 and np.linalg.matrix_rank(trial, tol=tol) == len(kept) + 1:
-            kept.append(j)
-            continue
-        others = [names[i] for i in kept]
+    # Without pivoting, |R_jj| is what column j keeps once the columns before
+    # it are projected out: the first that keeps nothing is the culprit.
+    kept_norms = np.zeros(scaled.shape[1])
+    diagonal = np.abs(np.diag(np.linalg.qr(scaled, mode="r")))
+    kept_norms[: len(diagonal)] = diagonal
+    tol = max(scaled.shape) * np.finfo(float).eps * 1e3
+    dependent = np.flatnonzero(kept_norms <= tol)
+    if len(dependent):
+        j = int(dependent[0])
+        names = [terms.names()[i] for i in terms.shared_columns()]
+        others = names[:j]
         raise ValueError(
             f"The column {names[j]!r} is a combination of the terms before it "
             f"({others or 'none: it is all zeros'}), so its coefficient cannot be "
