@@ -69,10 +69,12 @@ def _dates(column: pd.Series) -> pd.Series:
     """
     try:
         return pd.to_datetime(column, format="ISO8601")
-    except ValueError as err:
-        if "timezone" not in str(err).lower() and "offset" not in str(err).lower():
-            raise
-        return pd.to_datetime(column, format="ISO8601", utc=True)
+    except ValueError:
+        try:
+            return pd.to_datetime(column, format="ISO8601", utc=True)
+        except ValueError:
+            pass
+        raise
 
 
 def read_table(
