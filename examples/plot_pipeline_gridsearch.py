@@ -40,6 +40,9 @@ pipe = Pipeline(
             VAE(
                 likelihood="bernoulli",
                 conditional=False,  # unsupervised: the pipeline's y is ignored
+                # Features, not samples: the standard VAE, trained once per
+                # fit rather than choosing beta on held-out rows.
+                beta=1.0,
                 hidden_layer_sizes=(128,),
                 batch_size=64,
                 max_epochs=40,

@@ -315,7 +315,7 @@ class DDPM(DDPMImputation, NeuralGenerativeMixin, BaseEstimator):
             denoiser, schedule, n_classes, category_sizes, self.prediction_type
         )
 
-    def _configure_objective(self, module):
+    def _configure_objective(self, module, setting=None):
         """The label dropout and loss weighting the network's loss trains with."""
         module.cond_drop_prob = float(self.cond_drop_prob)
         module.snr_gamma = None if self.snr_gamma is None else float(self.snr_gamma)

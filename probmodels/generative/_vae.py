@@ -53,11 +53,13 @@ class VAE(
     draws of the aggregate posterior ``q(z) = mean_x q(z | x)`` of the
     training rows, and becomes ``p(z)`` for sampling and scoring. That is the
     prior maximising the ELBO's ``E[log p(z)]`` term over the training rows
-    among such mixtures. Trained with ``beta < 1`` (``beta="auto"`` gives
-    0.5), the posteriors are sharp enough for the decoder to draw thin
-    structure, and the mixture fills ``q(z)``'s shape so samples do not fall
-    in the holes ``N(0, I)`` leaves (Rosca, Lakshminarayanan and Mohamed,
-    2018); ``docs/user_guide/vae.rst`` has the measurements. With labels,
+    among such mixtures. Trained with ``beta < 1``, the posteriors are
+    sharp enough for the decoder to draw thin structure, and the mixture
+    fills ``q(z)``'s shape so samples do not fall in the holes ``N(0, I)``
+    leaves (Rosca, Lakshminarayanan and Mohamed, 2018); where sharp
+    posteriors overfit (images), ``beta = 1`` bounds held-out rows better.
+    ``beta="auto"`` trains both and keeps the one with the better held-out
+    bound; ``docs/user_guide/vae.rst`` has the measurements. With labels,
     ``fit(X, y)`` trains a conditional VAE: the one-hot label is given to the
     encoder and the decoder, ``sample(n, y=...)`` generates chosen classes and
     ``score_samples(X, y)`` scores rows under their labels.
@@ -94,8 +96,17 @@ class VAE(
         bound a probability.
     beta : float or "auto", default="auto"
         Weight of the KL term in training (beta-VAE; Higgins et al., 2017).
-        "auto" is 0.5 with ``prior="mixture"`` and ``train_importance=1``,
-        and 1 otherwise (the standard VAE). Scores always use 1.
+        "auto" with ``prior="mixture"`` and ``train_importance=1`` chooses
+        between 0.5 (sharp posteriors: samples that keep thin structure)
+        and 1 (the standard VAE: the better bound where sharp posteriors
+        overfit, as on images) by the bound on held-out rows: both are
+        trained from the same initial weights on the same
+        ``1 - validation_fraction`` of the rows, and the one whose held-out
+        bound is higher (``beta_``, ``beta_scores_``) is trained again on
+        every row, as ``GridSearchCV`` refits (with ``early_stopping`` the
+        network that stopped on the held-out rows is kept). That costs
+        about three trainings (two with early stopping); a float trains
+        once. Otherwise "auto" is 1. Scores always use 1.
     n_importance : int, default=1
         K samples per row in :meth:`score_samples`: 1 gives the ELBO, more the
         tighter IWAE bound.
@@ -134,6 +145,13 @@ class VAE(
     prior_ : sklearn.mixture.GaussianMixture or None
         The fitted latent prior of ``prior="mixture"`` (its parameters are
         also in ``module_``); None for ``N(0, I)``.
+    beta_ : float
+        The KL weight the network was trained with (``beta``, or the one
+        "auto" chose; a warm-started fit keeps it).
+    beta_scores_ : dict or None
+        With ``beta="auto"`` choosing: each candidate's mean held-out bound
+        (``n_importance`` draws, on the scaled rows), keyed by beta. None
+        when one network was trained.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Column names, when fitted on a DataFrame with string column names.
@@ -276,7 +294,11 @@ class VAE(
             self.class_prior_ = (
                 None if codes is None else np.bincount(codes) / len(codes)
             )
-        self.prior_ = self._fit_prior(fitted) if self.prior == "mixture" else None
+        self.prior_ = (
+            self._fit_prior(fitted.rows, fitted.codes, fitted.seeds.prior)
+            if self.prior == "mixture"
+            else None
+        )
         return self
 
     def __setstate__(self, state):
@@ -284,6 +306,13 @@ class VAE(
         state = dict(state)
         state.setdefault("prior", "normal")
         state.setdefault("prior_", None)
+        # Before beta_ was chosen, "auto" was 0.5 for a mixture prior
+        # trained on the ELBO and 1 otherwise.
+        if "beta_" not in state and "module_" in state:
+            beta = state.get("beta", "auto")
+            auto = state["prior"] == "mixture" and state.get("train_importance") == 1
+            state["beta_"] = float(beta) if beta != "auto" else 0.5 if auto else 1.0
+        state.setdefault("beta_scores_", None)
         super().__setstate__(state)
 
     def _build_module(
@@ -304,18 +333,6 @@ class VAE(
             missing_inputs=missing_inputs,
             prior_components=components,
         )
-
-    def _configure_objective(self, module):
-        """The KL weight the network's loss trains with."""
-        if self.train_importance > 1 and self._beta() != 1:
-            raise ValueError(
-                f"train_importance={self.train_importance} trains the "
-                "importance-weighted bound, which has no KL weight: leave "
-                f"beta='auto' or 1 (got {self.beta}), or train_importance=1 "
-                "for a beta-VAE."
-            )
-        module.beta = self._beta()
-        module.train_importance = int(self.train_importance)
 
     def _label_tensor(self, codes, device):
         return self._to_tensor(self._one_hot(codes), device)
@@ -361,8 +378,11 @@ class VAE(
         X = self._validate_X(X, reset=False)
         return Encoded(self._scaler.transform(X.continuous), X.codes)
 
-    def _bound(self, rows, c):
-        """Per-row bound on log p(u | c) of scaled rows (no log-Jacobian)."""
+    def _bound(self, rows, c, module=None):
+        """Per-row bound on log p(u | c) of scaled rows (no log-Jacobian).
+
+        By the fitted network, or by ``module`` (a candidate in training).
+        """
         from ..nn.distributions import iwae_bound
 
         validate_params(self, ["n_importance"])  # set_params may change it
@@ -375,7 +395,7 @@ class VAE(
         eps = self._row_noise(rows.continuous, c, codes, shape=(K, self.latent_dim))
         u, mask = zero_filled(rows)
         arrays = [u, c, eps, codes, mask]
-        return self._map_rows(block, arrays, self._row_bytes(K))
+        return self._map_rows(block, arrays, self._row_bytes(K), module=module)
 
     def score_samples(self, X, y=None):
         """Lower bound on the log-density of each row, in nats.

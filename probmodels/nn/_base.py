@@ -188,27 +188,55 @@ class TorchEstimatorMixin:
             fit_rng = self._train_rng  # successive calls shuffle differently
         seeds = Seeds.draw(fit_rng)
         device = torch_device(strategy.device(resolve_device(self.device), self.device))
-        train = self._training_batch(rows, codes, device)
-        valid = None
-        if self.early_stopping and not partial:
-            train, valid = self._hold_out(train, seeds.split, codes)
+        batch = self._training_batch(rows, codes, device)
+        settings = self._objective_settings(continuing, partial, len(X))
+        stops_early = self.early_stopping and not partial
+        train, valid, parts = batch, None, None
+        if stops_early or len(settings) > 1:
+            parts = self._split(len(batch), seeds.split, codes)
+            train, valid = self._hold_out(batch, parts)
         # The shapes (and what a new network learns from the data, such as the
         # Transformer's bins) only when a new network is built.
         shapes = None if continuing else self._network_shapes(X, codes)
-        module = self._network_to_train(continuing, seeds.init, device, shapes)
-        trainer = Trainer(
-            module,
-            self._training_config(seeds, len(train), partial),
-            device,
-            callbacks=self._training_callbacks(),
-            strategy=strategy,
-        )
-        result = trainer.fit(
-            train,
-            valid,
-            optimizer_state=self._optimizer_state if partial and continuing else None,
-            max_epochs=1 if partial else None,
-        )
+
+        def train_one(setting, rows_to_train):
+            module = self._network_to_train(
+                continuing, seeds.init, device, shapes, setting
+            )
+            trainer = Trainer(
+                module,
+                self._training_config(seeds, len(rows_to_train), partial),
+                device,
+                callbacks=self._training_callbacks(),
+                strategy=strategy,
+            )
+            result = trainer.fit(
+                rows_to_train,
+                valid if stops_early else None,
+                optimizer_state=(
+                    self._optimizer_state if partial and continuing else None
+                ),
+                max_epochs=1 if partial else None,
+            )
+            return module, result
+
+        if len(settings) == 1:
+            setting, scores = settings[0], {settings[0]: None}
+            module, result = train_one(setting, train)
+        else:
+            scores, kept = {}, {}
+            for candidate in settings:
+                kept[candidate] = train_one(candidate, train)
+                scores[candidate] = self._held_out_score(
+                    kept[candidate][0], rows, codes, parts, seeds
+                )
+            setting = max(settings, key=scores.__getitem__)
+            # Chosen, the setting is refitted on every row (GridSearchCV's
+            # refit), unless early stopping needs the held-out part.
+            module, result = (
+                kept[setting] if stops_early else train_one(setting, batch)
+            )
+        self._commit_objective(setting, scores)
         self._commit_network(module, result, device, partial and continuing)
         self._train_rng = fit_rng
         return NetworkFit(X, rows, codes, seeds, generative)
@@ -274,23 +302,20 @@ class TorchEstimatorMixin:
 
         return self._to_tensor(codes, device, dtype=torch.long)
 
-    def _hold_out(self, batch, seed, codes):
-        """The training and validation parts of a batch, for early stopping.
-
-        Stratified by class when every class has two rows to split, as
-        scikit-learn's MLP does.
-        """
+    def _hold_out(self, batch, parts):
+        """The training and validation parts of a batch (row indices ``parts``)."""
         import torch
 
-        fit_rows, valid_rows = self._split(len(batch), seed, codes)
-        take = [torch.as_tensor(r, device=batch.device) for r in (fit_rows, valid_rows)]
+        take = [torch.as_tensor(r, device=batch.device) for r in parts]
         return batch.rows(take[0]), batch.rows(take[1])
 
-    def _network_to_train(self, continuing, seed, device, module_args):
+    def _network_to_train(self, continuing, seed, device, module_args, setting=None):
         """A new network built under ``seed``, or a copy of the fitted one.
 
         A copy, so a failed fit leaves the fitted module untouched;
-        ``module_args`` (None when continuing) are ``_build_module``'s.
+        ``module_args`` (None when continuing) are ``_build_module``'s. Every
+        candidate of :meth:`_objective_settings` starts from the same
+        weights.
         """
         if continuing:
             module = copy.deepcopy(self.module_).to(device)
@@ -299,15 +324,54 @@ class TorchEstimatorMixin:
                 module = self._build_module(**module_args).to(device)
             self._fitted_architecture = architecture(self)  # undone on failure
             self._module_args = dict(module_args)
-        self._configure_objective(module)
+        self._configure_objective(module, setting)
         return module
 
-    def _configure_objective(self, module) -> None:
+    def _configure_objective(self, module, setting=None) -> None:
         """Give the network this fit's settings of its loss (none by default).
 
         Hyper-parameters of the objective that are not architecture (the
         VAE's ``beta``, the DDPM's ``cond_drop_prob``) may change between
         warm-started fits; the network's ``loss`` reads them from itself.
+        ``setting`` is the candidate of :meth:`_objective_settings` being
+        trained.
+        """
+
+    # ------------------------------------------- settings chosen by held-out
+    def _objective_settings(self, continuing: bool, partial: bool, n_rows: int) -> tuple:
+        """Candidate settings of the objective, each trained by this fit.
+
+        One (None, the default) trains one network, as every fit did. With
+        more, the fit holds out ``validation_fraction`` of the rows (the part
+        early stopping holds out), trains one network per candidate on the
+        rest from the same initial weights and seeds, chooses the one with
+        the best :meth:`_held_out_score` and trains it again on every row
+        from the same start (the network trained on the rest is kept with
+        early stopping, whose stopping rule reads the held-out part). The
+        VAE's ``beta="auto"`` is such a choice.
+        """
+        return (None,)
+
+    def _held_out_score(self, module, rows, codes, parts, seeds) -> float:
+        """How well a trained candidate does on the held-out rows (higher wins).
+
+        Parameters
+        ----------
+        module : torch.nn.Module
+            The candidate's trained network.
+        rows, codes
+            All the rows as the network reads them, and their label codes.
+        parts : tuple of ndarray
+            Indices of the training and the held-out rows.
+        seeds : Seeds
+            The fit's seeds.
+        """
+        raise NotImplementedError
+
+    def _commit_objective(self, setting, scores: dict) -> None:
+        """Record the setting kept and each candidate's held-out score.
+
+        ``scores`` maps each candidate to its score (None with one).
         """
 
     def _commit_network(self, module, result, device, continued):
@@ -392,17 +456,21 @@ class TorchEstimatorMixin:
         return []
 
     def _split(self, n_rows: int, seed: int, stratify=None):
-        """Train / validation row indices for early stopping.
+        """Train / validation row indices (early stopping, held-out choices).
 
         Stratified by ``stratify`` (class codes) when every class has two
-        rows to split, as scikit-learn's MLP does.
+        rows to split and each part can hold every class, as scikit-learn's
+        MLP does; else a plain random split.
         """
         from sklearn.model_selection import train_test_split
 
         idx = np.arange(n_rows)
         if stratify is not None:
             counts = np.bincount(stratify)
-            stratify = stratify if counts[counts > 0].min() >= 2 else None
+            n_held_out = int(np.ceil(self.validation_fraction * n_rows))
+            n_classes = int((counts > 0).sum())
+            fits = min(n_held_out, n_rows - n_held_out) >= n_classes
+            stratify = stratify if fits and counts[counts > 0].min() >= 2 else None
         try:
             return train_test_split(
                 idx,
@@ -412,10 +480,18 @@ class TorchEstimatorMixin:
             )
         except ValueError as err:
             raise ValueError(
-                f"early_stopping could not hold out validation_fraction="
+                f"{self._held_out_reason()} could not hold out validation_fraction="
                 f"{self.validation_fraction} of {n_rows} rows ({err}). Use more "
-                "data, a larger validation_fraction, or early_stopping=False."
+                f"data, a larger validation_fraction, or {self._held_out_remedy()}."
             ) from None
+
+    def _held_out_reason(self) -> str:
+        """What holds rows out, for the message when they cannot be."""
+        return "early_stopping"
+
+    def _held_out_remedy(self) -> str:
+        """The setting that holds out nothing, for that message."""
+        return "early_stopping=False"
 
     def _continuing(self, partial: bool) -> bool:
         """Whether this call trains the fitted module further.

@@ -301,7 +301,7 @@ class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
     def _module_device(self):
         return next(self.module_.parameters()).device
 
-    def _map_rows(self, fn, arrays, bytes_per_row, float64=True):
+    def _map_rows(self, fn, arrays, bytes_per_row, float64=True, module=None):
         """``fn(module, *block)`` over blocks of rows, in eval mode, no gradients.
 
         Parameters
@@ -318,6 +318,8 @@ class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
             depend, even in the last float32 digit, on how many rows share its
             block (BLAS blocks by size), and Monte Carlo bounds sum in double
             precision. False runs the float32 network itself (sampling).
+        module : torch.nn.Module, default=None
+            The network to run; None is the fitted ``module_``.
 
         Returns
         -------
@@ -326,9 +328,10 @@ class NeuralGenerativeMixin(GenerativeMixin, TorchEstimatorMixin):
         """
         import torch
 
-        device = self._module_device()
+        module = self.module_ if module is None else module
+        device = next(module.parameters()).device
         dtype = torch.float64 if float64 else torch.float32
-        module = copy.deepcopy(self.module_).to(dtype) if float64 else self.module_
+        module = copy.deepcopy(module).to(dtype) if float64 else module
         n = len(arrays[0])
         was_training = module.training
         module.eval()

@@ -118,11 +118,13 @@ def test_mixture_prior_samples_stay_on_the_modes_where_the_normal_prior_blurs():
 def test_beta_auto_and_refits(one_dim):
     _, X = one_dim
     vae = VAE(latent_dim=1, hidden_layer_sizes=(8,), max_epochs=2, **FAST)
-    assert vae._beta() == 0.5
-    assert vae.set_params(prior="normal")._beta() == 1.0
-    assert vae.set_params(prior="mixture", train_importance=3)._beta() == 1.0
+    assert vae._objective_settings(False, False, 100) == (0.5, 1.0)
+    assert vae.set_params(prior="normal")._objective_settings(False, False, 100) == (1.0,)
+    vae.set_params(prior="mixture", train_importance=3)
+    assert vae._objective_settings(False, False, 100) == (1.0,)
     fitted = vae.fit(X)  # IWAE training, then the mixture prior
     assert fitted.module_.beta == 1.0 and fitted.prior_ is not None
+    assert fitted.beta_ == 1.0 and fitted.beta_scores_ is None
     normal = VAE(prior="normal", max_epochs=2, **FAST).fit(X)
     assert normal.prior_ is None and normal.module_.prior is None
     # A warm-started fit trains on and fits a new prior to the new codes.
@@ -163,3 +165,46 @@ def test_model_files_keep_the_prior(one_dim, tmp_path):
     )
     np.testing.assert_array_equal(again.score_samples(X), vae.score_samples(X))
     np.testing.assert_array_equal(again.prior_.means_, vae.prior_.means_)
+
+
+@pytest.mark.parametrize("candidates", [(1.0, 50.0), (50.0, 1.0)])
+def test_beta_auto_keeps_the_better_held_out_bound(candidates, monkeypatch):
+    # Five columns along one line, up to small noise: at beta = 50 the
+    # posteriors collapse onto the prior and the decoder learns independent
+    # wide Gaussians, whose held-out bound is far below beta = 1's, which
+    # uses its latent; whichever order the candidates are trained in.
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((300, 1))
+    X = z @ rng.standard_normal((1, 5)) + 0.05 * rng.standard_normal((300, 5))
+    monkeypatch.setattr(VAE, "AUTO_BETAS", candidates)
+    vae = VAE(latent_dim=1, hidden_layer_sizes=(16,), max_epochs=40, lr=3e-3, **FAST)
+    vae.fit(X)
+    assert set(vae.beta_scores_) == set(candidates)
+    assert vae.beta_scores_[1.0] > vae.beta_scores_[50.0] + 0.5
+    assert vae.beta_ == 1.0 and vae.module_.beta == 1.0
+    # The two networks start from the same weights and see the same rows:
+    # the order they are trained in changes nothing.
+    other = VAE(**vae.get_params()).fit(X)
+    assert other.beta_scores_ == pytest.approx(vae.beta_scores_)
+    # The choice is then trained on every row, from the same seeds as a fit
+    # at that beta: the same network and prior, the same scores.
+    fixed = VAE(**{**vae.get_params(), "beta": 1.0}).fit(X)
+    np.testing.assert_allclose(fixed.score_samples(X), vae.score_samples(X))
+    # With early stopping the network that stopped on the held-out rows is kept.
+    stopped = VAE(**{**vae.get_params(), "early_stopping": True}).fit(X)
+    assert stopped.beta_ == 1.0 and stopped.n_iter_ <= 40
+    # A warm-started fit trains on at the weight chosen, without choosing.
+    vae.set_params(warm_start=True).fit(X)
+    assert vae.beta_ == 1.0 and vae.beta_scores_ is None
+
+
+def test_beta_auto_needs_rows_to_hold_out():
+    # One row: nothing to hold out, so "auto" is the standard VAE's 1.
+    assert VAE(max_epochs=1, **FAST).fit(bimodal(n=1)).beta_ == 1.0
+    assert VAE(beta=0.5, max_epochs=1, **FAST).fit(bimodal(n=1)).beta_ == 0.5
+    # Two rows and a held-out fraction that leaves none to train on.
+    with pytest.raises(ValueError, match=r"beta='auto' .*beta of your choice"):
+        VAE(max_epochs=1, validation_fraction=0.9, **FAST).fit(bimodal(n=2))
+    # Labels whose classes cannot all be in both parts: a plain random split.
+    X, y = bimodal(n=10), np.repeat([0, 1, 2], [4, 3, 3])
+    assert VAE(max_epochs=1, **FAST).fit(X, y).beta_scores_ is not None
