@@ -46,3 +46,28 @@ def test_same_seed_same_points_and_bad_names():
     np.testing.assert_array_equal(a, make_toy_2d("pinwheel", 50, random_state=3))
     with pytest.raises(ValueError, match="Unknown toy 'spiral'"):
         make_toy_2d("spiral")
+
+
+def test_adult_is_the_raw_uci_files_as_the_papers_read_them():
+    from probmodels.datasets import ADULT_COLUMNS, load_adult
+
+    train, test = load_adult(), load_adult("test")
+    # The sizes and label counts the UCI page and the papers give.
+    assert train.shape == (32561, 15) and test.shape == (16281, 15)
+    assert train["income"].value_counts().to_dict() == {"<=50K": 24720, ">50K": 7841}
+    assert test["income"].value_counts().to_dict() == {"<=50K": 12435, ">50K": 3846}
+    assert list(train.columns) == list(ADULT_COLUMNS)
+    integers = [c for c, kind in ADULT_COLUMNS.items() if kind == "integer"]
+    assert len(integers) == 6 and all(train[c].dtype == "int64" for c in integers)
+    # "?" is a category of its own, and both files share the categories.
+    assert train["workclass"].value_counts()["?"] == 1836
+    assert train["native_country"].isna().sum() == 0
+    for column in set(ADULT_COLUMNS) - set(integers):
+        assert list(train[column].cat.categories) == list(test[column].cat.categories)
+    # The first training row, as in the file.
+    assert train.iloc[0][["age", "fnlwgt", "capital_gain"]].tolist() == [39, 77516, 2174]
+    both = load_adult("all")
+    assert len(both) == len(train) + len(test)
+    assert both.iloc[len(train)]["age"] == test.iloc[0]["age"] == 25
+    with pytest.raises(ValueError, match="subset must be"):
+        load_adult("valid")

@@ -1,6 +1,7 @@
 """Bundled datasets as ready-to-fit pandas objects.
 
-Thin loaders over the datasets that ship with statsmodels and scikit-learn:
+Thin loaders over the datasets that ship with statsmodels and scikit-learn,
+and UCI Adult (:func:`load_adult`), whose raw files are bundled here:
 nothing is downloaded. :func:`make_toy_2d` draws the 2-D densities of the
 normalising-flow literature that generative models are judged on.
 """
@@ -11,7 +12,9 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
-__all__ = ["load_nile", "load_sunspots", "make_toy_2d"]
+from ._adult import ADULT_COLUMNS, load_adult
+
+__all__ = ["ADULT_COLUMNS", "load_adult", "load_nile", "load_sunspots", "make_toy_2d"]
 
 TOY_2D = ("8gaussians", "pinwheel", "checkerboard")
 
