@@ -19,8 +19,13 @@ For tables of mixed columns (``_tables.py``, SDMetrics' definitions):
 :func:`column_shapes`, :func:`column_pair_trends`, :func:`tstr`,
 :func:`dcr`, gathered by :func:`quality_report`; :func:`plot_quality` draws
 each column's real and synthetic distributions.
+
+The figures of the tabular-generation papers (``_papers.py``):
+:func:`detection`, :func:`shape_error`, :func:`trend_error` and
+:func:`alpha_precision` (with beta-recall).
 """
 
+from ._papers import alpha_precision, detection, shape_error, trend_error
 from ._samples import c2st, frechet_distance, make_sample_scorer, mmd
 from ._tables import (
     column_pair_trends,
@@ -32,14 +37,18 @@ from ._tables import (
 )
 
 __all__ = [
+    "alpha_precision",
     "c2st",
     "column_pair_trends",
     "column_shapes",
     "dcr",
+    "detection",
     "frechet_distance",
     "make_sample_scorer",
     "mmd",
     "plot_quality",
     "quality_report",
+    "shape_error",
+    "trend_error",
     "tstr",
 ]

@@ -293,7 +293,14 @@ def _closest_distance(rows, reference, spread, categorical, block=256):
 
 
 def quality_report(
-    real, synthetic, *, holdout=None, target=None, random_state=0
+    real,
+    synthetic,
+    *,
+    holdout=None,
+    target=None,
+    fit_time=None,
+    sample_time=None,
+    random_state=0,
 ) -> pd.DataFrame:
     """The quality of a synthetic table, metric by metric, as one DataFrame.
 
@@ -304,10 +311,14 @@ def quality_report(
     synthetic : DataFrame
         Rows it generated, as many as ``holdout`` has if there is one.
     holdout : DataFrame, optional
-        Real rows the generator never saw: adds C2ST against them, DCR
-        and (with ``target``) TSTR. Without it C2ST compares with ``real``.
+        Real rows the generator never saw: C2ST, detection and
+        alpha-precision / beta-recall compare the synthetic rows with them
+        (else with ``real``), and DCR and (with ``target``) TSTR are added.
     target : column label, optional
         For TSTR.
+    fit_time, sample_time : float, optional
+        Seconds the generator took to fit and to draw ``synthetic``, added
+        as rows so the report can be set beside the papers' tables.
     random_state : int, default=0
 
     Returns
@@ -318,7 +329,11 @@ def quality_report(
         "column shapes" and "column pair trends" (means of the per-column
         and per-pair rows below them, 1 best), "quality" (their mean, as
         SDMetrics' quality score), "DCR" (0.5 best), "TSTR synthetic" and
-        "TSTR real".
+        "TSTR real"; then the tabular papers' figures
+        (``docs/user_guide/tables.rst``): "detection" (1 best), "shape
+        error (%)" and "trend error (%)" (0 best), "alpha-precision" and
+        "beta-recall" (1 best), and the times given; then one row per
+        column and per pair.
     """
     real, synthetic = as_tables(real, synthetic)
     shapes = column_shapes(real, synthetic)
@@ -341,6 +356,10 @@ def quality_report(
                 (f"TSTR synthetic ({utility['metric']})", target, utility["synthetic"])
             )
             rows.append((f"TSTR real ({utility['metric']})", target, utility["real"]))
+    rows += _papers_rows(compare, synthetic, shape, trend, len(trends), random_state)
+    for name, seconds in (("fit time (s)", fit_time), ("sample time (s)", sample_time)):
+        if seconds is not None:
+            rows.append((name, "all", float(seconds)))
     rows += [
         (m, c, s)
         for m, c, s in shapes[["metric", "column", "score"]].itertuples(index=False)
@@ -352,6 +371,20 @@ def quality_report(
         ].itertuples(index=False)
     ]
     return pd.DataFrame(rows, columns=["metric", "columns", "score"])
+
+
+def _papers_rows(compare, synthetic, shape, trend, n_pairs, random_state):
+    """The tabular papers' figures, from the shape and trend means computed."""
+    from ._papers import alpha_precision, detection
+
+    close = alpha_precision(compare, synthetic, random_state=random_state)
+    return [
+        ("detection", "all", detection(compare, synthetic, random_state=random_state)),
+        ("shape error (%)", "all", 100.0 * (1.0 - shape)),
+        ("trend error (%)", "all", 100.0 * (1.0 - trend) if n_pairs else np.nan),
+        ("alpha-precision", "all", close["alpha_precision"]),
+        ("beta-recall", "all", close["beta_recall"]),
+    ]
 
 
 def plot_quality(real, synthetic, columns=None, *, ncols=4, figsize_per=(3.2, 2.4)):

@@ -10,6 +10,7 @@ from probmodels.metrics import (
     column_pair_trends,
     column_shapes,
     dcr,
+    detection,
     plot_quality,
     quality_report,
     tstr,
@@ -107,7 +108,18 @@ def test_the_report_gathers_the_metrics_and_the_figure_draws_each_column():
         (summary["column shapes"] + summary["column pair trends"]) / 2
     )
     assert {"TSTR synthetic (accuracy)", "TSTR real (accuracy)"} <= set(summary.index)
-    assert (report["score"].between(0, 1)).all()
+    percent = ["shape error (%)", "trend error (%)"]
+    assert summary[percent].tolist() == pytest.approx(
+        [100 * (1 - summary["column shapes"]), 100 * (1 - summary["column pair trends"])]
+    )
+    assert summary["detection"] == pytest.approx(
+        detection(real.iloc[80:], fake.iloc[:40])
+    )
+    assert (summary.drop(percent).between(0, 1)).all()
+    timed = quality_report(real, fake, fit_time=2.5, sample_time=0.25)
+    timed = timed.set_index("metric")["score"]
+    assert (timed["fit time (s)"], timed["sample time (s)"]) == (2.5, 0.25)
+    assert "fit time (s)" not in summary.index
     fig = plot_quality(real, fake)
     assert sum(ax.get_visible() for ax in fig.axes) == 3
 
