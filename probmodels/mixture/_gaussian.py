@@ -484,7 +484,9 @@ def parameters_from_statistics(
     stats : ndarray of shape (n_statistics, n_components)
         Responsibility-weighted sums of phi(x) per component.
     covariance_type : {"full", "tied", "diag", "spherical"}
-    reg_covar : float
+    reg_covar : float or ndarray of shape (n_features,)
+        One value for every feature, or one per feature (see
+        :func:`diagonal_regularisation`).
     d : int
         Number of features.
 
@@ -496,6 +498,7 @@ def parameters_from_statistics(
     covariances : ndarray
         In scikit-learn's layout for ``covariance_type``.
     """
+    reg_covar = diagonal_regularisation(reg_covar, covariance_type)
     nk = stats[0] + 10 * np.finfo(float).eps
     means = stats[1 : 1 + d].T / nk[:, None]
     quad = stats[1 + d :].T / nk[:, None]
@@ -514,6 +517,26 @@ def parameters_from_statistics(
     else:
         cov = (quad[:, 0] - (means**2).sum(axis=1)) / max(d, 1) + reg_covar
     return nk, means, cov
+
+
+def diagonal_regularisation(reg_covar, covariance_type: str):
+    """What is added to the covariances' diagonal: per feature, or one value.
+
+    A spherical covariance has one variance, the mean of the features'; it
+    gets the mean of per-feature values.
+
+    Parameters
+    ----------
+    reg_covar : float or ndarray of shape (n_features,)
+    covariance_type : {"full", "tied", "diag", "spherical"}
+
+    Returns
+    -------
+    float or ndarray of shape (n_features,)
+    """
+    if np.ndim(reg_covar) and covariance_type == "spherical":
+        return float(np.mean(reg_covar))
+    return reg_covar
 
 
 _SINGULAR = (

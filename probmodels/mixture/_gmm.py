@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -82,7 +83,10 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
         (the lower bound) between iterations.
     reg_covar : float, default=1e-6
         Added to the diagonal of the covariances, so they stay positive
-        definite.
+        definite. On a table with categorical columns, relative: each
+        continuous column gets ``reg_covar`` times its variance over the
+        training rows, so columns in large units or with spikes (a value
+        most rows share) do not break EM (``docs/user_guide/tables.rst``).
     max_iter : int, default=100
         EM iterations; for ``solver="gradient"``, optimiser passes over the
         data (L-BFGS steps or mini-batch epochs).
@@ -367,6 +371,7 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
             )
             validate_features(self, X, reset=True)
             self.is_categorical_ = self._columns.is_categorical
+            self._reg_covar_scale = _column_variances(encoded)
         else:
             validate_features(self, X, reset=False)
             encoded = self._types.encode(X, allow_nan=True)
@@ -382,6 +387,19 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
     def _types(self) -> ColumnTypes:
         """The fitted column types (all continuous for a model from 0.1.0)."""
         return fitted_column_types(self)
+
+    def _regularisation(self):
+        """What EM adds to the covariances' diagonal.
+
+        ``reg_covar`` on a numeric array (scikit-learn's). On a table with
+        categorical columns, ``reg_covar`` times each continuous column's
+        variance over the training rows: the columns of a table come in
+        their own units (a weight in the hundred thousands beside an age),
+        and a component that collapses onto a spike (a gain that is 0 in
+        92% of rows) must stay positive definite in every one of them.
+        """
+        scale = getattr(self, "_reg_covar_scale", None)
+        return self.reg_covar if scale is None else self.reg_covar * scale
 
     @property
     def _n_onehot(self) -> int:
@@ -441,7 +459,7 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
             start,
             data,
             self.covariance_type,
-            self.reg_covar,
+            self._regularisation(),
             gradient_config(self, Seeds.draw(rng)),
         )
         bounds = [-record["monitor"] for record in result.history]
@@ -456,7 +474,7 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
             start,
             data,
             self.covariance_type,
-            self.reg_covar,
+            self._regularisation(),
             gradient_config(self, Seeds.draw(rng), partial=True),
             optimizer_state=self._adam_state,
             max_epochs=1,
@@ -474,7 +492,7 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
         d = self._types.n_continuous
         n_stat = n_statistics(self.covariance_type, d)
         nk, means_c, cov = parameters_from_statistics(
-            stats[:n_stat], self.covariance_type, self.reg_covar, d
+            stats[:n_stat], self.covariance_type, self._regularisation(), d
         )
         prec_chol = precision_cholesky(cov, self.covariance_type, self.reg_covar)
         log_probs = category_log_probabilities(
@@ -508,7 +526,7 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
                 resp = resp * weight[:, None]
             stats = stats_of(resp)
             nk, means_c, cov = parameters_from_statistics(
-                stats[:n_stat], self.covariance_type, self.reg_covar, d
+                stats[:n_stat], self.covariance_type, self._regularisation(), d
             )
             weights = nk / (len(X) if weight is None else weight.sum())
             log_probs = category_log_probabilities(
@@ -587,3 +605,17 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
             self.precisions_cholesky_,
             log_probs,
         )
+
+
+def _column_variances(encoded):
+    """Each continuous column's variance (1 where it has none), or None.
+
+    None unless the table has categorical and continuous columns (see
+    ``GaussianMixture._regularisation``).
+    """
+    if not encoded.codes.shape[1] or not encoded.continuous.shape[1]:
+        return None
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a column all missing
+        var = np.nanvar(encoded.continuous, axis=0)
+    return np.where(np.isfinite(var) & (var > 0), var, 1.0)

@@ -28,7 +28,12 @@ from torch import nn
 
 from ..engine import Batch, Trainer, TrainingConfig, as_tensor
 from ..utils.chunks import iter_row_chunks
-from ._gaussian import component_logits, precision_cholesky, statistics_of
+from ._gaussian import (
+    component_logits,
+    diagonal_regularisation,
+    precision_cholesky,
+    statistics_of,
+)
 from ._missing import MissingStatistics
 from ._observed import mean_filled
 
@@ -47,7 +52,7 @@ class MixtureModule(nn.Module):
     weights, means, covariances : ndarray
         Starting point (scikit-learn layouts, means uncentred).
     covariance_type : {"full", "tied", "diag", "spherical"}
-    reg_covar : float
+    reg_covar : float or ndarray of shape (n_features,)
     log_probs : ndarray of shape (n_components, sum(sizes)), optional
         Starting category log-probabilities, one block per column.
     sizes : sequence of int, default=()
@@ -65,7 +70,12 @@ class MixtureModule(nn.Module):
         sizes=(),
     ):
         super().__init__()
-        self.covariance_type, self.reg = covariance_type, reg_covar
+        reg_covar = diagonal_regularisation(reg_covar, covariance_type)
+        self.covariance_type = covariance_type
+        # A buffer, so per-feature values move to the device with the module.
+        self.register_buffer(
+            "reg", torch.as_tensor(np.asarray(reg_covar, dtype=float))
+        )
         self.sizes = tuple(int(s) for s in sizes)
         if self.sizes:
             self.category_logits = nn.Parameter(
@@ -180,7 +190,7 @@ class MixtureModule(nn.Module):
             weights,
             means,
             cov,
-            precision_cholesky(cov, self.covariance_type, self.reg),
+            precision_cholesky(cov, self.covariance_type),
             log_probs,
         )
 
@@ -333,7 +343,7 @@ def train_mixture(
         (weights, means, covariances, ...) in the coordinates of ``data``.
     data : GradientData
     covariance_type : str
-    reg_covar : float
+    reg_covar : float or ndarray of shape (n_features,)
     config : TrainingConfig
     optimizer_state : dict, optional
         Adam's state from a previous call (``partial_fit``).

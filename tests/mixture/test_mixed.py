@@ -104,7 +104,9 @@ def test_one_em_step_equals_a_hand_written_one(fitted):
     np.testing.assert_allclose(means_c + center[:2], mu, rtol=1e-9)
     for k in range(2):
         diff = cont - mu[k]
-        expected = (resp[:, k, None] * diff).T @ diff / nk[k] + 1e-6 * np.eye(2)
+        # reg_covar, relative to each column's variance on a table.
+        reg = 1e-6 * np.diag(cont.var(axis=0))
+        expected = (resp[:, k, None] * diff).T @ diff / nk[k] + reg
         np.testing.assert_allclose(cov[k], expected, rtol=1e-8)
     shares = (
         np.column_stack(
@@ -216,3 +218,50 @@ def test_warm_start_continues_and_a_numeric_frame_is_unchanged():
     np.testing.assert_array_equal(a.means_, b.means_)
     np.testing.assert_array_equal(a.covariances_, b.covariances_)
     assert a.category_log_prob_ == [] and not a.is_categorical_.any()
+
+
+def spiky_table(n=2000, seed=0):
+    """Adult's difficulty in small: a weight in the hundred thousands, a gain
+    that is 0 in 92% of rows, an age, and a category that goes with them."""
+    rng = np.random.default_rng(seed)
+    rich = rng.random(n) < 0.08
+    return pd.DataFrame(
+        {
+            "fnlwgt": rng.normal(2e5, 1e5, n).round(),
+            "gain": np.where(rich, np.exp(rng.normal(8.5, 1.0, n)).round(), 0.0),
+            "age": rng.integers(17, 90, n).astype(float),
+            "income": np.where(rich | (rng.random(n) < 0.2), ">50K", "<=50K"),
+        }
+    )
+
+
+def test_a_table_with_spikes_and_large_units_fits_with_the_defaults():
+    X = spiky_table()
+    gm = GaussianMixture(10, random_state=0).fit(X)
+    variances = X[["fnlwgt", "gain", "age"]].var(ddof=0).to_numpy()
+    np.testing.assert_allclose(gm._regularisation(), 1e-6 * variances)
+    # Each covariance holds at least the relative regularisation.
+    floor = np.diagonal(gm.covariances_, axis1=1, axis2=2) / variances
+    assert (floor >= 1e-6 * (1 - 1e-9)).all()
+    # The spike stays a spike: most sampled gains are within a hundredth of
+    # the column's spread from 0 (the regularisation's own width is a
+    # thousandth of it).
+    gains = gm.sample(4000, random_state=0)["gain"].to_numpy()
+    assert np.mean(np.abs(gains) < 0.01 * X["gain"].std()) > 0.85
+    assert np.isfinite(gm.score(X))
+    # A numeric array keeps scikit-learn's absolute reg_covar.
+    plain = GaussianMixture(2, random_state=0).fit(X[["age"]].to_numpy())
+    assert plain._regularisation() == 1e-6
+
+
+def test_adult_fits_with_the_defaults():
+    # With an absolute reg_covar this refused: "the covariance of
+    # component(s) [5] is not positive definite" (issue 32).
+    from probmodels.datasets import load_adult
+
+    train, test = load_adult(), load_adult("test")
+    gm = GaussianMixture(10, random_state=0).fit(train)
+    assert gm.converged_ and np.isfinite(gm.score(test))
+    sample = gm.sample(100, random_state=0)
+    assert list(sample.columns) == list(train.columns)
+    assert (sample.dtypes == train.dtypes).all()
