@@ -26,15 +26,9 @@ The figures of the tabular-generation papers (``_papers.py``):
 """
 
 from ._papers import alpha_precision, detection, shape_error, trend_error
+from ._report import quality_report
 from ._samples import c2st, frechet_distance, make_sample_scorer, mmd
-from ._tables import (
-    column_pair_trends,
-    column_shapes,
-    dcr,
-    plot_quality,
-    quality_report,
-    tstr,
-)
+from ._tables import column_pair_trends, column_shapes, dcr, plot_quality, tstr
 
 __all__ = [
     "alpha_precision",

@@ -22,7 +22,7 @@ scores can be set beside SDV's:
   is the mean over columns of ``|a - b| / range`` for numbers and of
   ``[a != b]`` for categories (Gower's).
 
-:func:`quality_report` gathers them (with :func:`~probmodels.metrics.c2st`)
+:func:`~probmodels.metrics.quality_report` (``_report.py``) gathers them (with :func:`~probmodels.metrics.c2st`)
 in one DataFrame; :func:`plot_quality` draws each column's real and
 synthetic distributions side by side.
 """
@@ -38,14 +38,12 @@ from scipy import stats
 from ..base import make_generator
 from ..columns._categories import category_key
 from ._encoding import _numbers, as_tables, table_arrays, table_columns
-from ._samples import c2st
 
 __all__ = [
     "column_pair_trends",
     "column_shapes",
     "dcr",
     "plot_quality",
-    "quality_report",
     "tstr",
 ]
 
@@ -169,7 +167,9 @@ def _pearson(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(a, b)[0, 1])
 
 
-def tstr(train, synthetic, test, target, *, estimator=None, random_state=0) -> dict:
+def tstr(
+    train, synthetic, test, target, *, estimator=None, scoring=None, random_state=0
+) -> dict:
     """Train on synthetic, test on real; beside train on real, test on real.
 
     Parameters
@@ -186,19 +186,24 @@ def tstr(train, synthetic, test, target, *, estimator=None, random_state=0) -> d
         Classifier (for a categorical or boolean target) or regressor (else);
         by default scikit-learn's ``HistGradientBoosting``, reading the
         categorical columns natively.
+    scoring : str, optional
+        A scikit-learn scorer name; by default "accuracy" for a categorical
+        target and "r2" otherwise. The tabular papers' machine-learning
+        efficacy ("MLE") on a binary target is ``scoring="roc_auc"``.
     random_state : int, default=0
 
     Returns
     -------
     dict
-        ``{"synthetic": score, "real": score, "metric": "accuracy" or "r2"}``:
-        the held-out score of the model trained on each.
+        ``{"synthetic": score, "real": score, "metric": scoring}``: the
+        held-out score of the model trained on each.
     """
     from sklearn.base import clone
     from sklearn.ensemble import (
         HistGradientBoostingClassifier,
         HistGradientBoostingRegressor,
     )
+    from sklearn.metrics import get_scorer
 
     train, synthetic = as_tables(train, synthetic)
     _, test = as_tables(train, test)
@@ -214,7 +219,10 @@ def tstr(train, synthetic, test, target, *, estimator=None, random_state=0) -> d
             else HistGradientBoostingRegressor
         )
         estimator = cls(random_state=random_state)
-    out = {"metric": "accuracy" if classify else "r2"}
+    if scoring is None:
+        scoring = "accuracy" if classify else "r2"
+    scorer = get_scorer(scoring)
+    out = {"metric": scoring}
     for name, rows in (("synthetic", synthetic), ("real", train)):
         X, X_test, categorical = table_arrays(rows[features], test[features])
         model = clone(estimator)
@@ -228,7 +236,7 @@ def tstr(train, synthetic, test, target, *, estimator=None, random_state=0) -> d
             y, y_test = codes[: len(rows)], codes[len(rows) :]
         else:
             y, y_test = _numbers(rows[target]), _numbers(test[target])
-        out[name] = float(model.fit(X, y).score(X_test, y_test))
+        out[name] = float(scorer(model.fit(X, y), X_test, y_test))
     return out
 
 
@@ -276,7 +284,10 @@ def dcr(train, synthetic, holdout, *, random_state=0) -> float:
     # A copy of a training row left out of the subsample is still a copy.
     copied = (to_train > 0) & (to_held > 0)
     if len(kept) < len(train) and copied.any():
-        exact = _closest_distance(S[copied], trained, spread, categorical) == 0
+        # Distance 0 is equality in every column: a lookup, not a search.
+        # (+ 0.0 makes -0.0 the 0.0 it equals.)
+        seen = {(row + 0.0).tobytes() for row in trained if not np.isnan(row).any()}
+        exact = np.array([(row + 0.0).tobytes() in seen for row in S[copied]], bool)
         closer[np.flatnonzero(copied)[exact]] = 1.0
     return float(closer.mean())
 
@@ -290,101 +301,6 @@ def _closest_distance(rows, reference, spread, categorical, block=256):
         diff[..., categorical] = diff[..., categorical] > 0
         out[lo : lo + block] = diff.mean(axis=2).min(axis=1)
     return out
-
-
-def quality_report(
-    real,
-    synthetic,
-    *,
-    holdout=None,
-    target=None,
-    fit_time=None,
-    sample_time=None,
-    random_state=0,
-) -> pd.DataFrame:
-    """The quality of a synthetic table, metric by metric, as one DataFrame.
-
-    Parameters
-    ----------
-    real : DataFrame
-        The rows the generator was fitted on.
-    synthetic : DataFrame
-        Rows it generated, as many as ``holdout`` has if there is one.
-    holdout : DataFrame, optional
-        Real rows the generator never saw: C2ST, detection and
-        alpha-precision / beta-recall compare the synthetic rows with them
-        (else with ``real``), and DCR and (with ``target``) TSTR are added.
-    target : column label, optional
-        For TSTR.
-    fit_time, sample_time : float, optional
-        Seconds the generator took to fit and to draw ``synthetic``, added
-        as rows so the report can be set beside the papers' tables.
-    random_state : int, default=0
-
-    Returns
-    -------
-    DataFrame
-        One row per figure: ``metric``, ``columns`` (what it is of) and
-        ``score``. The first rows are the summaries: "C2ST" (0.5 best),
-        "column shapes" and "column pair trends" (means of the per-column
-        and per-pair rows below them, 1 best), "quality" (their mean, as
-        SDMetrics' quality score), "DCR" (0.5 best), "TSTR synthetic" and
-        "TSTR real"; then the tabular papers' figures
-        (``docs/user_guide/tables.rst``): "detection" (1 best), "shape
-        error (%)" and "trend error (%)" (0 best), "alpha-precision" and
-        "beta-recall" (1 best), and the times given; then one row per
-        column and per pair.
-    """
-    real, synthetic = as_tables(real, synthetic)
-    shapes = column_shapes(real, synthetic)
-    trends = column_pair_trends(real, synthetic)
-    shape, trend = float(shapes["score"].mean()), float(trends["score"].mean())
-    compare = real if holdout is None else as_tables(real, holdout)[1]
-    rows = [
-        ("C2ST", "all", c2st(compare, synthetic, random_state=random_state)),
-        ("column shapes", "all", shape),
-        ("column pair trends", "all", trend if len(trends) else np.nan),
-        ("quality", "all", np.nanmean([shape, trend if len(trends) else np.nan])),
-    ]
-    if holdout is not None:
-        rows.append(
-            ("DCR", "all", dcr(real, synthetic, holdout, random_state=random_state))
-        )
-        if target is not None:
-            utility = tstr(real, synthetic, holdout, target, random_state=random_state)
-            rows.append(
-                (f"TSTR synthetic ({utility['metric']})", target, utility["synthetic"])
-            )
-            rows.append((f"TSTR real ({utility['metric']})", target, utility["real"]))
-    rows += _papers_rows(compare, synthetic, shape, trend, len(trends), random_state)
-    for name, seconds in (("fit time (s)", fit_time), ("sample time (s)", sample_time)):
-        if seconds is not None:
-            rows.append((name, "all", float(seconds)))
-    rows += [
-        (m, c, s)
-        for m, c, s in shapes[["metric", "column", "score"]].itertuples(index=False)
-    ]
-    rows += [
-        (m, f"{a} / {b}", s)
-        for a, b, m, s in trends[
-            ["column_1", "column_2", "metric", "score"]
-        ].itertuples(index=False)
-    ]
-    return pd.DataFrame(rows, columns=["metric", "columns", "score"])
-
-
-def _papers_rows(compare, synthetic, shape, trend, n_pairs, random_state):
-    """The tabular papers' figures, from the shape and trend means computed."""
-    from ._papers import alpha_precision, detection
-
-    close = alpha_precision(compare, synthetic, random_state=random_state)
-    return [
-        ("detection", "all", detection(compare, synthetic, random_state=random_state)),
-        ("shape error (%)", "all", 100.0 * (1.0 - shape)),
-        ("trend error (%)", "all", 100.0 * (1.0 - trend) if n_pairs else np.nan),
-        ("alpha-precision", "all", close["alpha_precision"]),
-        ("beta-recall", "all", close["beta_recall"]),
-    ]
 
 
 def plot_quality(real, synthetic, columns=None, *, ncols=4, figsize_per=(3.2, 2.4)):

@@ -183,3 +183,24 @@ def test_plot_quality_refuses_a_grid_it_cannot_draw(ncols):
         plot_quality(real, real, ncols=ncols)
     with pytest.raises(ValueError, match="at least one column"):
         plot_quality(real, real, columns=[])
+
+
+def test_tstr_scores_with_a_chosen_scorer_as_the_papers_mle():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.metrics import roc_auc_score
+
+    from probmodels.metrics import tstr
+
+    real, holdout = _real_and_holdout()
+    real = real.assign(c=np.where(real["x"] + real["y"] > 0, "a", "b"))
+    holdout = holdout.assign(c=np.where(holdout["x"] + holdout["y"] > 0, "a", "b"))
+    out = tstr(real, real, holdout, "c", scoring="roc_auc")
+    assert out["metric"] == "roc_auc" and out["synthetic"] == out["real"]
+    # The same AUC written out: the classifier's probability of code 1 ("b").
+    features = ["x", "y", "flag"]
+    model = HistGradientBoostingClassifier(random_state=0).fit(
+        real[features].astype(float), real["c"] == "b"
+    )
+    p = model.predict_proba(holdout[features].astype(float))[:, 1]
+    assert out["real"] == pytest.approx(roc_auc_score(holdout["c"] == "b", p))
+    assert out["real"] > 0.9
