@@ -58,6 +58,7 @@ ESTIMATORS = (
     "probmodels.DDPM",
     "probmodels.FFNClassifier",
     "probmodels.GaussianMixture",
+    "probmodels.LatentClassMixture",
     "probmodels.TransformerClassifier",
     "probmodels.VAE",
 )

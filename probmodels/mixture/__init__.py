@@ -1,5 +1,6 @@
 """Mixture models."""
 
 from ._gmm import GaussianMixture
+from ._latent_class import LatentClassMixture
 
-__all__ = ["GaussianMixture"]
+__all__ = ["GaussianMixture", "LatentClassMixture"]

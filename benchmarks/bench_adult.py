@@ -1,0 +1,191 @@
+"""UCI Adult on the tabular-diffusion papers' protocol, on this machine's CPUs.
+
+The raw UCI files (``probmodels.datasets.load_adult``): 32,561 training
+rows, 16,281 test rows, 6 integer and 9 categorical columns, "?" kept as a
+category. Each generator is fitted on the training rows with its defaults
+and draws as many rows as the test file has; every sample is scored here,
+by the same code, against the real test rows:
+
+- detection: ``2 (1 - AUC)`` of a gradient-boosted detector, out of fold
+  (1: indistinguishable); shape and trend errors in percent (SDMetrics'
+  definitions); alpha-precision and beta-recall (synthcity's naive ones);
+- MLE: ROC AUC on the test rows of a gradient-boosted classifier of
+  ``income`` trained on the samples;
+- DCR share (0.5: no training row copied more than a test row is near),
+  on 4,000 synthetic and 4,000 test rows.
+
+Rows: the real training rows and every column drawn independently (the
+floor and ceiling of the detector), ``GaussianMixture(50,
+quantile_transform=True)``, ``LatentClassMixture()`` and, with
+``--neural``, the VAE and the DDPM with their defaults (tens of minutes on
+2 cores); SDV's GaussianCopula with ``--peer-python`` (``make sdv-venv``).
+The published rows (TabPC's released results, arXiv 2603.23016, every
+method trained on a GPU, XGBoost detector) are printed beside ours.
+
+Targets (issue 32): the latent class mixture fits in <= 60 s with
+detection >= 0.80, trend error <= 1.8% and MLE AUC >= 0.90; sampling
+16,281 rows in <= 10 s; DCR share 0.49-0.53.
+
+Quick mode: 3,000 training and 1,500 test rows, smaller models.
+
+Run: .venv/bin/python benchmarks/bench_adult.py [--neural] [--peer-python PYTHON]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+from _results import QUICK, add_peer_python, quick, record
+
+from probmodels import DDPM, VAE, GaussianMixture, LatentClassMixture
+from probmodels.datasets import load_adult
+from probmodels.exceptions import ConvergenceWarning
+from probmodels.metrics import (
+    alpha_precision,
+    dcr,
+    detection,
+    shape_error,
+    trend_error,
+    tstr,
+)
+
+#: TabPC's released results on Adult (arXiv 2603.23016): train time on a
+#: GPU, detection, shape error %, trend error %, MLE AUC.
+PUBLISHED = {
+    "TabPC (deep mixture)": (273, 0.855, 0.58, 1.44, 0.916),
+    "TabDiff": (11605, 0.841, 0.68, 1.54, 0.913),
+    "TabSyn": (3083, 0.794, 0.79, 2.05, 0.910),
+    "shallow mixture (latent classes)": (60, 0.773, 0.76, 1.86, 0.902),
+    "TVAE": (1310, 0.0001, 23.8, 33.4, 0.871),
+    "CTGAN": (3798, 0.0001, 19.1, 24.2, 0.862),
+}
+
+
+def independent(train, n, seed=0):
+    """Every column drawn on its own from the training rows."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {c: train[c].to_numpy()[rng.integers(0, len(train), n)] for c in train}
+    ).astype(train.dtypes.to_dict())
+
+
+def generators(neural: bool):
+    models = {
+        "probmodels GaussianMixture(50, quantiles)": GaussianMixture(
+            quick(50, 10), quantile_transform=True, random_state=0
+        ),
+        "probmodels LatentClassMixture()": LatentClassMixture(
+            **({"n_components": 20} if QUICK else {}), random_state=0
+        ),
+    }
+    if neural:
+        models["probmodels VAE()"] = VAE(random_state=0)
+        models["probmodels DDPM()"] = DDPM(random_state=0)
+    return models
+
+
+def fit_and_sample(model, train, n):
+    tic = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(train)
+    fit = time.perf_counter() - tic
+    tic = time.perf_counter()
+    samples = model.sample(n, random_state=1)
+    return fit, time.perf_counter() - tic, samples
+
+
+def scores(train, test, samples):
+    close = alpha_precision(test, samples)
+    return {
+        "detection": detection(test, samples),
+        "shape %": shape_error(test, samples),
+        "trend %": trend_error(test, samples),
+        "MLE AUC": tstr(train, samples, test, "income", scoring="roc_auc")["synthetic"],
+        "alpha-precision": close["alpha_precision"],
+        "beta-recall": close["beta_recall"],
+        # On 4,000 rows of each (the distances are quadratic in rows).
+        "DCR": dcr(train, samples.iloc[:4000], test.iloc[:4000]),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    add_peer_python(parser)
+    parser.add_argument("--neural", action="store_true")
+    args = parser.parse_args()
+    train, test = load_adult(), load_adult("test")
+    if QUICK:
+        train = train.sample(3000, random_state=0).reset_index(drop=True)
+        test = test.sample(1500, random_state=0).reset_index(drop=True)
+    n = len(test)
+    print(f"Adult: {len(train)} training rows, {n} test rows, {train.shape[1]} columns")
+    rows = {
+        "real training rows": (
+            np.nan,
+            np.nan,
+            train.sample(n, random_state=0).reset_index(drop=True),
+        ),
+        "every column independently": (np.nan, np.nan, independent(train, n)),
+    }
+    for name, model in generators(args.neural).items():
+        rows[name] = fit_and_sample(model, train, n)
+        print(f"  {name}: fit {rows[name][0]:.1f} s", flush=True)
+    if args.peer_python:
+        from bench_tables import peers
+
+        rows.update(
+            peers(args.peer_python, train, n, ["SDV TVAE", "SDV CTGAN"])
+        )
+    table = pd.DataFrame(
+        {
+            name: {"fit (s)": fit, "sample (s)": sample, **scores(train, test, s)}
+            for name, (fit, sample, s) in rows.items()
+        }
+    ).T
+    pd.set_option("display.width", 200)
+    print(table.round(3).to_string())
+    print("\nPublished (TabPC's results files, GPU): train s / detection / shape % / trend % / MLE AUC")
+    for name, values in PUBLISHED.items():
+        print(f"  {name:<34} " + " / ".join(f"{v:g}" for v in values))
+    ours = table.loc["probmodels LatentClassMixture()"]
+    print(
+        f"\nLatentClassMixture against the targets: fit {ours['fit (s)']:.1f} s (<= 60), "
+        f"detection {ours['detection']:.3f} (>= 0.80), trend {ours['trend %']:.2f}% "
+        f"(<= 1.8), MLE AUC {ours['MLE AUC']:.3f} (>= 0.90), sample "
+        f"{ours['sample (s)']:.2f} s (<= 10), DCR {ours['DCR']:.3f} (0.49-0.53)"
+    )
+    shallow = PUBLISHED["shallow mixture (latent classes)"]
+    record(
+        "adult",
+        "LatentClassMixture() on Adult against the published shallow mixture",
+        ours=ours["fit (s)"],
+        reference=shallow[0],
+        reference_name="published shallow mixture (GPU)",
+        metric="fit time (s)",
+        quality=ours["detection"],
+        quality_name=(
+            f"detection (published {shallow[1]}; target >= 0.80); trend "
+            f"{ours['trend %']:.2f}%, MLE AUC {ours['MLE AUC']:.3f}"
+        ),
+    )
+    gm = table.loc["probmodels GaussianMixture(50, quantiles)"]
+    record(
+        "adult",
+        "GaussianMixture(50, quantile_transform=True) on Adult",
+        ours=gm["fit (s)"],
+        reference=ours["fit (s)"],
+        reference_name="LatentClassMixture()",
+        metric="fit time (s)",
+        quality=gm["detection"],
+        quality_name="detection (1 best)",
+    )
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    main()
