@@ -230,7 +230,8 @@ class TorchEstimatorMixin:
                 scores[candidate] = self._held_out_score(
                     kept[candidate][0], rows, codes, parts, seeds
                 )
-            setting = max(settings, key=scores.__getitem__)
+            # A candidate whose score is NaN (it diverged) is never chosen.
+            setting = max(settings, key=lambda c: np.nan_to_num(scores[c], nan=-np.inf))
             # Chosen, the setting is refitted on every row (GridSearchCV's
             # refit), unless early stopping needs the held-out part.
             module, result = (

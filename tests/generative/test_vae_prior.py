@@ -208,3 +208,13 @@ def test_beta_auto_needs_rows_to_hold_out():
     # Labels whose classes cannot all be in both parts: a plain random split.
     X, y = bimodal(n=10), np.repeat([0, 1, 2], [4, 3, 3])
     assert VAE(max_epochs=1, **FAST).fit(X, y).beta_scores_ is not None
+
+
+def test_a_candidate_with_a_nan_held_out_bound_is_never_chosen(monkeypatch):
+    def held_out(self, module, rows, codes, parts, seeds):
+        return np.nan if module.beta == 0.5 else -1e6
+
+    monkeypatch.setattr(VAE, "_held_out_score", held_out)
+    vae = VAE(latent_dim=1, hidden_layer_sizes=(4,), max_epochs=1, **FAST)
+    vae.fit(bimodal(n=50))
+    assert vae.beta_ == 1.0 and np.isnan(vae.beta_scores_[0.5])
