@@ -14,8 +14,9 @@ by the same code, against the real test rows:
 - DCR share (0.5: no training row copied more than a test row is near),
   on 4,000 synthetic and 4,000 test rows.
 
-Rows: the real training rows and every column drawn independently (the
-floor and ceiling of the detector), ``GaussianMixture(50,
+Rows: the real training rows (all of them, and as many as the generators
+draw, whose figures show the sampling noise at that size) and every column
+drawn independently (the ceiling and floor of the detector), ``GaussianMixture(50,
 quantile_transform=True)``, ``LatentClassMixture()`` and, with
 ``--neural``, the VAE and the DDPM with their defaults (tens of minutes on
 2 cores); SDV's GaussianCopula with ``--peer-python`` (``make sdv-venv``).
@@ -125,8 +126,11 @@ def main():
         test = test.sample(1500, random_state=0).reset_index(drop=True)
     n = len(test)
     print(f"Adult: {len(train)} training rows, {n} test rows, {train.shape[1]} columns")
+    # All the training rows (the issue's reference row), and as many as the
+    # generators draw: the figures' sampling noise at that size.
     rows = {
-        "real training rows": (
+        "real training rows (all)": (np.nan, np.nan, train),
+        f"real training rows ({n:,})": (
             np.nan,
             np.nan,
             train.sample(n, random_state=0).reset_index(drop=True),

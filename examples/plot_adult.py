@@ -31,8 +31,8 @@ train = load_adult()
 test = load_adult("test").sample(2000, random_state=0)
 
 # %%
-# Fifty classes here, to keep the example short; the default 200 fit in
-# about 25 s on two cores and score better (see the user guide's tables).
+# Fifty classes here, to keep the example short; the default 300 fit in
+# about 28 s on two cores and score better (see the user guide's tables).
 model = LatentClassMixture(50, random_state=0)
 tic = time.perf_counter()
 model.fit(train)

@@ -62,9 +62,9 @@ class LatentClassMixture(GenerativeMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_components : int, default=200
+    n_components : int, default=300
         Latent classes.
-    n_bins : int, default=128
+    n_bins : int, default=256
         Bins per number column at most; values shared by at least
         ``1 / n_bins`` of the rows are atoms besides.
     smoothing : float, default=0.01
@@ -125,8 +125,8 @@ class LatentClassMixture(GenerativeMixin, BaseEstimator):
 
     def __init__(
         self,
-        n_components=200,
-        n_bins=128,
+        n_components=300,
+        n_bins=256,
         *,
         smoothing=0.01,
         max_iter=200,
@@ -222,10 +222,7 @@ class LatentClassMixture(GenerativeMixin, BaseEstimator):
         log_w, log_p = self._m_step(onehot, resp)
         bound, converged, n_iter = -np.inf, False, 0
         for n_iter in range(1, self.max_iter + 1):
-            joint = log_w + onehot @ log_p
-            norm = logsumexp(joint, axis=1, keepdims=True)
-            new = float(norm.mean())
-            resp = np.exp(joint - norm)
+            resp, new = _responsibilities(log_w + onehot @ log_p)
             log_w, log_p = self._m_step(onehot, resp)
             if self.verbose >= 2:
                 print(f"  iteration {n_iter}: mean log-likelihood {new:.5f}")
@@ -463,6 +460,20 @@ class LatentClassMixture(GenerativeMixin, BaseEstimator):
             _draw_categories(np.exp(lp[labels]), rng) for lp in self.state_log_prob_[d:]
         ]
         return continuous, np.column_stack(codes) if codes else None
+
+
+def _responsibilities(joint):
+    """Posterior of each row's class, and the mean log-likelihood, from joint logs.
+
+    One pass of ``exp`` (``logsumexp`` then ``exp(joint - norm)`` would
+    take two), in place: the E-step's largest cost after the product.
+    """
+    top = joint.max(axis=1, keepdims=True)
+    joint -= top
+    np.exp(joint, out=joint)
+    total = joint.sum(axis=1, keepdims=True)
+    joint /= total
+    return joint, float((np.log(total) + top).mean())
 
 
 def _bins_state(bins: ColumnBins) -> dict:
