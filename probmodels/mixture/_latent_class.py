@@ -367,8 +367,8 @@ class LatentClassMixture(GenerativeMixin, BaseEstimator):
         -------
         float
         """
-        n = len(self.score_samples(X))
-        return -2 * self.score(X) * n + self._n_parameters() * np.log(n)
+        scores = self.score_samples(X)
+        return -2 * scores.sum() + self._n_parameters() * np.log(len(scores))
 
     def _n_parameters(self):
         K = self.n_components
@@ -431,9 +431,13 @@ class LatentClassMixture(GenerativeMixin, BaseEstimator):
             labels = _draw_categories(resp, rng)
             continuous, codes = self._draw_columns(labels, rng)
         else:
-            continuous = np.column_stack(
-                [resp @ (np.exp(lp) @ _state_means(b)) for lp, b in zip(self.state_log_prob_, self.bins_, strict=False)]
-            ) if d else np.empty((len(resp), 0))
+            # Number columns: the conditional mean of the histogram (each
+            # state at its atom or midpoint); categories: the mode.
+            means = [
+                resp @ (np.exp(lp) @ _state_means(bins))
+                for lp, bins in zip(self.state_log_prob_[:d], self.bins_, strict=True)
+            ]
+            continuous = np.column_stack(means) if d else np.empty((len(resp), 0))
             codes = [
                 (resp @ np.exp(lp)).argmax(axis=1) for lp in self.state_log_prob_[d:]
             ]
@@ -447,14 +451,14 @@ class LatentClassMixture(GenerativeMixin, BaseEstimator):
         """Each column drawn from the class of each row (encoded scale)."""
         n = len(labels)
         values = []
-        for lp, bins in zip(self.state_log_prob_, self.bins_, strict=False):
+        d = len(self.bins_)
+        for lp, bins in zip(self.state_log_prob_[:d], self.bins_, strict=True):
             state = _draw_categories(np.exp(lp[labels]), rng)
             x = bins.draw(state, rng)
             tail = rng.random(n) < bins.tail_mass
             if tail.any():
                 x[tail] = bins.draw_tail(int(tail.sum()), rng)
             values.append(x)
-        d = len(values)
         continuous = np.column_stack(values) if values else np.empty((n, 0))
         codes = [
             _draw_categories(np.exp(lp[labels]), rng) for lp in self.state_log_prob_[d:]

@@ -209,3 +209,12 @@ def test_bad_input_is_refused_clearly():
         model.score_samples(X.assign(kind="c"))
     with pytest.raises(ValueError):
         LatentClassMixture(0).fit(X)
+
+
+def test_bic_counts_every_free_state_probability():
+    X = few_values()
+    model = LatentClassMixture(3, random_state=0).fit(X)
+    (bins,) = model.bins_
+    free = 3 - 1 + 3 * ((bins.n_states - 1) + (2 - 1))
+    expected = -2 * model.score_samples(X).sum() + free * np.log(len(X))
+    assert model.bic(X) == pytest.approx(expected)
