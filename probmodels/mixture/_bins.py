@@ -113,11 +113,14 @@ class ColumnBins:
         last = np.zeros(len(lo), bool)
         last[-1:] = True
         top = np.where(last, hi, hi - 1)
-        inside = np.array(
-            [np.count_nonzero((self.atoms >= a) & (self.atoms <= b)) for a, b in zip(lo, top, strict=True)],
-            dtype=float,
-        )
-        return np.maximum(top - lo + 1 - inside, 1.0)
+        return np.maximum(top - lo + 1 - self._atoms_within(lo, top), 1.0)
+
+    def _atoms_within(self, lo, top):
+        """How many atoms lie in each closed range ``[lo, top]``."""
+        return (
+            np.searchsorted(self.atoms, top, side="right")
+            - np.searchsorted(self.atoms, lo, side="left")
+        ).astype(float)
 
     def codes(self, x: np.ndarray) -> np.ndarray:
         """Each value's state; -1 where missing or outside the training range."""
@@ -139,8 +142,8 @@ class ColumnBins:
 
     def log_base(self, codes: np.ndarray) -> np.ndarray:
         """``log`` of each state's base measure: 0 for an atom, -log(size) for a bin."""
-        sizes = np.r_[np.ones(len(self.atoms)), self._bin_sizes() if len(self.edges) > 1 else []]
-        return -np.log(sizes)[codes]
+        bins = self._bin_sizes() if len(self.edges) > 1 else []
+        return -np.log(np.r_[np.ones(len(self.atoms)), bins])[codes]
 
     def log_tail(self, x: np.ndarray) -> np.ndarray:
         """Log-density of values outside the range under the tails (-inf inside)."""
@@ -182,11 +185,8 @@ class ColumnBins:
         while len(todo):
             v = lo[todo] + np.floor(rng.random(len(todo)) * (top[todo] - lo[todo] + 1))
             ok = ~np.isin(v, self.atoms)
-            # A bin of atoms only keeps its lowest value (sizes count it as 1).
-            stuck = top[todo] - lo[todo] + 1 <= np.array(
-                [np.count_nonzero((self.atoms >= a) & (self.atoms <= c)) for a, c in zip(lo[todo], top[todo], strict=True)]
-            )
-            ok |= stuck
+            # A bin holding atoms only keeps its draw (its size counts as 1).
+            ok |= top[todo] - lo[todo] + 1 <= self._atoms_within(lo[todo], top[todo])
             out[todo[ok]] = v[ok]
             todo = todo[~ok]
         return out

@@ -23,6 +23,7 @@ scores are densities of what was observed, and ``impute`` and
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -33,7 +34,13 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from .._conditioning import check_impute_method, complete_rows, in_container, query_rows
-from ..base import GenerativeMixin, atomic_fit, check_n_samples, fitted_column_types
+from ..base import (
+    GenerativeMixin,
+    atomic_fit,
+    check_n_samples,
+    fitted_column_types,
+    validate_params,
+)
 from ..columns import ColumnTypes
 from ..columns._numbers import IntegerColumn
 from ..exceptions import ConvergenceWarning
@@ -167,8 +174,6 @@ class LatentClassMixture(GenerativeMixin, BaseEstimator):
         -------
         self
         """
-        from ..base import validate_params
-
         validate_params(self)
         fit_rng, generative = self._generative_state(X, self.random_state)
         self._columns, encoded = ColumnTypes.fit(
@@ -199,8 +204,6 @@ class LatentClassMixture(GenerativeMixin, BaseEstimator):
                 best = run
         log_w, log_p, bound, converged, n_iter = best
         if not converged and self.max_iter > 0:
-            import warnings
-
             warnings.warn(
                 "EM did not converge. Increase max_iter or tol.",
                 ConvergenceWarning,
