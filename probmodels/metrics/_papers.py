@@ -21,10 +21,9 @@ See ``docs/user_guide/tables.rst`` ("Adult, on the papers' protocol").
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from ._encoding import as_tables, table_arrays
-from ._samples import _missing_below, _pair, _seed
+from ._samples import _pair, _seed, detector_problem
 from ._tables import column_pair_trends, column_shapes
 
 __all__ = ["alpha_precision", "detection", "shape_error", "trend_error"]
@@ -61,31 +60,12 @@ def detection(real, synthetic, *, cv=5, random_state=0):
         In [0, 1]: 1 when the classifier does no better than chance (an AUC
         of 0.5 or less), 0 when it separates the sets perfectly.
     """
-    from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.model_selection import cross_val_predict
 
-    categorical = None
-    if isinstance(real, pd.DataFrame) or isinstance(synthetic, pd.DataFrame):
-        real, synthetic, categorical = table_arrays(real, synthetic)
-    real, synthetic = _pair(
-        real, synthetic, cv, "detection with cv folds", allow_missing=True
+    X, y, clf, folds = detector_problem(
+        real, synthetic, cv, "detection", random_state, balance=True
     )
-    seed = _seed(random_state)
-    rng = np.random.default_rng(seed)
-    n = min(len(real), len(synthetic))
-    real = real[np.sort(rng.choice(len(real), n, replace=False))]
-    synthetic = synthetic[np.sort(rng.choice(len(synthetic), n, replace=False))]
-    X = _missing_below(np.vstack([real, synthetic]), categorical)
-    y = np.r_[np.zeros(n), np.ones(n)]
-    if categorical is not None:
-        # Native categories need fewer than 255 of them per column.
-        few = [len(np.unique(X[:, j])) < 250 for j in range(X.shape[1])]
-        categorical = categorical & np.array(few)
-    clf = HistGradientBoostingClassifier(
-        random_state=seed, categorical_features=categorical
-    )
-    folds = StratifiedKFold(cv, shuffle=True, random_state=seed)
     p = cross_val_predict(clf, X, y, cv=folds, method="predict_proba")[:, 1]
     return detection_from_auc(roc_auc_score(y, p))
 

@@ -117,20 +117,57 @@ def c2st(real, fake, *, cv=5, random_state=0):
         Mean held-out accuracy in [0, 1]; about 0.5 when the sets cannot be
         told apart, 1 when they are separable.
     """
+    from sklearn.model_selection import cross_val_score
+
+    X, y, clf, folds = detector_problem(real, fake, cv, "c2st", random_state)
+    return float(cross_val_score(clf, X, y, cv=folds, scoring="accuracy").mean())
+
+
+def detector_problem(real, fake, cv, what, random_state, balance=False):
+    """Both sets' rows labelled by set, the boosted detector and its folds.
+
+    The one setup of :func:`c2st` and :func:`~probmodels.metrics.detection`:
+    tables become numbers and category codes (categories read natively by
+    the classifier when they are fewer than 255), missing values a value
+    below each column's others, and the classifier and the stratified folds
+    share one seed.
+
+    Parameters
+    ----------
+    real, fake : array-like or DataFrame
+    cv : int
+        Folds; each set needs at least this many rows.
+    what : str
+        The metric's name, for the message on too few rows.
+    random_state : int or None
+    balance : bool, default=False
+        Draw as many rows from the larger set as the smaller one has.
+
+    Returns
+    -------
+    X : ndarray of shape (n_rows, n_columns)
+    y : ndarray of shape (n_rows,)
+        1 for the rows of ``fake``.
+    classifier : HistGradientBoostingClassifier
+    folds : StratifiedKFold
+    """
     from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.model_selection import StratifiedKFold
 
     categorical = None
     if _is_table(real) or _is_table(fake):
         from ._encoding import table_arrays
 
         real, fake, categorical = table_arrays(real, fake)
-    real, fake = _pair(real, fake, cv, "c2st with cv folds", allow_missing=True)
+    real, fake = _pair(real, fake, cv, f"{what} with cv folds", allow_missing=True)
     random_state = _seed(random_state)
-    X = np.vstack([real, fake])
+    if balance:
+        rng = np.random.default_rng(random_state)
+        n = min(len(real), len(fake))
+        real = real[np.sort(rng.choice(len(real), n, replace=False))]
+        fake = fake[np.sort(rng.choice(len(fake), n, replace=False))]
+    X = _missing_below(np.vstack([real, fake]), categorical)
     y = np.r_[np.zeros(len(real)), np.ones(len(fake))]
-    X = _missing_below(X, categorical)
-    folds = StratifiedKFold(cv, shuffle=True, random_state=random_state)
     if categorical is not None:
         # Native categories need fewer than 255 of them per column.
         few = [len(np.unique(X[:, j])) < 250 for j in range(X.shape[1])]
@@ -138,7 +175,8 @@ def c2st(real, fake, *, cv=5, random_state=0):
     clf = HistGradientBoostingClassifier(
         random_state=random_state, categorical_features=categorical
     )
-    return float(cross_val_score(clf, X, y, cv=folds, scoring="accuracy").mean())
+    folds = StratifiedKFold(cv, shuffle=True, random_state=random_state)
+    return X, y, clf, folds
 
 
 def mmd(real, fake, *, bandwidth=None):
