@@ -197,9 +197,10 @@ class LatentClassMixture(GenerativeMixin, BaseEstimator):
         states = self._states(encoded)[0]
         check_rows_observed(np.where(states < 0, np.nan, 0.0), getattr(X, "index", None))
         onehot = self._onehot(states)
+        starts = self._state_starts()
         best = None
         for _ in range(self.n_init):
-            run = self._em(onehot, fit_rng)
+            run = self._em(onehot, starts, fit_rng)
             if best is None or run[2] > best[2]:
                 best = run
         log_w, log_p, bound, converged, n_iter = best
@@ -210,7 +211,6 @@ class LatentClassMixture(GenerativeMixin, BaseEstimator):
                 stacklevel=3,
             )
         self.weights_ = np.exp(log_w)
-        starts = np.cumsum([0, *self._n_states()])
         self.state_log_prob_ = [
             log_p[a:b].T.copy() for a, b in zip(starts[:-1], starts[1:], strict=True)
         ]
@@ -218,15 +218,15 @@ class LatentClassMixture(GenerativeMixin, BaseEstimator):
         self._commit_generative_state(generative)
         return self
 
-    def _em(self, onehot, rng):
+    def _em(self, onehot, starts, rng):
         """One EM run from random responsibilities: (log w, log P, bound, ...)."""
         n, K = onehot.shape[0], self.n_components
         resp = rng.dirichlet(np.ones(K), size=n)
-        log_w, log_p = self._m_step(onehot, resp)
+        log_w, log_p = self._m_step(onehot, resp, starts)
         bound, converged, n_iter = -np.inf, False, 0
         for n_iter in range(1, self.max_iter + 1):
             resp, new = _responsibilities(log_w + onehot @ log_p)
-            log_w, log_p = self._m_step(onehot, resp)
+            log_w, log_p = self._m_step(onehot, resp, starts)
             if self.verbose >= 2:
                 print(f"  iteration {n_iter}: mean log-likelihood {new:.5f}")
             if new - bound < self.tol:
@@ -235,16 +235,18 @@ class LatentClassMixture(GenerativeMixin, BaseEstimator):
             bound = new
         return log_w, log_p, bound, converged, n_iter
 
-    def _m_step(self, onehot, resp):
-        """Class weights and Dirichlet-smoothed state probabilities, in logs."""
+    def _m_step(self, onehot, resp, starts):
+        """Class weights and Dirichlet-smoothed state probabilities, in logs.
+
+        ``starts`` are the offsets of each column's states in ``onehot``'s
+        columns (:meth:`_state_starts`): each column's block is normalised
+        over its own states, all blocks in one ``reduceat``.
+        """
         nk = resp.sum(axis=0)
         log_w = np.log(nk / nk.sum() + 1e-300)
         counts = np.asarray(onehot.T @ resp) + self.smoothing  # (total states, K)
-        log_p = np.empty_like(counts)
-        starts = np.cumsum([0, *self._n_states()])
-        for a, b in zip(starts[:-1], starts[1:], strict=True):
-            block = counts[a:b]
-            log_p[a:b] = np.log(block / block.sum(axis=0, keepdims=True))
+        totals = np.add.reduceat(counts, starts[:-1], axis=0)  # (columns, K)
+        log_p = np.log(counts) - np.repeat(np.log(totals), np.diff(starts), axis=0)
         return log_w, log_p
 
     # ------------------------------------------------------------- states
@@ -265,6 +267,10 @@ class LatentClassMixture(GenerativeMixin, BaseEstimator):
 
     def _n_states(self):
         return [b.n_states for b in self.bins_] + list(self._types.category_sizes)
+
+    def _state_starts(self):
+        """Offsets of each column's states among all states, and their total."""
+        return np.cumsum([0, *self._n_states()])
 
     def _states(self, encoded):
         """Each entry's state (-1 missing or outside the range), and its log base.
@@ -289,12 +295,11 @@ class LatentClassMixture(GenerativeMixin, BaseEstimator):
 
     def _onehot(self, states):
         """Sparse (n, total states) indicator of each row's states; none where -1."""
-        n = len(states)
-        starts = np.cumsum([0, *self._n_states()])[:-1]
+        starts = self._state_starts()
         rows, cols = np.nonzero(states >= 0)
         return sparse.csr_matrix(
             (np.ones(len(rows)), (rows, starts[cols] + states[rows, cols])),
-            shape=(n, int(sum(self._n_states()))),
+            shape=(len(states), int(starts[-1])),
         )
 
     def _log_p(self):

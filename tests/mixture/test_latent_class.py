@@ -85,7 +85,7 @@ def test_one_em_step_equals_a_hand_written_one():
             joint[i] += model.state_log_prob_[j][:, states[i, j]]
     resp = np.exp(joint - logsumexp(joint, axis=1, keepdims=True))
     # M-step by hand (Dirichlet pseudo-count 0.01 on every state).
-    got_w, got_p = model._m_step(onehot, resp)
+    got_w, got_p = model._m_step(onehot, resp, model._state_starts())
     np.testing.assert_allclose(np.exp(got_w), resp.sum(0) / len(X), rtol=1e-12)
     start = 0
     for j, size in enumerate(sizes):
