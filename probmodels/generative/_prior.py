@@ -81,19 +81,11 @@ class VAEPrior:
         self.beta_ = float(setting)
         self.beta_scores_ = scores if len(scores) > 1 else None
 
-    def _held_out_reason(self):
-        if self._chooses_beta():
-            return "beta='auto' (chosen on held-out rows)"
-        return super()._held_out_reason()
-
-    def _held_out_remedy(self):
-        if self._chooses_beta():
-            return "a beta of your choice (0.5 or 1)"
-        return super()._held_out_remedy()
-
-    def _chooses_beta(self):
-        """Whether a new fit of many rows would choose ``beta`` on held-out rows."""
-        return len(self._objective_settings(False, False, 2)) > 1
+    def _held_out_purpose(self):
+        """beta="auto" holds rows out when it chooses (see the base class)."""
+        if len(self._objective_settings(False, False, 2)) > 1:
+            return "beta='auto' (chosen on held-out rows)", "a beta of your choice (0.5 or 1)"
+        return super()._held_out_purpose()
 
     def _fit_prior(self, rows, codes, seed, module=None):
         """The second stage: a mixture fitted by EM to the aggregate posterior.

@@ -480,19 +480,19 @@ class TorchEstimatorMixin:
                 random_state=seed,
             )
         except ValueError as err:
+            reason, remedy = self._held_out_purpose()
             raise ValueError(
-                f"{self._held_out_reason()} could not hold out validation_fraction="
+                f"{reason} could not hold out validation_fraction="
                 f"{self.validation_fraction} of {n_rows} rows ({err}). Use more "
-                f"data, a larger validation_fraction, or {self._held_out_remedy()}."
+                f"data, a larger validation_fraction, or {remedy}."
             ) from None
 
-    def _held_out_reason(self) -> str:
-        """What holds rows out, for the message when they cannot be."""
-        return "early_stopping"
+    def _held_out_purpose(self) -> tuple[str, str]:
+        """What holds rows out, and the setting that holds out none.
 
-    def _held_out_remedy(self) -> str:
-        """The setting that holds out nothing, for that message."""
-        return "early_stopping=False"
+        For the message when the rows cannot be split.
+        """
+        return "early_stopping", "early_stopping=False"
 
     def _continuing(self, partial: bool) -> bool:
         """Whether this call trains the fitted module further.
