@@ -28,8 +28,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
-__all__ = ["ColumnBins"]
+__all__ = ["ColumnBins", "TableStates", "bins_state"]
 
 
 @dataclass(frozen=True)
@@ -199,3 +200,105 @@ class ColumnBins:
         else:
             gap = rng.exponential(self.scale, n)
         return np.where(below, self.low - gap, self.high + gap)
+
+
+@dataclass(frozen=True)
+class TableStates:
+    """A table's columns as the states of categorical distributions.
+
+    The number columns' :class:`ColumnBins` (in the encoded order) then the
+    categorical columns' categories: what the latent class model and the
+    latent tree both hold one categorical distribution per column over.
+
+    Parameters
+    ----------
+    bins : list of ColumnBins
+        One per number column.
+    category_sizes : list of int
+        Categories of each categorical column.
+    """
+
+    bins: list
+    category_sizes: list
+
+    @property
+    def n_states(self) -> list:
+        """States of each column: number columns first."""
+        return [b.n_states for b in self.bins] + list(self.category_sizes)
+
+    @property
+    def starts(self) -> np.ndarray:
+        """Offsets of each column's states among all states, and their total."""
+        return np.cumsum([0, *self.n_states])
+
+    def encode(self, encoded):
+        """Each entry's state (-1 missing or outside the range), and its log base.
+
+        The log base of an entry is the log of its state's base measure, or
+        its tail's log-density outside the range, plus ``log(1 - eps)``
+        inside it; 0 for categories and missing entries.
+
+        Parameters
+        ----------
+        encoded : EncodedTable
+            From :meth:`probmodels.columns.ColumnTypes.encode`.
+
+        Returns
+        -------
+        states : ndarray of shape (n, n_columns)
+        log_base : ndarray of shape (n,)
+        """
+        n = len(encoded.continuous)
+        states, base = [], np.zeros(n)
+        for x, bins in zip(encoded.continuous.T, self.bins, strict=True):
+            code = bins.codes(x)
+            inside = code >= 0
+            base[inside] += bins.log_base(code[inside]) + np.log1p(-bins.tail_mass)
+            tail = bins.log_tail(np.where(np.isnan(x), 0.0, x))
+            outside = ~np.isnan(x) & ~inside
+            base[outside] += tail[outside]
+            states.append(code)
+        columns = states + list(encoded.codes.T)
+        matrix = np.column_stack(columns) if columns else np.empty((n, 0), np.int64)
+        return matrix.astype(np.int64), base
+
+    def onehot(self, states):
+        """Sparse (n, total states) indicator of each row's states; none where -1."""
+        starts = self.starts
+        rows, cols = np.nonzero(states >= 0)
+        return sparse.csr_matrix(
+            (np.ones(len(rows)), (rows, starts[cols] + states[rows, cols])),
+            shape=(len(states), int(starts[-1])),
+        )
+
+    def draw_number(self, j, state, rng):
+        """Values of number column ``j`` in the given states, tails included.
+
+        Each draw falls in a tail with the tails' mass, whatever its state:
+        the tails are shared by every class.
+        """
+        bins = self.bins[j]
+        x = bins.draw(state, rng)
+        tail = rng.random(len(state)) < bins.tail_mass
+        if tail.any():
+            x[tail] = bins.draw_tail(int(tail.sum()), rng)
+        return x
+
+    def state_means(self, j):
+        """The mean of each state of number column ``j``: the atom, or the bin's midpoint."""
+        bins = self.bins[j]
+        mids = (bins.edges[:-1] + bins.edges[1:]) / 2 if len(bins.edges) > 1 else []
+        return np.r_[bins.atoms, mids]
+
+
+def bins_state(bins: ColumnBins) -> dict:
+    """A ColumnBins as plain values, as model files hold it."""
+    return {
+        "atoms": bins.atoms,
+        "edges": bins.edges,
+        "integer": bool(bins.integer),
+        "low": float(bins.low),
+        "high": float(bins.high),
+        "scale": float(bins.scale),
+        "tail_mass": float(bins.tail_mass),
+    }

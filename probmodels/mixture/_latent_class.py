@@ -27,7 +27,6 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import sparse
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval
@@ -45,7 +44,7 @@ from ..columns import ColumnTypes
 from ..columns._numbers import IntegerColumn
 from ..exceptions import ConvergenceWarning
 from ..utils.validation import check_rows_observed, validate_features
-from ._bins import ColumnBins
+from ._bins import ColumnBins, TableStates, bins_state
 from ._inference import _draw_categories
 
 __all__ = ["LatentClassMixture"]
@@ -189,15 +188,15 @@ class LatentClassMixture(GenerativeMixin, BaseEstimator):
                 f"{self.n_components}, n_samples = {len(encoded.continuous)}."
             )
         self._bin_states = [
-            _bins_state(ColumnBins.fit(col[~np.isnan(col)], self.n_bins, integer))
+            bins_state(ColumnBins.fit(col[~np.isnan(col)], self.n_bins, integer))
             for col, integer in zip(
                 encoded.continuous.T, self._integer_columns(), strict=True
             )
         ]
-        states = self._states(encoded)[0]
+        states = self._table().encode(encoded)[0]
         check_rows_observed(np.where(states < 0, np.nan, 0.0), getattr(X, "index", None))
-        onehot = self._onehot(states)
-        starts = self._state_starts()
+        table = self._table()
+        onehot, starts = table.onehot(states), table.starts
         best = None
         for _ in range(self.n_init):
             run = self._em(onehot, starts, fit_rng)
@@ -239,7 +238,7 @@ class LatentClassMixture(GenerativeMixin, BaseEstimator):
         """Class weights and Dirichlet-smoothed state probabilities, in logs.
 
         ``starts`` are the offsets of each column's states in ``onehot``'s
-        columns (:meth:`_state_starts`): each column's block is normalised
+        columns (:attr:`~._bins.TableStates.starts`): each column's block is normalised
         over its own states, all blocks in one ``reduceat``.
         """
         nk = resp.sum(axis=0)
@@ -265,42 +264,9 @@ class LatentClassMixture(GenerativeMixin, BaseEstimator):
             isinstance(c, IntegerColumn) for c in self._types.columns if not c.categorical
         ]
 
-    def _n_states(self):
-        return [b.n_states for b in self.bins_] + list(self._types.category_sizes)
-
-    def _state_starts(self):
-        """Offsets of each column's states among all states, and their total."""
-        return np.cumsum([0, *self._n_states()])
-
-    def _states(self, encoded):
-        """Each entry's state (-1 missing or outside the range), and its log base.
-
-        The log base of an entry is the log of its state's base measure, or
-        its tail's log-density outside the range, plus ``log(1 - eps)``
-        inside it; 0 for categories and missing entries.
-        """
-        n = len(encoded.continuous)
-        states, base = [], np.zeros(n)
-        for x, bins in zip(encoded.continuous.T, self.bins_, strict=True):
-            code = bins.codes(x)
-            inside = code >= 0
-            base[inside] += bins.log_base(code[inside]) + np.log1p(-bins.tail_mass)
-            tail = bins.log_tail(np.where(np.isnan(x), 0.0, x))
-            outside = ~np.isnan(x) & ~inside
-            base[outside] += tail[outside]
-            states.append(code)
-        columns = states + list(encoded.codes.T)
-        matrix = np.column_stack(columns) if columns else np.empty((n, 0), np.int64)
-        return matrix.astype(np.int64), base
-
-    def _onehot(self, states):
-        """Sparse (n, total states) indicator of each row's states; none where -1."""
-        starts = self._state_starts()
-        rows, cols = np.nonzero(states >= 0)
-        return sparse.csr_matrix(
-            (np.ones(len(rows)), (rows, starts[cols] + states[rows, cols])),
-            shape=(len(states), int(starts[-1])),
-        )
+    def _table(self):
+        """The columns as states (see :class:`~._bins.TableStates`)."""
+        return TableStates(self.bins_, list(self._types.category_sizes))
 
     def _log_p(self):
         return np.concatenate([lp.T for lp in self.state_log_prob_], axis=0)
@@ -310,8 +276,8 @@ class LatentClassMixture(GenerativeMixin, BaseEstimator):
         check_is_fitted(self, "weights_")
         validate_features(self, X, reset=False)
         encoded = self._types.encode(X, allow_nan=True)
-        states, base = self._states(encoded)
-        joint = np.log(self.weights_ + 1e-300) + self._onehot(states) @ self._log_p()
+        states, base = self._table().encode(encoded)
+        joint = np.log(self.weights_ + 1e-300) + self._table().onehot(states) @ self._log_p()
         return encoded, states, base, joint
 
     # ------------------------------------------------------------ inference
@@ -380,7 +346,7 @@ class LatentClassMixture(GenerativeMixin, BaseEstimator):
 
     def _n_parameters(self):
         K = self.n_components
-        return K - 1 + K * sum(s - 1 for s in self._n_states())
+        return K - 1 + K * sum(s - 1 for s in self._table().n_states)
 
     # ------------------------------------------------------------- sampling
     def sample(self, n_samples=1, *, random_state=None, given=None):
@@ -441,9 +407,10 @@ class LatentClassMixture(GenerativeMixin, BaseEstimator):
         else:
             # Number columns: the conditional mean of the histogram (each
             # state at its atom or midpoint); categories: the mode.
+            table = self._table()
             means = [
-                resp @ (np.exp(lp) @ _state_means(bins))
-                for lp, bins in zip(self.state_log_prob_[:d], self.bins_, strict=True)
+                resp @ (np.exp(lp) @ table.state_means(j))
+                for j, lp in enumerate(self.state_log_prob_[:d])
             ]
             continuous = np.column_stack(means) if d else np.empty((len(resp), 0))
             codes = [
@@ -457,16 +424,11 @@ class LatentClassMixture(GenerativeMixin, BaseEstimator):
 
     def _draw_columns(self, labels, rng):
         """Each column drawn from the class of each row (encoded scale)."""
-        n = len(labels)
-        values = []
-        d = len(self.bins_)
-        for lp, bins in zip(self.state_log_prob_[:d], self.bins_, strict=True):
-            state = _draw_categories(np.exp(lp[labels]), rng)
-            x = bins.draw(state, rng)
-            tail = rng.random(n) < bins.tail_mass
-            if tail.any():
-                x[tail] = bins.draw_tail(int(tail.sum()), rng)
-            values.append(x)
+        n, d, table = len(labels), len(self.bins_), self._table()
+        values = [
+            table.draw_number(j, _draw_categories(np.exp(lp[labels]), rng), rng)
+            for j, lp in enumerate(self.state_log_prob_[:d])
+        ]
         continuous = np.column_stack(values) if values else np.empty((n, 0))
         codes = [
             _draw_categories(np.exp(lp[labels]), rng) for lp in self.state_log_prob_[d:]
@@ -486,22 +448,3 @@ def _responsibilities(joint):
     total = joint.sum(axis=1, keepdims=True)
     joint /= total
     return joint, float((np.log(total) + top).mean())
-
-
-def _bins_state(bins: ColumnBins) -> dict:
-    """A ColumnBins as plain values, as model files hold it."""
-    return {
-        "atoms": bins.atoms,
-        "edges": bins.edges,
-        "integer": bool(bins.integer),
-        "low": float(bins.low),
-        "high": float(bins.high),
-        "scale": float(bins.scale),
-        "tail_mass": float(bins.tail_mass),
-    }
-
-
-def _state_means(bins: ColumnBins) -> np.ndarray:
-    """The mean of each state: the atom, or the bin's midpoint."""
-    mids = (bins.edges[:-1] + bins.edges[1:]) / 2 if len(bins.edges) > 1 else []
-    return np.r_[bins.atoms, mids]

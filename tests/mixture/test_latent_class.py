@@ -73,10 +73,11 @@ def test_one_em_step_equals_a_hand_written_one():
     with pytest.warns(ConvergenceWarning):
         model.fit(X)
     encoded = model._types.encode(X, allow_nan=True)
-    states = model._states(encoded)[0]
-    onehot = model._onehot(states)
+    table = model._table()
+    states = table.encode(encoded)[0]
+    onehot = table.onehot(states)
     log_w = np.log(model.weights_)
-    sizes = model._n_states()
+    sizes = table.n_states
     # E-step by hand.
     K = 3
     joint = np.tile(log_w, (len(X), 1))
@@ -85,7 +86,7 @@ def test_one_em_step_equals_a_hand_written_one():
             joint[i] += model.state_log_prob_[j][:, states[i, j]]
     resp = np.exp(joint - logsumexp(joint, axis=1, keepdims=True))
     # M-step by hand (Dirichlet pseudo-count 0.01 on every state).
-    got_w, got_p = model._m_step(onehot, resp, model._state_starts())
+    got_w, got_p = model._m_step(onehot, resp, table.starts)
     np.testing.assert_allclose(np.exp(got_w), resp.sum(0) / len(X), rtol=1e-12)
     start = 0
     for j, size in enumerate(sizes):
