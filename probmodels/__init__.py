@@ -20,6 +20,7 @@ _PUBLIC = {
     "ARRegressor": ".timeseries",
     "FFNClassifier": ".classifiers",
     "GaussianMixture": ".mixture",
+    "HiddenChowLiuTree": ".mixture",
     "LatentClassMixture": ".mixture",
     "TransformerClassifier": ".classifiers",
     "VAE": ".generative",
@@ -34,7 +35,11 @@ if TYPE_CHECKING:  # what the names are, for type checkers and editors
     from .classifiers import FFNClassifier, TransformerClassifier  # noqa: F401
     from .diffusion import DDPM  # noqa: F401
     from .generative import VAE  # noqa: F401
-    from .mixture import GaussianMixture, LatentClassMixture  # noqa: F401
+    from .mixture import (  # noqa: F401
+        GaussianMixture,
+        HiddenChowLiuTree,
+        LatentClassMixture,
+    )
     from .timeseries import ARRegressor  # noqa: F401
 
 

@@ -59,6 +59,7 @@ ESTIMATORS = (
     "probmodels.FFNClassifier",
     "probmodels.GaussianMixture",
     "probmodels.LatentClassMixture",
+    "probmodels.HiddenChowLiuTree",
     "probmodels.TransformerClassifier",
     "probmodels.VAE",
 )

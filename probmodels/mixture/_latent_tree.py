@@ -1,0 +1,641 @@
+"""HiddenChowLiuTree: a deep mixture whose latent variables form a tree.
+
+Every column ``j`` gets a latent variable ``z_j`` with ``H`` states and a
+one-dimensional distribution per state, over the same states as the latent
+class model (:class:`~._bins.TableStates`: categories, and the atoms and
+quantile bins of numbers). The latent variables form a tree, the Chow-Liu
+tree of the columns (the maximum spanning tree of their pairwise mutual
+information; Chow & Liu, 1968):
+
+    p(x) = sum_z p(z_root) prod_{j != root} p(z_j | z_parent(j)) prod_j p(x_j | z_j).
+
+This is the hidden Chow-Liu tree of Liu & Van den Broeck (NeurIPS 2021,
+"Tractable regularization of probabilistic circuits"), the structure TabPC
+(arXiv 2603.23016) trains on tables: as a probabilistic circuit, a sum unit
+per latent state and edge and a product per column, so likelihoods,
+marginals and conditionals are exact. The latent class model is the tree of
+depth one whose root has one column.
+
+Inference is belief propagation on the tree, batched over rows. The upward
+pass gives each column the likelihood of its subtree's evidence,
+
+    u_j(z) = p(x_j | z) prod_{c child of j} lambda_c(z),
+    lambda_c(z_p) = sum_z T_c[z_p, z] u_c(z),
+
+and ``p(x) = lambda_root`` (the root's prior is its transition from a
+parent with one state). The downward pass gives each latent's posterior,
+``q_c(z) = u_c(z) sum_{z_p} q_p(z_p) T_c[z_p, z] / lambda_c(z_p)``, and the
+pair posteriors that EM counts, ``xi_c = T_c * ((q_p / lambda_c)^T u_c)``
+(summed over rows). Every pass is one dense product per column, which two
+cores afford for hundreds of latent states. Messages are scaled per row,
+the scales kept in logs.
+
+Missing entries and values outside the training range leave their column's
+leaf out (its likelihood is 1 for every latent state), so missing values are
+marginalised exactly and the tails contribute a factor shared by all states.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import minimum_spanning_tree
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
+
+from .._conditioning import check_impute_method, complete_rows, in_container, query_rows
+from ..base import (
+    GenerativeMixin,
+    atomic_fit,
+    check_n_samples,
+    fitted_column_types,
+    validate_params,
+)
+from ..columns import ColumnTypes
+from ..columns._numbers import IntegerColumn
+from ..exceptions import ConvergenceWarning
+from ..utils.validation import check_rows_observed, validate_features
+from ._bins import ColumnBins, TableStates, bins_state
+from ._inference import _draw_categories
+
+__all__ = ["HiddenChowLiuTree"]
+
+# Bins per number column when measuring mutual information for the tree:
+# coarse enough that the estimate is not all noise (TabPC uses 15).
+_MI_BINS = 16
+
+
+class HiddenChowLiuTree(GenerativeMixin, BaseEstimator):
+    """Hidden Chow-Liu tree: a probabilistic circuit for mixed tables.
+
+    Each column has a latent variable of ``n_latent`` states and, given it,
+    a one-dimensional distribution of its own kind (a categorical
+    distribution, or for numbers a histogram with exact atoms, as in
+    :class:`LatentClassMixture`). The latent variables form a tree along the
+    Chow-Liu tree of the columns, so that each column depends on its
+    neighbours' latents and not on one class shared by all: a deep mixture
+    whose likelihood, marginals and conditionals stay exact. Fitted by EM
+    with belief propagation; ``docs/user_guide/tables.rst`` has the maths
+    and the measurements on Adult.
+
+    Parameters
+    ----------
+    n_latent : int, default=128
+        States of each column's latent variable. The cost of an EM step
+        grows as ``n_latent ** 2``.
+    n_bins : int, default=256
+        Bins per number column at most; values shared by at least
+        ``1 / n_bins`` of the rows are atoms besides.
+    smoothing : float, default=0.01
+        Dirichlet pseudo-count added to every state of every leaf and every
+        entry of every transition in the M-step (a MAP estimate).
+    max_iter : int, default=100
+    tol : float, default=1e-4
+        EM stops when the mean log-likelihood gains less than this.
+    batch_size : int, default=4096
+        Rows per pass of belief propagation: bounds the memory (about
+        ``3 * n_columns * batch_size * n_latent`` floats), not the result;
+        every EM step uses all rows.
+    categorical_features : "from_dtype", array-like or None, default="from_dtype"
+        Which columns are categorical, as for the other models.
+    random_state : int, RandomState, Generator or None, default=None
+        Seeds the initialisation; :meth:`sample` draws from a generator
+        seeded from it.
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    parents_ : ndarray of shape (n_features,)
+        Each column's parent in the tree (a column index), -1 for the root.
+    transitions_ : list of ndarray
+        Per column in the encoded order (number columns first), the
+        transition ``p(z_j | z_parent)`` of shape ``(n_latent, n_latent)``,
+        rows indexed by the parent's state; the root's is its prior, of shape
+        ``(1, n_latent)``.
+    state_log_prob_ : list of ndarray of shape (n_latent, n_states_j)
+        Per column in the encoded order, each latent state's log-probability
+        of each of the column's states.
+    bins_ : list of ColumnBins
+        The states of each number column.
+    mutual_information_ : ndarray of shape (n_features, n_features)
+        The pairwise mutual information (nats) the tree was chosen from.
+    converged_ : bool
+    n_iter_ : int
+    lower_bound_ : float
+        Mean log-likelihood of the training rows' states (without the bins'
+        base measures) before the last M-step.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+
+    See Also
+    --------
+    LatentClassMixture : one latent class for all columns.
+
+    Examples
+    --------
+    >>> from probmodels import HiddenChowLiuTree
+    >>> from probmodels.datasets import load_adult
+    >>> adult = load_adult().head(2000)
+    >>> model = HiddenChowLiuTree(8, max_iter=20, random_state=0).fit(adult)
+    >>> model.sample(3, random_state=0).shape
+    (3, 15)
+    """
+
+    _parameter_constraints = {
+        "n_latent": [Interval(Integral, 1, None, closed="left")],
+        "n_bins": [Interval(Integral, 1, None, closed="left")],
+        "smoothing": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "categorical_features": "no_validation",
+        "random_state": ["random_state", np.random.Generator],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        n_latent=128,
+        n_bins=256,
+        *,
+        smoothing=0.01,
+        max_iter=100,
+        tol=1e-4,
+        batch_size=4096,
+        categorical_features="from_dtype",
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_latent = n_latent
+        self.n_bins = n_bins
+        self.smoothing = smoothing
+        self.max_iter = max_iter
+        self.tol = tol
+        self.batch_size = batch_size
+        self.categorical_features = categorical_features
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+    # ----------------------------------------------------------------- fit
+    @atomic_fit
+    def fit(self, X, y=None):
+        """Choose the tree from the columns' mutual information, then fit by EM.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            NaN (None, NaT, pd.NA) where an entry is missing.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        validate_params(self)
+        fit_rng, generative = self._generative_state(X, self.random_state)
+        self._columns, encoded = ColumnTypes.fit(
+            X, self.categorical_features, allow_nan=True, ensure_min_samples=2
+        )
+        validate_features(self, X, reset=True)
+        integer = [
+            isinstance(c, IntegerColumn) for c in self._types.columns if not c.categorical
+        ]
+        observed = [col[~np.isnan(col)] for col in encoded.continuous.T]
+        self._bin_states = [
+            bins_state(ColumnBins.fit(x, self.n_bins, i))
+            for x, i in zip(observed, integer, strict=True)
+        ]
+        table = self._table()
+        states = table.encode(encoded)[0]
+        check_rows_observed(np.where(states < 0, np.nan, 0.0), getattr(X, "index", None))
+        coarse = TableStates(
+            [ColumnBins.fit(x, _MI_BINS, i) for x, i in zip(observed, integer, strict=True)],
+            table.category_sizes,
+        ).encode(encoded)[0]
+        mi = pairwise_mutual_information(coarse)
+        self._parent = chow_liu_parents(mi)
+        order = self._encoded_order()
+        self.mutual_information_ = mi[np.ix_(np.argsort(order), np.argsort(order))]
+
+        transitions, leaves = self._initial_parameters(table.n_states, fit_rng)
+        bound, converged, n_iter = -np.inf, False, 0
+        for n_iter in range(1, self.max_iter + 1):
+            stats, new = self._expected_counts(states, transitions, leaves)
+            transitions, leaves = self._m_step(*stats)
+            if self.verbose >= 2:
+                print(f"  iteration {n_iter}: mean log-likelihood {new:.5f}")
+            if new - bound < self.tol:
+                bound, converged = new, True
+                break
+            bound = new
+        if not converged and self.max_iter > 0:
+            warnings.warn(
+                "EM did not converge. Increase max_iter or tol.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        self.transitions_ = transitions
+        self.state_log_prob_ = [np.log(p) for p in leaves]
+        self.lower_bound_, self.converged_, self.n_iter_ = bound, converged, n_iter
+        self._commit_generative_state(generative)
+        return self
+
+    def _initial_parameters(self, n_states, rng):
+        """Transitions near uniform and leaves from random soft assignments.
+
+        Each leaf is the M-step of a random responsibility per row and
+        state (Dirichlet(1)), as :class:`LatentClassMixture` starts; the
+        transitions are Dirichlet(1) draws, so that states differ from the
+        first step.
+        """
+        H = self.n_latent
+        transitions = [
+            rng.dirichlet(np.ones(H), size=1 if p < 0 else H) for p in self._parent
+        ]
+        leaves = [rng.dirichlet(np.ones(s), size=H) for s in n_states]
+        return transitions, leaves
+
+    def _m_step(self, pair_counts, leaf_counts):
+        """Transitions and leaves from expected counts, Dirichlet-smoothed."""
+        a = self.smoothing
+        transitions = [_normalise(c + a) for c in pair_counts]
+        leaves = [_normalise(c + a) for c in leaf_counts]
+        return transitions, leaves
+
+    def _expected_counts(self, states, transitions, leaves):
+        """E-step: expected pair and leaf counts over all rows, and the mean log-likelihood."""
+        pair = [np.zeros_like(t) for t in transitions]
+        leaf = [np.zeros_like(p) for p in leaves]
+        total = 0.0
+        for start in range(0, len(states), self.batch_size):
+            chunk = states[start : start + self.batch_size]
+            up = self._upward(chunk, transitions, leaves)
+            total += up.log_likelihood.sum()
+            for j, (q, xi) in enumerate(self._downward(up, transitions)):
+                pair[j] += xi
+                leaf[j] += (_indicator(chunk[:, j], leaf[j].shape[1]) @ q).T
+        return (pair, leaf), total / len(states)
+
+    # ------------------------------------------------------- belief passing
+    def _children(self):
+        children = [[] for _ in self._parent]
+        for j, p in enumerate(self._parent):
+            if p >= 0:
+                children[p].append(j)
+        return children
+
+    def _topological(self):
+        """The columns, each after its parent."""
+        root = int(np.flatnonzero(self._parent < 0)[0])
+        order, children, head = [root], self._children(), 0
+        while head < len(order):
+            order.extend(children[order[head]])
+            head += 1
+        return order
+
+    def _upward(self, states, transitions, leaves):
+        """Upward messages of a chunk of rows (see the module docstring)."""
+        n = len(states)
+        children = self._children()
+        order = self._topological()
+        u, lam = [None] * len(order), [None] * len(order)
+        log_scale = np.zeros(n)
+        for j in reversed(order):
+            m = _leaf_likelihood(leaves[j], states[:, j])
+            for c in children[j]:
+                m = m * (lam[c] / lam[c].max(axis=1, keepdims=True))
+                log_scale += np.log(lam[c].max(axis=1))
+            top = m.max(axis=1, keepdims=True)
+            u[j] = m / top
+            log_scale += np.log(top[:, 0])
+            lam[j] = u[j] @ transitions[j].T
+        root = order[0]
+        return _Upward(u, lam, np.log(lam[root][:, 0]) + log_scale, order)
+
+    def _downward(self, up, transitions):
+        """Each column's latent posterior ``q_j`` and its pair counts ``xi_j``.
+
+        Returns
+        -------
+        list of (ndarray of shape (n, n_latent), ndarray like transitions[j])
+            Per column in the encoded order; the root's pair counts are those
+            of its prior.
+        """
+        q, xi = [None] * len(transitions), [None] * len(transitions)
+        for j in up.order:
+            p = self._parent[j]
+            above = np.ones((len(up.u[j]), 1)) if p < 0 else q[p]
+            w = above / up.lam[j]
+            q[j] = up.u[j] * (w @ transitions[j])
+            xi[j] = transitions[j] * (w.T @ up.u[j])
+        return list(zip(q, xi, strict=True))
+
+    # ------------------------------------------------------------- states
+    @property
+    def _types(self) -> ColumnTypes:
+        return fitted_column_types(self)
+
+    @property
+    def bins_(self):
+        """The states of each number column (see :class:`~._bins.ColumnBins`)."""
+        check_is_fitted(self, "_bin_states")
+        return [ColumnBins(**state) for state in self._bin_states]
+
+    def _table(self):
+        """The columns as states (see :class:`~._bins.TableStates`)."""
+        return TableStates(self.bins_, list(self._types.category_sizes))
+
+    def _encoded_order(self):
+        """The feature index of each column in the encoded order (numbers first)."""
+        columns = self._types.columns
+        numbers = [i for i, c in enumerate(columns) if not c.categorical]
+        return np.array(numbers + [i for i, c in enumerate(columns) if c.categorical])
+
+    @property
+    def parents_(self):
+        """Each column's parent in the tree (a feature index), -1 for the root."""
+        check_is_fitted(self, "_parent")
+        order = self._encoded_order()
+        parents = np.full(len(order), -1)
+        has = self._parent >= 0
+        parents[order[has]] = order[self._parent[has]]
+        return parents
+
+    def _leaves(self):
+        return [np.exp(lp) for lp in self.state_log_prob_]
+
+    def _evidence(self, X):
+        """Encoded rows, their states, log base measures and upward messages."""
+        check_is_fitted(self, "transitions_")
+        validate_features(self, X, reset=False)
+        encoded = self._types.encode(X, allow_nan=True)
+        states, base = self._table().encode(encoded)
+        up = [
+            self._upward(states[s : s + self.batch_size], self.transitions_, self._leaves())
+            for s in range(0, len(states), self.batch_size)
+        ]
+        return encoded, states, base, up
+
+    # ------------------------------------------------------------ inference
+    def score_samples(self, X):
+        """Log-density of each row's observed entries, in nats.
+
+        Missing entries are marginalised out exactly. With respect to the
+        counting measure on categories, atoms and the values of integer
+        columns, and Lebesgue measure on the bins of continuous columns.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        encoded, _, base, up = self._evidence(X)
+        log_lik = np.concatenate([u.log_likelihood for u in up]) if up else np.empty(0)
+        return log_lik + base + self._types.log_jacobian(encoded.continuous)
+
+    def bic(self, X):
+        """Bayesian information criterion on X (lower is better).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        float
+        """
+        scores = self.score_samples(X)
+        return -2 * scores.sum() + self._n_parameters() * np.log(len(scores))
+
+    def _n_parameters(self):
+        H = self.n_latent
+        leaves = sum(H * (lp.shape[1] - 1) for lp in self.state_log_prob_)
+        return leaves + sum(t.shape[0] * (H - 1) for t in self.transitions_)
+
+    # ------------------------------------------------------------- sampling
+    def sample(self, n_samples=1, *, random_state=None, given=None):
+        """Draw rows: the latents down the tree, then each column from its latent.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+        random_state : int, RandomState, Generator or None, default=None
+            None draws from the generator seeded at fit (consecutive calls
+            differ); a value makes this call repeatable.
+        given : dict or DataFrame, default=None
+            Values some columns take (column -> value, or a DataFrame with
+            one row per sample); the others are drawn from the exact
+            conditional given them.
+
+        Returns
+        -------
+        ndarray or DataFrame of shape (n_samples, n_features)
+            In the container the model was fitted on.
+        """
+        n_samples = check_n_samples(n_samples)
+        rng = self._sampling_generator(random_state)
+        if given is not None:
+            query = query_rows(self._types, given, n_samples)
+            return in_container(self._fill(query, "draw", rng), self._container)
+        no_evidence = np.full((n_samples, len(self.transitions_)), -1)
+        latents = self._draw_latents(no_evidence, rng)
+        continuous, codes = self._draw_columns(latents, rng)
+        return self._types.decode(continuous, codes, container=self._container)
+
+    def impute(self, X, *, method="draw", random_state=None):
+        """Fill each row's missing entries from p(missing | observed), exactly.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+        method : {"draw", "mean"}, default="draw"
+            "draw": a draw from the conditional; "mean": for a number column
+            the mean of its conditional histogram (the tails left out), for
+            a categorical column its most probable category.
+        random_state : int, RandomState, Generator or None, default=None
+
+        Returns
+        -------
+        ndarray or DataFrame of shape (n_samples, n_features)
+        """
+        check_impute_method(method)
+        rng = self._sampling_generator(random_state) if method == "draw" else None
+        return self._fill(X, method, rng)
+
+    def _fill(self, X, method, rng):
+        encoded = self._evidence(X)[0]
+        states = self._table().encode(encoded)[0]
+        d = encoded.continuous.shape[1]
+        if method == "draw":
+            continuous, codes = self._draw_columns(self._draw_latents(states, rng), rng)
+        else:
+            # The latents' marginal posteriors give each column's conditional:
+            # numbers its histogram's mean, categories its mode.
+            q = [[] for _ in self.transitions_]
+            for s in range(0, len(states), self.batch_size):
+                chunk = states[s : s + self.batch_size]
+                up = self._upward(chunk, self.transitions_, self._leaves())
+                for j, (qj, _) in enumerate(self._downward(up, self.transitions_)):
+                    q[j].append(qj)
+            q = [np.concatenate(qj) for qj in q]
+            table, leaves = self._table(), self._leaves()
+            means = [q[j] @ (leaves[j] @ table.state_means(j)) for j in range(d)]
+            continuous = np.column_stack(means) if d else np.empty((len(states), 0))
+            codes = [(q[j] @ leaves[j]).argmax(axis=1) for j in range(d, len(q))]
+            codes = np.column_stack(codes) if codes else None
+        continuous = np.where(np.isnan(encoded.continuous), continuous, encoded.continuous)
+        if codes is not None:
+            codes = np.where(encoded.codes < 0, codes, encoded.codes)
+        return complete_rows(self._types, continuous, codes, X)
+
+    def _draw_latents(self, states, rng):
+        """Each row's latent states drawn down the tree given its observed states.
+
+        The root from ``p(z_root | x)``, each child from
+        ``p(z_c | z_parent, x) = T_c[z_parent, z_c] u_c(z_c) / lambda_c(z_parent)``.
+        """
+        latents = np.empty(states.shape, dtype=np.int64)
+        for s in range(0, len(states), self.batch_size):
+            chunk = states[s : s + self.batch_size]
+            up = self._upward(chunk, self.transitions_, self._leaves())
+            for j in up.order:
+                p = self._parent[j]
+                rows = self.transitions_[j][0 if p < 0 else latents[s : s + len(chunk), p]]
+                probs = np.atleast_2d(rows) * up.u[j]
+                latents[s : s + len(chunk), j] = _draw_categories(probs, rng)
+        return latents
+
+    def _draw_columns(self, latents, rng):
+        """Each column drawn given its latent (encoded scale)."""
+        n, d, table = len(latents), len(self.bins_), self._table()
+        leaves = self._leaves()
+        values = [
+            table.draw_number(j, _draw_categories(leaves[j][latents[:, j]], rng), rng)
+            for j in range(d)
+        ]
+        continuous = np.column_stack(values) if values else np.empty((n, 0))
+        codes = [
+            _draw_categories(leaves[j][latents[:, j]], rng)
+            for j in range(d, len(leaves))
+        ]
+        return continuous, np.column_stack(codes) if codes else None
+
+
+@dataclass
+class _Upward:
+    """Upward messages of a chunk: ``u_j`` (scaled), ``lambda_j``, log p(x), the order."""
+
+    u: list
+    lam: list
+    log_likelihood: np.ndarray
+    order: list
+
+
+def _leaf_likelihood(leaf, state):
+    """``p(x_j | z)`` of each row (n, n_latent); 1 where the state is -1 (left out)."""
+    out = leaf.T[np.maximum(state, 0)]
+    out[state < 0] = 1.0
+    return out
+
+
+def _indicator(state, n_states):
+    """Sparse (n_states, n) indicator of each row's state; none where -1."""
+    rows = np.flatnonzero(state >= 0)
+    return sparse.csr_matrix(
+        (np.ones(len(rows)), (state[rows], rows)), shape=(n_states, len(state))
+    )
+
+
+def _normalise(counts):
+    """Rows of ``counts`` divided by their sums."""
+    return counts / counts.sum(axis=1, keepdims=True)
+
+
+def pairwise_mutual_information(states):
+    """Mutual information (nats) of every pair of columns of integer states.
+
+    Each pair is measured on the rows where both are observed (state >= 0),
+    from the empirical joint distribution.
+
+    Parameters
+    ----------
+    states : ndarray of shape (n, d)
+        Non-negative states, -1 where missing.
+
+    Returns
+    -------
+    ndarray of shape (d, d)
+        Symmetric, zero on the diagonal.
+    """
+    d = states.shape[1]
+    sizes = states.max(axis=0) + 1
+    mi = np.zeros((d, d))
+    for a in range(d):
+        for b in range(a + 1, d):
+            seen = (states[:, a] >= 0) & (states[:, b] >= 0)
+            if not seen.any():
+                continue
+            joint = np.bincount(
+                states[seen, a] * sizes[b] + states[seen, b],
+                minlength=sizes[a] * sizes[b],
+            ).reshape(sizes[a], sizes[b]) / seen.sum()
+            outer = joint.sum(1, keepdims=True) * joint.sum(0, keepdims=True)
+            nz = joint > 0
+            mi[a, b] = mi[b, a] = float((joint[nz] * np.log(joint[nz] / outer[nz])).sum())
+    return mi
+
+
+def chow_liu_parents(mi):
+    """The maximum spanning tree of ``mi``, rooted at its centre, as parents.
+
+    Parameters
+    ----------
+    mi : ndarray of shape (d, d)
+        Symmetric edge weights (mutual information).
+
+    Returns
+    -------
+    ndarray of shape (d,)
+        Each node's parent, -1 for the root: the node whose farthest node is
+        nearest, so that messages pass through as few levels as possible.
+    """
+    d = len(mi)
+    if d == 1:
+        return np.array([-1])
+    # A minimum spanning tree of (max + 1 - mi): every pair stays an edge
+    # (zero weights would mean "no edge" to scipy) and the order is reversed.
+    weights = mi.max() + 1.0 - mi
+    np.fill_diagonal(weights, 0.0)
+    tree = minimum_spanning_tree(weights).toarray()
+    adjacent = (tree + tree.T) > 0
+    depth = [_bfs_parents(adjacent, r)[1].max() for r in range(d)]
+    return _bfs_parents(adjacent, int(np.argmin(depth)))[0]
+
+
+def _bfs_parents(adjacent, root):
+    """Parents and depths of a tree's nodes from ``root`` (breadth first)."""
+    d = len(adjacent)
+    parents, depth = np.full(d, -1), np.zeros(d, dtype=int)
+    seen, queue = {root}, [root]
+    while queue:
+        node = queue.pop(0)
+        for nb in np.flatnonzero(adjacent[node]):
+            if nb not in seen:
+                seen.add(nb)
+                parents[nb], depth[nb] = node, depth[node] + 1
+                queue.append(nb)
+    return parents, depth
