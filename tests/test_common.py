@@ -19,6 +19,7 @@ from probmodels import (
     ARRegressor,
     FFNClassifier,
     GaussianMixture,
+    HiddenChowLiuTree,
     LatentClassMixture,
     TransformerClassifier,
 )
@@ -39,6 +40,7 @@ ESTIMATORS = [
     GaussianMixture(),
     GaussianMixture(covariance_type="diag", solver="gradient", max_iter=20),
     LatentClassMixture(n_components=2, n_bins=4),
+    HiddenChowLiuTree(n_latent=2, n_bins=4),
     FFNClassifier((16,), max_epochs=40, lr=1e-2, device="cpu"),
     FFNClassifier((16,), normalization="batch", max_epochs=40, lr=1e-2, device="cpu"),
     TransformerClassifier(
@@ -93,6 +95,7 @@ GENERATIVE = [
     GaussianMixture(n_components=2, random_state=0),
     GaussianMixture(n_components=2, solver="gradient", max_iter=30, random_state=0),
     LatentClassMixture(n_components=2, random_state=0),
+    HiddenChowLiuTree(n_latent=3, random_state=0),
     VAE(latent_dim=2, hidden_layer_sizes=(8,), max_epochs=10, random_state=0),
     DDPM(
         n_timesteps=20,
@@ -106,6 +109,7 @@ GRIDS = {
     ARRegressor: {"p": [1, 2]},
     GaussianMixture: {"n_components": [1, 2], "covariance_type": ["full", "diag"]},
     LatentClassMixture: {"n_components": [1, 2], "n_bins": [4, 8]},
+    HiddenChowLiuTree: {"n_latent": [1, 2], "n_bins": [4, 8]},
     VAE: {"latent_dim": [1, 2], "beta": [0.5, 1.0]},
     DDPM: {"n_timesteps": [10, 20]},
 }

@@ -45,7 +45,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import minimum_spanning_tree
 from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._conditioning import check_impute_method, complete_rows, in_container, query_rows
@@ -96,11 +96,30 @@ class HiddenChowLiuTree(GenerativeMixin, BaseEstimator):
         entry of every transition in the M-step (a MAP estimate).
     max_iter : int, default=100
     tol : float, default=1e-4
-        EM stops when the mean log-likelihood gains less than this.
+        Without early stopping, EM stops when the mean log-likelihood gains
+        less than this; with it, a held-out gain smaller than this counts as
+        none.
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the rows (at random), score them
+        after every EM step, stop when their mean log-likelihood has not
+        improved for ``n_iter_no_change`` steps and keep the parameters of
+        the best step. Hundreds of latent states overfit tens of thousands
+        of rows: on Adult the held-out likelihood peaks near step 60 and
+        falls after. The held-out rows are not trained on.
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=5
     batch_size : int, default=4096
         Rows per pass of belief propagation: bounds the memory (about
         ``3 * n_columns * batch_size * n_latent`` floats), not the result;
         every EM step uses all rows.
+    init_params : {"random", "values"}, default="random"
+        Where EM starts. "random": transitions and leaves drawn from
+        Dirichlet(1) distributions. "values": each latent set to its
+        column's state (states grouped by frequency where there are more
+        than ``n_latent``, latents to spare repeating them), blurred with
+        noise: the Chow-Liu tree of the observed values, from which EM needs
+        fewer steps on small tables but which overfits more on large ones
+        (``docs/user_guide/tables.rst`` has the measurements).
     categorical_features : "from_dtype", array-like or None, default="from_dtype"
         Which columns are categorical, as for the other models.
     random_state : int, RandomState, Generator or None, default=None
@@ -128,7 +147,10 @@ class HiddenChowLiuTree(GenerativeMixin, BaseEstimator):
     n_iter_ : int
     lower_bound_ : float
         Mean log-likelihood of the training rows' states (without the bins'
-        base measures) before the last M-step.
+        base measures) before the M-step of the parameters kept.
+    validation_scores_ : list of float
+        With early stopping, the held-out rows' mean log-likelihood (of their
+        states) after each EM step; empty without it.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
 
@@ -153,6 +175,10 @@ class HiddenChowLiuTree(GenerativeMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "init_params": [StrOptions({"random", "values"})],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "categorical_features": "no_validation",
         "random_state": ["random_state", np.random.Generator],
         "verbose": ["verbose"],
@@ -167,6 +193,10 @@ class HiddenChowLiuTree(GenerativeMixin, BaseEstimator):
         max_iter=100,
         tol=1e-4,
         batch_size=4096,
+        init_params="random",
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
         categorical_features="from_dtype",
         random_state=None,
         verbose=0,
@@ -177,6 +207,10 @@ class HiddenChowLiuTree(GenerativeMixin, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.batch_size = batch_size
+        self.init_params = init_params
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
         self.categorical_features = categorical_features
         self.random_state = random_state
         self.verbose = verbose
@@ -228,43 +262,128 @@ class HiddenChowLiuTree(GenerativeMixin, BaseEstimator):
         order = self._encoded_order()
         self.mutual_information_ = mi[np.ix_(np.argsort(order), np.argsort(order))]
 
-        transitions, leaves = self._initial_parameters(table.n_states, fit_rng)
-        bound, converged, n_iter = -np.inf, False, 0
-        for n_iter in range(1, self.max_iter + 1):
-            stats, new = self._expected_counts(states, transitions, leaves)
-            transitions, leaves = self._m_step(*stats)
-            if self.verbose >= 2:
-                print(f"  iteration {n_iter}: mean log-likelihood {new:.5f}")
-            if new - bound < self.tol:
-                bound, converged = new, True
-                break
-            bound = new
+        train, held = self._split(len(states), fit_rng)
+        start = self._random_start if self.init_params == "random" else self._values_start
+        transitions, leaves = start(states[train], table.n_states, fit_rng)
+        run = self._em(states[train], states[held], transitions, leaves)
+        transitions, leaves, bound, converged, n_iter, held_scores = run
         if not converged and self.max_iter > 0:
             warnings.warn(
                 "EM did not converge. Increase max_iter or tol.",
                 ConvergenceWarning,
                 stacklevel=3,
             )
+        self.validation_scores_ = held_scores
         self.transitions_ = transitions
         self.state_log_prob_ = [np.log(p) for p in leaves]
         self.lower_bound_, self.converged_, self.n_iter_ = bound, converged, n_iter
         self._commit_generative_state(generative)
         return self
 
-    def _initial_parameters(self, n_states, rng):
-        """Transitions near uniform and leaves from random soft assignments.
+    def _split(self, n, rng):
+        """Training and held-out rows: ``validation_fraction`` held out with
+        early stopping, none without it or when it would be no row."""
+        rows = np.arange(n)
+        n_held = int(round(self.validation_fraction * n)) if self.early_stopping else 0
+        if n_held < 1 or n_held >= n:
+            return rows, rows[:0]
+        rows = rng.permutation(n)
+        return np.sort(rows[n_held:]), np.sort(rows[:n_held])
 
-        Each leaf is the M-step of a random responsibility per row and
-        state (Dirichlet(1)), as :class:`LatentClassMixture` starts; the
-        transitions are Dirichlet(1) draws, so that states differ from the
-        first step.
+    def _em(self, states, held, transitions, leaves):
+        """EM from the given parameters; with held-out rows, the best on them.
+
+        Without held-out rows EM stops when the training log-likelihood
+        gains less than ``tol``; with them, when the held-out one has not
+        gained ``tol`` over its best for ``n_iter_no_change`` steps, and the
+        parameters of its best step are kept.
         """
+        bound, converged, n_iter, scores = -np.inf, False, 0, []
+        best, since = None, 0
+        for n_iter in range(1, self.max_iter + 1):
+            stats, new = self._expected_counts(states, transitions, leaves)
+            transitions, leaves = self._m_step(*stats)
+            message = f"  iteration {n_iter}: mean log-likelihood {new:.5f}"
+            if len(held):
+                score = float(self._log_likelihood(held, transitions, leaves).mean())
+                scores.append(score)
+                message += f", held out {score:.5f}"
+                if best is None or score > best[0] + self.tol:
+                    best, since = (score, transitions, leaves, new, n_iter), 0
+                else:
+                    since += 1
+            if self.verbose >= 2:
+                print(message)
+            if len(held) and since >= self.n_iter_no_change:
+                converged = True
+                break
+            if not len(held) and new - bound < self.tol:
+                bound, converged = new, True
+                break
+            bound = new
+        if best is not None:
+            _, transitions, leaves, bound, _ = best
+        return transitions, leaves, bound, converged, n_iter, scores
+
+    def _log_likelihood(self, states, transitions, leaves):
+        """log p of each row's states, in chunks of ``batch_size``."""
+        chunks = range(0, len(states), self.batch_size)
+        return np.concatenate(
+            [np.empty(0)]
+            + [
+                self._upward(states[s : s + self.batch_size], transitions, leaves).log_likelihood
+                for s in chunks
+            ]
+        )
+
+    def _random_start(self, states, n_states, rng):
+        """Transitions and leaves drawn from Dirichlet(1) distributions."""
         H = self.n_latent
         transitions = [
             rng.dirichlet(np.ones(H), size=1 if p < 0 else H) for p in self._parent
         ]
         leaves = [rng.dirichlet(np.ones(s), size=H) for s in n_states]
         return transitions, leaves
+
+    def _values_start(self, states, n_states, rng):
+        """One M-step from each latent set to (a group of) its column's value.
+
+        Every column's latent starts as its observed state, states grouped
+        into ``n_latent`` groups of about equal frequency where there are
+        more, latents to spare repeating the states; the posteriors are that
+        assignment blended with Dirichlet(1) noise (a fifth of the mass),
+        which separates repeated latents and covers missing entries. The
+        pair counts are the products of the two columns' posteriors. This
+        starts EM at the Chow-Liu tree of the (grouped) observed values.
+        """
+        H = self.n_latent
+        posts = []
+        for j, size in enumerate(n_states):
+            seen = states[:, j] >= 0
+            freq = np.bincount(states[seen, j], minlength=size) + 1e-9
+            code = states[seen, j]
+            if size > H:
+                # Groups of about equal mass, in the states' order.
+                cum = np.cumsum(freq) / freq.sum()
+                latent = np.minimum((cum * H - 1e-9).astype(int), H - 1)[code]
+            else:
+                # Latents to spare repeat the states (s, s + size, ...): each
+                # row of a state takes one of its latents at random.
+                shares = (H - 1 - np.arange(size)) // size + 1
+                latent = code + size * (rng.random(len(code)) * shares[code]).astype(int)
+            onehot = np.zeros((len(states), H))
+            onehot[np.flatnonzero(seen), latent] = 1.0
+            noise = rng.dirichlet(np.ones(H), size=len(states))
+            posts.append(np.where(seen[:, None], 0.8 * onehot + 0.2 * noise, noise))
+        pair = [
+            posts[j].sum(0, keepdims=True) if p < 0 else posts[p].T @ posts[j]
+            for j, p in enumerate(self._parent)
+        ]
+        leaf = [
+            (_indicator(states[:, j], size) @ posts[j]).T
+            for j, size in enumerate(n_states)
+        ]
+        return self._m_step(pair, leaf)
 
     def _m_step(self, pair_counts, leaf_counts):
         """Transitions and leaves from expected counts, Dirichlet-smoothed."""
@@ -376,16 +495,12 @@ class HiddenChowLiuTree(GenerativeMixin, BaseEstimator):
         return [np.exp(lp) for lp in self.state_log_prob_]
 
     def _evidence(self, X):
-        """Encoded rows, their states, log base measures and upward messages."""
+        """Encoded rows, their states and their log base measures."""
         check_is_fitted(self, "transitions_")
         validate_features(self, X, reset=False)
         encoded = self._types.encode(X, allow_nan=True)
         states, base = self._table().encode(encoded)
-        up = [
-            self._upward(states[s : s + self.batch_size], self.transitions_, self._leaves())
-            for s in range(0, len(states), self.batch_size)
-        ]
-        return encoded, states, base, up
+        return encoded, states, base
 
     # ------------------------------------------------------------ inference
     def score_samples(self, X):
@@ -403,8 +518,8 @@ class HiddenChowLiuTree(GenerativeMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples,)
         """
-        encoded, _, base, up = self._evidence(X)
-        log_lik = np.concatenate([u.log_likelihood for u in up]) if up else np.empty(0)
+        encoded, states, base = self._evidence(X)
+        log_lik = self._log_likelihood(states, self.transitions_, self._leaves())
         return log_lik + base + self._types.log_jacobian(encoded.continuous)
 
     def bic(self, X):
@@ -477,8 +592,7 @@ class HiddenChowLiuTree(GenerativeMixin, BaseEstimator):
         return self._fill(X, method, rng)
 
     def _fill(self, X, method, rng):
-        encoded = self._evidence(X)[0]
-        states = self._table().encode(encoded)[0]
+        encoded, states, _ = self._evidence(X)
         d = encoded.continuous.shape[1]
         if method == "draw":
             continuous, codes = self._draw_columns(self._draw_latents(states, rng), rng)
