@@ -236,3 +236,32 @@ def test_early_stopping_keeps_the_best_step_on_held_out_rows():
     np.testing.assert_allclose(there.score_samples(X), model.score_samples(X))
     off = HiddenChowLiuTree(6, early_stopping=False, random_state=0).fit(X)
     assert off.validation_scores_ == []
+
+
+def test_em_passes_in_float32_match_float64_and_fall_back_on_underflow():
+    X = chain(n=300, d=4)
+    model = fitted(X, H=3)
+    table = model._table()
+    states = table.encode(model._types.encode(X, allow_nan=True))[0]
+    leaves = [np.exp(lp) for lp in model.state_log_prob_]
+    exact = model._expected_counts(states, model.transitions_, leaves)
+    single = model._expected_counts(states, model.transitions_, leaves, np.float32)
+    assert single[1] == pytest.approx(exact[1], rel=1e-5)
+    for a, b in zip(single[0][0] + single[0][1], exact[0][0] + exact[0][1], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-3)
+    # A row whose every latent state is below float32's range at the root
+    # (its leaf's 1e-25 times 1e-25 from one child or the other): passed
+    # again in float64.
+    three = fitted(X[["c0", "c1", "c2"]], H=2)
+    assert three._parent.tolist() == [1, -1, 1]  # the chain, rooted at c1
+    leaves = [np.full_like(np.exp(lp), 1 / 3) for lp in three.state_log_prob_]
+    leaves[1][:, 0] = 1e-25
+    leaves[0][:, 0], leaves[2][:, 0] = [1.0, 1e-25], [1e-25, 1.0]
+    near_eye = np.eye(2) * (1 - 2e-30) + 1e-30
+    transitions = [near_eye, np.array([[0.5, 0.5]]), near_eye]
+    rows = np.zeros((1, 3), dtype=np.int64)
+    exact = three._expected_counts(rows, transitions, leaves)
+    single = three._expected_counts(rows, transitions, leaves, np.float32)
+    assert exact[1] < np.log(1e-45)
+    assert single[1] == pytest.approx(exact[1], rel=1e-12)
+    np.testing.assert_allclose(single[0][0][1], exact[0][0][1], rtol=1e-12)
