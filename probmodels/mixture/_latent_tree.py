@@ -165,7 +165,7 @@ class HiddenChowLiuTree(GenerativeMixin, BaseEstimator):
     >>> from probmodels import HiddenChowLiuTree
     >>> from probmodels.datasets import load_adult
     >>> adult = load_adult().head(2000)
-    >>> model = HiddenChowLiuTree(8, max_iter=20, random_state=0).fit(adult)
+    >>> model = HiddenChowLiuTree(8, random_state=0).fit(adult)
     >>> model.sample(3, random_state=0).shape
     (3, 15)
     """
@@ -283,8 +283,11 @@ class HiddenChowLiuTree(GenerativeMixin, BaseEstimator):
         return self
 
     def _split(self, n, rng):
-        """Training and held-out rows: ``validation_fraction`` held out with
-        early stopping, none without it or when it would be no row."""
+        """Training and held-out rows.
+
+        ``validation_fraction`` of the rows are held out with early
+        stopping; none without it, or when that would be no row.
+        """
         rows = np.arange(n)
         n_held = int(round(self.validation_fraction * n)) if self.early_stopping else 0
         if n_held < 1 or n_held >= n:
@@ -328,7 +331,7 @@ class HiddenChowLiuTree(GenerativeMixin, BaseEstimator):
         return transitions, leaves, bound, converged, n_iter, scores
 
     def _log_likelihood(self, states, transitions, leaves):
-        """log p of each row's states, in chunks of ``batch_size``."""
+        """Log p of each row's states, in chunks of ``batch_size``."""
         chunks = range(0, len(states), self.batch_size)
         return np.concatenate(
             [np.empty(0)]

@@ -12,7 +12,10 @@ from sklearn.metrics import mutual_info_score
 
 from probmodels import HiddenChowLiuTree, LatentClassMixture, load, save
 from probmodels.exceptions import ConvergenceWarning
-from probmodels.mixture._latent_tree import chow_liu_parents, pairwise_mutual_information
+from probmodels.mixture._latent_tree import (
+    chow_liu_parents,
+    pairwise_mutual_information,
+)
 
 
 def chain(n=600, d=4, seed=0, keep=0.85):
@@ -224,17 +227,17 @@ def test_bic_counts_every_free_parameter():
 
 def test_early_stopping_keeps_the_best_step_on_held_out_rows():
     X = chain(n=400, d=5, keep=0.6)
-    model = HiddenChowLiuTree(6, n_iter_no_change=3, tol=0, max_iter=200, random_state=0)
-    model.fit(X)
+    stopping = {"early_stopping": True, "tol": 0, "random_state": 0}
+    model = HiddenChowLiuTree(6, n_iter_no_change=3, max_iter=200, **stopping).fit(X)
     scores = model.validation_scores_
     assert model.converged_ and len(scores) == model.n_iter_
     best = int(np.argmax(scores)) + 1
     assert model.n_iter_ == best + 3  # three steps without a gain, then stop
     # The parameters kept are those of the best step: the same fit stopped there.
     with pytest.warns(ConvergenceWarning):
-        there = HiddenChowLiuTree(6, tol=0, max_iter=best, random_state=0).fit(X)
+        there = HiddenChowLiuTree(6, max_iter=best, **stopping).fit(X)
     np.testing.assert_allclose(there.score_samples(X), model.score_samples(X))
-    off = HiddenChowLiuTree(6, early_stopping=False, random_state=0).fit(X)
+    off = HiddenChowLiuTree(6, random_state=0).fit(X)  # off by default
     assert off.validation_scores_ == []
 
 
