@@ -43,7 +43,6 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy import sparse
-from scipy.sparse.csgraph import minimum_spanning_tree
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -61,6 +60,7 @@ from ..columns._numbers import IntegerColumn
 from ..exceptions import ConvergenceWarning
 from ..utils.validation import check_rows_observed, validate_features
 from ._bins import ColumnBins, TableStates, bins_state
+from ._chow_liu import chow_liu_parents, pairwise_mutual_information
 from ._inference import _draw_categories
 
 __all__ = ["HiddenChowLiuTree"]
@@ -245,7 +245,9 @@ class HiddenChowLiuTree(GenerativeMixin, BaseEstimator):
         )
         validate_features(self, X, reset=True)
         integer = [
-            isinstance(c, IntegerColumn) for c in self._types.columns if not c.categorical
+            isinstance(c, IntegerColumn)
+            for c in self._types.columns
+            if not c.categorical
         ]
         observed = [col[~np.isnan(col)] for col in encoded.continuous.T]
         self._bin_states = [
@@ -254,9 +256,14 @@ class HiddenChowLiuTree(GenerativeMixin, BaseEstimator):
         ]
         table = self._table()
         states = table.encode(encoded)[0]
-        check_rows_observed(np.where(states < 0, np.nan, 0.0), getattr(X, "index", None))
+        check_rows_observed(
+            np.where(states < 0, np.nan, 0.0), getattr(X, "index", None)
+        )
         coarse = TableStates(
-            [ColumnBins.fit(x, _MI_BINS, i) for x, i in zip(observed, integer, strict=True)],
+            [
+                ColumnBins.fit(x, _MI_BINS, i)
+                for x, i in zip(observed, integer, strict=True)
+            ],
             table.category_sizes,
         ).encode(encoded)[0]
         mi = pairwise_mutual_information(coarse)
@@ -265,7 +272,9 @@ class HiddenChowLiuTree(GenerativeMixin, BaseEstimator):
         self.mutual_information_ = mi[np.ix_(np.argsort(order), np.argsort(order))]
 
         train, held = self._split(len(states), fit_rng)
-        start = self._random_start if self.init_params == "random" else self._values_start
+        start = (
+            self._random_start if self.init_params == "random" else self._values_start
+        )
         transitions, leaves = start(states[train], table.n_states, fit_rng)
         run = self._em(states[train], states[held], transitions, leaves)
         transitions, leaves, bound, converged, n_iter, held_scores = run
@@ -336,7 +345,9 @@ class HiddenChowLiuTree(GenerativeMixin, BaseEstimator):
         return np.concatenate(
             [np.empty(0)]
             + [
-                self._upward(states[s : s + self.batch_size], transitions, leaves).log_likelihood
+                self._upward(
+                    states[s : s + self.batch_size], transitions, leaves
+                ).log_likelihood
                 for s in chunks
             ]
         )
@@ -375,7 +386,9 @@ class HiddenChowLiuTree(GenerativeMixin, BaseEstimator):
                 # Latents to spare repeat the states (s, s + size, ...): each
                 # row of a state takes one of its latents at random.
                 shares = (H - 1 - np.arange(size)) // size + 1
-                latent = code + size * (rng.random(len(code)) * shares[code]).astype(int)
+                latent = code + size * (rng.random(len(code)) * shares[code]).astype(
+                    int
+                )
             onehot = np.zeros((len(states), H))
             onehot[np.flatnonzero(seen), latent] = 1.0
             noise = rng.dirichlet(np.ones(H), size=len(states))
@@ -626,7 +639,9 @@ class HiddenChowLiuTree(GenerativeMixin, BaseEstimator):
             continuous = np.column_stack(means) if d else np.empty((len(states), 0))
             codes = [(q[j] @ leaves[j]).argmax(axis=1) for j in range(d, len(q))]
             codes = np.column_stack(codes) if codes else None
-        continuous = np.where(np.isnan(encoded.continuous), continuous, encoded.continuous)
+        continuous = np.where(
+            np.isnan(encoded.continuous), continuous, encoded.continuous
+        )
         if codes is not None:
             codes = np.where(encoded.codes < 0, codes, encoded.codes)
         return complete_rows(self._types, continuous, codes, X)
@@ -643,7 +658,9 @@ class HiddenChowLiuTree(GenerativeMixin, BaseEstimator):
             up = self._upward(chunk, self.transitions_, self._leaves())
             for j in up.order:
                 p = self._parent[j]
-                rows = self.transitions_[j][0 if p < 0 else latents[s : s + len(chunk), p]]
+                rows = self.transitions_[j][
+                    0 if p < 0 else latents[s : s + len(chunk), p]
+                ]
                 probs = np.atleast_2d(rows) * up.u[j]
                 latents[s : s + len(chunk), j] = _draw_categories(probs, rng)
         return latents
@@ -692,79 +709,3 @@ def _indicator(state, n_states):
 def _normalise(counts):
     """Rows of ``counts`` divided by their sums."""
     return counts / counts.sum(axis=1, keepdims=True)
-
-
-def pairwise_mutual_information(states):
-    """Mutual information (nats) of every pair of columns of integer states.
-
-    Each pair is measured on the rows where both are observed (state >= 0),
-    from the empirical joint distribution.
-
-    Parameters
-    ----------
-    states : ndarray of shape (n, d)
-        Non-negative states, -1 where missing.
-
-    Returns
-    -------
-    ndarray of shape (d, d)
-        Symmetric, zero on the diagonal.
-    """
-    d = states.shape[1]
-    sizes = states.max(axis=0) + 1
-    mi = np.zeros((d, d))
-    for a in range(d):
-        for b in range(a + 1, d):
-            seen = (states[:, a] >= 0) & (states[:, b] >= 0)
-            if not seen.any():
-                continue
-            joint = np.bincount(
-                states[seen, a] * sizes[b] + states[seen, b],
-                minlength=sizes[a] * sizes[b],
-            ).reshape(sizes[a], sizes[b]) / seen.sum()
-            outer = joint.sum(1, keepdims=True) * joint.sum(0, keepdims=True)
-            nz = joint > 0
-            mi[a, b] = mi[b, a] = float((joint[nz] * np.log(joint[nz] / outer[nz])).sum())
-    return mi
-
-
-def chow_liu_parents(mi):
-    """The maximum spanning tree of ``mi``, rooted at its centre, as parents.
-
-    Parameters
-    ----------
-    mi : ndarray of shape (d, d)
-        Symmetric edge weights (mutual information).
-
-    Returns
-    -------
-    ndarray of shape (d,)
-        Each node's parent, -1 for the root: the node whose farthest node is
-        nearest, so that messages pass through as few levels as possible.
-    """
-    d = len(mi)
-    if d == 1:
-        return np.array([-1])
-    # A minimum spanning tree of (max + 1 - mi): every pair stays an edge
-    # (zero weights would mean "no edge" to scipy) and the order is reversed.
-    weights = mi.max() + 1.0 - mi
-    np.fill_diagonal(weights, 0.0)
-    tree = minimum_spanning_tree(weights).toarray()
-    adjacent = (tree + tree.T) > 0
-    depth = [_bfs_parents(adjacent, r)[1].max() for r in range(d)]
-    return _bfs_parents(adjacent, int(np.argmin(depth)))[0]
-
-
-def _bfs_parents(adjacent, root):
-    """Parents and depths of a tree's nodes from ``root`` (breadth first)."""
-    d = len(adjacent)
-    parents, depth = np.full(d, -1), np.zeros(d, dtype=int)
-    seen, queue = {root}, [root]
-    while queue:
-        node = queue.pop(0)
-        for nb in np.flatnonzero(adjacent[node]):
-            if nb not in seen:
-                seen.add(nb)
-                parents[nb], depth[nb] = node, depth[node] + 1
-                queue.append(nb)
-    return parents, depth

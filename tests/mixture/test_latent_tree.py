@@ -12,7 +12,7 @@ from sklearn.metrics import mutual_info_score
 
 from probmodels import HiddenChowLiuTree, LatentClassMixture, load, save
 from probmodels.exceptions import ConvergenceWarning
-from probmodels.mixture._latent_tree import (
+from probmodels.mixture._chow_liu import (
     chow_liu_parents,
     pairwise_mutual_information,
 )
@@ -36,7 +36,9 @@ def mixed(n=500, seed=0):
     return pd.DataFrame(
         {
             "level": rng.integers(0, 3, n) + 2 * group,
-            "count": np.where(rng.random(n) < 0.5, 0, rng.integers(1, 30, n) + 10 * group),
+            "count": np.where(
+                rng.random(n) < 0.5, 0, rng.integers(1, 30, n) + 10 * group
+            ),
             "kind": np.where(group == 1, "b", "a"),
         }
     )
@@ -61,7 +63,9 @@ def enumerate_joint(model, states):
 
 def fitted(X, H=2, **kw):
     with pytest.warns(ConvergenceWarning):
-        return HiddenChowLiuTree(H, n_bins=4, max_iter=3, tol=0, random_state=0, **kw).fit(X)
+        return HiddenChowLiuTree(
+            H, n_bins=4, max_iter=3, tol=0, random_state=0, **kw
+        ).fit(X)
 
 
 def test_density_is_the_sum_over_every_latent_configuration():
@@ -250,7 +254,9 @@ def test_em_passes_in_float32_match_float64_and_fall_back_on_underflow():
     exact = model._expected_counts(states, model.transitions_, leaves)
     single = model._expected_counts(states, model.transitions_, leaves, np.float32)
     assert single[1] == pytest.approx(exact[1], rel=1e-5)
-    for a, b in zip(single[0][0] + single[0][1], exact[0][0] + exact[0][1], strict=True):
+    for a, b in zip(
+        single[0][0] + single[0][1], exact[0][0] + exact[0][1], strict=True
+    ):
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-3)
     # A row whose every latent state is below float32's range at the root
     # (its leaf's 1e-25 times 1e-25 from one child or the other): passed
