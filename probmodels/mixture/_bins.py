@@ -30,6 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from ._inference import _draw_categories
+
 __all__ = ["ColumnBins", "TableStates", "bins_state"]
 
 
@@ -289,6 +291,51 @@ class TableStates:
         bins = self.bins[j]
         mids = (bins.edges[:-1] + bins.edges[1:]) / 2 if len(bins.edges) > 1 else []
         return np.r_[bins.atoms, mids]
+
+    def draw_rows(self, probs, rng):
+        """Rows drawn from each column's state probabilities (encoded scale).
+
+        Parameters
+        ----------
+        probs : list of ndarray of shape (n, n_states_j)
+            Per column, each row's state probabilities.
+        rng : numpy.random.Generator
+
+        Returns
+        -------
+        continuous : ndarray of shape (n, n_number_columns)
+        codes : ndarray of shape (n, n_categorical_columns) or None
+        """
+        n, d = len(probs[0]), len(self.bins)
+        values = [
+            self.draw_number(j, _draw_categories(p, rng), rng)
+            for j, p in enumerate(probs[:d])
+        ]
+        continuous = np.column_stack(values) if values else np.empty((n, 0))
+        codes = [_draw_categories(p, rng) for p in probs[d:]]
+        return continuous, np.column_stack(codes) if codes else None
+
+    def conditional_means(self, probs):
+        """Each number column's mean and each categorical column's mode.
+
+        The mean is of the histogram, each state at its atom or midpoint
+        (the tails left out).
+
+        Parameters
+        ----------
+        probs : list of ndarray of shape (n, n_states_j)
+            Per column, each row's state distribution.
+
+        Returns
+        -------
+        continuous : ndarray of shape (n, n_number_columns)
+        codes : ndarray of shape (n, n_categorical_columns) or None
+        """
+        n, d = len(probs[0]), len(self.bins)
+        means = [p @ self.state_means(j) for j, p in enumerate(probs[:d])]
+        continuous = np.column_stack(means) if means else np.empty((n, 0))
+        codes = [p.argmax(axis=1) for p in probs[d:]]
+        return continuous, np.column_stack(codes) if codes else None
 
 
 def bins_state(bins: ColumnBins) -> dict:

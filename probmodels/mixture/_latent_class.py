@@ -28,29 +28,17 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import logsumexp
-from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted
 
-from .._conditioning import check_impute_method, complete_rows, in_container, query_rows
-from ..base import (
-    GenerativeMixin,
-    atomic_fit,
-    check_n_samples,
-    fitted_column_types,
-    validate_params,
-)
-from ..columns import ColumnTypes
-from ..columns._numbers import IntegerColumn
+from ..base import atomic_fit, validate_params
 from ..exceptions import ConvergenceWarning
-from ..utils.validation import check_rows_observed, validate_features
-from ._bins import ColumnBins, TableStates, bins_state
 from ._inference import _draw_categories
+from ._state_model import StateModel
 
 __all__ = ["LatentClassMixture"]
 
 
-class LatentClassMixture(GenerativeMixin, BaseEstimator):
+class LatentClassMixture(StateModel):
     """Latent class model with a histogram per number column and class.
 
     ``p(x) = sum_k w_k prod_j p_kj(x_j)``: within each class the columns are
@@ -117,6 +105,8 @@ class LatentClassMixture(GenerativeMixin, BaseEstimator):
     (3, 15)
     """
 
+    _fitted_attribute = "weights_"
+
     _parameter_constraints = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "n_bins": [Interval(Integral, 1, None, closed="left")],
@@ -152,11 +142,6 @@ class LatentClassMixture(GenerativeMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags
-
     # ----------------------------------------------------------------- fit
     @atomic_fit
     def fit(self, X, y=None):
@@ -175,26 +160,12 @@ class LatentClassMixture(GenerativeMixin, BaseEstimator):
         """
         validate_params(self)
         fit_rng, generative = self._generative_state(X, self.random_state)
-        self._columns, encoded = ColumnTypes.fit(
-            X,
-            self.categorical_features,
-            allow_nan=True,
-            ensure_min_samples=2,
-        )
-        validate_features(self, X, reset=True)
+        encoded, states, _ = self._fit_states(X)
         if len(encoded.continuous) < self.n_components:
             raise ValueError(
                 f"Expected n_samples >= n_components but got n_components = "
                 f"{self.n_components}, n_samples = {len(encoded.continuous)}."
             )
-        self._bin_states = [
-            bins_state(ColumnBins.fit(col[~np.isnan(col)], self.n_bins, integer))
-            for col, integer in zip(
-                encoded.continuous.T, self._integer_columns(), strict=True
-            )
-        ]
-        states = self._table().encode(encoded)[0]
-        check_rows_observed(np.where(states < 0, np.nan, 0.0), getattr(X, "index", None))
         table = self._table()
         onehot, starts = table.onehot(states), table.starts
         best = None
@@ -249,36 +220,16 @@ class LatentClassMixture(GenerativeMixin, BaseEstimator):
         return log_w, log_p
 
     # ------------------------------------------------------------- states
-    @property
-    def _types(self) -> ColumnTypes:
-        return fitted_column_types(self)
-
-    @property
-    def bins_(self):
-        """The states of each number column (see :class:`~._bins.ColumnBins`)."""
-        check_is_fitted(self, "_bin_states")
-        return [ColumnBins(**state) for state in self._bin_states]
-
-    def _integer_columns(self):
-        return [
-            isinstance(c, IntegerColumn) for c in self._types.columns if not c.categorical
-        ]
-
-    def _table(self):
-        """The columns as states (see :class:`~._bins.TableStates`)."""
-        return TableStates(self.bins_, list(self._types.category_sizes))
-
     def _log_p(self):
         return np.concatenate([lp.T for lp in self.state_log_prob_], axis=0)
 
-    def _joint(self, X):
-        """Encoded rows, their states, log base measures and (n, K) joint logs."""
-        check_is_fitted(self, "weights_")
-        validate_features(self, X, reset=False)
-        encoded = self._types.encode(X, allow_nan=True)
-        states, base = self._table().encode(encoded)
-        joint = np.log(self.weights_ + 1e-300) + self._table().onehot(states) @ self._log_p()
-        return encoded, states, base, joint
+    def _joint(self, states):
+        """(n, K) joint logs of each row's class and observed states."""
+        return np.log(self.weights_ + 1e-300) + self._table().onehot(states) @ self._log_p()
+
+    def _posterior(self, states):
+        joint = self._joint(states)
+        return np.exp(joint - logsumexp(joint, axis=1, keepdims=True))
 
     # ------------------------------------------------------------ inference
     def score_samples(self, X):
@@ -296,9 +247,9 @@ class LatentClassMixture(GenerativeMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples,)
         """
-        encoded, _, base, joint = self._joint(X)
+        encoded, states, base = self._evidence(X)
         return (
-            logsumexp(joint, axis=1)
+            logsumexp(self._joint(states), axis=1)
             + base
             + self._types.log_jacobian(encoded.continuous)
         )
@@ -314,8 +265,7 @@ class LatentClassMixture(GenerativeMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, n_components)
         """
-        joint = self._joint(X)[3]
-        return np.exp(joint - logsumexp(joint, axis=1, keepdims=True))
+        return self._posterior(self._evidence(X)[1])
 
     def predict(self, X):
         """The most probable class of each row.
@@ -330,110 +280,18 @@ class LatentClassMixture(GenerativeMixin, BaseEstimator):
         """
         return self.predict_proba(X).argmax(axis=1)
 
-    def bic(self, X):
-        """Bayesian information criterion on X (lower is better).
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-
-        Returns
-        -------
-        float
-        """
-        scores = self.score_samples(X)
-        return -2 * scores.sum() + self._n_parameters() * np.log(len(scores))
-
     def _n_parameters(self):
         K = self.n_components
         return K - 1 + K * sum(s - 1 for s in self._table().n_states)
 
     # ------------------------------------------------------------- sampling
-    def sample(self, n_samples=1, *, random_state=None, given=None):
-        """Draw rows: a class, then each column from that class.
-
-        Parameters
-        ----------
-        n_samples : int, default=1
-        random_state : int, RandomState, Generator or None, default=None
-            None draws from the generator seeded at fit (consecutive calls
-            differ); a value makes this call repeatable.
-        given : dict or DataFrame, default=None
-            Values some columns take (column -> value, or a DataFrame with
-            one row per sample); the others are drawn from the exact
-            conditional given them.
-
-        Returns
-        -------
-        ndarray or DataFrame of shape (n_samples, n_features)
-            In the container the model was fitted on.
-        """
-        n_samples = check_n_samples(n_samples)
-        rng = self._sampling_generator(random_state)
-        if given is not None:
-            query = query_rows(self._types, given, n_samples)
-            return in_container(self._fill(query, "draw", rng), self._container)
-        labels = _draw_categories(np.tile(self.weights_, (n_samples, 1)), rng)
-        continuous, codes = self._draw_columns(labels, rng)
-        return self._types.decode(continuous, codes, container=self._container)
-
-    def impute(self, X, *, method="draw", random_state=None):
-        """Fill each row's missing entries from p(missing | observed), exactly.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-        method : {"draw", "mean"}, default="draw"
-            "draw": a draw from the conditional; "mean": for a number column
-            the mean of its conditional histogram (the tails left out), for
-            a categorical column its most probable category.
-        random_state : int, RandomState, Generator or None, default=None
-
-        Returns
-        -------
-        ndarray or DataFrame of shape (n_samples, n_features)
-        """
-        check_impute_method(method)
-        rng = self._sampling_generator(random_state) if method == "draw" else None
-        return self._fill(X, method, rng)
-
-    def _fill(self, X, method, rng):
-        encoded, states, _, joint = self._joint(X)
-        resp = np.exp(joint - logsumexp(joint, axis=1, keepdims=True))
-        d = encoded.continuous.shape[1]
+    def _column_state_probabilities(self, states, method, rng):
+        """Each column's states: under a drawn class, or averaged over classes."""
+        resp = self._posterior(states)
         if method == "draw":
             labels = _draw_categories(resp, rng)
-            continuous, codes = self._draw_columns(labels, rng)
-        else:
-            # Number columns: the conditional mean of the histogram (each
-            # state at its atom or midpoint); categories: the mode.
-            table = self._table()
-            means = [
-                resp @ (np.exp(lp) @ table.state_means(j))
-                for j, lp in enumerate(self.state_log_prob_[:d])
-            ]
-            continuous = np.column_stack(means) if d else np.empty((len(resp), 0))
-            codes = [
-                (resp @ np.exp(lp)).argmax(axis=1) for lp in self.state_log_prob_[d:]
-            ]
-            codes = np.column_stack(codes) if codes else None
-        continuous = np.where(np.isnan(encoded.continuous), continuous, encoded.continuous)
-        if codes is not None:
-            codes = np.where(encoded.codes < 0, codes, encoded.codes)
-        return complete_rows(self._types, continuous, codes, X)
-
-    def _draw_columns(self, labels, rng):
-        """Each column drawn from the class of each row (encoded scale)."""
-        n, d, table = len(labels), len(self.bins_), self._table()
-        values = [
-            table.draw_number(j, _draw_categories(np.exp(lp[labels]), rng), rng)
-            for j, lp in enumerate(self.state_log_prob_[:d])
-        ]
-        continuous = np.column_stack(values) if values else np.empty((n, 0))
-        codes = [
-            _draw_categories(np.exp(lp[labels]), rng) for lp in self.state_log_prob_[d:]
-        ]
-        return continuous, np.column_stack(codes) if codes else None
+            return [np.exp(lp[labels]) for lp in self.state_log_prob_]
+        return [resp @ np.exp(lp) for lp in self.state_log_prob_]
 
 
 def _responsibilities(joint):

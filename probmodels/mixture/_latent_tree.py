@@ -43,25 +43,18 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy import sparse
-from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._conditioning import check_impute_method, complete_rows, in_container, query_rows
 from ..base import (
-    GenerativeMixin,
     atomic_fit,
-    check_n_samples,
-    fitted_column_types,
     validate_params,
 )
-from ..columns import ColumnTypes
-from ..columns._numbers import IntegerColumn
 from ..exceptions import ConvergenceWarning
-from ..utils.validation import check_rows_observed, validate_features
-from ._bins import ColumnBins, TableStates, bins_state
+from ._bins import ColumnBins, TableStates
 from ._chow_liu import chow_liu_parents, pairwise_mutual_information
 from ._inference import _draw_categories
+from ._state_model import StateModel
 
 __all__ = ["HiddenChowLiuTree"]
 
@@ -70,7 +63,7 @@ __all__ = ["HiddenChowLiuTree"]
 _MI_BINS = 16
 
 
-class HiddenChowLiuTree(GenerativeMixin, BaseEstimator):
+class HiddenChowLiuTree(StateModel):
     """Hidden Chow-Liu tree: a probabilistic circuit for mixed tables.
 
     Each column has a latent variable of ``n_latent`` states and, given it,
@@ -170,6 +163,8 @@ class HiddenChowLiuTree(GenerativeMixin, BaseEstimator):
     (3, 15)
     """
 
+    _fitted_attribute = "transitions_"
+
     _parameter_constraints = {
         "n_latent": [Interval(Integral, 1, None, closed="left")],
         "n_bins": [Interval(Integral, 1, None, closed="left")],
@@ -217,11 +212,6 @@ class HiddenChowLiuTree(GenerativeMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags
-
     # ----------------------------------------------------------------- fit
     @atomic_fit
     def fit(self, X, y=None):
@@ -240,25 +230,8 @@ class HiddenChowLiuTree(GenerativeMixin, BaseEstimator):
         """
         validate_params(self)
         fit_rng, generative = self._generative_state(X, self.random_state)
-        self._columns, encoded = ColumnTypes.fit(
-            X, self.categorical_features, allow_nan=True, ensure_min_samples=2
-        )
-        validate_features(self, X, reset=True)
-        integer = [
-            isinstance(c, IntegerColumn)
-            for c in self._types.columns
-            if not c.categorical
-        ]
-        observed = [col[~np.isnan(col)] for col in encoded.continuous.T]
-        self._bin_states = [
-            bins_state(ColumnBins.fit(x, self.n_bins, i))
-            for x, i in zip(observed, integer, strict=True)
-        ]
-        table = self._table()
-        states = table.encode(encoded)[0]
-        check_rows_observed(
-            np.where(states < 0, np.nan, 0.0), getattr(X, "index", None)
-        )
+        encoded, states, observed = self._fit_states(X)
+        table, integer = self._table(), self._integer_columns()
         coarse = TableStates(
             [
                 ColumnBins.fit(x, _MI_BINS, i)
@@ -489,20 +462,6 @@ class HiddenChowLiuTree(GenerativeMixin, BaseEstimator):
         return list(zip(q, xi, strict=True))
 
     # ------------------------------------------------------------- states
-    @property
-    def _types(self) -> ColumnTypes:
-        return fitted_column_types(self)
-
-    @property
-    def bins_(self):
-        """The states of each number column (see :class:`~._bins.ColumnBins`)."""
-        check_is_fitted(self, "_bin_states")
-        return [ColumnBins(**state) for state in self._bin_states]
-
-    def _table(self):
-        """The columns as states (see :class:`~._bins.TableStates`)."""
-        return TableStates(self.bins_, list(self._types.category_sizes))
-
     def _encoded_order(self):
         """The feature index of each column in the encoded order (numbers first)."""
         columns = self._types.columns
@@ -521,14 +480,6 @@ class HiddenChowLiuTree(GenerativeMixin, BaseEstimator):
 
     def _leaves(self):
         return [np.exp(lp) for lp in self.state_log_prob_]
-
-    def _evidence(self, X):
-        """Encoded rows, their states and their log base measures."""
-        check_is_fitted(self, "transitions_")
-        validate_features(self, X, reset=False)
-        encoded = self._types.encode(X, allow_nan=True)
-        states, base = self._table().encode(encoded)
-        return encoded, states, base
 
     # ------------------------------------------------------------ inference
     def score_samples(self, X):
@@ -550,101 +501,30 @@ class HiddenChowLiuTree(GenerativeMixin, BaseEstimator):
         log_lik = self._log_likelihood(states, self.transitions_, self._leaves())
         return log_lik + base + self._types.log_jacobian(encoded.continuous)
 
-    def bic(self, X):
-        """Bayesian information criterion on X (lower is better).
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-
-        Returns
-        -------
-        float
-        """
-        scores = self.score_samples(X)
-        return -2 * scores.sum() + self._n_parameters() * np.log(len(scores))
-
     def _n_parameters(self):
         H = self.n_latent
         leaves = sum(H * (lp.shape[1] - 1) for lp in self.state_log_prob_)
         return leaves + sum(t.shape[0] * (H - 1) for t in self.transitions_)
 
     # ------------------------------------------------------------- sampling
-    def sample(self, n_samples=1, *, random_state=None, given=None):
-        """Draw rows: the latents down the tree, then each column from its latent.
+    def _column_state_probabilities(self, states, method, rng):
+        """Each column's states under drawn latents, or averaged over their posteriors.
 
-        Parameters
-        ----------
-        n_samples : int, default=1
-        random_state : int, RandomState, Generator or None, default=None
-            None draws from the generator seeded at fit (consecutive calls
-            differ); a value makes this call repeatable.
-        given : dict or DataFrame, default=None
-            Values some columns take (column -> value, or a DataFrame with
-            one row per sample); the others are drawn from the exact
-            conditional given them.
-
-        Returns
-        -------
-        ndarray or DataFrame of shape (n_samples, n_features)
-            In the container the model was fitted on.
+        "draw": latents drawn down the tree given the observed states;
+        "mean": each column's latent marginal posterior from the downward pass.
         """
-        n_samples = check_n_samples(n_samples)
-        rng = self._sampling_generator(random_state)
-        if given is not None:
-            query = query_rows(self._types, given, n_samples)
-            return in_container(self._fill(query, "draw", rng), self._container)
-        no_evidence = np.full((n_samples, len(self.transitions_)), -1)
-        latents = self._draw_latents(no_evidence, rng)
-        continuous, codes = self._draw_columns(latents, rng)
-        return self._types.decode(continuous, codes, container=self._container)
-
-    def impute(self, X, *, method="draw", random_state=None):
-        """Fill each row's missing entries from p(missing | observed), exactly.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-        method : {"draw", "mean"}, default="draw"
-            "draw": a draw from the conditional; "mean": for a number column
-            the mean of its conditional histogram (the tails left out), for
-            a categorical column its most probable category.
-        random_state : int, RandomState, Generator or None, default=None
-
-        Returns
-        -------
-        ndarray or DataFrame of shape (n_samples, n_features)
-        """
-        check_impute_method(method)
-        rng = self._sampling_generator(random_state) if method == "draw" else None
-        return self._fill(X, method, rng)
-
-    def _fill(self, X, method, rng):
-        encoded, states, _ = self._evidence(X)
-        d = encoded.continuous.shape[1]
+        leaves = self._leaves()
         if method == "draw":
-            continuous, codes = self._draw_columns(self._draw_latents(states, rng), rng)
-        else:
-            # The latents' marginal posteriors give each column's conditional:
-            # numbers its histogram's mean, categories its mode.
-            q = [[] for _ in self.transitions_]
-            for s in range(0, len(states), self.batch_size):
-                chunk = states[s : s + self.batch_size]
-                up = self._upward(chunk, self.transitions_, self._leaves())
-                for j, (qj, _) in enumerate(self._downward(up, self.transitions_)):
-                    q[j].append(qj)
-            q = [np.concatenate(qj) for qj in q]
-            table, leaves = self._table(), self._leaves()
-            means = [q[j] @ (leaves[j] @ table.state_means(j)) for j in range(d)]
-            continuous = np.column_stack(means) if d else np.empty((len(states), 0))
-            codes = [(q[j] @ leaves[j]).argmax(axis=1) for j in range(d, len(q))]
-            codes = np.column_stack(codes) if codes else None
-        continuous = np.where(
-            np.isnan(encoded.continuous), continuous, encoded.continuous
-        )
-        if codes is not None:
-            codes = np.where(encoded.codes < 0, codes, encoded.codes)
-        return complete_rows(self._types, continuous, codes, X)
+            latents = self._draw_latents(states, rng)
+            return [leaf[latents[:, j]] for j, leaf in enumerate(leaves)]
+        q = [[] for _ in leaves]
+        for s in range(0, len(states), self.batch_size):
+            up = self._upward(
+                states[s : s + self.batch_size], self.transitions_, leaves
+            )
+            for j, (qj, _) in enumerate(self._downward(up, self.transitions_)):
+                q[j].append(qj)
+        return [np.concatenate(qj) @ leaf for qj, leaf in zip(q, leaves, strict=True)]
 
     def _draw_latents(self, states, rng):
         """Each row's latent states drawn down the tree given its observed states.
@@ -664,21 +544,6 @@ class HiddenChowLiuTree(GenerativeMixin, BaseEstimator):
                 probs = np.atleast_2d(rows) * up.u[j]
                 latents[s : s + len(chunk), j] = _draw_categories(probs, rng)
         return latents
-
-    def _draw_columns(self, latents, rng):
-        """Each column drawn given its latent (encoded scale)."""
-        n, d, table = len(latents), len(self.bins_), self._table()
-        leaves = self._leaves()
-        values = [
-            table.draw_number(j, _draw_categories(leaves[j][latents[:, j]], rng), rng)
-            for j in range(d)
-        ]
-        continuous = np.column_stack(values) if values else np.empty((n, 0))
-        codes = [
-            _draw_categories(leaves[j][latents[:, j]], rng)
-            for j in range(d, len(leaves))
-        ]
-        return continuous, np.column_stack(codes) if codes else None
 
 
 @dataclass
