@@ -28,7 +28,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import logsumexp
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import atomic_fit, validate_params
 from ..exceptions import ConvergenceWarning
@@ -36,6 +36,11 @@ from ._inference import _draw_categories
 from ._state_model import StateModel
 
 __all__ = ["LatentClassMixture"]
+
+#: ``n_components="auto"``: one class per this many training rows, at most
+#: ``_MAX_AUTO_CLASSES`` (measured on Adult, docs/user_guide/tables.rst).
+_ROWS_PER_AUTO_CLASS = 32
+_MAX_AUTO_CLASSES = 1000
 
 
 class LatentClassMixture(StateModel):
@@ -56,15 +61,20 @@ class LatentClassMixture(StateModel):
 
     Parameters
     ----------
-    n_components : int, default=300
-        Latent classes.
+    n_components : int or "auto", default="auto"
+        Latent classes. "auto" takes one per 32 training rows, at most
+        1,000 (Adult's 32,561 rows get 1,000 and fit in about 35 s on two
+        cores; detection rose from 0.79 at 300 classes to 0.87 at 1,000,
+        ``docs/user_guide/tables.rst``).
     n_bins : int, default=256
         Bins per number column at most; values shared by at least
         ``1 / n_bins`` of the rows are atoms besides.
-    smoothing : float, default=0.01
+    smoothing : float, default=0.001
         Dirichlet pseudo-count added to every state of every class in the
         M-step (a MAP estimate), so a state a class never saw keeps a
-        little probability; 0 gives maximum likelihood.
+        little probability; 0 gives maximum likelihood. With many small
+        classes a larger count flattens each class's histograms (on Adult,
+        0.01 with 1,000 classes: detection 0.82 against 0.87 at 0.001).
     max_iter : int, default=200
     tol : float, default=1e-4
         EM stops when the mean log-likelihood gains less than this.
@@ -81,8 +91,11 @@ class LatentClassMixture(StateModel):
 
     Attributes
     ----------
-    weights_ : ndarray of shape (n_components,)
-    state_log_prob_ : list of ndarray of shape (n_components, n_states_j)
+    n_components_ : int
+        The number of classes fitted (``n_components``, or what "auto"
+        chose).
+    weights_ : ndarray of shape (n_components_,)
+    state_log_prob_ : list of ndarray of shape (n_components_, n_states_j)
         Per column, each class's log-probability of each state (a number
         column's atoms then bins; a categorical column's categories).
     bins_ : list of ColumnBins
@@ -108,7 +121,10 @@ class LatentClassMixture(StateModel):
     _fitted_attribute = "weights_"
 
     _parameter_constraints = {
-        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "n_components": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "n_bins": [Interval(Integral, 1, None, closed="left")],
         "smoothing": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
@@ -121,10 +137,10 @@ class LatentClassMixture(StateModel):
 
     def __init__(
         self,
-        n_components=300,
+        n_components="auto",
         n_bins=256,
         *,
-        smoothing=0.01,
+        smoothing=0.001,
         max_iter=200,
         tol=1e-4,
         n_init=1,
@@ -161,16 +177,22 @@ class LatentClassMixture(StateModel):
         validate_params(self)
         fit_rng, generative = self._generative_state(X, self.random_state)
         encoded, states, _ = self._fit_states(X)
-        if len(encoded.continuous) < self.n_components:
+        n = len(encoded.continuous)
+        n_components = (
+            min(_MAX_AUTO_CLASSES, max(1, n // _ROWS_PER_AUTO_CLASS))
+            if self.n_components == "auto"
+            else self.n_components
+        )
+        if n < n_components:
             raise ValueError(
                 f"Expected n_samples >= n_components but got n_components = "
-                f"{self.n_components}, n_samples = {len(encoded.continuous)}."
+                f"{n_components}, n_samples = {n}."
             )
         table = self._table()
         onehot, starts = table.onehot(states), table.starts
         best = None
         for _ in range(self.n_init):
-            run = self._em(onehot, starts, fit_rng)
+            run = self._em(onehot, starts, n_components, fit_rng)
             if best is None or run[2] > best[2]:
                 best = run
         log_w, log_p, bound, converged, n_iter = best
@@ -180,6 +202,7 @@ class LatentClassMixture(StateModel):
                 ConvergenceWarning,
                 stacklevel=3,
             )
+        self.n_components_ = n_components
         self.weights_ = np.exp(log_w)
         self.state_log_prob_ = [
             log_p[a:b].T.copy() for a, b in zip(starts[:-1], starts[1:], strict=True)
@@ -188,21 +211,30 @@ class LatentClassMixture(StateModel):
         self._commit_generative_state(generative)
         return self
 
-    def _em(self, onehot, starts, rng):
-        """One EM run from random responsibilities: (log w, log P, bound, ...)."""
-        n, K = onehot.shape[0], self.n_components
-        resp = rng.dirichlet(np.ones(K), size=n)
-        log_w, log_p = self._m_step(onehot, resp, starts)
+    def _em(self, onehot, starts, K, rng):
+        """One EM run from random responsibilities: (log w, log P, bound, ...).
+
+        The passes run in float32: on Adult a step takes a seventh of its
+        float64 time (scipy's sparse products and numpy's ``exp`` are much
+        faster there), and responsibilities need no more digits. The
+        returned parameters come from one last M-step in float64 on the
+        final responsibilities, so they are normalised to float64 precision.
+        """
+        n = onehot.shape[0]
+        single = onehot.astype(np.float32)
+        resp = rng.dirichlet(np.ones(K), size=n).astype(np.float32)
+        log_w, log_p = self._m_step(single, resp, starts)
         bound, converged, n_iter = -np.inf, False, 0
         for n_iter in range(1, self.max_iter + 1):
-            resp, new = _responsibilities(log_w + onehot @ log_p)
-            log_w, log_p = self._m_step(onehot, resp, starts)
+            resp, new = _responsibilities(log_w + single @ log_p)
+            log_w, log_p = self._m_step(single, resp, starts)
             if self.verbose >= 2:
                 print(f"  iteration {n_iter}: mean log-likelihood {new:.5f}")
             if new - bound < self.tol:
                 bound, converged = new, True
                 break
             bound = new
+        log_w, log_p = self._m_step(onehot, resp.astype(np.float64), starts)
         return log_w, log_p, bound, converged, n_iter
 
     def _m_step(self, onehot, resp, starts):
@@ -213,7 +245,7 @@ class LatentClassMixture(StateModel):
         over its own states, all blocks in one ``reduceat``.
         """
         nk = resp.sum(axis=0)
-        log_w = np.log(nk / nk.sum() + 1e-300)
+        log_w = np.log(nk / nk.sum() + np.finfo(resp.dtype).tiny)
         counts = np.asarray(onehot.T @ resp) + self.smoothing  # (total states, K)
         totals = np.add.reduceat(counts, starts[:-1], axis=0)  # (columns, K)
         log_p = np.log(counts) - np.repeat(np.log(totals), np.diff(starts), axis=0)
@@ -263,7 +295,7 @@ class LatentClassMixture(StateModel):
 
         Returns
         -------
-        ndarray of shape (n_samples, n_components)
+        ndarray of shape (n_samples, n_components_)
         """
         return self._posterior(self._evidence(X)[1])
 
@@ -281,7 +313,7 @@ class LatentClassMixture(StateModel):
         return self.predict_proba(X).argmax(axis=1)
 
     def _n_parameters(self):
-        K = self.n_components
+        K = len(self.weights_)
         return K - 1 + K * sum(s - 1 for s in self._table().n_states)
 
     # ------------------------------------------------------------- sampling
@@ -302,7 +334,12 @@ def _responsibilities(joint):
     """
     top = joint.max(axis=1, keepdims=True)
     joint -= top
+    # exp below -87 gives float32 subnormals, which slow the next sparse
+    # product tenfold; a floor of e^-80 against the row's best class moves
+    # no responsibility by more than 1e-34.
+    np.maximum(joint, -80.0, out=joint)
     np.exp(joint, out=joint)
     total = joint.sum(axis=1, keepdims=True)
     joint /= total
-    return joint, float((np.log(total) + top).mean())
+    # The mean in float64: a float32 sum over many rows would blur ``tol``.
+    return joint, float(np.mean(np.log(total) + top, dtype=np.float64))

@@ -85,15 +85,16 @@ def test_one_em_step_equals_a_hand_written_one():
         if states[i, j] >= 0:
             joint[i] += model.state_log_prob_[j][:, states[i, j]]
     resp = np.exp(joint - logsumexp(joint, axis=1, keepdims=True))
-    # M-step by hand (Dirichlet pseudo-count 0.01 on every state).
+    # M-step by hand (the Dirichlet pseudo-count on every state).
+    a = model.smoothing
     got_w, got_p = model._m_step(onehot, resp, table.starts)
     np.testing.assert_allclose(np.exp(got_w), resp.sum(0) / len(X), rtol=1e-12)
     start = 0
     for j, size in enumerate(sizes):
         seen = states[:, j] >= 0
         for k, s in itertools.product(range(K), range(size)):
-            mass = resp[seen & (states[:, j] == s), k].sum() + 0.01
-            total = resp[seen, k].sum() + 0.01 * size
+            mass = resp[seen & (states[:, j] == s), k].sum() + a
+            total = resp[seen, k].sum() + a * size
             assert np.exp(got_p[start + s, k]) == pytest.approx(mass / total, rel=1e-10)
         start += size
 
@@ -219,3 +220,19 @@ def test_bic_counts_every_free_state_probability():
     free = 3 - 1 + 3 * ((bins.n_states - 1) + (2 - 1))
     expected = -2 * model.score_samples(X).sum() + free * np.log(len(X))
     assert model.bic(X) == pytest.approx(expected)
+
+
+def test_auto_classes_follow_the_rows_and_float32_em_ends_normalised():
+    X = small_table(n=200)
+    model = LatentClassMixture(random_state=0).fit(X)
+    # One class per 32 rows (at most 1,000).
+    assert model.n_components_ == 200 // 32 == len(model.weights_)
+    assert LatentClassMixture(random_state=0).fit(X.iloc[:20]).n_components_ == 1
+    # EM passes in float32, but the last M-step is in float64.
+    assert model.weights_.dtype == np.float64
+    assert model.weights_.sum() == pytest.approx(1.0, abs=1e-12)
+    for log_p in model.state_log_prob_:
+        np.testing.assert_allclose(np.exp(log_p).sum(axis=1), 1.0, atol=1e-12)
+    assert model.bic(X) == pytest.approx(
+        -2 * model.score(X) * len(X) + model._n_parameters() * np.log(len(X))
+    )
