@@ -13,7 +13,9 @@ Ours: GaussianMixture (with its default one component, and with the number
 of components chosen by BIC among 1..10, as a user would), VAE and DDPM
 with their defaults; then the mixture by BIC and the DDPM again with
 ``quantile_transform=True`` ("quantiles": continuous columns modelled in
-normal scores, TabDDPM's preprocessing). SDV 2.0's GaussianCopulaSynthesizer, TVAESynthesizer
+normal scores, TabDDPM's preprocessing); and the two mixtures over the
+columns' states, ``LatentClassMixture`` and ``HiddenChowLiuTree``, with
+their defaults (the tree with 16 latent states in quick mode). SDV 2.0's GaussianCopulaSynthesizer, TVAESynthesizer
 and CTGANSynthesizer with theirs, run by ``--peer-python`` (SDV needs
 pandas < 3: ``make sdv-venv`` makes ``.venv-sdv``, used when it exists) on
 the same split, in a subprocess of this run. Every generator's rows are scored here, by the same
@@ -46,7 +48,7 @@ import pandas as pd
 from _results import QUICK, add_peer_python, quick, record
 from sklearn.model_selection import train_test_split
 
-from probmodels import DDPM, VAE, GaussianMixture
+from probmodels import DDPM, VAE, GaussianMixture, HiddenChowLiuTree, LatentClassMixture
 from probmodels.exceptions import ConvergenceWarning
 from probmodels.metrics import c2st, column_pair_trends, column_shapes, dcr, tstr
 
@@ -89,6 +91,12 @@ def ours(train, n):
         ),
         "probmodels DDPM (quantiles)": lambda: DDPM(
             quantile_transform=True, random_state=0, **quick_epochs
+        ).fit(train),
+        "probmodels LatentClassMixture": lambda: LatentClassMixture(
+            random_state=0
+        ).fit(train),
+        "probmodels HiddenChowLiuTree": lambda: HiddenChowLiuTree(
+            **quick({}, {"n_latent": 16}), random_state=0
         ).fit(train),
     }
     out = {}
