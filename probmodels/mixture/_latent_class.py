@@ -92,10 +92,10 @@ class LatentClassMixture(StateModel):
     Attributes
     ----------
     n_components_ : int
-        The number of classes fitted (``n_components``, or what "auto"
-        chose).
-    weights_ : ndarray of shape (n_components_,)
-    state_log_prob_ : list of ndarray of shape (n_components_, n_states_j)
+        The number of classes fitted, n_classes below (``n_components``,
+        or what "auto" chose).
+    weights_ : ndarray of shape (n_classes,)
+    state_log_prob_ : list of ndarray of shape (n_classes, n_states_j)
         Per column, each class's log-probability of each state (a number
         column's atoms then bins; a categorical column's categories).
     bins_ : list of ColumnBins
@@ -295,7 +295,7 @@ class LatentClassMixture(StateModel):
 
         Returns
         -------
-        ndarray of shape (n_samples, n_components_)
+        ndarray of shape (n_samples, n_classes)
         """
         return self._posterior(self._evidence(X)[1])
 
