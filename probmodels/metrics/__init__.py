@@ -23,8 +23,13 @@ each column's real and synthetic distributions.
 The figures of the tabular-generation papers (``_papers.py``):
 :func:`detection`, :func:`shape_error`, :func:`trend_error` and
 :func:`alpha_precision` (with beta-recall).
+
+The scores forecasters report (``_forecast.py``, the M4 competition's
+definitions): :func:`mase`, :func:`smape`, :func:`interval_coverage` and
+:func:`crps` of sampled paths.
 """
 
+from ._forecast import crps, interval_coverage, mase, smape
 from ._papers import alpha_precision, detection, shape_error, trend_error
 from ._report import quality_report
 from ._samples import c2st, frechet_distance, make_sample_scorer, mmd
@@ -35,14 +40,18 @@ __all__ = [
     "c2st",
     "column_pair_trends",
     "column_shapes",
+    "crps",
     "dcr",
     "detection",
     "frechet_distance",
+    "interval_coverage",
     "make_sample_scorer",
+    "mase",
     "mmd",
     "plot_quality",
     "quality_report",
     "shape_error",
+    "smape",
     "trend_error",
     "tstr",
 ]
