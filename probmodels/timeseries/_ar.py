@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..base import Container, GenerativeMixin, atomic_fit, check_n_samples
 from ..exceptions import NonStationaryWarning
 from ..utils.validation import check_series_scale, validate_series
+from ._ar_cov import COV_TYPES, check_cov_kwds
 from ._ar_fit import ARFit, ARRecord, estimate, evaluate, upgrade_0_1_0
 from ._ar_forecast import forecast, sample_paths
 from ._ar_math import is_stationary, one_step_predictions
@@ -107,6 +108,19 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         of X; with None it leaves out ``max(p_, floor(10 log10 n))`` steps
         (capped at n/2), so that a grid search over p up to that value
         compares every order on the same steps.
+    cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3", "HAC"}, default="nonrobust"
+        The coefficients' covariance, as ``AutoReg.fit``'s: classical, White's
+        heteroskedasticity-robust ones, or Newey-West's
+        heteroskedasticity- and autocorrelation-robust one.
+    cov_kwds : dict or None, default=None
+        For "HAC": ``maxlags`` (required), ``kernel`` ("bartlett" or
+        "uniform") and ``use_correction`` (multiply by ``nobs / (nobs -
+        k)``; default False), as statsmodels takes them.
+    use_t : bool, default=False
+        Student's t with ``nobs - k`` degrees of freedom for p-values and
+        confidence intervals instead of the normal; with "nonrobust" the
+        variance estimate is then ``SSR / (nobs - k)`` instead of
+        ``SSR / nobs`` (``AutoReg.fit``'s convention).
     random_state : int, RandomState, Generator or None, default=None
         Seeds the generator that :meth:`sample` draws from.
 
@@ -173,6 +187,9 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         "exog": [str, Integral, list, tuple, None],
         "ic": [StrOptions({"aic", "bic", "hqic"}), None],
         "hold_back": [Interval(Integral, 0, None, closed="left"), None],
+        "cov_type": [StrOptions(set(COV_TYPES))],
+        "cov_kwds": [dict, None],
+        "use_t": ["boolean"],
         "random_state": ["random_state", np.random.Generator],
     }
 
@@ -185,6 +202,9 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         exog=None,
         ic=None,
         hold_back=None,
+        cov_type="nonrobust",
+        cov_kwds=None,
+        use_t=False,
         random_state=None,
     ):
         self.p = p
@@ -194,6 +214,9 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         self.exog = exog
         self.ic = ic
         self.hold_back = hold_back
+        self.cov_type = cov_type
+        self.cov_kwds = cov_kwds
+        self.use_t = use_t
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit
@@ -244,6 +267,9 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             "hold_back": None if self.hold_back is None else int(self.hold_back),
             "ic": self.ic,
             "names": self._series_names(),
+            "cov_type": self.cov_type,
+            "cov_kwds": check_cov_kwds(self.cov_type, self.cov_kwds),
+            "use_t": bool(self.use_t),
         }
 
     def _check_length(self, terms, n):
@@ -276,6 +302,9 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             return (v[0] if v.ndim > 1 else v[0].item()) if one else v
 
         self._params, self._included, self._cov = fit.params, fit.included, fit.cov
+        # What the covariance was computed for: the results read these, not
+        # the parameters, which set_params may change after fitting.
+        self._cov_type, self._use_t = self.cov_type, bool(self.use_t)
         self._n_lags, self._start = fit.n_lags, fit.start
         record = self._record(fit)
         coef = record.coef
@@ -319,6 +348,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             regressors=self._fitted_exog,
             clock=self._clock,
             container=self._container,
+            use_t=self._use_t,
         )
 
     def _results(self) -> ARResults:
@@ -645,10 +675,17 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
 
     # ------------------------------------------------------------- new data
     def __setstate__(self, state):
-        """Read files of probmodels 0.1.0, which kept only the last p steps."""
+        """Read older files, with what they lacked filled in.
+
+        0.1.0's kept only the last p steps; files from before ``cov_type``
+        and ``use_t`` were fitted with the classical covariance.
+        """
         if "_history" in state and "_params" not in state:
             state = upgrade_0_1_0(state)
-        super().__setstate__(state)
+        defaults = {"cov_type": "nonrobust", "cov_kwds": None, "use_t": False}
+        if "_params" in state:
+            defaults.update(_cov_type="nonrobust", _use_t=False)
+        super().__setstate__({**defaults, **state})
 
 
 def _series_container(X, series, regressors) -> Container:

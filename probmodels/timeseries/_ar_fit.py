@@ -16,6 +16,7 @@ import numpy as np
 
 from ..base import Container
 from ..utils.validation import and_more
+from ._ar_cov import coefficient_covariance
 from ._ar_math import (
     ar_roots,
     gaussian_llf,
@@ -88,6 +89,9 @@ class ARRecord:
         The fitted index.
     container : Container
         The fitted series' container, for outputs of the same kind.
+    use_t : bool, default=False
+        Whether inference uses Student's t with ``nobs - k`` degrees of
+        freedom (``ARRegressor(use_t=True)``) or the normal.
     """
 
     fit: ARFit
@@ -97,6 +101,7 @@ class ARRecord:
     regressors: np.ndarray
     clock: TimeClock
     container: Container
+    use_t: bool = False
 
     @property
     def coef(self) -> np.ndarray:
@@ -286,6 +291,9 @@ def estimate(
     ic: str | None,
     names: list,
     n_lags: np.ndarray | None = None,
+    cov_type: str = "nonrobust",
+    cov_kwds: dict | None = None,
+    use_t: bool = False,
 ) -> ARFit:
     """Conditional least squares for each series column of ``values``.
 
@@ -305,6 +313,8 @@ def estimate(
         Series names, for error messages.
     n_lags : ndarray of int, optional
         Leading lags of each series, to refit a chosen model without choosing.
+    cov_type, cov_kwds, use_t
+        The coefficients' covariance (:mod:`._ar_cov`); ``cov_kwds`` checked.
 
     Returns
     -------
@@ -346,7 +356,13 @@ def estimate(
         fit.included[np.ix_(rows, cols)] = True
         sigma2 = ssr / (n - start)
         cov = np.full((len(rows), k, k), np.nan)
-        cov[:, cols[:, None], cols[None, :]] = sigma2[:, None, None] * xtx_inv
+        if cov_type == "nonrobust" and not use_t:
+            block = sigma2[:, None, None] * xtx_inv
+        else:
+            block = _robust_block(
+                part, shared, sub, start, beta, xtx_inv, cov_type, cov_kwds, use_t
+            )
+        cov[:, cols[:, None], cols[None, :]] = block
         fit.cov[rows] = cov
         fit.start[rows] = start
         part_stats = _stats(ssr, n - start, sub.n_params, sums, terms.has_constant)
@@ -354,6 +370,45 @@ def estimate(
             stats.setdefault(key, np.empty(m, dtype=value.dtype))[rows] = value
     fit.stats = stats
     return fit
+
+
+def design_matrices(A, shared, terms: Terms, start: int):
+    """Each series' regression: targets (m, nobs) and designs (m, nobs, k).
+
+    The columns in ``AutoReg``'s order: deterministic terms, lags, regressors.
+    """
+    n, n_det = A.shape[1], terms.n_deterministic
+    nobs = n - start
+    lags = np.empty((len(A), nobs, len(terms.lags)))
+    for i, lag in enumerate(terms.lags):
+        lags[:, :, i] = A[:, start - lag : n - lag]
+    rows = shared[start:]
+    X = np.concatenate(
+        [
+            np.broadcast_to(rows[:, :n_det], (len(A), nobs, n_det)),
+            lags,
+            np.broadcast_to(rows[:, n_det:], (len(A), nobs, rows.shape[1] - n_det)),
+        ],
+        axis=2,
+    )
+    return A[:, start:], X
+
+
+#: Series per block of the robust covariances (their designs are materialised).
+_COV_BLOCK = 2048
+
+
+def _robust_block(A, shared, terms, start, beta, xtx_inv, cov_type, cov_kwds, use_t):
+    """The coefficients' covariance of each series by :func:`coefficient_covariance`."""
+    out = np.empty_like(xtx_inv)
+    for lo in range(0, len(A), _COV_BLOCK):
+        part = slice(lo, lo + _COV_BLOCK)
+        y, X = design_matrices(A[part], shared, terms, start)
+        e = y - np.einsum("mti,mi->mt", X, beta[part])
+        out[part] = coefficient_covariance(
+            X, e, xtx_inv[part], cov_type, cov_kwds or {}, use_t
+        )
+    return out
 
 
 def residuals(values: np.ndarray, record: ARRecord) -> tuple[np.ndarray, np.ndarray]:

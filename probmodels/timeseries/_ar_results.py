@@ -5,9 +5,11 @@ Inference (``params_``, ``bse_``, ``tvalues_``, ``pvalues_``,
 diagnostics and dynamic in-sample prediction. :class:`ARResults` is handed
 the fitted record whole (:class:`~probmodels.timeseries._ar_fit.ARRecord`)
 and knows no estimator; ``ARRegressor`` offers each of its members under
-the same name (:func:`results_member`). Standard errors are the conditional
-MLE's, ``sigma2 (X'X)^{-1}`` with ``sigma2 = SSR / nobs``, and tests use the
-normal distribution, as ``AutoReg.fit()`` does by default.
+the same name (:func:`results_member`). Standard errors are by default the
+conditional MLE's, ``sigma2 (X'X)^{-1}`` with ``sigma2 = SSR / nobs``, and
+tests use the normal distribution, as ``AutoReg.fit()`` does by default;
+``cov_type`` and ``use_t`` give the others ``AutoReg.fit`` has
+(:mod:`._ar_cov`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import functools
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
+from scipy.stats import t as t_distribution
 
 from ._ar_fit import ARRecord, residuals
 from ._ar_math import interval_half_width, one_step_predictions
@@ -106,19 +109,29 @@ class ARResults:
         """Standard errors of the coefficients, ``sqrt(diag(cov_params_))``."""
         return self._frame(self._bse())
 
+    def _df_resid(self):
+        """``nobs - k`` of each series, (n_series, 1)."""
+        k = self.fit.included.sum(axis=1)
+        return (np.atleast_1d(self.fit.stats["nobs"]) - k)[:, None]
+
+    def _reference(self):
+        """The t-ratios' reference: Student's t(nobs - k) with ``use_t``, else N(0, 1)."""
+        return t_distribution(self._df_resid()) if self.record.use_t else norm
+
     @property
     def tvalues_(self):
-        """``params_ / bse_``: z-statistics of each coefficient."""
+        """``params_ / bse_``: the t-ratio (z-statistic) of each coefficient."""
         return self._frame(self.fit.params / self._bse())
 
     @property
     def pvalues_(self):
-        """Two-sided p-values of the z-statistics under N(0, 1)."""
-        return self._frame(2.0 * norm.sf(np.abs(self.fit.params / self._bse())))
+        """Two-sided p-values of the t-ratios under N(0, 1), or t(nobs - k) with ``use_t``."""
+        ratio = np.abs(self.fit.params / self._bse())
+        return self._frame(2.0 * self._reference().sf(ratio))
 
     @property
     def cov_params_(self):
-        """Covariance of the coefficients, ``sigma2 (X'X)^{-1}``.
+        """Covariance of the coefficients (``sigma2 (X'X)^{-1}`` by default).
 
         A DataFrame indexed and columned by parameter name; with several
         series, the rows carry the series as an outer level.
@@ -136,7 +149,9 @@ class ARResults:
         )
 
     def conf_int(self, alpha=0.05):
-        """Confidence intervals ``params -+ z_{1-alpha/2} bse`` of the coefficients.
+        """Confidence intervals ``params -+ q_{1-alpha/2} bse`` of the coefficients.
+
+        ``q`` is the normal quantile, or Student's t(nobs - k) one with ``use_t``.
 
         Parameters
         ----------
@@ -150,7 +165,7 @@ class ARResults:
             series, columns (series, 0) and (series, 1).
         """
         _check_alpha(alpha)
-        half = norm.ppf(1.0 - alpha / 2.0) * self._bse()
+        half = self._reference().ppf(1.0 - alpha / 2.0) * self._bse()
         lower, upper = (
             self._frame(self.fit.params - half),
             self._frame(self.fit.params + half),
@@ -442,6 +457,7 @@ class ARResults:
                     bse=bse[j, keep],
                     alpha=alpha,
                     roots=roots[j][~np.isnan(roots[j])],
+                    df=int(self._df_resid()[j, 0]) if self.record.use_t else None,
                 )
             )
         return Summary("\n\n".join(blocks))

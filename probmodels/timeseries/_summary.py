@@ -77,6 +77,7 @@ def summary_text(
     bse: np.ndarray,
     alpha: float,
     roots: np.ndarray,
+    df: int | None = None,
 ) -> str:
     """One series' results: header, coefficient table and roots.
 
@@ -96,12 +97,18 @@ def summary_text(
         For the ``1 - alpha`` intervals.
     roots : ndarray of complex
         Roots of the AR polynomial.
+    df : int or None, default=None
+        Degrees of freedom of Student's t for the p-values and intervals
+        (``use_t``); None: the normal.
 
     Returns
     -------
     str
     """
     from scipy.stats import norm
+    from scipy.stats import t as student_t
+
+    reference, stat = (norm, "z") if df is None else (student_t(df), "t")
 
     now = dt.datetime.now()
     header = [
@@ -127,13 +134,14 @@ def summary_text(
     lines.append("=" * WIDTH)
     lo, hi = f"[{alpha / 2:.3f}", f"{1 - alpha / 2:.3f}]"
     lines.append(
-        f"{'':<16}{'coef':>10}{'std err':>10}{'z':>10}{'P>|z|':>10}{lo:>11}{hi:>11}"
+        f"{'':<16}{'coef':>10}{'std err':>10}{stat:>10}{f'P>|{stat}|':>10}"
+        f"{lo:>11}{hi:>11}"
     )
     lines.append("-" * WIDTH)
-    z = norm.ppf(1 - alpha / 2)
+    z = reference.ppf(1 - alpha / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         tvalues = params / bse
-    pvalues = 2 * norm.sf(np.abs(tvalues))
+    pvalues = 2 * reference.sf(np.abs(tvalues))
     for name, b, s, t, pv in zip(names, params, bse, tvalues, pvalues, strict=True):
         lines.append(
             f"{name[:16]:<16}{b:>10.4f}{s:>10.3f}{t:>10.3f}{pv:>10.3f}"
