@@ -16,13 +16,19 @@ from ..base import Container, GenerativeMixin, atomic_fit, check_n_samples
 from ..exceptions import NonStationaryWarning
 from ..utils.validation import check_series_scale, validate_series
 from ._ar_cov import COV_TYPES, check_cov_kwds
-from ._ar_fit import ARFit, ARRecord, estimate, evaluate, upgrade_0_1_0
+from ._ar_fit import (
+    ARFit,
+    ARRecord,
+    estimate,
+    evaluate,
+    upgrade_0_1_0,
+)
 from ._ar_forecast import forecast, sample_paths
 from ._ar_math import is_stationary, one_step_predictions
 from ._ar_results import ARResults, results_member
 from ._design import Terms
 from ._index import TimeClock
-from ._inputs import lag_set, resolve_period, split_columns
+from ._inputs import check_glob, lag_set, resolve_period, split_columns
 
 __all__ = ["ARRegressor"]
 
@@ -100,6 +106,10 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         the leading parts of the lag set (``1..k`` for k = 0..p, as
         statsmodels' ``ar_select_order`` with ``glob=False``), all compared
         on the same steps, then refit with the chosen lags.
+    glob : bool, default=False
+        With ``ic``, compare every subset of the lag set instead of its
+        leading parts (``ar_select_order(glob=True)``): ``2 ** len(lags)``
+        regressions per series, so at most 16 lags.
     hold_back : int or None, default=None
         Leading steps that serve only as lags (statsmodels' ``hold_back``).
         In ``fit``, the regression starts at step ``hold_back`` (None: at the
@@ -186,6 +196,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         "period": [Interval(Integral, 2, None, closed="left"), None],
         "exog": [str, Integral, list, tuple, None],
         "ic": [StrOptions({"aic", "bic", "hqic"}), None],
+        "glob": ["boolean"],
         "hold_back": [Interval(Integral, 0, None, closed="left"), None],
         "cov_type": [StrOptions(set(COV_TYPES))],
         "cov_kwds": [dict, None],
@@ -201,6 +212,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         period=None,
         exog=None,
         ic=None,
+        glob=False,
         hold_back=None,
         cov_type="nonrobust",
         cov_kwds=None,
@@ -213,6 +225,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         self.period = period
         self.exog = exog
         self.ic = ic
+        self.glob = glob
         self.hold_back = hold_back
         self.cov_type = cov_type
         self.cov_kwds = cov_kwds
@@ -266,6 +279,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         return {
             "hold_back": None if self.hold_back is None else int(self.hold_back),
             "ic": self.ic,
+            "glob": check_glob(self.glob, self.ic, self.p),
             "names": self._series_names(),
             "cov_type": self.cov_type,
             "cov_kwds": check_cov_kwds(self.cov_type, self.cov_kwds),
@@ -305,7 +319,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         # What the covariance was computed for: the results read these, not
         # the parameters, which set_params may change after fitting.
         self._cov_type, self._use_t = self.cov_type, bool(self.use_t)
-        self._n_lags, self._start = fit.n_lags, fit.start
+        self._lag_mask, self._start = fit.lag_mask, fit.start
         record = self._record(fit)
         coef = record.coef
         names = record.terms.names()
@@ -338,7 +352,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
                 for key in ARFIT_STATISTICS
             }
             fit = ARFit(
-                self._params, self._included, self._cov, self._n_lags, self._start, stats
+                self._params, self._included, self._cov, self._lag_mask, self._start, stats
             )
         return ARRecord(
             fit=fit,
@@ -600,7 +614,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
                 self._fitted_series,
                 self._fitted_exog,
                 terms,
-                n_lags=self._n_lags,
+                lag_mask=self._lag_mask,
                 **self._estimate_options(),
             )
         else:
@@ -682,7 +696,16 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         """
         if "_history" in state and "_params" not in state:
             state = upgrade_0_1_0(state)
-        defaults = {"cov_type": "nonrobust", "cov_kwds": None, "use_t": False}
+        if "_n_lags" in state:
+            # Files from before subsets of lags: a count of leading lags.
+            n_lags = np.asarray(state.pop("_n_lags"))
+            state["_lag_mask"] = np.arange(len(state["_lags"]))[None, :] < n_lags[:, None]
+        defaults = {
+            "cov_type": "nonrobust",
+            "cov_kwds": None,
+            "use_t": False,
+            "glob": False,
+        }
         if "_params" in state:
             defaults.update(_cov_type="nonrobust", _use_t=False)
         super().__setstate__({**defaults, **state})

@@ -49,8 +49,9 @@ class ARFit:
         Which coefficients each series' model has (``ic`` may drop lags).
     cov : ndarray of shape (n_series, n_params, n_params)
         ``sigma2 (X'X)^{-1}``; NaN in rows and columns of excluded lags.
-    n_lags : ndarray of int, shape (n_series,)
-        How many leading lags of the lag set each series uses.
+    lag_mask : ndarray of bool, shape (n_series, len(lags))
+        Which lags of the lag set each series uses: all of them, its leading
+        ones (``ic``), or any subset (``ic`` with ``glob=True``).
     start : ndarray of int, shape (n_series,)
         First fitted step of each series.
     stats : dict of str to ndarray of shape (n_series,)
@@ -61,7 +62,7 @@ class ARFit:
     params: np.ndarray
     included: np.ndarray
     cov: np.ndarray
-    n_lags: np.ndarray
+    lag_mask: np.ndarray
     start: np.ndarray
     stats: dict
 
@@ -114,8 +115,8 @@ class ARRecord:
     @property
     def orders(self) -> np.ndarray:
         """The largest lag each series uses, (n_series,) (``p_``)."""
-        lags = np.r_[0, np.asarray(self.terms.lags, dtype=int)]
-        return lags[self.fit.n_lags]  # lags increase: the last one kept
+        lags = np.asarray(self.terms.lags, dtype=int)
+        return np.where(self.fit.lag_mask, lags, 0).max(axis=1, initial=0)
 
     @property
     def sigma2(self) -> np.ndarray:
@@ -196,15 +197,38 @@ def check_identified(shared: np.ndarray, terms: Terms) -> None:
         )
 
 
-def _columns(terms: Terms, n_lags: int) -> np.ndarray:
-    """Positions, among the full model's parameters, of a leading-lags model's."""
+def _columns(terms: Terms, mask: np.ndarray) -> np.ndarray:
+    """Positions, among the full model's parameters, of the model with ``mask``'s lags."""
     n_det, n_lag = terms.n_deterministic, len(terms.lags)
     return np.concatenate(
         [
-            np.arange(n_det + n_lags),
+            np.arange(n_det),
+            n_det + np.flatnonzero(mask),
             n_det + n_lag + np.arange(terms.n_exog),
         ]
     )
+
+
+def candidate_lag_masks(n_lags: int, glob: bool) -> np.ndarray:
+    """The lag sets ``ic`` compares, as masks, in statsmodels' order.
+
+    The leading ones (none, the first, the first two, ...), or with ``glob``
+    every subset, subset ``b`` holding lag ``i + 1`` when bit ``i`` of ``b``
+    is set (``ar_select_order``'s enumeration, so ties resolve alike).
+
+    Parameters
+    ----------
+    n_lags : int
+    glob : bool
+
+    Returns
+    -------
+    ndarray of bool, shape (n_candidates, n_lags)
+    """
+    if not glob:
+        return np.arange(n_lags)[None, :] < np.arange(n_lags + 1)[:, None]
+    codes = np.arange(2**n_lags)[:, None]
+    return (codes >> np.arange(n_lags)[None, :]) & 1 == 1
 
 
 def _positions(n: int) -> np.ndarray:
@@ -246,16 +270,19 @@ def _solve(A, shared, terms, sub_terms, start, names):
     return beta, ssr, xtx_inv, (gram[:, 0, 0], sum_x0, shift)
 
 
-def _select(A, shared, terms, start, ic, names) -> np.ndarray:
-    """Leading lags per series minimising ``ic``, all on the same steps."""
+def _select(A, shared, terms, start, ic, names, glob=False) -> np.ndarray:
+    """The lag set per series minimising ``ic``, all on the same steps (masks)."""
     nobs = A.shape[1] - start
-    scores = np.empty((A.shape[0], len(terms.lags) + 1))
-    for k in range(len(terms.lags) + 1):
-        sub = terms.with_lags(terms.lags[:k])
+    candidates = candidate_lag_masks(len(terms.lags), glob)
+    lags = np.asarray(terms.lags)
+    scores = np.empty((A.shape[0], len(candidates)))
+    for c, mask in enumerate(candidates):
+        sub = terms.with_lags(tuple(lags[mask]))
         ssr = _solve(A, shared, terms, sub, start, names)[1]
         llf = gaussian_llf(ssr / nobs, nobs)
-        scores[:, k] = information_criteria(llf, nobs, sub.n_params)[ic]
-    return scores.argmin(axis=1)  # first minimum: the fewest lags on ties
+        scores[:, c] = information_criteria(llf, nobs, sub.n_params)[ic]
+    # The first minimum, as statsmodels' stable sort: fewest lags on ties.
+    return candidates[scores.argmin(axis=1)]
 
 
 def _stats(ssr, nobs, k, sums, has_constant):
@@ -290,7 +317,8 @@ def estimate(
     hold_back: int | None,
     ic: str | None,
     names: list,
-    n_lags: np.ndarray | None = None,
+    lag_mask: np.ndarray | None = None,
+    glob: bool = False,
     cov_type: str = "nonrobust",
     cov_kwds: dict | None = None,
     use_t: bool = False,
@@ -311,8 +339,10 @@ def estimate(
         Criterion choosing the leading lags of each series.
     names : list
         Series names, for error messages.
-    n_lags : ndarray of int, optional
-        Leading lags of each series, to refit a chosen model without choosing.
+    lag_mask : ndarray of bool, shape (n_series, len(lags)), optional
+        The lags of each series, to refit a chosen model without choosing.
+    glob : bool, default=False
+        With ``ic``, compare every subset of the lags, not only leading ones.
     cov_type, cov_kwds, use_t
         The coefficients' covariance (:mod:`._ar_cov`); ``cov_kwds`` checked.
 
@@ -327,31 +357,33 @@ def estimate(
     shared = terms.shared(_positions(n), values[:, regressors])
     check_identified(shared, terms)
     m, k = A.shape[0], terms.n_params
-    if n_lags is None:
-        n_lags = np.full(m, len(terms.lags))
+    if lag_mask is None:
+        lag_mask = np.ones((m, len(terms.lags)), dtype=bool)
         if ic:
             start = terms.max_lag if hold_back is None else hold_back
-            n_lags = _select(A, shared, terms, start, ic, names)
+            lag_mask = _select(A, shared, terms, start, ic, names, glob)
     fit = ARFit(
         params=np.zeros((m, k)),
         included=np.zeros((m, k), dtype=bool),
         cov=np.full((m, k, k), np.nan),
-        n_lags=np.asarray(n_lags, dtype=int),
+        lag_mask=np.asarray(lag_mask, dtype=bool).reshape(m, len(terms.lags)),
         start=np.empty(m, dtype=int),
         stats={},
     )
     stats = {}
-    # One batched solve per distinct lag set: a loop over at most p + 1
-    # of them, never over series.
-    for count in np.unique(n_lags):
-        rows = np.flatnonzero(n_lags == count)
-        sub = terms.with_lags(terms.lags[: int(count)])
+    # One batched solve per distinct lag set: a loop over the sets chosen,
+    # never over series.
+    lags = np.asarray(terms.lags)
+    sets, which = np.unique(fit.lag_mask, axis=0, return_inverse=True)
+    for s, mask in enumerate(sets):
+        rows = np.flatnonzero(which.reshape(-1) == s)
+        sub = terms.with_lags(tuple(lags[mask]))
         start = sub.max_lag if hold_back is None else hold_back
         part = A[rows] if len(rows) < m else A
         beta, ssr, xtx_inv, sums = _solve(
             part, shared, sub, sub, start, [names[j] for j in rows]
         )
-        cols = _columns(terms, int(count))
+        cols = _columns(terms, mask)
         fit.params[np.ix_(rows, cols)] = beta
         fit.included[np.ix_(rows, cols)] = True
         sigma2 = ssr / (n - start)
@@ -470,7 +502,7 @@ def evaluate(values: np.ndarray, record: ARRecord) -> ARFit:
         params=fit.params,
         included=fit.included,
         cov=fit.cov,
-        n_lags=fit.n_lags,
+        lag_mask=fit.lag_mask,
         start=fit.start,
         stats=stats,
     )
@@ -497,7 +529,7 @@ def upgrade_0_1_0(state: dict) -> dict:
         _params=params,
         _included=np.ones(params.shape, dtype=bool),
         _cov=np.full(params.shape + (params.shape[1],), np.nan),
-        _n_lags=np.full(m, p),
+        _lag_mask=np.ones((m, p), dtype=bool),
         _start=np.full(m, p),
         # Only the last p steps were kept: enough to forecast and sample.
         _data=state.pop("_history"),

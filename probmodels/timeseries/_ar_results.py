@@ -439,7 +439,7 @@ class ARResults:
         blocks = []
         for j, label in enumerate(labels):
             keep = self.fit.included[j]
-            lags = np.asarray(self.record.terms.lags)[: self.fit.n_lags[j]]
+            lags = np.asarray(self.record.terms.lags)[self.fit.lag_mask[j]]
             model = model_name(
                 int(lags.max(initial=0)),
                 len(lags) < lags.max(initial=0),

@@ -15,7 +15,11 @@ import pandas as pd
 
 from ._index import TimeClock
 
+#: ``glob=True`` fits 2 ** len(lags) regressions: at most this many lags.
+MAX_GLOB_LAGS = 16
+
 __all__ = [
+    "check_glob",
     "future_exog",
     "lag_set",
     "natural_period",
@@ -288,3 +292,33 @@ def _check_future_index(index: pd.Index, clock: TimeClock, steps: int) -> None:
             f"{wanted[j]}: the future rows must follow the fitted frequency with "
             "no gap, in order. Sort or reindex exog first."
         )
+
+
+def check_glob(glob, ic, p) -> bool:
+    """``glob``, checked: it needs ``ic`` and a lag set small enough for every subset.
+
+    Parameters
+    ----------
+    glob : bool
+    ic : str or None
+    p : int or sequence of int
+        ``ARRegressor``'s ``p``.
+
+    Returns
+    -------
+    bool
+    """
+    if not glob:
+        return False
+    if ic is None:
+        raise ValueError(
+            "glob=True compares subsets of lags by an information criterion: "
+            "set ic='aic', 'bic' or 'hqic' too."
+        )
+    n_lags = len(lag_set(p))
+    if n_lags > MAX_GLOB_LAGS:
+        raise ValueError(
+            f"glob=True with {n_lags} lags would fit 2**{n_lags} regressions; use "
+            f"at most {MAX_GLOB_LAGS} lags (a lag set such as p=[1, 2, 12])."
+        )
+    return True
