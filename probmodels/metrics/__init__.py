@@ -26,9 +26,11 @@ The figures of the tabular-generation papers (``_papers.py``):
 
 The scores forecasters report (``_forecast.py``, the M4 competition's
 definitions): :func:`mase`, :func:`smape`, :func:`interval_coverage` and
-:func:`crps` of sampled paths.
+:func:`crps` of sampled paths; :func:`backtest` (rolling-origin forecasts
+of a forecaster, ``_backtest.py``) and :func:`backtest_scores` over them.
 """
 
+from ._backtest import backtest, backtest_scores
 from ._forecast import crps, interval_coverage, mase, smape
 from ._papers import alpha_precision, detection, shape_error, trend_error
 from ._report import quality_report
@@ -37,6 +39,8 @@ from ._tables import column_pair_trends, column_shapes, dcr, plot_quality, tstr
 
 __all__ = [
     "alpha_precision",
+    "backtest",
+    "backtest_scores",
     "c2st",
     "column_pair_trends",
     "column_shapes",

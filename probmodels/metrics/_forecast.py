@@ -43,6 +43,13 @@ def _same_shape(reference, other, names) -> None:
         )
 
 
+def _actual_and_forecast(y_true, y_pred):
+    """Both as (n_steps, n_series) arrays of one shape."""
+    true, pred = _steps_by_series(y_true, "y_true"), _steps_by_series(y_pred, "y_pred")
+    _same_shape(true, pred, ("y_true", "y_pred"))
+    return true, pred
+
+
 def naive_scale(y_train, seasonality: int = 1) -> np.ndarray:
     """Mean absolute error of the seasonal naive forecast in the training steps.
 
@@ -91,8 +98,7 @@ def mase(y_true, y_pred, y_train, *, seasonality=1) -> float:
     float
         The mean over series.
     """
-    true, pred = _steps_by_series(y_true, "y_true"), _steps_by_series(y_pred, "y_pred")
-    _same_shape(true, pred, ("y_true", "y_pred"))
+    true, pred = _actual_and_forecast(y_true, y_pred)
     scale = naive_scale(y_train, seasonality)
     if scale.shape[0] != true.shape[1]:
         raise ValueError(
@@ -121,8 +127,7 @@ def smape(y_true, y_pred) -> float:
     float
         The mean over series.
     """
-    true, pred = _steps_by_series(y_true, "y_true"), _steps_by_series(y_pred, "y_pred")
-    _same_shape(true, pred, ("y_true", "y_pred"))
+    true, pred = _actual_and_forecast(y_true, y_pred)
     denominator = np.abs(true) + np.abs(pred)
     ratio = np.divide(
         np.abs(true - pred),

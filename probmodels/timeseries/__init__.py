@@ -2,7 +2,6 @@
 
 from ._ar import ARRegressor
 from ._ar_forecast import Forecast
-from ._backtest import backtest, backtest_scores
 from ._index import TimeClock
 
-__all__ = ["ARRegressor", "Forecast", "TimeClock", "backtest", "backtest_scores"]
+__all__ = ["ARRegressor", "Forecast", "TimeClock"]

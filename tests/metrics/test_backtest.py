@@ -8,8 +8,14 @@ import pytest
 from probmodels import ARRegressor
 from probmodels.base import make_generator
 from probmodels.datasets import load_sunspots
-from probmodels.metrics import crps, interval_coverage, mase, smape
-from probmodels.timeseries import backtest, backtest_scores
+from probmodels.metrics import (
+    backtest,
+    backtest_scores,
+    crps,
+    interval_coverage,
+    mase,
+    smape,
+)
 
 
 def two_series():

@@ -7,7 +7,9 @@ from ``n_windows`` cutoffs, ``step_size`` apart, the last window ending at
 the last step, each ``h`` steps long, returned as one long table of
 forecasts and actuals per (series, step, cutoff). ``backtest_scores`` turns
 that table into MASE, sMAPE, interval coverage and CRPS per series
-(:mod:`probmodels.metrics`' definitions).
+(``_forecast.py``'s definitions). It sits with the metrics, above the
+model families, as scikit-learn's ``cross_validate`` sits above its
+estimators.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ import pandas as pd
 from sklearn.base import clone
 
 from ..base import make_generator
-from ..metrics._forecast import crps_ensemble, naive_scale
-from ._inputs import split_columns
+from ..timeseries._inputs import split_columns
+from ._forecast import crps_ensemble, naive_scale
 
 __all__ = ["backtest", "backtest_scores"]
 
