@@ -10,8 +10,9 @@ sample is scored here, by the same code, on two protocols:
   beta-recall against the *training* rows. This is what TabSyn's released
   evaluation does (``eval/eval_density.py`` and ``eval/eval_detection.py``
   read ``synthetic/<data>/real.csv``, which ``process_dataset.py`` writes
-  from the training split), and what TabDiff and TabPC reuse; their
-  published figures are on this protocol. MLE: ROC AUC on the real test
+  from the training split) and TabDiff's does too (its density metric reads
+  the training rows); TabPC reports TabDiff's metrics beside its own, so
+  the published figures are taken to be on this protocol. MLE: ROC AUC on the real test
   rows of a gradient-boosted classifier of ``income`` trained on the
   samples. DCR share (0.5: no training row copied more than a test row is
   near), on 8,000 synthetic and 8,000 test rows; alpha-precision and
