@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["COV_TYPES", "check_cov_kwds", "coefficient_covariance"]
+__all__ = ["COV_TYPES", "check_cov_kwds", "sandwich_covariance"]
 
 #: The covariance types, as statsmodels names them.
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "HAC")
@@ -108,36 +108,30 @@ def hac_meat(scores, maxlags: int, kernel: str) -> np.ndarray:
     return meat
 
 
-def coefficient_covariance(X, e, xtx_inv, cov_type, cov_kwds, use_t) -> np.ndarray:
-    """The coefficients' covariance of each series, as ``AutoReg.fit`` gives it.
+def sandwich_covariance(X, e, xtx_inv, cov_type, cov_kwds) -> np.ndarray:
+    """The robust covariance of each series' coefficients, as ``AutoReg.fit`` gives it.
 
-    "nonrobust": ``s^2 (X'X)^{-1}`` with ``s^2 = SSR / nobs`` (AutoReg's
-    default), or ``SSR / (nobs - k)`` with ``use_t``. "HC0": the sandwich
-    with meat ``sum_t e_t^2 x_t x_t'``; "HC1" that times ``nobs / (nobs -
-    k)``; "HC2" and "HC3" with ``e_t^2 / (1 - h_t)`` and ``e_t^2 / (1 -
-    h_t)^2``, ``h_t`` the leverage; "HAC": the meat of :func:`hac_meat`
-    (Newey-West with Bartlett's kernel), times ``nobs / (nobs - k)`` with
-    ``use_correction``.
+    "HC0": the sandwich with meat ``sum_t e_t^2 x_t x_t'``; "HC1" that times
+    ``nobs / (nobs - k)``; "HC2" and "HC3" with ``e_t^2 / (1 - h_t)`` and
+    ``e_t^2 / (1 - h_t)^2``, ``h_t`` the leverage; "HAC": the meat of
+    :func:`hac_meat` (Newey-West with Bartlett's kernel), times ``nobs /
+    (nobs - k)`` with ``use_correction``. ("nonrobust" needs no rows: the
+    fit scales ``(X'X)^{-1}`` by its residual variance.)
 
     Parameters
     ----------
     X : ndarray of shape (m, nobs, k)
     e : ndarray of shape (m, nobs)
     xtx_inv : ndarray of shape (m, k, k)
-    cov_type : str
+    cov_type : {"HC0", "HC1", "HC2", "HC3", "HAC"}
     cov_kwds : dict
         As :func:`check_cov_kwds` returns it.
-    use_t : bool
 
     Returns
     -------
     ndarray of shape (m, k, k)
     """
     nobs, k = X.shape[1], X.shape[2]
-    if cov_type == "nonrobust":
-        ssr = np.einsum("mt,mt->m", e, e)
-        scale = ssr / (nobs - k if use_t else nobs)
-        return scale[:, None, None] * xtx_inv
     if cov_type == "HAC":
         meat = hac_meat(X * e[:, :, None], cov_kwds["maxlags"], cov_kwds["kernel"])
         factor = nobs / (nobs - k) if cov_kwds["use_correction"] else 1.0

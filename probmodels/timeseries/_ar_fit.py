@@ -16,7 +16,7 @@ import numpy as np
 
 from ..base import Container
 from ..utils.validation import and_more
-from ._ar_cov import coefficient_covariance
+from ._ar_cov import sandwich_covariance
 from ._ar_math import (
     ar_roots,
     gaussian_llf,
@@ -386,14 +386,14 @@ def estimate(
         cols = _columns(terms, mask)
         fit.params[np.ix_(rows, cols)] = beta
         fit.included[np.ix_(rows, cols)] = True
-        sigma2 = ssr / (n - start)
         cov = np.full((len(rows), k, k), np.nan)
-        if cov_type == "nonrobust" and not use_t:
-            block = sigma2[:, None, None] * xtx_inv
+        if cov_type == "nonrobust":
+            # The classical covariance needs only the residual sum: SSR / nobs
+            # (AutoReg's default) or, with use_t, SSR / (nobs - k).
+            dof = n - start - (sub.n_params if use_t else 0)
+            block = (ssr / dof)[:, None, None] * xtx_inv
         else:
-            block = _robust_block(
-                part, shared, sub, start, beta, xtx_inv, cov_type, cov_kwds, use_t
-            )
+            block = _robust_block(part, shared, sub, start, beta, xtx_inv, cov_type, cov_kwds)
         cov[:, cols[:, None], cols[None, :]] = block
         fit.cov[rows] = cov
         fit.start[rows] = start
@@ -430,16 +430,14 @@ def design_matrices(A, shared, terms: Terms, start: int):
 _COV_BLOCK = 2048
 
 
-def _robust_block(A, shared, terms, start, beta, xtx_inv, cov_type, cov_kwds, use_t):
-    """The coefficients' covariance of each series by :func:`coefficient_covariance`."""
+def _robust_block(A, shared, terms, start, beta, xtx_inv, cov_type, cov_kwds):
+    """The sandwich covariance of each series' coefficients (:func:`sandwich_covariance`)."""
     out = np.empty_like(xtx_inv)
     for lo in range(0, len(A), _COV_BLOCK):
         part = slice(lo, lo + _COV_BLOCK)
         y, X = design_matrices(A[part], shared, terms, start)
         e = y - np.einsum("mti,mi->mt", X, beta[part])
-        out[part] = coefficient_covariance(
-            X, e, xtx_inv[part], cov_type, cov_kwds or {}, use_t
-        )
+        out[part] = sandwich_covariance(X, e, xtx_inv[part], cov_type, cov_kwds or {})
     return out
 
 
