@@ -14,13 +14,13 @@ estimators.
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from ..base import make_generator
+from ..base import check_n_samples, make_generator
 from ..timeseries._inputs import split_columns
 from ._forecast import crps_ensemble, naive_scale
 
@@ -34,17 +34,11 @@ def _rows(X, start: int, stop: int):
     return X[start:stop]
 
 
-def _steps_by_series(values, h: int) -> np.ndarray:
+def _as_steps(values, h: int) -> np.ndarray:
     """A forecast's or a stretch's values as an (h, n_series) float array."""
     if isinstance(values, (pd.Series, pd.DataFrame)):
         values = values.to_numpy()
     return np.asarray(values, dtype=float).reshape(h, -1)
-
-
-def _check_positive(value, name: str, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}; got {value!r}.")
-    return int(value)
 
 
 def backtest(
@@ -104,10 +98,11 @@ def backtest(
         ``cutoff`` (the last training step's label), ``y``, ``mean``, then
         ``lower`` and ``upper``, ``crps`` as asked, and ``naive_mae``.
     """
-    h = _check_positive(h, "h")
-    n_windows = _check_positive(n_windows, "n_windows")
-    step_size = h if step_size is None else _check_positive(step_size, "step_size")
-    n_paths = _check_positive(n_paths, "n_paths", low=0)
+    h = check_n_samples(h, "h")
+    n_windows = check_n_samples(n_windows, "n_windows")
+    step_size = h if step_size is None else check_n_samples(step_size, "step_size")
+    # 0 paths: no CRPS column; otherwise as many as sample draws.
+    n_paths = 0 if n_paths == 0 else check_n_samples(n_paths, "n_paths")
     if alpha is not None and (not isinstance(alpha, Real) or not 0.0 < alpha < 1.0):
         raise ValueError(f"alpha must be a float in (0, 1) or None; got {alpha!r}.")
     n = len(X)
@@ -144,12 +139,12 @@ def backtest(
         values = np.asarray(test, dtype=float).reshape(h, -1)[:, series]
         columns = {"y": values}
         if alpha is None:
-            columns["mean"] = _steps_by_series(model.forecast(h, exog=future), h)
+            columns["mean"] = _as_steps(model.forecast(h, exog=future), h)
         else:
             mean, lower, upper = model.forecast(h, alpha=alpha, exog=future)
-            columns["mean"] = _steps_by_series(mean, h)
-            columns["lower"] = _steps_by_series(lower, h)
-            columns["upper"] = _steps_by_series(upper, h)
+            columns["mean"] = _as_steps(mean, h)
+            columns["lower"] = _as_steps(lower, h)
+            columns["upper"] = _as_steps(upper, h)
         if n_paths:
             paths = model.sample(h, n_paths=n_paths, exog=future, random_state=rng)
             if isinstance(paths, (pd.Series, pd.DataFrame)):

@@ -107,7 +107,7 @@ def test_bad_input_is_refused_in_one_line():
     y = load_sunspots()
     with pytest.raises(ValueError, match="need more than"):
         backtest(ARRegressor(), y, h=100, n_windows=4)
-    with pytest.raises(ValueError, match="h must be an integer"):
+    with pytest.raises(ValueError, match="Invalid value for 'h'"):
         backtest(ARRegressor(), y, h=0)
     with pytest.raises(ValueError, match="alpha must be"):
         backtest(ARRegressor(), y, h=2, alpha=1.5)
