@@ -316,9 +316,9 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             return (v[0] if v.ndim > 1 else v[0].item()) if one else v
 
         self._params, self._included, self._cov = fit.params, fit.included, fit.cov
-        # What the covariance was computed for: the results read these, not
-        # the parameters, which set_params may change after fitting.
-        self._cov_type, self._use_t = self.cov_type, bool(self.use_t)
+        # The results read the fitted choice, not the parameter, which
+        # set_params may change after fitting.
+        self._use_t = bool(self.use_t)
         self._lag_mask, self._start = fit.lag_mask, fit.start
         record = self._record(fit)
         coef = record.coef
@@ -707,7 +707,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             "glob": False,
         }
         if "_params" in state:
-            defaults.update(_cov_type="nonrobust", _use_t=False)
+            defaults.update(_use_t=False)
         super().__setstate__({**defaults, **state})
 
 

@@ -105,7 +105,7 @@ def test_model_files_keep_the_choice_and_older_files_load(tmp_path):
     assert again.get_params()["cov_kwds"] == {"maxlags": 3}
     # A file from before cov_type and use_t: the classical covariance.
     state = pickle.loads(pickle.dumps(ARRegressor(p=2).fit(y))).__getstate__()
-    for key in ("cov_type", "cov_kwds", "use_t", "_cov_type", "_use_t"):
+    for key in ("cov_type", "cov_kwds", "use_t", "_use_t"):
         state.pop(key)
     old = ARRegressor.__new__(ARRegressor)
     old.__setstate__(state)
