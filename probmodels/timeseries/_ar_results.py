@@ -436,7 +436,7 @@ class ARResults:
         if self.record.one_series:
             labels = [self.record.container.name or "y"]
         index = self.record.clock.labels(0, self.record.clock.n_steps)
-        blocks = []
+        blocks, df_resid = [], self._df_resid()
         for j, label in enumerate(labels):
             keep = self.fit.included[j]
             lags = np.asarray(self.record.terms.lags)[self.fit.lag_mask[j]]
@@ -457,7 +457,7 @@ class ARResults:
                     bse=bse[j, keep],
                     alpha=alpha,
                     roots=roots[j][~np.isnan(roots[j])],
-                    df=int(self._df_resid()[j, 0]) if self.record.use_t else None,
+                    df=int(df_resid[j, 0]) if self.record.use_t else None,
                 )
             )
         return Summary("\n\n".join(blocks))
