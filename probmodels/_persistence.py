@@ -72,6 +72,7 @@ TRUSTED_TYPES = (
     "probmodels.base.Container",
     "probmodels.columns.ColumnTypes",
     "probmodels.nn.Standardizer",
+    "probmodels.timeseries.Panel",
     "probmodels.timeseries.TimeClock",
 )
 

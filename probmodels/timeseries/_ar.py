@@ -12,7 +12,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..base import Container, GenerativeMixin, atomic_fit, check_n_samples
+from ..base import GenerativeMixin, atomic_fit, check_n_samples
 from ..exceptions import NonStationaryWarning
 from ..utils.validation import check_series_scale, validate_series
 from ._ar_cov import COV_TYPES, check_cov_kwds
@@ -25,10 +25,29 @@ from ._ar_fit import (
 )
 from ._ar_forecast import forecast, sample_paths
 from ._ar_math import is_stationary, one_step_predictions
+from ._ar_panel import (
+    PanelRecord,
+    PanelResults,
+    estimate_panel,
+    evaluate_panel,
+    forecast_panel,
+    one_step_panel,
+    sample_panel,
+)
 from ._ar_results import ARResults, results_member
 from ._design import Terms
 from ._index import TimeClock
-from ._inputs import check_glob, lag_set, resolve_period, split_columns
+from ._inputs import (
+    check_glob,
+    default_score_start,
+    index_of,
+    lag_set,
+    num_steps,
+    resolve_period,
+    series_container,
+    split_columns,
+)
+from ._panel import is_long_table, long_rows, read_input, wide_values
 
 __all__ = ["ARRegressor"]
 
@@ -46,24 +65,10 @@ ARFIT_STATISTICS = (
 )
 
 
-def default_score_start(n_steps: int) -> int:
-    """Leading steps ``score`` leaves out when ``hold_back`` is None.
-
-    ``floor(10 log10(n))``, R's default largest order for ``ar()``, capped at
-    half the stretch, so that every order up to it is scored on the same steps.
-
-    Parameters
-    ----------
-    n_steps : int
-        Length of the scored stretch.
-
-    Returns
-    -------
-    int
-    """
-    if n_steps < 2:
-        return 0
-    return int(min(np.floor(10.0 * np.log10(n_steps)), n_steps // 2))
+#: The fitted attributes with a value per series.
+_PER_SERIES = tuple(
+    f"{key}_" for key in ("coef", "intercept", "trend_coef", "p", *ARFIT_STATISTICS)
+)
 
 
 class ARRegressor(GenerativeMixin, BaseEstimator):
@@ -131,6 +136,14 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         confidence intervals instead of the normal; with "nonrobust" the
         variance estimate is then ``SSR / (nobs - k)`` instead of
         ``SSR / nobs`` (``AutoReg.fit``'s convention).
+    id_col, time_col, target_col : str, default="unique_id", "ds", "y"
+        A DataFrame with the ``id_col`` and ``time_col`` columns is a long
+        table of many series, a row per (series, time), as statsforecast
+        takes it; ``target_col`` holds the values, the columns named by
+        ``exog`` each series' regressors. See :ref:`many-series`.
+    freq : str, DateOffset, int or None, default=None
+        The time step of a long table (``"D"``, ``"MS"``, or an int step
+        for integer times); None infers it.
     random_state : int, RandomState, Generator or None, default=None
         Seeds the generator that :meth:`sample` draws from.
 
@@ -201,6 +214,10 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         "cov_type": [StrOptions(set(COV_TYPES))],
         "cov_kwds": [dict, None],
         "use_t": ["boolean"],
+        "id_col": [str, Integral],
+        "time_col": [str, Integral],
+        "target_col": [str, Integral],
+        "freq": "no_validation",
         "random_state": ["random_state", np.random.Generator],
     }
 
@@ -217,6 +234,10 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         cov_type="nonrobust",
         cov_kwds=None,
         use_t=False,
+        id_col="unique_id",
+        time_col="ds",
+        target_col="y",
+        freq=None,
         random_state=None,
     ):
         self.p = p
@@ -230,7 +251,17 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         self.cov_type = cov_type
         self.cov_kwds = cov_kwds
         self.use_t = use_t
+        self.id_col = id_col
+        self.time_col = time_col
+        self.target_col = target_col
+        self.freq = freq
         self.random_state = random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # NaN marks where a series starts or ends, or a missing step.
+        tags.input_tags.allow_nan = True
+        return tags
 
     # ------------------------------------------------------------------ fit
     @atomic_fit
@@ -240,8 +271,11 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_steps,) or (n_steps, n_columns), Series or DataFrame
-            Complete, numeric series (no NaN), oldest step first, and the
-            regressor columns named by ``exog``.
+            Numeric series, oldest step first, and the regressor columns
+            named by ``exog``; or a long table (see ``id_col``). Leading and
+            trailing NaN mark series that start or end at other times, NaN
+            inside a series missing steps: such input is fitted as many
+            series (see :ref:`many-series`).
         y : None
             Ignored; present for API consistency.
 
@@ -251,7 +285,9 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             The fitted estimator.
         """
         lags = lag_set(self.p)
-        values, index = validate_series(self, X, reset=True)
+        panel, values, index = read_input(self, X, reset=True)
+        if panel is not None:
+            return self._fit_panel(X, panel, lags)
         n = values.shape[0]
         series, regressors, exog_names = split_columns(X, self.exog, values.shape[1])
         clock = TimeClock.from_index(index, n)
@@ -259,12 +295,13 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         terms = Terms(self.trend, period, lags, exog_names)
         self._fitted_series = series  # read by _series_names below
         self._fitted_exog = regressors
+        self._panel = None
         self._check_length(terms, n)
         check_series_scale(values[:, series], self._series_names())
         fit = estimate(values, series, regressors, terms, **self._estimate_options())
         _, generative = self._generative_state(X, self.random_state)
         generative = replace(
-            generative, container=_series_container(X, series, regressors)
+            generative, container=series_container(X, series, regressors)
         )
         self._trend, self._lags, self.period_ = self.trend, list(lags), period or None
         self._exog_names = list(exog_names)
@@ -275,12 +312,31 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         self._warn_if_not_stationary()
         return self
 
+    def _fit_panel(self, X, panel, lags):
+        """Fit many series of different lengths (:mod:`._ar_panel`)."""
+        period = resolve_period(self.seasonal, self.period, panel.clock)
+        terms = Terms(self.trend, period, lags, tuple(panel.columns["exog"]))
+        self._panel = panel  # read by _estimate_options
+        options = self._estimate_options()
+        del options["names"]
+        fit = estimate_panel(panel, terms, **options)
+        _, generative = self._generative_state(X, self.random_state)
+        self._trend, self._lags, self.period_ = self.trend, list(lags), period or None
+        self._exog_names = list(panel.columns["exog"])
+        self._fitted_series = np.arange(panel.n_series)
+        self._fitted_exog = np.arange(0)
+        self._data, self._clock, self._panel = None, panel.clock, panel
+        self._commit_generative_state(generative)
+        self._publish(fit)
+        self._warn_if_not_stationary()
+        return self
+
     def _estimate_options(self):
         return {
             "hold_back": None if self.hold_back is None else int(self.hold_back),
             "ic": self.ic,
             "glob": check_glob(self.glob, self.ic, self.p),
-            "names": self._series_names(),
+            "names": self._series_names() if self._panel is None else None,
             "cov_type": self.cov_type,
             "cov_kwds": check_cov_kwds(self.cov_type, self.cov_kwds),
             "use_t": bool(self.use_t),
@@ -310,11 +366,6 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         The estimates are stored as these attributes, each array and plain
         value (model files), and :meth:`_record` puts the fit back together.
         """
-        one = self._container.ndim == 1
-
-        def per_series(v):
-            return (v[0] if v.ndim > 1 else v[0].item()) if one else v
-
         self._params, self._included, self._cov = fit.params, fit.included, fit.cov
         # The results read the fitted choice, not the parameter, which
         # set_params may change after fitting.
@@ -325,20 +376,25 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         names = record.terms.names()
         const = fit.params[:, 0] if "const" in names else np.zeros(len(coef))
         slope = fit.params[:, names.index("trend")] if "trend" in names else 0 * const
-        stats = fit.stats
-        self.coef_ = per_series(coef)
-        self.intercept_ = per_series(const)
-        self.trend_coef_ = per_series(slope)
-        self.p_ = per_series(record.orders)
-        self.sigma2_ = per_series(stats["sigma2"])
-        self.llf_ = per_series(stats["llf"])
-        self.aic_ = per_series(stats["aic"])
-        self.bic_ = per_series(stats["bic"])
-        self.hqic_ = per_series(stats["hqic"])
-        self.aicc_ = per_series(stats["aicc"])
-        self.fpe_ = per_series(stats["fpe"])
-        self.rsquared_ = per_series(stats["rsquared"])
-        self.nobs_ = per_series(stats["nobs"])
+        values = {f"{key}_": fit.stats[key] for key in ARFIT_STATISTICS}
+        values.update(coef_=coef, intercept_=const, trend_coef_=slope, p_=record.orders)
+        self._publish_per_series(values)
+
+    def _publish_per_series(self, values: dict) -> None:
+        """Set each per-series attribute: a scalar for one series, labelled for a panel."""
+        if self._panel is not None:
+            # Many series of a long table: indexed by their ids.
+            ids = self._panel.ids
+            for key, v in values.items():
+                if v.ndim > 1:
+                    lags = [f"L{i + 1}" for i in range(v.shape[1])]
+                    setattr(self, key, pd.DataFrame(v, index=ids, columns=lags))
+                else:
+                    setattr(self, key, pd.Series(v, index=ids, name=key[:-1]))
+            return
+        one = self._container.ndim == 1
+        for key, v in values.items():
+            setattr(self, key, (v[0] if v.ndim > 1 else v[0].item()) if one else v)
 
     def _record(self, fit: ARFit | None = None) -> ARRecord:
         """The fitted model whole, for the results and the forecasts.
@@ -348,12 +404,18 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         """
         if fit is None:
             stats = {
-                key: np.atleast_1d(getattr(self, f"{key}_"))
-                for key in ARFIT_STATISTICS
+                key: np.atleast_1d(getattr(self, f"{key}_")) for key in ARFIT_STATISTICS
             }
             fit = ARFit(
-                self._params, self._included, self._cov, self._lag_mask, self._start, stats
+                self._params,
+                self._included,
+                self._cov,
+                self._lag_mask,
+                self._start,
+                stats,
             )
+        if self._panel is not None:
+            return PanelRecord(fit, self._terms(), self._panel, self._use_t)
         return ARRecord(
             fit=fit,
             terms=self._terms(),
@@ -368,6 +430,8 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
     def _results(self) -> ARResults:
         """``AutoRegResults``' inference and diagnostics of the fitted model."""
         check_is_fitted(self)
+        if self._panel is not None:
+            return PanelResults(self._record())
         return ARResults(self._record())
 
     def _terms(self) -> Terms:
@@ -377,6 +441,8 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         )
 
     def _series_names(self):
+        if getattr(self, "_panel", None) is not None:
+            return list(self._panel.ids)
         names = (
             list(self.feature_names_in_)
             if hasattr(self, "feature_names_in_")
@@ -467,8 +533,11 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             series' container; the first p steps have no prediction (NaN).
             See :meth:`predict_in_sample` for dynamic predictions.
         """
+        check_is_fitted(self)
+        if self._panel is not None:
+            return self._panel_one_step(X, "mean")
         _, pred = self._one_step(X)
-        return self._container.wrap(self._unstack(pred.T), _index_of(X))
+        return self._container.wrap(self._unstack(pred.T), index_of(X))
 
     def score_samples(self, X):
         """Conditional Gaussian log-likelihood of each step of X, in nats.
@@ -489,11 +558,48 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         ndarray, Series or DataFrame
             In the fitted series' container.
         """
+        check_is_fitted(self)
+        if self._panel is not None:
+            return self._panel_one_step(X, "log_likelihood")
         A, pred = self._one_step(X)
         sigma2 = np.atleast_1d(self.sigma2_)[:, None]
         logpdf = -0.5 * (np.log(2 * np.pi * sigma2) + (A - pred) ** 2 / sigma2)
         logpdf[:, : self._score_start(A.shape[1])] = np.nan
-        return self._container.wrap(self._unstack(logpdf.T), _index_of(X))
+        return self._container.wrap(self._unstack(logpdf.T), index_of(X))
+
+    def _panel_one_step(self, X, what):
+        """:meth:`predict`, :meth:`score_samples` or :meth:`score` of many series.
+
+        X's series are located on the fitted clock when its times are dates
+        or steps of the fitted frequency, so their trend and seasons continue;
+        otherwise each counts from its own first step, as in ``fit``.
+        """
+        panel, _, _ = read_input(self, X, reset=False, always_panel=True)
+        origins = panel.origins_on(self._panel)
+        pred, which = one_step_panel(self._record(), panel, origins)
+        if what == "mean":
+            values = pred
+        else:
+            sigma2 = np.asarray(self.sigma2_)[which][:, None]
+            values = -0.5 * (
+                np.log(2 * np.pi * sigma2) + (panel.values - pred) ** 2 / sigma2
+            )
+            starts = [self._score_start(int(n)) for n in panel.lengths]
+            values[np.arange(values.shape[1])[None, :] < np.array(starts)[:, None]] = (
+                np.nan
+            )
+            if what == "score":
+                if np.isnan(values).all():
+                    raise ValueError(
+                        "X has no step to score: each series needs more steps than "
+                        f"score leaves out (hold_back={self.hold_back}, p_ up to "
+                        f"{int(np.max(self.p_))}) and observed lags."
+                    )
+                return float(np.nanmean(values))
+        if is_long_table(X, self.id_col, self.time_col):
+            return long_rows(panel, {what: values})
+        wide = wide_values(panel, values, num_steps(X))
+        return self._container.wrap(self._unstack(wide), index_of(X))
 
     def _score_start(self, n: int) -> int:
         """First step of X that :meth:`score` counts."""
@@ -521,7 +627,9 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         float
         """
         check_is_fitted(self)
-        n, start = _num_steps(X), self._score_start(_num_steps(X))
+        if self._panel is not None:
+            return self._panel_one_step(X, "score")
+        n, start = num_steps(X), self._score_start(num_steps(X))
         if start >= n:
             raise ValueError(
                 f"X has {n} steps, but score leaves out the first {start} "
@@ -569,6 +677,8 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
                 f"alpha must be a float in (0, 1), e.g. 0.05 for 95% intervals; "
                 f"got {alpha!r}."
             )
+        if self._panel is not None:
+            return forecast_panel(self._record(), steps, alpha, exog)
         return forecast(self._record(), steps, alpha, exog)
 
     def sample(self, n_samples=1, *, n_paths=1, exog=None, random_state=None):
@@ -601,6 +711,8 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         n_paths = check_n_samples(n_paths, "n_paths")
         record = self._record()
         rng = self._sampling_generator(random_state)
+        if self._panel is not None:
+            return sample_panel(record, n_samples, n_paths, exog, rng)
         return sample_paths(record, n_samples, n_paths, exog, rng)
 
     # ------------------------------------------------------------- new data
@@ -646,6 +758,13 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         self : ARRegressor
             The updated estimator, so ``est.append(new).forecast(6)`` chains.
         """
+        check_is_fitted(self)
+        if self._panel is not None:
+            raise ValueError(
+                f"append extends series on one common index; this model holds "
+                f"{self._panel.n_series} series of different lengths. Pass the "
+                "longer table to apply(X) (refit=False keeps the parameters)."
+            )
         self._results()._require_data("append")
         values, index = validate_series(self, X, reset=False)
         self._clock.check_continued_by(index, values.shape[0])
@@ -675,6 +794,8 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             The updated estimator.
         """
         check_is_fitted(self)
+        if self._panel is not None:
+            return self._apply_panel(X, refit)
         values, index = validate_series(self, X, reset=False)
         clock = TimeClock.from_index(index, values.shape[0])
         if not self._clock.same_frequency(clock):
@@ -687,7 +808,32 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             )
         return self._refresh(values, clock, refit)
 
-    # ------------------------------------------------------------- new data
+    def _apply_panel(self, X, refit):
+        """:meth:`apply` for many series: the same series, other data."""
+        panel, _, _ = read_input(self, X, reset=False, always_panel=True)
+        panel.check_same_series(self._panel)
+        if refit:
+            options = self._estimate_options()
+            del options["names"]
+            fit = estimate_panel(
+                panel, self._terms(), lag_mask=self._lag_mask, **options
+            )
+        else:
+            fit = evaluate_panel(panel, self._record())
+        self._panel, self._clock = panel, panel.clock
+        self._publish(fit)
+        return self
+
+    # ------------------------------------------------------------ model files
+    def __getstate__(self):
+        """The state, with a panel's per-series results as plain arrays (skops)."""
+        state = dict(super().__getstate__())  # never the live __dict__
+        if state.get("_panel") is not None:
+            for key in _PER_SERIES:
+                if key in state:
+                    state[key] = np.asarray(state[key])
+        return state
+
     def __setstate__(self, state):
         """Read older files, with what they lacked filled in.
 
@@ -699,39 +845,22 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         if "_n_lags" in state:
             # Files from before subsets of lags: a count of leading lags.
             n_lags = np.asarray(state.pop("_n_lags"))
-            state["_lag_mask"] = np.arange(len(state["_lags"]))[None, :] < n_lags[:, None]
+            state["_lag_mask"] = (
+                np.arange(len(state["_lags"]))[None, :] < n_lags[:, None]
+            )
         defaults = {
             "cov_type": "nonrobust",
             "cov_kwds": None,
             "use_t": False,
             "glob": False,
+            "id_col": "unique_id",
+            "time_col": "ds",
+            "target_col": "y",
+            "freq": None,
+            "_panel": None,
         }
         if "_params" in state:
             defaults.update(_use_t=False)
         super().__setstate__({**defaults, **state})
-
-
-def _series_container(X, series, regressors) -> Container:
-    """Container of the fitted series: X, or its series columns beside exog.
-
-    With regressors and one series left, the series is 1-D (a Series named
-    after its column, or a 1-D array), as ``AutoReg``'s endog is.
-    """
-    whole = Container.of(X)
-    if not len(regressors):
-        return whole
-    if len(series) == 1:
-        if whole.kind == "dataframe":
-            return Container("series", 1, name=whole.columns[series[0]])
-        return Container("ndarray", 1)
-    if whole.kind == "dataframe":
-        return Container("dataframe", 2, columns=whole.columns[series])
-    return Container("ndarray", 2)
-
-
-def _num_steps(X):
-    return X.shape[0] if hasattr(X, "shape") else len(X)
-
-
-def _index_of(X):
-    return X.index if isinstance(X, (pd.Series, pd.DataFrame)) else None
+        if self._panel is not None and "coef_" in state:
+            self._publish_per_series({k: np.asarray(state[k]) for k in _PER_SERIES})

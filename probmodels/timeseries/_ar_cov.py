@@ -108,7 +108,7 @@ def hac_meat(scores, maxlags: int, kernel: str) -> np.ndarray:
     return meat
 
 
-def sandwich_covariance(X, e, xtx_inv, cov_type, cov_kwds) -> np.ndarray:
+def sandwich_covariance(X, e, xtx_inv, cov_type, cov_kwds, nobs=None) -> np.ndarray:
     """The robust covariance of each series' coefficients, as ``AutoReg.fit`` gives it.
 
     "HC0": the sandwich with meat ``sum_t e_t^2 x_t x_t'``; "HC1" that times
@@ -126,12 +126,17 @@ def sandwich_covariance(X, e, xtx_inv, cov_type, cov_kwds) -> np.ndarray:
     cov_type : {"HC0", "HC1", "HC2", "HC3", "HAC"}
     cov_kwds : dict
         As :func:`check_cov_kwds` returns it.
+    nobs : ndarray of shape (m,), optional
+        Each series' number of regression rows, when some rows of ``X`` and
+        ``e`` are zeros standing for dropped windows (series of different
+        lengths); by default every row counts.
 
     Returns
     -------
     ndarray of shape (m, k, k)
     """
-    nobs, k = X.shape[1], X.shape[2]
+    k = X.shape[2]
+    nobs = X.shape[1] if nobs is None else np.asarray(nobs, dtype=float)[:, None, None]
     if cov_type == "HAC":
         meat = hac_meat(X * e[:, :, None], cov_kwds["maxlags"], cov_kwds["kernel"])
         factor = nobs / (nobs - k) if cov_kwds["use_correction"] else 1.0

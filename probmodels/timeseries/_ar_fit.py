@@ -197,7 +197,7 @@ def check_identified(shared: np.ndarray, terms: Terms) -> None:
         )
 
 
-def _columns(terms: Terms, mask: np.ndarray) -> np.ndarray:
+def lag_subset_columns(terms: Terms, mask: np.ndarray) -> np.ndarray:
     """Positions, among the full model's parameters, of the model with ``mask``'s lags."""
     n_det, n_lag = terms.n_deterministic, len(terms.lags)
     return np.concatenate(
@@ -285,7 +285,7 @@ def _select(A, shared, terms, start, ic, names, glob=False) -> np.ndarray:
     return candidates[scores.argmin(axis=1)]
 
 
-def _stats(ssr, nobs, k, sums, has_constant):
+def fit_statistics(ssr, nobs, k, sums, has_constant):
     """Variance, likelihood, criteria and R-squared from the residual sum.
 
     ``sums`` are the window's sum of squares and sum of the centred target
@@ -383,7 +383,7 @@ def estimate(
         beta, ssr, xtx_inv, sums = _solve(
             part, shared, sub, sub, start, [names[j] for j in rows]
         )
-        cols = _columns(terms, mask)
+        cols = lag_subset_columns(terms, mask)
         fit.params[np.ix_(rows, cols)] = beta
         fit.included[np.ix_(rows, cols)] = True
         cov = np.full((len(rows), k, k), np.nan)
@@ -397,7 +397,7 @@ def estimate(
         cov[:, cols[:, None], cols[None, :]] = block
         fit.cov[rows] = cov
         fit.start[rows] = start
-        part_stats = _stats(ssr, n - start, sub.n_params, sums, terms.has_constant)
+        part_stats = fit_statistics(ssr, n - start, sub.n_params, sums, terms.has_constant)
         for key, value in part_stats.items():
             stats.setdefault(key, np.empty(m, dtype=value.dtype))[rows] = value
     fit.stats = stats
@@ -493,7 +493,7 @@ def evaluate(values: np.ndarray, record: ARRecord) -> ARFit:
         k = fit.included[rows].sum(axis=1)
         y = A[rows, start:]
         sums = (np.sum(y**2, axis=1), np.sum(y, axis=1), np.zeros(len(rows)))
-        part = _stats(ssr, n - start, k, sums, record.terms.has_constant)
+        part = fit_statistics(ssr, n - start, k, sums, record.terms.has_constant)
         for key, value in part.items():
             stats.setdefault(key, np.empty(m, dtype=value.dtype))[rows] = value
     return ARFit(

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..base import Container
 from ._index import TimeClock
 
 #: ``glob=True`` fits 2 ** len(lags) regressions: at most this many lags.
@@ -20,10 +21,14 @@ MAX_GLOB_LAGS = 16
 
 __all__ = [
     "check_glob",
+    "default_score_start",
     "future_exog",
+    "index_of",
     "lag_set",
     "natural_period",
+    "num_steps",
     "resolve_period",
+    "series_container",
     "split_columns",
 ]
 
@@ -322,3 +327,51 @@ def check_glob(glob, ic, p) -> bool:
             f"at most {MAX_GLOB_LAGS} lags (a lag set such as p=[1, 2, 12])."
         )
     return True
+
+
+def default_score_start(n_steps: int) -> int:
+    """Leading steps ``score`` leaves out when ``hold_back`` is None.
+
+    ``floor(10 log10(n))``, R's default largest order for ``ar()``, capped at
+    half the stretch, so that every order up to it is scored on the same steps.
+
+    Parameters
+    ----------
+    n_steps : int
+        Length of the scored stretch.
+
+    Returns
+    -------
+    int
+    """
+    if n_steps < 2:
+        return 0
+    return int(min(np.floor(10.0 * np.log10(n_steps)), n_steps // 2))
+
+
+def series_container(X, series, regressors) -> Container:
+    """Container of the fitted series: X, or its series columns beside exog.
+
+    With regressors and one series left, the series is 1-D (a Series named
+    after its column, or a 1-D array), as ``AutoReg``'s endog is.
+    """
+    whole = Container.of(X)
+    if not len(regressors):
+        return whole
+    if len(series) == 1:
+        if whole.kind == "dataframe":
+            return Container("series", 1, name=whole.columns[series[0]])
+        return Container("ndarray", 1)
+    if whole.kind == "dataframe":
+        return Container("dataframe", 2, columns=whole.columns[series])
+    return Container("ndarray", 2)
+
+
+def num_steps(X) -> int:
+    """Rows (time steps) of an array, Series or DataFrame, or length of a list."""
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
+def index_of(X):
+    """The index of a Series or DataFrame, else None."""
+    return X.index if isinstance(X, (pd.Series, pd.DataFrame)) else None

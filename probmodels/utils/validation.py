@@ -388,7 +388,7 @@ def non_numeric(err: ValueError) -> ValueError:
 
 
 def validate_series(
-    estimator: Any, X: Any, *, reset: bool
+    estimator: Any, X: Any, *, reset: bool, allow_missing: bool = False
 ) -> tuple[np.ndarray, pd.Index | None]:
     """Validate time-series input; return float64 steps x series and the index.
 
@@ -404,6 +404,9 @@ def validate_series(
         The series.
     reset : bool
         True in ``fit``.
+    allow_missing : bool, default=False
+        Keep NaN (series that start or end at different times, missing
+        steps); inf is refused either way.
 
     Returns
     -------
@@ -423,7 +426,7 @@ def validate_series(
         validate_data(estimator, X, reset=reset, skip_check_array=True)
         X = X.to_numpy(dtype=np.float64, na_value=np.nan)
         values = check_array(X, dtype=np.float64, ensure_all_finite=False)
-        check_complete_series(values, labels, index)
+        _check_series_values(values, labels, index, allow_missing)
         return values, index
     if not hasattr(X, "tocsr"):
         X = np.asarray(X) if not isinstance(X, np.ndarray) else X
@@ -437,8 +440,15 @@ def validate_series(
     values = validate_data(
         estimator, X, reset=reset, dtype=np.float64, ensure_all_finite=False
     )
-    check_complete_series(values, labels, index)
+    _check_series_values(values, labels, index, allow_missing)
     return values, index
+
+
+def _check_series_values(values, labels, index, allow_missing) -> None:
+    if not allow_missing:
+        check_complete_series(values, labels, index)
+    elif np.isinf(values).any():
+        check_complete_series(np.where(np.isnan(values), 0.0, values), labels, index)
 
 
 def check_complete_series(

@@ -195,13 +195,18 @@ def test_future_exog_errors_leave_the_model_as_it_was():
         ARRegressor(p=1).fit(data["gdp"]).forecast(2, exog=bad)
 
 
-def test_exog_with_nan_is_refused_and_named():
+def test_missing_regressor_value_drops_the_window_it_is_in():
     data = macro()
     data.iloc[10, 1] = np.nan
-    est = ARRegressor(p=2, exog=["cons", "inv"])
-    with pytest.raises(ValueError, match="cons"):
-        est.fit(data)
-    assert not hasattr(est, "coef_")
+    est = ARRegressor(p=2, exog=["cons", "inv"]).fit(data)
+    # AutoReg's regression on the complete data, less the row of step 10.
+    full = macro()
+    model = AutoReg(full["gdp"].to_numpy(), 2, exog=full[["cons", "inv"]].to_numpy())
+    ref = sm.OLS(np.delete(model._y, 8), np.delete(model._x, 8, axis=0)).fit()
+    np.testing.assert_allclose(est.params_.iloc[0], ref.params, rtol=1e-8)
+    assert est.nobs_.iloc[0] == model._y.shape[0] - 1
+    # The fit is then one of many series: results indexed by the series.
+    assert list(est.params_.index) == ["gdp"]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,749 @@
+"""AR-X models of many series of different lengths, with missing steps.
+
+:func:`estimate_panel` is conditional least squares for every series of a
+:class:`~probmodels.timeseries._panel.Panel` in batched computations. The
+series are sorted by length and cut into blocks of about the same length;
+each block's regressions are built from the same columns, and a regression
+row (a window: the target and its lags) is dropped where any of its values
+is missing. Each series' estimate is then its own ``AutoReg``'s when it has
+no missing step, and otherwise the conditional maximum-likelihood estimate
+given its complete windows (unbiased when steps are missing at random).
+Each block is solved by one stacked QR of ``[X | y]``: ``R``'s last column
+gives ``Q'y`` and the residual sum of squares, accurate where the normal
+equations would square the condition number.
+
+:func:`forecast_panel` and :func:`sample_panel` continue each series from
+its own last step; missing final steps are filled by the model first (their
+conditional mean given the steps before them, or a draw in a sample), and
+the intervals count the uncertainty of those fills.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from ..utils.validation import and_more
+from ._ar_cov import sandwich_covariance
+from ._ar_fit import (
+    ARFit,
+    ARRecord,
+    candidate_lag_masks,
+    fit_statistics,
+    lag_subset_columns,
+)
+from ._ar_math import gaussian_llf, information_criteria
+from ._ar_results import ARResults, _check_alpha
+from ._design import Terms
+from ._panel import Panel, future_panel_exog
+
+__all__ = [
+    "PanelRecord",
+    "PanelResults",
+    "estimate_panel",
+    "evaluate_panel",
+    "forecast_panel",
+    "one_step_panel",
+    "sample_panel",
+]
+
+#: Values per block of regressions (rows x columns x series), about 32 MB.
+_BLOCK_VALUES = 4_000_000
+
+
+@dataclass(frozen=True)
+class PanelRecord:
+    """A fitted AR-X model of a :class:`Panel`: its estimates and its data.
+
+    The lag algebra (``coef``, ``orders``, ``sigma2``, ``roots``) is
+    :class:`~probmodels.timeseries._ar_fit.ARRecord`'s.
+
+    Parameters
+    ----------
+    fit : ARFit
+    terms : Terms
+    panel : Panel
+    use_t : bool, default=False
+    """
+
+    fit: ARFit
+    terms: Terms
+    panel: Panel
+    use_t: bool = False
+
+    coef = ARRecord.coef
+    orders = ARRecord.orders
+    sigma2 = ARRecord.sigma2
+    roots = ARRecord.roots
+    one_series = False
+
+
+# --------------------------------------------------------------- regressions
+def regression_rows(panel: Panel, rows: np.ndarray, terms: Terms, start: int):
+    """Targets, designs and complete windows of series ``rows`` from step ``start``.
+
+    Parameters
+    ----------
+    panel : Panel
+    rows : ndarray of int
+        The series.
+    terms : Terms
+        The regression's columns.
+    start : int
+        First target step (0-based, from each series' own start).
+
+    Returns
+    -------
+    y : ndarray of shape (n_rows, n_steps)
+    X : ndarray of shape (n_rows, n_steps, n_params)
+        Zero in the windows left out.
+    valid : ndarray of bool, shape (n_rows, n_steps)
+        Windows whose target, lags and regressors are all observed.
+    """
+    width = int(panel.lengths[rows].max())
+    values = panel.values[rows, :width]
+    T, n_det = max(width - start, 0), terms.n_deterministic
+    X = np.empty((len(rows), T, terms.n_params))
+    X[:, :, :n_det] = terms.deterministic(np.arange(start + 1.0, width + 1.0))
+    for j, lag in enumerate(terms.lags):
+        X[:, :, n_det + j] = values[:, start - lag : width - lag]
+    if terms.n_exog:
+        X[:, :, n_det + len(terms.lags) :] = panel.exog[rows, start:width]
+    y = values[:, start:].copy()
+    valid = ~np.isnan(y) & ~np.isnan(X).any(axis=2)
+    X[~valid] = 0.0
+    y[~valid] = 0.0
+    return y, X, valid
+
+
+def triangular_least_squares(y: np.ndarray, X: np.ndarray):
+    """Least squares of each series by one stacked QR of ``[X | y]``.
+
+    With ``[X | y] = Q R``, ``R[:k, :k] beta = R[:k, k]`` and the residual
+    sum of squares is ``R[k, k]**2`` (Golub and Van Loan, Matrix
+    Computations, 2013, section 5.3).
+
+    Parameters
+    ----------
+    y : ndarray of shape (m, n)
+    X : ndarray of shape (m, n, k)
+
+    Returns
+    -------
+    beta : ndarray of shape (m, k)
+    ssr : ndarray of shape (m,)
+    xtx_inv : ndarray of shape (m, k, k)
+    singular : ndarray of bool, shape (m,)
+        Series whose columns are (numerically) collinear.
+    """
+    m, n, k = X.shape
+    augmented = np.concatenate([X, y[:, :, None]], axis=2)
+    if n < k + 1:  # QR needs at least as many rows as columns
+        augmented = np.concatenate([augmented, np.zeros((m, k + 1 - n, k + 1))], axis=1)
+    R = np.linalg.qr(augmented, mode="r")
+    Rx = R[:, :k, :k]
+    norms = np.sqrt(np.einsum("mtk,mtk->mk", X, X))
+    kept = np.abs(np.einsum("mkk->mk", Rx))
+    # What a column keeps once those before it are projected out, relative
+    # to its norm: rounding level means exactly collinear (LAPACK's scale).
+    tol = 10.0 * max(n, k) * np.finfo(float).eps
+    singular = (kept <= tol * np.maximum(norms, np.finfo(float).tiny)).any(axis=1)
+    Rx = np.where(singular[:, None, None], np.eye(k), Rx)
+    R_inv = np.linalg.inv(Rx)
+    beta = np.einsum("mij,mj->mi", R_inv, R[:, :k, k])
+    xtx_inv = R_inv @ np.swapaxes(R_inv, 1, 2)
+    return beta, R[:, k, k] ** 2, xtx_inv, singular
+
+
+def _check_windows(nobs, k, names):
+    short = np.flatnonzero(nobs < k + 1)
+    if short.size:
+        bad = [names[i] for i in short]
+        raise ValueError(
+            f"Series {bad[:20]}{and_more(bad, 20)} have fewer complete windows "
+            f"(e.g. {int(nobs[short[0]])}) than the {k} regression parameters plus "
+            "the noise variance: too short, or too many missing steps. Drop them, "
+            "or use fewer lags or terms."
+        )
+
+
+def _solve_block(y, X, valid, names, terms):
+    beta, ssr, xtx_inv, singular = triangular_least_squares(y, X)
+    if singular.any():
+        bad = [names[i] for i in np.flatnonzero(singular)]
+        raise ValueError(
+            f"The regression with {terms.names()} is singular for series "
+            f"{bad[:20]}{and_more(bad, 20)}: a series is constant over its "
+            "complete windows, or its lags and regressors are collinear. Drop or "
+            "difference those series, or drop the redundant regressor."
+        )
+    nobs = valid.sum(axis=1)
+    total, sum_sq = y.sum(axis=1), (y**2).sum(axis=1)
+    centred = sum_sq - total**2 / nobs
+    exact = ~(ssr > 1e-14 * np.maximum(centred, np.finfo(float).tiny))
+    if exact.any():
+        bad = [names[i] for i in np.flatnonzero(exact)]
+        raise ValueError(
+            f"Series {bad[:20]}{and_more(bad, 20)} are fitted exactly by the "
+            f"regression with {terms.names()} (residual variance 0): they are "
+            "constant or deterministic, and an AR model needs noise. Drop them."
+        )
+    return beta, ssr, xtx_inv, nobs, (sum_sq, total, np.zeros(len(y)))
+
+
+def _blocks(lengths: np.ndarray, k: int):
+    """Series in blocks of about the same length, each of bounded size."""
+    order = np.argsort(lengths, kind="stable")
+    lo = 0
+    while lo < len(order):
+        width = int(lengths[order[min(lo + 1, len(order)) - 1]])
+        size = max(1, _BLOCK_VALUES // max(width * (k + 1), 1))
+        # The block's width is its longest series': grow it only while
+        # that stays within the budget.
+        hi = min(lo + size, len(order))
+        while (
+            hi > lo + 1
+            and lengths[order[hi - 1]] * (k + 1) * (hi - lo) > 2 * _BLOCK_VALUES
+        ):
+            hi = lo + max(1, (hi - lo) // 2)
+        yield order[lo:hi]
+        lo = hi
+
+
+def _select_block(panel, rows, terms, start, ic, glob, names):
+    """Each series' lag set minimising ``ic``, all compared on the same windows."""
+    y, X, valid = regression_rows(panel, rows, terms, start)
+    nobs = valid.sum(axis=1)
+    _check_windows(nobs, terms.n_params, names)
+    candidates = candidate_lag_masks(len(terms.lags), glob)
+    scores = np.empty((len(rows), len(candidates)))
+    for c, mask in enumerate(candidates):
+        cols = lag_subset_columns(terms, mask)
+        ssr = triangular_least_squares(y, X[:, :, cols])[1]
+        llf = gaussian_llf(ssr / nobs, nobs)
+        scores[:, c] = information_criteria(llf, nobs, len(cols))[ic]
+    return candidates[scores.argmin(axis=1)]
+
+
+def estimate_panel(
+    panel: Panel,
+    terms: Terms,
+    *,
+    hold_back: int | None,
+    ic: str | None,
+    glob: bool = False,
+    lag_mask: np.ndarray | None = None,
+    cov_type: str = "nonrobust",
+    cov_kwds: dict | None = None,
+    use_t: bool = False,
+) -> ARFit:
+    """Conditional least squares for each series of a panel (see the module).
+
+    Parameters
+    ----------
+    panel : Panel
+    terms : Terms
+        The full model.
+    hold_back : int or None
+        First target step of every series (None: each model's largest lag).
+    ic : str or None
+        Criterion choosing each series' lags.
+    glob : bool, default=False
+        With ``ic``, compare every subset of the lags.
+    lag_mask : ndarray of bool, shape (n_series, len(lags)), optional
+        The lags of each series, to refit without choosing.
+    cov_type, cov_kwds, use_t
+        The coefficients' covariance (:mod:`._ar_cov`); ``cov_kwds`` checked.
+
+    Returns
+    -------
+    ARFit
+    """
+    m, k = panel.n_series, terms.n_params
+    names = panel.ids
+    first = terms.max_lag if hold_back is None else hold_back
+    short = np.flatnonzero(panel.lengths <= first)
+    if short.size:
+        bad = names[short].tolist()
+        raise ValueError(
+            f"Series {bad[:20]}{and_more(bad, 20)} are shorter than their lags "
+            f"(e.g. {int(panel.lengths[short[0]])} steps, and the first {first} only "
+            "serve as lags). Drop them, or use fewer lags."
+        )
+    fit = ARFit(
+        params=np.zeros((m, k)),
+        included=np.zeros((m, k), dtype=bool),
+        cov=np.full((m, k, k), np.nan),
+        lag_mask=np.ones((m, len(terms.lags)), dtype=bool),
+        start=np.empty(m, dtype=int),
+        stats={},
+    )
+    if lag_mask is not None:
+        fit.lag_mask[:] = lag_mask
+    lags = np.asarray(terms.lags)
+    for block in _blocks(panel.lengths, k):
+        if ic and lag_mask is None:
+            fit.lag_mask[block] = _select_block(
+                panel, block, terms, first, ic, glob, names[block].tolist()
+            )
+        sets, which = np.unique(fit.lag_mask[block], axis=0, return_inverse=True)
+        for s, mask in enumerate(sets):
+            rows = block[which.reshape(-1) == s]
+            sub = terms.with_lags(tuple(lags[mask]))
+            start = sub.max_lag if hold_back is None else hold_back
+            y, X, valid = regression_rows(panel, rows, sub, start)
+            labels = names[rows].tolist()
+            _check_windows(valid.sum(axis=1), sub.n_params, labels)
+            beta, ssr, xtx_inv, nobs, sums = _solve_block(y, X, valid, labels, sub)
+            if cov_type == "nonrobust":
+                dof = nobs - (sub.n_params if use_t else 0)
+                block_cov = (ssr / dof)[:, None, None] * xtx_inv
+            else:
+                e = y - np.einsum("mti,mi->mt", X, beta)
+                block_cov = sandwich_covariance(
+                    X, e, xtx_inv, cov_type, cov_kwds or {}, nobs=nobs
+                )
+            cols = lag_subset_columns(terms, mask)
+            fit.params[np.ix_(rows, cols)] = beta
+            fit.included[np.ix_(rows, cols)] = True
+            cov = np.full((len(rows), k, k), np.nan)
+            cov[:, cols[:, None], cols[None, :]] = block_cov
+            fit.cov[rows] = cov
+            fit.start[rows] = start
+            stats = fit_statistics(ssr, nobs, sub.n_params, sums, terms.has_constant)
+            for key, value in stats.items():
+                fit.stats.setdefault(key, np.empty(m, dtype=value.dtype))[rows] = value
+    return fit
+
+
+def evaluate_panel(panel: Panel, record: PanelRecord) -> ARFit:
+    """The fitted parameters on another panel of the same series.
+
+    The coefficients and their covariance stay; the residual variance,
+    likelihood and criteria are those of ``panel``'s complete windows, as
+    statsmodels' ``AutoRegResults.apply(refit=False)`` gives them.
+
+    Parameters
+    ----------
+    panel : Panel
+        The same series (ids), other data.
+    record : PanelRecord
+        The fitted model.
+
+    Returns
+    -------
+    ARFit
+    """
+    fit, terms, m = record.fit, record.terms, panel.n_series
+    lags = np.asarray(terms.lags)
+    short = np.flatnonzero(panel.lengths <= fit.start)
+    if short.size:
+        bad = panel.ids[short].tolist()
+        raise ValueError(
+            f"Series {bad[:20]}{and_more(bad, 20)} are shorter than their lags "
+            f"(e.g. {int(panel.lengths[short[0]])} steps)."
+        )
+    stats = {}
+    for block in _blocks(panel.lengths, terms.n_params):
+        sets, which = np.unique(fit.lag_mask[block], axis=0, return_inverse=True)
+        for s, mask in enumerate(sets):
+            rows = block[which.reshape(-1) == s]
+            sub = terms.with_lags(tuple(lags[mask]))
+            start = int(fit.start[rows[0]])
+            y, X, valid = regression_rows(panel, rows, sub, start)
+            nobs = valid.sum(axis=1)
+            _check_windows(nobs, sub.n_params, panel.ids[rows].tolist())
+            beta = fit.params[np.ix_(rows, lag_subset_columns(terms, mask))]
+            ssr = np.sum((y - np.einsum("mti,mi->mt", X, beta)) ** 2, axis=1)
+            sums = (np.sum(y**2, axis=1), np.sum(y, axis=1), np.zeros(len(rows)))
+            part = fit_statistics(ssr, nobs, sub.n_params, sums, terms.has_constant)
+            for key, value in part.items():
+                stats.setdefault(key, np.empty(m, dtype=value.dtype))[rows] = value
+    return ARFit(fit.params, fit.included, fit.cov, fit.lag_mask, fit.start, stats)
+
+
+# ------------------------------------------------------------------ in sample
+def in_sample_panel(record: PanelRecord):
+    """One-step fitted values on every complete window of every series.
+
+    Returns
+    -------
+    series, steps : ndarray of int
+        The (series, step) pair of each window, in series then time order.
+    target, fitted : ndarray
+    """
+    panel, fit, terms = record.panel, record.fit, record.terms
+    lags = np.asarray(terms.lags)
+    parts = []
+    for block in _blocks(panel.lengths, terms.n_params):
+        sets, which = np.unique(fit.lag_mask[block], axis=0, return_inverse=True)
+        for s, mask in enumerate(sets):
+            rows = block[which.reshape(-1) == s]
+            sub = terms.with_lags(tuple(lags[mask]))
+            start = int(fit.start[rows[0]])
+            y, X, valid = regression_rows(panel, rows, sub, start)
+            beta = fit.params[np.ix_(rows, lag_subset_columns(terms, mask))]
+            fitted = np.einsum("mti,mi->mt", X, beta)
+            i, t = np.nonzero(valid)
+            parts.append((rows[i], start + t, y[i, t], fitted[i, t]))
+    series, steps, target, fitted = (
+        np.concatenate(a) for a in zip(*parts, strict=True)
+    )
+    order = np.lexsort((steps, series))
+    return series[order], steps[order], target[order], fitted[order]
+
+
+def one_step_panel(record: PanelRecord, panel: Panel, origins: np.ndarray):
+    """One-step predictions of new data of fitted series, and their series.
+
+    Parameters
+    ----------
+    record : PanelRecord
+        The fitted model.
+    panel : Panel
+        New data of (some of) the fitted series.
+    origins : ndarray of int, shape (n_series of panel,)
+        Each series' first step in ``panel`` counted on its fitted steps (0
+        when it starts the count afresh), for the trend and seasons.
+
+    Returns
+    -------
+    pred : ndarray of shape (n_series of panel, width)
+        NaN where a lag or regressor is missing, for the first ``p_`` steps
+        and past each series' end.
+    which : ndarray of int
+        Each series' position among the fitted ones.
+    """
+    which = record.panel.ids.get_indexer(panel.ids)
+    if (which < 0).any():
+        bad = panel.ids[which < 0].tolist()
+        raise ValueError(
+            f"X holds series {bad[:10]}{and_more(bad, 10)} that were not fitted; "
+            "fit a model that includes them."
+        )
+    terms, params = record.terms, record.fit.params[which]
+    coef, orders = record.coef[which], record.orders[which]
+    m, width = panel.values.shape
+    steps = np.arange(width)[None, :]
+    positions = (origins[:, None] + steps + 1.0).ravel()
+    beta = params[:, terms.shared_columns()]
+    n_det = terms.n_deterministic
+    det = terms.deterministic(positions).reshape(m, width, n_det)
+    pred = np.einsum("mtd,md->mt", det, beta[:, :n_det])
+    if terms.n_exog:
+        pred += np.einsum("mtx,mx->mt", panel.exog, beta[:, n_det:])
+    for lag in range(1, coef.shape[1] + 1):
+        phi = coef[:, lag - 1 : lag]
+        # A lag a series does not use leaves its missing values out.
+        pred[:, lag:] += np.where(phi != 0.0, phi * panel.values[:, :-lag], 0.0)
+    pred[(steps < orders[:, None]) | (steps >= panel.lengths[:, None])] = np.nan
+    return pred, which
+
+
+# ----------------------------------------------------------------- the future
+def _chain_starts(panel: Panel, p: int) -> np.ndarray:
+    """First step of each series that the end state needs simulated.
+
+    The last p steps make the state a forecast starts from. A missing one
+    among them is filled from the p steps before it, which may hold a
+    missing step in turn: the chain runs back while missing steps lie
+    within p of each other. Series with none end at their length.
+    """
+    lengths = panel.lengths
+    q = lengths.copy()
+    if p == 0:
+        return q
+    steps = np.arange(panel.values.shape[1])[None, :]
+    missing = np.isnan(panel.values) & (steps < lengths[:, None])
+    tail = missing & (steps >= (lengths - p)[:, None])
+    for i in np.flatnonzero(tail.any(axis=1)):
+        start = lengths[i]
+        for t in np.flatnonzero(missing[i])[::-1]:
+            if t < start - p:
+                break
+            start = t
+        q[i] = start
+    early = np.flatnonzero(q < p)
+    if early.size:
+        bad = panel.ids[early].tolist()
+        raise ValueError(
+            f"Series {bad[:20]}{and_more(bad, 20)} miss steps all the way back to "
+            f"their first {p}: no observed lags to forecast from."
+        )
+    return q
+
+
+def _run_forward(record, steps, future_exog, shocks, errors=False):
+    """Fill the missing final steps, then run ``steps`` steps ahead.
+
+    ``shocks`` of shape (m, n_paths, R) are the innovations at the region's
+    R columns (None: the conditional mean). With ``errors``, observed values
+    and the deterministic part are zero, so the result is each step's
+    coefficients on the shocks (their variance is what intervals need).
+
+    Returns
+    -------
+    ndarray of shape (m, n_paths, steps)
+    """
+    panel, terms, coef = record.panel, record.terms, record.coef
+    m, p = coef.shape
+    q = _chain_starts(panel, p)
+    fill = panel.lengths - q
+    R = int(fill.max(initial=0)) + steps
+    off = R - steps - fill
+    width = panel.values.shape[1]
+    # Buffer column j of series i holds its step q_i - p - off_i + j: its p
+    # observed steps before q_i end at column off_i + p, and every series'
+    # forecast steps fill the last ``steps`` columns.
+    j = np.arange(p + R)[None, :]
+    step = (q - p - off)[:, None] + j
+    known = np.take_along_axis(panel.values, np.clip(step, 0, width - 1), axis=1)
+    known = np.where(step >= panel.lengths[:, None], np.nan, known)
+    known = np.where(j >= off[:, None], known, 0.0)  # before the region: never read
+    if errors:
+        known = np.where(np.isnan(known), np.nan, 0.0)
+    n_paths = 1 if shocks is None else shocks.shape[1]
+    B = np.repeat(known[:, None, :], n_paths, axis=1)
+    pos = step[:, p:]  # the step of each region column
+    if errors:
+        shared = np.zeros((m, R))
+    else:
+        det = terms.deterministic(np.maximum(pos, 0).ravel() + 1.0)
+        beta = record.fit.params[:, terms.shared_columns()]
+        n_det = terms.n_deterministic
+        shared = np.einsum("mrd,md->mr", det.reshape(m, R, -1), beta[:, :n_det])
+        if terms.n_exog:
+            rows = np.take_along_axis(
+                panel.exog, np.clip(pos, 0, width - 1)[:, :, None], axis=1
+            )
+            future = pos >= panel.lengths[:, None]
+            h = np.clip(pos - panel.lengths[:, None], 0, steps - 1)
+            ahead = np.take_along_axis(future_exog, h[:, :, None], axis=1)
+            rows = np.where(future[:, :, None], ahead, rows)
+            shared += np.einsum("mrx,mx->mr", rows, beta[:, n_det:])
+    newest_first = coef[:, ::-1]
+    for c in range(R):
+        col = p + c
+        need = (c >= off) & np.isnan(B[:, 0, col])
+        if not need.any():
+            continue
+        value = shared[:, c, None] + np.einsum(
+            "ml,mkl->mk", newest_first, B[:, :, col - p : col]
+        )
+        if shocks is not None:
+            value = value + shocks[:, :, c]
+        B[need, :, col] = value[need]
+    return B[:, :, p + R - steps :]
+
+
+def _region_width(record, steps):
+    q = _chain_starts(record.panel, record.coef.shape[1])
+    return int((record.panel.lengths - q).max(initial=0)) + steps
+
+
+def forecast_panel(record: PanelRecord, steps: int, alpha, X_df) -> pd.DataFrame:
+    """Each series' point forecasts (and interval bounds) as a long table.
+
+    Parameters
+    ----------
+    record : PanelRecord
+    steps : int
+    alpha : float or None
+    X_df : DataFrame or None
+        The regressors' future rows.
+
+    Returns
+    -------
+    DataFrame
+        Columns id, time, ``mean`` (and ``lower``, ``upper``).
+    """
+    panel = record.panel
+    future = future_panel_exog(panel, X_df, steps)
+    mean = _run_forward(record, steps, future, None)[:, 0, :]
+    series = np.repeat(np.arange(panel.n_series), steps)
+    ahead = (panel.lengths[:, None] + np.arange(steps)[None, :]).ravel()
+    data = {"mean": mean.ravel()}
+    if alpha is not None:
+        R = _region_width(record, steps)
+        basis = np.broadcast_to(np.eye(R)[None], (panel.n_series, R, R))
+        coefs = _run_forward(record, steps, future, basis, errors=True)
+        sd = np.sqrt(record.sigma2[:, None] * np.sum(coefs**2, axis=1))
+        half = norm.ppf(1.0 - alpha / 2.0) * sd
+        data.update(lower=(mean - half).ravel(), upper=(mean + half).ravel())
+    return panel.long_frame(series, ahead, data)
+
+
+def sample_panel(
+    record: PanelRecord, steps: int, n_paths: int, X_df, rng
+) -> pd.DataFrame:
+    """Simulated continuations of each series, a column per path.
+
+    Missing final steps are drawn too, so paths differ from the first
+    simulated step on.
+
+    Returns
+    -------
+    DataFrame
+        Columns id, time, then ``path_0``, ``path_1``, ... (the target's
+        name alone with one path).
+    """
+    panel = record.panel
+    future = future_panel_exog(panel, X_df, steps)
+    R = _region_width(record, steps)
+    shocks = rng.standard_normal((panel.n_series, n_paths, R))
+    shocks *= np.sqrt(record.sigma2)[:, None, None]
+    paths = _run_forward(record, steps, future, shocks)
+    series = np.repeat(np.arange(panel.n_series), steps)
+    ahead = (panel.lengths[:, None] + np.arange(steps)[None, :]).ravel()
+    flat = paths.transpose(0, 2, 1).reshape(-1, n_paths)
+    if n_paths == 1:
+        data = {panel.columns["target"]: flat[:, 0]}
+    else:
+        data = {f"path_{j}": flat[:, j] for j in range(n_paths)}
+    return panel.long_frame(series, ahead, data)
+
+
+# ------------------------------------------------------------------- results
+class PanelResults(ARResults):
+    """Inference of a panel's fits, a row per series (see ``ARRegressor``).
+
+    ``params_``, ``bse_``, ``tvalues_`` and ``pvalues_`` are DataFrames
+    indexed by series id with a column per parameter; ``cov_params_`` and
+    :meth:`conf_int` have (id, parameter) rows; residuals and fitted values
+    are indexed by (id, time).
+
+    Parameters
+    ----------
+    record : PanelRecord
+    """
+
+    def _names(self):
+        return self.record.terms.names(str(self.record.panel.columns["target"]))
+
+    def _series_labels(self):
+        return self.record.panel.ids
+
+    def _frame(self, values):
+        values = np.where(self.fit.included, values, np.nan)
+        return pd.DataFrame(values, index=self._series_labels(), columns=self._names())
+
+    @property
+    def cov_params_(self):
+        """Covariance of each series' coefficients, rows (id, parameter)."""
+        names = self._names()
+        index = pd.MultiIndex.from_product([self._series_labels(), names])
+        return pd.DataFrame(
+            self.fit.cov.reshape(-1, len(names)), index=index, columns=names
+        )
+
+    def conf_int(self, alpha=0.05):
+        """Confidence intervals of the coefficients, rows (id, parameter).
+
+        Parameters
+        ----------
+        alpha : float in (0, 1), default=0.05
+
+        Returns
+        -------
+        DataFrame
+            Columns 0 (lower) and 1 (upper), as statsmodels.
+        """
+        _check_alpha(alpha)
+        half = self._reference().ppf(1.0 - alpha / 2.0) * self._bse()
+        index = pd.MultiIndex.from_product([self._series_labels(), self._names()])
+        lower = np.where(self.fit.included, self.fit.params - half, np.nan)
+        upper = np.where(self.fit.included, self.fit.params + half, np.nan)
+        return pd.DataFrame({0: lower.ravel(), 1: upper.ravel()}, index=index)
+
+    def _windows(self, column):
+        series, steps, target, fitted = in_sample_panel(self.record)
+        panel = self.record.panel
+        index = pd.MultiIndex.from_arrays(
+            [panel.ids[series], panel.times(series, steps)],
+            names=[panel.columns["id"], panel.columns["time"]],
+        )
+        values = {"resid": target - fitted, "fitted": fitted}[column]
+        return pd.Series(values, index=index, name=column)
+
+    @property
+    def resid_(self):
+        """Residuals on every complete window, indexed by (id, time)."""
+        return self._windows("resid")
+
+    @property
+    def fittedvalues_(self):
+        """One-step fitted values on every complete window, indexed by (id, time)."""
+        return self._windows("fitted")
+
+    def predict_in_sample(self, start=None, end=None, dynamic=False, exog=None):
+        """One-step predictions on every complete window, as a long table.
+
+        Parameters
+        ----------
+        start, end, dynamic, exog
+            Only the defaults: per-series ranges and dynamic prediction are
+            for one series (fit it alone).
+
+        Returns
+        -------
+        DataFrame
+            Columns id, time, the target and ``mean``.
+        """
+        if (
+            start is not None
+            or end is not None
+            or dynamic is not False
+            or exog is not None
+        ):
+            raise ValueError(
+                "predict_in_sample of many series takes no start, end, dynamic or "
+                "exog: it predicts every complete window one step ahead. Use "
+                "forecast for the future, or fit one series alone for dynamic "
+                "prediction over a range."
+            )
+        series, steps, target, fitted = in_sample_panel(self.record)
+        panel = self.record.panel
+        return panel.long_frame(
+            series, steps, {panel.columns["target"]: target, "mean": fitted}
+        )
+
+    def _one_series_only(self, what):
+        raise ValueError(
+            f"{what} is for one series; this model holds {self.record.panel.n_series} "
+            "series of a long table. Fit ARRegressor on one series' rows "
+            "(df[df[id_col] == key]) for it."
+        )
+
+    def summary(self, alpha=0.05):
+        """Not for many series: see :meth:`_one_series_only`."""
+        self._one_series_only("summary")
+
+    def test_normality(self):
+        """Not for many series."""
+        self._one_series_only("test_normality")
+
+    def test_serial_correlation(self, lags=None, model_df=None):
+        """Not for many series."""
+        self._one_series_only("test_serial_correlation")
+
+    def test_heteroskedasticity(self, lags=None):
+        """Not for many series."""
+        self._one_series_only("test_heteroskedasticity")
+
+    def diagnostic_summary(self):
+        """Not for many series."""
+        self._one_series_only("diagnostic_summary")
+
+    def plot_diagnostics(self, series=None, lags=10, fig=None, figsize=None):
+        """Not for many series."""
+        self._one_series_only("plot_diagnostics")
+
+    def plot_predict(self, *args, **kwargs):
+        """Not for many series."""
+        self._one_series_only("plot_predict")
+
+    def _require_data(self, what):
+        return None
