@@ -1,11 +1,12 @@
 """Rolling-origin backtests of a forecaster, and the scores forecasters use.
 
 ``backtest`` is statsforecast's ``cross_validation`` (darts'
-``historical_forecasts``) for :class:`~probmodels.ARRegressor` on the wide
-forms it fits (one series, or series as columns of one index): forecasts
-from ``n_windows`` cutoffs, ``step_size`` apart, the last window ending at
-the last step, each ``h`` steps long, returned as one long table of
-forecasts and actuals per (series, step, cutoff). ``backtest_scores`` turns
+``historical_forecasts``) for :class:`~probmodels.ARRegressor` on the forms
+it fits (one series, series as columns of one index, or a long table of
+many series): forecasts from ``n_windows`` cutoffs, ``step_size`` apart,
+the last window ending at each series' last step, each ``h`` steps long,
+returned as one long table of forecasts and actuals per (series, step,
+cutoff). ``backtest_scores`` turns
 that table into MASE, sMAPE, interval coverage and CRPS per series
 (``_forecast.py``'s definitions). It sits with the metrics, above the
 model families, as scikit-learn's ``cross_validate`` sits above its
@@ -22,6 +23,7 @@ from sklearn.base import clone
 
 from ..base import check_n_samples, make_generator
 from ..timeseries._inputs import split_columns
+from ..timeseries._panel import is_long_table
 from ._forecast import crps_ensemble, naive_scale
 
 __all__ = ["backtest", "backtest_scores"]
@@ -70,7 +72,11 @@ def backtest(
         Unfitted or fitted; a clone is fitted, the estimator is left as it is.
     X : array-like of shape (n_steps,) or (n_steps, n_columns), Series or DataFrame
         What ``estimator.fit`` takes: series (and the regressors named by its
-        ``exog``, whose values in each window are passed to ``forecast``).
+        ``exog``, whose values in each window are passed to ``forecast``),
+        or a long table (the estimator's ``id_col`` and ``time_col``), whose
+        series are cut at their own ends: window ``i`` of a series of n rows
+        trains on its rows before ``n - h - (n_windows - 1 - i) *
+        step_size``, as statsforecast cuts series of different lengths.
     h : int
         Steps per window.
     n_windows : int, default=1
@@ -96,7 +102,9 @@ def backtest(
         One row per (cutoff, series, step): ``unique_id`` (the series' name
         or position), ``ds`` (the step's index label, or position),
         ``cutoff`` (the last training step's label), ``y``, ``mean``, then
-        ``lower`` and ``upper``, ``crps`` as asked, and ``naive_mae``.
+        ``lower`` and ``upper``, ``crps`` as asked, and ``naive_mae``. For a
+        long table, its id and time columns' names replace ``unique_id`` and
+        ``ds``, and ``cutoff`` is each series' own last training time.
     """
     h = check_n_samples(h, "h")
     n_windows = check_n_samples(n_windows, "n_windows")
@@ -105,6 +113,10 @@ def backtest(
     n_paths = 0 if n_paths == 0 else check_n_samples(n_paths, "n_paths")
     if alpha is not None and (not isinstance(alpha, Real) or not 0.0 < alpha < 1.0):
         raise ValueError(f"alpha must be a float in (0, 1) or None; got {alpha!r}.")
+    rng = make_generator(random_state)
+    if is_long_table(X, estimator.id_col, estimator.time_col):
+        windows = (h, n_windows, step_size, refit, alpha, n_paths, seasonality, rng)
+        return _backtest_long(estimator, X, *windows)
     n = len(X)
     cutoffs = [n - h - (n_windows - 1 - i) * step_size for i in range(n_windows)]
     if cutoffs[0] < 1:
@@ -121,7 +133,6 @@ def backtest(
         names = [X.name if X.name is not None else 0]
     else:
         names = list(series) if np.ndim(X) == 2 else [0]
-    rng = make_generator(random_state)
     tables, model = [], None
     for i, cutoff in enumerate(cutoffs):
         if refit or model is None:
@@ -168,6 +179,53 @@ def backtest(
     return pd.concat(tables, ignore_index=True)
 
 
+def _backtest_long(estimator, X, h, n_windows, step_size, refit, alpha, n_paths, m, rng):
+    """:func:`backtest` of a long table: each series cut at its own end."""
+    id_col, time_col = estimator.id_col, estimator.time_col
+    target = estimator.target_col
+    exog = estimator.exog
+    exog = [] if exog is None else [exog] if isinstance(exog, str) else list(exog)
+    groups = X.groupby(id_col, sort=False)
+    from_end = (groups[id_col].transform("size") - groups.cumcount()).to_numpy()
+    reach = h + (n_windows - 1) * step_size
+    sizes = groups.size()
+    short = sizes[sizes <= reach + m]
+    if len(short):
+        raise ValueError(
+            f"Series {list(short.index[:10])} have {int(short.iloc[0])} rows; "
+            f"{n_windows} windows of h={h} steps, {step_size} apart, need more than "
+            f"{reach} (and {m} for the naive scale). Drop them or use fewer windows."
+        )
+    tables, model = [], None
+    for i in range(n_windows):
+        offset = reach - i * step_size  # rows of each series after the cutoff
+        train = X[from_end > offset]
+        test = X[(from_end <= offset) & (from_end > offset - h)]
+        if refit or model is None:
+            model = clone(estimator).fit(train)
+        else:
+            model.apply(train, refit=False)
+        future = test[[id_col, time_col, *exog]] if exog else None
+        forecast = model.forecast(h, alpha=alpha, exog=future)
+        keys = [id_col, time_col]
+        table = forecast.merge(
+            test[[*keys, target]].rename(columns={target: "y"}), on=keys, how="left"
+        )
+        if n_paths:
+            paths = model.sample(h, n_paths=n_paths, exog=future, random_state=rng)
+            values = paths.filter(like="path_").to_numpy()
+            table["crps"] = crps_ensemble(table["y"].to_numpy(), values)
+        train_groups = train.groupby(id_col, sort=False)[target]
+        scale = train_groups.diff(m).abs().groupby(train[id_col], sort=False).mean()
+        cutoff = train.groupby(id_col, sort=False)[time_col].max()
+        table["cutoff"] = table[id_col].map(cutoff)
+        table["naive_mae"] = table[id_col].map(scale)
+        columns = [*keys, "cutoff", "y", "mean"]
+        columns += [c for c in ("lower", "upper", "crps") if c in table]
+        tables.append(table[[*columns, "naive_mae"]])
+    return pd.concat(tables, ignore_index=True)
+
+
 def backtest_scores(table):
     """MASE, sMAPE, interval coverage and CRPS per series of a backtest.
 
@@ -187,6 +245,11 @@ def backtest_scores(table):
         ``coverage`` and ``CRPS`` where the table has intervals and paths.
         ``.mean()`` gives the figures over all series.
     """
+    id_name = "unique_id"
+    if "unique_id" not in table.columns and len(table.columns):
+        # A long table's backtest: its id column comes first.
+        id_name = table.columns[0]
+        table = table.rename(columns={id_name: "unique_id"})
     missing = {"unique_id", "cutoff", "y", "mean", "naive_mae"} - set(table.columns)
     if missing:
         raise ValueError(
@@ -218,4 +281,4 @@ def backtest_scores(table):
         out["coverage"] = per_series["covered"].mean()
     if "crps" in frame:
         out["CRPS"] = per_series["crps"].mean()
-    return out
+    return out.rename_axis(id_name)

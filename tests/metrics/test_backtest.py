@@ -113,3 +113,42 @@ def test_bad_input_is_refused_in_one_line():
         backtest(ARRegressor(), y, h=2, alpha=1.5)
     with pytest.raises(ValueError, match="lacks the columns"):
         backtest_scores(pd.DataFrame({"y": [1.0]}))
+
+
+def ragged_long():
+    from tests.timeseries.test_ar_panel import long_table
+
+    return long_table([70, 110, 90], seed=11)
+
+
+@pytest.mark.parametrize("refit", [True, False])
+def test_long_table_cuts_each_series_at_its_own_end(refit):
+    df = ragged_long()
+    kwargs = {"h": 5, "n_windows": 3, "step_size": 4, "refit": refit, "alpha": 0.1}
+    cv = backtest(ARRegressor(p=2), df, **kwargs)
+    assert list(cv.columns[:5]) == ["unique_id", "ds", "cutoff", "y", "mean"]
+    for key, group in df.groupby("unique_id"):
+        # The same windows as the backtest of that series alone.
+        alone = backtest(ARRegressor(p=2), group.set_index("ds")["y"].asfreq("D"), **kwargs)
+        mine = cv[cv["unique_id"] == key]
+        np.testing.assert_allclose(mine["mean"], alone["mean"], rtol=1e-9)
+        np.testing.assert_allclose(mine["upper"], alone["upper"], rtol=1e-9)
+        np.testing.assert_allclose(mine["y"], alone["y"])
+        np.testing.assert_allclose(mine["naive_mae"], alone["naive_mae"], rtol=1e-12)
+        assert list(mine["cutoff"].unique()) == list(alone["cutoff"].unique())
+    scores = backtest_scores(cv)
+    assert scores.index.name == "unique_id" and len(scores) == 3
+    assert scores["coverage"].between(0, 1).all()
+
+
+def test_long_table_with_too_short_series_is_refused():
+    df = ragged_long()
+    with pytest.raises(ValueError, match=r"Series \['s0'\] have 70 rows"):
+        backtest(ARRegressor(p=2), df, h=35, n_windows=2)
+
+
+def test_long_table_paths_give_crps():
+    df = ragged_long()
+    cv = backtest(ARRegressor(p=2), df, h=3, n_paths=200, random_state=0)
+    assert cv["crps"].notna().all() and (cv["crps"] >= 0).all()
+    assert "CRPS" in backtest_scores(cv).columns
