@@ -108,6 +108,23 @@ def add_data_options(parser, target: bool = True) -> None:
         parser.add_argument("--target", help="the column of labels")
 
 
+def add_long_table_options(parser) -> None:
+    """The columns of a long table of many series (ar: ``fit``).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+    """
+    parser.add_argument(
+        "--id-col",
+        help="ar on a long table, a row per (series, time): the column of series "
+        "ids (the values' column is y, or -p target_col=NAME)",
+    )
+    parser.add_argument(
+        "--time-col", help="ar on a long table: the column of times (dates or ints)"
+    )
+
+
 def add_future_options(parser) -> None:
     """The regressors' future rows of a time-series model (sample, forecast).
 

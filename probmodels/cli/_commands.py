@@ -18,6 +18,7 @@ from ._arguments import (
     MAX_STEPS,
     add_data_options,
     add_future_options,
+    add_long_table_options,
     add_model_file,
     alpha,
     whole_number,
@@ -161,6 +162,7 @@ def add_fit(sub, parents) -> None:
         "model_name", metavar="MODEL", help=", ".join(MODELS) + " or a class name"
     )
     add_data_options(fit)
+    add_long_table_options(fit)
     fit.add_argument(
         "-o", "--output", required=True, help="model file to write (.skops)"
     )
@@ -184,10 +186,21 @@ def cmd_fit(args) -> int:
     params = parse_params(args.param)
     if isinstance(params.get("exog"), str):  # exog=holiday,price names columns
         params["exog"] = [c for c in params["exog"].split(",") if c]
+    long_table = args.id_col is not None or args.time_col is not None
+    if long_table:
+        if "id_col" not in est.get_params() or None in (args.id_col, args.time_col):
+            raise CommandError(
+                "--id-col and --time-col go together, and only with a time-series "
+                f"model (ar); got {cls.__name__} with --id-col {args.id_col} and "
+                f"--time-col {args.time_col}."
+            )
+        params.update(id_col=args.id_col, time_col=args.time_col)
     est.set_params(**params)  # sklearn names unknown parameters and the valid ones
     if "verbose" in est.get_params() and "verbose" not in params and _is_neural(est):
         est.set_params(verbose=0 if args.quiet else 1)  # a tqdm bar on stderr
     frame = _read(args)
+    if long_table:
+        frame = _long_times(frame, args.time_col)
     X, y = _split_target(frame, args.target)
     if _needs_target(est) and y is None:
         raise CommandError(
@@ -253,7 +266,7 @@ def cmd_sample(args) -> int:
         kwargs["y"] = _label_like(est, args.y)
     if args.exog is not None:
         _require(est, "exog", "--exog", "a time-series model (ar)")
-        kwargs["exog"] = _future_exog(args)
+        kwargs["exog"] = _future_exog(args, est)
     if args.given:
         what = "a generative model of a table (gmm, vae, ddpm)"
         _require(est, "given", "--given", what)
@@ -360,8 +373,11 @@ def cmd_forecast(args) -> int:
             f"forecast needs a time-series model (ar); {args.model} holds a "
             f"{type(est).__name__}."
         )
-    kwargs = {} if args.exog is None else {"exog": _future_exog(args)}
+    kwargs = {} if args.exog is None else {"exog": _future_exog(args, est)}
     result = est.forecast(args.steps, alpha=args.alpha, **kwargs)
+    if isinstance(result, pd.DataFrame):  # many series: a long table already
+        _emit(result, args.output, f"a {args.steps}-step forecast")
+        return 0
     parts = {"mean": result.mean, "lower": result.lower, "upper": result.upper}
     frames = []
     for stat, values in parts.items():
@@ -374,11 +390,37 @@ def cmd_forecast(args) -> int:
     return 0
 
 
-def _future_exog(args) -> pd.DataFrame:
-    """The ``--exog`` file (dates from ``--time-index``); the model picks its columns."""
+def _future_exog(args, est=None) -> pd.DataFrame:
+    """The ``--exog`` file (dates from ``--time-index``); the model picks its columns.
+
+    For a model of a long table, the file is a long table too (its id and
+    time columns, then the regressors).
+    """
     from ._tables import read_table
 
+    panel = getattr(est, "_panel", None)
+    if panel is not None:
+        return _long_times(read_table(args.exog), panel.columns["time"])
     return read_table(args.exog, time_index=args.time_index)
+
+
+def _long_times(frame: pd.DataFrame, time_col: str) -> pd.DataFrame:
+    """A long table's time column as dates, unless it holds ints (steps)."""
+    if time_col not in frame.columns:
+        raise CommandError(
+            f"no column {time_col!r} for --time-col; the columns are {list(frame.columns)}."
+        )
+    times = frame[time_col]
+    if not pd.api.types.is_integer_dtype(times) and not pd.api.types.is_datetime64_any_dtype(
+        times
+    ):
+        try:
+            frame = frame.assign(**{time_col: pd.to_datetime(times)})
+        except (ValueError, TypeError) as err:
+            raise CommandError(
+                f"Column {time_col!r} holds neither dates nor integer steps ({err})."
+            ) from None
+    return frame
 
 
 def add_predict(sub, parents) -> None:

@@ -313,3 +313,39 @@ def test_exog_file_for_a_model_without_regressors_is_refused(files, cli):
     assert cli([*fit, "-p", "p=1"])[0] == 0
     code, _, err = cli(["forecast", "plain.skops", "--steps", "2", "--exog", "nile.csv"])
     assert code != 0 and "no exogenous regressors" in err
+
+
+def test_ar_on_a_long_table_of_many_series(files, cli):
+    from tests.timeseries.test_ar_panel import long_table
+
+    df = long_table([50, 70, 60], seed=3, with_x=True)
+    df = df.rename(columns={"unique_id": "store", "ds": "day", "y": "sales"})
+    df.to_csv(files / "long.csv", index=False)
+    fit = ["fit", "ar", "long.csv", "--id-col", "store", "--time-col", "day"]
+    params = ["-p", "p=2", "-p", "target_col=sales", "-p", "exog=x"]
+    code, _, err = cli([*fit, *params, "-o", "long.skops"])
+    assert code == 0, err
+    est = ARRegressor(p=2, id_col="store", time_col="day", target_col="sales", exog="x")
+    est.fit(df)
+    # The future drivers: a long table of each store's next 3 days.
+    ends = df.groupby("store")["day"].max()
+    future = pd.concat(
+        [
+            pd.DataFrame(
+                {"store": k, "day": pd.date_range(end, periods=4, freq="D")[1:], "x": 0.5}
+            )
+            for k, end in ends.items()
+        ]
+    )
+    future.to_csv(files / "future_long.csv", index=False)
+    code, out, err = cli(
+        ["forecast", "long.skops", "--steps", "3", "--exog", "future_long.csv"]
+    )
+    assert code == 0, err
+    got = pd.read_csv(io.StringIO(out), parse_dates=["day"])
+    ref = est.forecast(3, alpha=0.05, exog=future)
+    assert list(got.columns) == ["store", "day", "mean", "lower", "upper"]
+    np.testing.assert_allclose(got["mean"], ref["mean"], rtol=1e-9)
+    assert (got["day"] == ref["day"]).all()
+    code, _, err = cli(["fit", "ar", "long.csv", "--id-col", "store", "-o", "x.skops"])
+    assert code != 0 and "--id-col and --time-col go together" in err
