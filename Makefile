@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
 PIP := $(BIN)/python -m pip install -q -c constraints.txt $(FIND_LINKS)
 
-.PHONY: demo test lint bench docs clean sdv-venv
+.PHONY: demo test lint bench docs clean sdv-venv sf-venv
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ bench: $(BIN)/.installed
 sdv-venv:
 	$(PYTHON) -m venv .venv-sdv
 	.venv-sdv/bin/python -m pip install -q $(FIND_LINKS) "sdv==2.0.0" "torch==2.13.0" "pandas<3"
+
+# statsforecast, the peer of benchmarks/bench_panels.py, in its own environment
+# (numba's pins); then: .venv/bin/python benchmarks/bench_panels.py
+sf-venv:
+	$(PYTHON) -m venv .venv-sf
+	.venv-sf/bin/python -m pip install -q $(FIND_LINKS) "statsforecast==2.1.1"
 
 docs: $(BIN)/.docs-installed
 	$(BIN)/sphinx-build -q -W --keep-going -b html docs docs/_build/html

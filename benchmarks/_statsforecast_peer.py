@@ -4,7 +4,7 @@ Called as ``PEER_PYTHON _statsforecast_peer.py FOLDER H``: reads the long
 table ``FOLDER/panel.csv`` (``unique_id``, ``ds``, ``y``), forecasts ``H``
 steps with 95% intervals by ``StatsForecast(models=[ARIMA(order=(3, 0,
 0))], freq="D", n_jobs=1)``, and writes ``FOLDER/statsforecast.csv`` (its
-forecasts) and ``FOLDER/statsforecast.json`` (the seconds of that call).
+forecasts) and ``FOLDER/statsforecast.json`` (the seconds of that call, best of two).
 numba compiles statsforecast's code on its first call: a call on two short
 series runs first, outside the timing.
 
@@ -37,11 +37,13 @@ def main(folder: Path, h: int) -> None:
         }
     )
     forecaster().forecast(df=warm, h=h, level=[95])
-    start = time.perf_counter()
-    out = forecaster().forecast(df=df, h=h, level=[95])
-    seconds = time.perf_counter() - start
+    seconds = []
+    for _ in range(2):  # the best of two runs, as the benchmark times ours
+        start = time.perf_counter()
+        out = forecaster().forecast(df=df, h=h, level=[95])
+        seconds.append(time.perf_counter() - start)
     out.to_csv(folder / "statsforecast.csv", index=False)
-    (folder / "statsforecast.json").write_text(json.dumps({"seconds": seconds}))
+    (folder / "statsforecast.json").write_text(json.dumps({"seconds": min(seconds)}))
 
 
 if __name__ == "__main__":

@@ -138,11 +138,16 @@ def ragged_case(args):
         f" AR(3) with a constant, fit + {H}-step forecasts with 95% intervals"
     )
     ours(df.head(2000))  # imports and first calls outside the timing
-    t_ours, est, fc = ours(df)
-    t_loop, _ = loop(df)
+    runs = [ours(df) for _ in range(3)]
+    t_ours = min(r[0] for r in runs)
+    _, est, fc = runs[0]
+    t_loop = min(loop(df)[0] for _ in range(2))
     worst = parity(df, est, fc)
-    print(f"  ours, one call on the long table   {t_ours:8.2f} s")
-    print(f"  loop of one ARRegressor per series {t_loop:8.2f} s   ratio {t_loop / t_ours:6.1f}x")
+    print(f"  ours, one call on the long table   {t_ours:8.2f} s   (best of 3)")
+    print(
+        f"  loop of one ARRegressor per series {t_loop:8.2f} s   ratio "
+        f"{t_loop / t_ours:6.1f}x (best of 2)"
+    )
     print(f"  largest relative difference from each series' AutoReg: {worst:.1e}")
     record(
         "panels",
@@ -159,7 +164,10 @@ def ragged_case(args):
     t_sf, theirs = peer(args.peer_python, df)
     both = fc.merge(theirs, on=["unique_id", "ds"])
     gap = np.median(np.abs(both["mean"] - both["ARIMA"]))
-    print(f"  statsforecast ARIMA(3,0,0)         {t_sf:8.2f} s   ratio {t_sf / t_ours:6.1f}x")
+    print(
+        f"  statsforecast ARIMA(3,0,0)         {t_sf:8.2f} s   ratio "
+        f"{t_sf / t_ours:6.1f}x (best of 2)"
+    )
     print(f"  median |ours - statsforecast| of the point forecasts: {gap:.4f}")
     record(
         "panels",
@@ -168,7 +176,7 @@ def ragged_case(args):
         reference=t_sf,
         reference_name="statsforecast ARIMA(3,0,0), n_jobs=1",
         quality=gap,
-        quality_name="median |difference| of point forecasts from statsforecast's",
+        quality_name="median absolute difference of point forecasts from statsforecast's",
     )
 
 
@@ -189,8 +197,9 @@ def large_child(n_series):
         pass
     base = _rss("VmRSS")
     seconds, est, fc = ours(df)
-    peak = _rss("VmHWM") - base
-    print(json.dumps({"rows": len(df), "table_mb": table, "seconds": seconds, "peak_mb": peak}))
+    peak = _rss("VmHWM")
+    result = {"rows": len(df), "table_mb": table, "seconds": seconds}
+    print(json.dumps({**result, "peak_mb": peak, "above_mb": peak - base}))
 
 
 def large_case(args):
@@ -204,14 +213,15 @@ def large_case(args):
     print(
         f"\n{args.large:,} ragged series, {got['rows']:,} rows (table {got['table_mb']:,.0f} MB):"
         f" fit + {H}-step forecasts with intervals {got['seconds']:.1f} s, peak memory "
-        f"above the table {got['peak_mb']:,.0f} MB"
+        f"of the process {got['peak_mb']:,.0f} MB ({got['above_mb']:,.0f} MB above the "
+        "table and the interpreter)"
     )
     record(
         "panels",
         f"{args.large:,} ragged series ({got['rows'] / 1e6:.0f} M rows), fit + forecast",
         ours=got["seconds"],
         quality=got["peak_mb"] / 1024,
-        quality_name="peak memory above the table, GB (target <= 4)",
+        quality_name="peak memory of the process, table included, GB (target <= 4)",
     )
 
 

@@ -462,10 +462,11 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
                     f"{bad.size} of {coef.shape[0]} fitted processes (e.g. {names}) are"
                 )
             )
+            fixes = "" if self._trend in ("ct", "ctt") else "trend='ct', "
             warnings.warn(
                 f"{which} not stationary (an AR root lies on or inside the unit "
                 "circle): forecast intervals grow without bound. Consider "
-                "trend='ct', differencing the series, or a lower p.",
+                f"{fixes}differencing the series, or a lower p.",
                 NonStationaryWarning,
                 stacklevel=4,  # the user's fit call, past atomic_fit's wrapper
             )
