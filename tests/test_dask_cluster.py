@@ -5,6 +5,7 @@ cluster; the results must equal the sequential search's, and nothing a fit
 does inside a worker may take more threads than the worker has.
 """
 
+import pickle
 import warnings
 
 import joblib
@@ -136,3 +137,43 @@ def test_gmm_fits_a_dask_array_on_the_cluster(client):
         local = GaussianMixture(2, max_iter=5, tol=0.0, **start).fit(np.r_[X - 3, X + 3])
     np.testing.assert_allclose(on_cluster.means_, local.means_, rtol=1e-10)
     assert on_cluster.score(Xd) == pytest.approx(local.score(np.r_[X - 3, X + 3]))
+
+
+def _long_panel():
+    from tests.timeseries.test_ar_panel import long_table
+
+    return long_table([45, 80, 130, 61, 200, 90, 77, 150], seed=1)
+
+
+@pytest.mark.parametrize("layout", ["rows split across partitions", "by series"])
+def test_ar_fits_a_dask_long_table_on_the_cluster(client, layout):
+    dd = pytest.importorskip("dask.dataframe")
+    import dask
+
+    df = _long_panel()
+    if layout == "by series":
+        groups = [g for _, g in df.groupby("unique_id")]
+        parts = [dask.delayed(pd.concat)(groups[:3]), dask.delayed(pd.concat)(groups[3:])]
+        ddf = dd.from_delayed(parts, meta=df.iloc[:0])
+    else:
+        ddf = dd.from_pandas(df, npartitions=3)  # series straddle partitions
+    est = ARRegressor(p=3, ic="aic", trend="ct", random_state=0).fit(ddf)
+    ref = ARRegressor(p=3, ic="aic", trend="ct").fit(df)
+    # dask holds the ids as Arrow strings (its convert-string option).
+    same = {"rtol": 1e-10, "check_index_type": False}
+    pd.testing.assert_frame_equal(est.params_.sort_index(), ref.params_, **same)
+    pd.testing.assert_series_equal(est.sigma2_.sort_index(), ref.sigma2_, **same)
+    fc = est.forecast(6, alpha=0.1)
+    assert type(fc).__module__.startswith("dask")
+    got = fc.compute().sort_values(["unique_id", "ds"]).reset_index(drop=True)
+    want = ref.forecast(6, alpha=0.1)
+    np.testing.assert_allclose(got[["mean", "lower", "upper"]], want[["mean", "lower", "upper"]])
+    assert (got["ds"] == want["ds"]).all()
+    paths = est.sample(6, n_paths=50).compute()
+    assert paths.shape == (8 * 6, 2 + 50)
+    fitted = est.predict_in_sample().compute()
+    assert len(fitted) == len(ref.predict_in_sample())
+    with pytest.raises(ValueError, match="not available for a model fitted on a Dask"):
+        est.predict(df)
+    with pytest.raises(TypeError, match="cannot be written to a file"):
+        pickle.dumps(est)

@@ -10,12 +10,19 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..base import GenerativeMixin, atomic_fit, check_n_samples
 from ..exceptions import NonStationaryWarning
 from ..utils.validation import check_series_scale, validate_series
 from ._ar_cov import COV_TYPES, check_cov_kwds
+from ._ar_dask import (
+    GatheredResults,
+    is_dask_dataframe,
+    on_partitions,
+    refuse_pickling,
+    sampling_seeds,
+)
 from ._ar_fit import (
     ARFit,
     ARRecord,
@@ -31,7 +38,7 @@ from ._ar_panel import (
     estimate_panel,
     evaluate_panel,
     forecast_panel,
-    one_step_panel,
+    one_step_outputs,
     sample_panel,
 )
 from ._ar_results import ARResults, results_member
@@ -285,6 +292,8 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             The fitted estimator.
         """
         lags = lag_set(self.p)
+        if is_dask_dataframe(X):
+            return self._fit_dask(X, lags)
         panel, values, index = read_input(self, X, reset=True)
         if panel is not None:
             return self._fit_panel(X, panel, lags)
@@ -295,7 +304,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         terms = Terms(self.trend, period, lags, exog_names)
         self._fitted_series = series  # read by _series_names below
         self._fitted_exog = regressors
-        self._panel = None
+        self._panel = self._dask = None
         self._check_length(terms, n)
         check_series_scale(values[:, series], self._series_names())
         fit = estimate(values, series, regressors, terms, **self._estimate_options())
@@ -312,6 +321,32 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         self._warn_if_not_stationary()
         return self
 
+    def _fit_dask(self, X, lags):
+        """Fit each partition of a Dask long table where it lives (:mod:`._ar_dask`)."""
+        from ._ar_dask import fit_partitions
+
+        self._dask, values = fit_partitions(self, X, _PER_SERIES)
+        validate_data(self, X._meta, reset=True, skip_check_array=True)
+        _, generative = self._generative_state(X._meta, self.random_state)
+        self._trend, self._lags = self.trend, list(lags)
+        self.period_ = self.period if self.seasonal else None
+        self._panel = self._data = None
+        self._commit_generative_state(generative)
+        for key, value in values.items():
+            setattr(self, key, value)
+        self._warn_if_not_stationary()
+        return self
+
+    def _on_cluster(self, what):
+        """Refuse, by name, what a fit on a Dask DataFrame does not do."""
+        if self._dask is not None:
+            raise ValueError(
+                f"{what} is not available for a model fitted on a Dask DataFrame: "
+                "forecast, sample, predict_in_sample and the gathered results "
+                "(params_, bse_, per-series statistics) are. Fit the series in "
+                "memory (a pandas long table) for the rest."
+            )
+
     def _fit_panel(self, X, panel, lags):
         """Fit many series of different lengths (:mod:`._ar_panel`)."""
         period = resolve_period(self.seasonal, self.period, panel.clock)
@@ -326,6 +361,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         self._fitted_series = np.arange(panel.n_series)
         self._fitted_exog = np.arange(0)
         self._data, self._clock, self._panel = None, panel.clock, panel
+        self._dask = None
         self._commit_generative_state(generative)
         self._publish(fit)
         self._warn_if_not_stationary()
@@ -430,6 +466,8 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
     def _results(self) -> ARResults:
         """``AutoRegResults``' inference and diagnostics of the fitted model."""
         check_is_fitted(self)
+        if self._dask is not None:
+            return GatheredResults(self._dask)
         if self._panel is not None:
             return PanelResults(self._record())
         return ARResults(self._record())
@@ -443,6 +481,8 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
     def _series_names(self):
         if getattr(self, "_panel", None) is not None:
             return list(self._panel.ids)
+        if getattr(self, "_dask", None) is not None:
+            return list(self.p_.index)
         names = (
             list(self.feature_names_in_)
             if hasattr(self, "feature_names_in_")
@@ -476,6 +516,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
     def roots_(self):
         """Roots of the AR polynomial of each series (see class docstring)."""
         check_is_fitted(self)
+        self._on_cluster("roots_")
         roots = self._record().roots
         return roots[0] if np.ndim(self.p_) == 0 else roots
 
@@ -535,6 +576,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             See :meth:`predict_in_sample` for dynamic predictions.
         """
         check_is_fitted(self)
+        self._on_cluster("predict")
         if self._panel is not None:
             return self._panel_one_step(X, "mean")
         _, pred = self._one_step(X)
@@ -560,6 +602,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             In the fitted series' container.
         """
         check_is_fitted(self)
+        self._on_cluster("score_samples")
         if self._panel is not None:
             return self._panel_one_step(X, "log_likelihood")
         A, pred = self._one_step(X)
@@ -569,34 +612,12 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         return self._container.wrap(self._unstack(logpdf.T), index_of(X))
 
     def _panel_one_step(self, X, what):
-        """:meth:`predict`, :meth:`score_samples` or :meth:`score` of many series.
-
-        X's series are located on the fitted clock when its times are dates
-        or steps of the fitted frequency, so their trend and seasons continue;
-        otherwise each counts from its own first step, as in ``fit``.
-        """
+        """:meth:`predict`, :meth:`score_samples` or :meth:`score` of many series."""
         panel, _, _ = read_input(self, X, reset=False, always_panel=True)
-        origins = panel.origins_on(self._panel)
-        pred, which = one_step_panel(self._record(), panel, origins)
-        if what == "mean":
-            values = pred
-        else:
-            sigma2 = np.asarray(self.sigma2_)[which][:, None]
-            values = -0.5 * (
-                np.log(2 * np.pi * sigma2) + (panel.values - pred) ** 2 / sigma2
-            )
-            starts = [self._score_start(int(n)) for n in panel.lengths]
-            values[np.arange(values.shape[1])[None, :] < np.array(starts)[:, None]] = (
-                np.nan
-            )
-            if what == "score":
-                if np.isnan(values).all():
-                    raise ValueError(
-                        "X has no step to score: each series needs more steps than "
-                        f"score leaves out (hold_back={self.hold_back}, p_ up to "
-                        f"{int(np.max(self.p_))}) and observed lags."
-                    )
-                return float(np.nanmean(values))
+        starts = np.array([self._score_start(int(n)) for n in panel.lengths])
+        values = one_step_outputs(self._record(), panel, what, starts)
+        if what == "score":
+            return values
         if is_long_table(X, self.id_col, self.time_col):
             return long_rows(panel, {what: values})
         wide = wide_values(panel, values, num_steps(X))
@@ -628,6 +649,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         float
         """
         check_is_fitted(self)
+        self._on_cluster("score")
         if self._panel is not None:
             return self._panel_one_step(X, "score")
         n, start = num_steps(X), self._score_start(num_steps(X))
@@ -678,6 +700,11 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
                 f"alpha must be a float in (0, 1), e.g. 0.05 for 95% intervals; "
                 f"got {alpha!r}."
             )
+        if self._dask is not None:
+            bounds = [] if alpha is None else ["lower", "upper"]
+            return on_partitions(
+                self._dask, "forecast", ["mean", *bounds], steps, alpha, exog=exog
+            )
         if self._panel is not None:
             return forecast_panel(self._record(), steps, alpha, exog)
         return forecast(self._record(), steps, alpha, exog)
@@ -710,8 +737,21 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         check_is_fitted(self)
         n_samples = check_n_samples(n_samples)
         n_paths = check_n_samples(n_paths, "n_paths")
-        record = self._record()
         rng = self._sampling_generator(random_state)
+        if self._dask is not None:
+            one = [self._dask.columns["target"]]
+            names = one if n_paths == 1 else [f"path_{j}" for j in range(n_paths)]
+            seeds = sampling_seeds(rng, len(self._dask.models))
+            return on_partitions(
+                self._dask,
+                "sample",
+                names,
+                n_samples,
+                n_paths=n_paths,
+                exog=exog,
+                seeds=seeds,
+            )
+        record = self._record()
         if self._panel is not None:
             return sample_panel(record, n_samples, n_paths, exog, rng)
         return sample_paths(record, n_samples, n_paths, exog, rng)
@@ -760,6 +800,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             The updated estimator, so ``est.append(new).forecast(6)`` chains.
         """
         check_is_fitted(self)
+        self._on_cluster("append")
         if self._panel is not None:
             raise ValueError(
                 f"append extends series on one common index; this model holds "
@@ -795,6 +836,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             The updated estimator.
         """
         check_is_fitted(self)
+        self._on_cluster("apply")
         if self._panel is not None:
             return self._apply_panel(X, refit)
         values, index = validate_series(self, X, reset=False)
@@ -828,6 +870,8 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
     # ------------------------------------------------------------ model files
     def __getstate__(self):
         """The state, with a panel's per-series results as plain arrays (skops)."""
+        if getattr(self, "_dask", None) is not None:
+            refuse_pickling()
         state = dict(super().__getstate__())  # never the live __dict__
         if state.get("_panel") is not None:
             for key in _PER_SERIES:
@@ -859,6 +903,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             "target_col": "y",
             "freq": None,
             "_panel": None,
+            "_dask": None,
         }
         if "_params" in state:
             defaults.update(_use_t=False)

@@ -46,6 +46,7 @@ __all__ = [
     "estimate_panel",
     "evaluate_panel",
     "forecast_panel",
+    "one_step_outputs",
     "one_step_panel",
     "sample_panel",
 ]
@@ -264,6 +265,12 @@ def estimate_panel(
     """
     m, k = panel.n_series, terms.n_params
     names = panel.ids
+    if hold_back is not None and hold_back < terms.max_lag:
+        raise ValueError(
+            f"hold_back={hold_back} is smaller than the largest lag {terms.max_lag}: "
+            "the first steps only serve as lags. Set hold_back >= the largest lag "
+            "or leave it None."
+        )
     first = terms.max_lag if hold_back is None else hold_back
     short = np.flatnonzero(panel.lengths <= first)
     if short.size:
@@ -441,6 +448,43 @@ def one_step_panel(record: PanelRecord, panel: Panel, origins: np.ndarray):
         pred[:, lag:] += np.where(phi != 0.0, phi * panel.values[:, :-lag], 0.0)
     pred[(steps < orders[:, None]) | (steps >= panel.lengths[:, None])] = np.nan
     return pred, which
+
+
+def one_step_outputs(record: PanelRecord, panel: Panel, what: str, starts: np.ndarray):
+    """What ``predict``, ``score_samples`` and ``score`` return for new data.
+
+    X's series are located on the fitted clock when its times are dates or
+    steps of the fitted frequency, so their trend and seasons continue
+    (:meth:`Panel.origins_on`); otherwise each counts from its own first
+    step, as in ``fit``.
+
+    Parameters
+    ----------
+    record : PanelRecord
+    panel : Panel
+        New data of fitted series.
+    what : {"mean", "log_likelihood", "score"}
+    starts : ndarray of int, shape (n_series of panel,)
+        Each series' first scored step (``score`` leaves out those before).
+
+    Returns
+    -------
+    ndarray of shape (n_series of panel, width), or float for "score"
+    """
+    pred, which = one_step_panel(record, panel, panel.origins_on(record.panel))
+    if what == "mean":
+        return pred
+    sigma2 = record.sigma2[which][:, None]
+    logpdf = -0.5 * (np.log(2 * np.pi * sigma2) + (panel.values - pred) ** 2 / sigma2)
+    logpdf[np.arange(logpdf.shape[1])[None, :] < starts[:, None]] = np.nan
+    if what != "score":
+        return logpdf
+    if np.isnan(logpdf).all():
+        raise ValueError(
+            "X has no step to score: each series needs more steps than score "
+            f"leaves out (the first {int(starts.min())} or more) and observed lags."
+        )
+    return float(np.nanmean(logpdf))
 
 
 # ----------------------------------------------------------------- the future

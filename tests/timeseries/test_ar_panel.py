@@ -436,3 +436,13 @@ def test_wide_table_with_nan_predicts_on_its_rows(ragged):
     ref = AutoReg(wide["s1"].dropna().to_numpy(), 2).fit()
     np.testing.assert_allclose(pred["s1"].dropna(), ref.fittedvalues, rtol=1e-9)
     assert pred["s1"].notna().sum() == len(ref.fittedvalues)
+
+
+def test_hold_back_puts_every_series_on_its_own_later_start(ragged):
+    est = ARRegressor(p=2, hold_back=5).fit(ragged)
+    y = rows_of(ragged, "s3")["y"].to_numpy()
+    ref = AutoReg(y, 2, hold_back=5).fit()
+    np.testing.assert_allclose(est.params_.loc["s3"], ref.params, rtol=1e-8)
+    assert est.nobs_["s3"] == ref.nobs
+    with pytest.raises(ValueError, match="hold_back=1 is smaller than the largest lag"):
+        ARRegressor(p=2, hold_back=1).fit(ragged)
