@@ -145,6 +145,7 @@ def _long_panel():
     return long_table([45, 80, 130, 61, 200, 90, 77, 150], seed=1)
 
 
+@pytest.mark.filterwarnings("ignore::probmodels.exceptions.NonStationaryWarning")
 @pytest.mark.parametrize("layout", ["rows split across partitions", "by series"])
 def test_ar_fits_a_dask_long_table_on_the_cluster(client, layout):
     dd = pytest.importorskip("dask.dataframe")

@@ -77,16 +77,14 @@ def _by_series(ddf, id_col: str, time_col: str):
     )
 
 
-def _fit_one(part: pd.DataFrame, params: dict):
+def _fit_one(part: pd.DataFrame, cls: type, params: dict):
     """The in-memory fit of one partition (None when it is empty)."""
-    from ._ar import ARRegressor
-
     if not len(part):
         return None
     with warnings.catch_warnings():
         # The client warns once for every series (see fit_partitions).
         warnings.simplefilter("ignore")
-        return ARRegressor(**params).fit(part)
+        return cls(**params).fit(part)
 
 
 def _gather_one(model, per_series: tuple) -> dict | None:
@@ -130,7 +128,9 @@ def fit_partitions(est, ddf, per_series: tuple):
     id_dtype = ddf[est.id_col].dtype
     ddf = _by_series(ddf, est.id_col, est.time_col)
     params = est.get_params()
-    fits = [dask.delayed(_fit_one)(part, params) for part in ddf.to_delayed()]
+    fits = [
+        dask.delayed(_fit_one)(part, type(est), params) for part in ddf.to_delayed()
+    ]
     fits = list(dask.persist(*fits))
     gathered = dask.compute(*[dask.delayed(_gather_one)(m, per_series) for m in fits])
     kept = [i for i, g in enumerate(gathered) if g is not None]
