@@ -345,7 +345,6 @@ def evaluate_panel(panel: Panel, record: PanelRecord) -> ARFit:
     ARFit
     """
     fit, terms, m = record.fit, record.terms, panel.n_series
-    lags = np.asarray(terms.lags)
     short = np.flatnonzero(panel.lengths <= fit.start)
     if short.size:
         bad = panel.ids[short].tolist()
@@ -354,6 +353,33 @@ def evaluate_panel(panel: Panel, record: PanelRecord) -> ARFit:
             f"(e.g. {int(panel.lengths[short[0]])} steps)."
         )
     stats = {}
+    for rows, _, y, X, valid, beta in fitted_windows(panel, fit, terms):
+        nobs = valid.sum(axis=1)
+        k = beta.shape[1]
+        _check_windows(nobs, k, panel.ids[rows].tolist())
+        ssr = np.sum((y - np.einsum("mti,mi->mt", X, beta)) ** 2, axis=1)
+        sums = (np.sum(y**2, axis=1), np.sum(y, axis=1), np.zeros(len(rows)))
+        part = fit_statistics(ssr, nobs, k, sums, terms.has_constant)
+        for key, value in part.items():
+            stats.setdefault(key, np.empty(m, dtype=value.dtype))[rows] = value
+    return ARFit(fit.params, fit.included, fit.cov, fit.lag_mask, fit.start, stats)
+
+
+def fitted_windows(panel: Panel, fit: ARFit, terms: Terms):
+    """The regressions of a fit on a panel, a block of series of one lag set at a time.
+
+    Yields
+    ------
+    rows : ndarray of int
+        The series.
+    start : int
+        Their first target step.
+    y, X, valid
+        As :func:`regression_rows` gives them, for each series' own lags.
+    beta : ndarray of shape (len(rows), k)
+        Their fitted coefficients, in the columns of ``X``.
+    """
+    lags = np.asarray(terms.lags)
     for block in _blocks(panel.lengths, terms.n_params):
         sets, which = np.unique(fit.lag_mask[block], axis=0, return_inverse=True)
         for s, mask in enumerate(sets):
@@ -361,15 +387,8 @@ def evaluate_panel(panel: Panel, record: PanelRecord) -> ARFit:
             sub = terms.with_lags(tuple(lags[mask]))
             start = int(fit.start[rows[0]])
             y, X, valid = regression_rows(panel, rows, sub, start)
-            nobs = valid.sum(axis=1)
-            _check_windows(nobs, sub.n_params, panel.ids[rows].tolist())
             beta = fit.params[np.ix_(rows, lag_subset_columns(terms, mask))]
-            ssr = np.sum((y - np.einsum("mti,mi->mt", X, beta)) ** 2, axis=1)
-            sums = (np.sum(y**2, axis=1), np.sum(y, axis=1), np.zeros(len(rows)))
-            part = fit_statistics(ssr, nobs, sub.n_params, sums, terms.has_constant)
-            for key, value in part.items():
-                stats.setdefault(key, np.empty(m, dtype=value.dtype))[rows] = value
-    return ARFit(fit.params, fit.included, fit.cov, fit.lag_mask, fit.start, stats)
+            yield rows, start, y, X, valid, beta
 
 
 # ------------------------------------------------------------------ in sample
@@ -382,20 +401,13 @@ def in_sample_panel(record: PanelRecord):
         The (series, step) pair of each window, in series then time order.
     target, fitted : ndarray
     """
-    panel, fit, terms = record.panel, record.fit, record.terms
-    lags = np.asarray(terms.lags)
     parts = []
-    for block in _blocks(panel.lengths, terms.n_params):
-        sets, which = np.unique(fit.lag_mask[block], axis=0, return_inverse=True)
-        for s, mask in enumerate(sets):
-            rows = block[which.reshape(-1) == s]
-            sub = terms.with_lags(tuple(lags[mask]))
-            start = int(fit.start[rows[0]])
-            y, X, valid = regression_rows(panel, rows, sub, start)
-            beta = fit.params[np.ix_(rows, lag_subset_columns(terms, mask))]
-            fitted = np.einsum("mti,mi->mt", X, beta)
-            i, t = np.nonzero(valid)
-            parts.append((rows[i], start + t, y[i, t], fitted[i, t]))
+    for rows, start, y, X, valid, beta in fitted_windows(
+        record.panel, record.fit, record.terms
+    ):
+        fitted = np.einsum("mti,mi->mt", X, beta)
+        i, t = np.nonzero(valid)
+        parts.append((rows[i], start + t, y[i, t], fitted[i, t]))
     series, steps, target, fitted = (
         np.concatenate(a) for a in zip(*parts, strict=True)
     )
