@@ -37,10 +37,9 @@ from ._ar_panel import (
     PanelResults,
     estimate_panel,
     evaluate_panel,
-    forecast_panel,
     one_step_outputs,
-    sample_panel,
 )
+from ._ar_panel_forecast import forecast_panel, sample_panel
 from ._ar_results import ARResults, results_member
 from ._design import Terms
 from ._index import TimeClock
