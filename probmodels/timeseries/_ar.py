@@ -7,7 +7,6 @@ from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
-import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -24,16 +23,12 @@ from ._ar_dask import (
     sampling_seeds,
 )
 from ._ar_fit import (
-    ARFit,
-    ARRecord,
     estimate,
     evaluate,
-    upgrade_0_1_0,
 )
 from ._ar_forecast import forecast, sample_paths
 from ._ar_math import is_stationary, one_step_predictions
 from ._ar_panel import (
-    PanelRecord,
     PanelResults,
     estimate_panel,
     evaluate_panel,
@@ -41,6 +36,15 @@ from ._ar_panel import (
 )
 from ._ar_panel_forecast import forecast_panel, sample_panel
 from ._ar_results import ARResults, results_member
+from ._ar_state import (
+    PER_SERIES,
+    fitted_record,
+    fitted_terms,
+    plain_state,
+    publish,
+    publish_per_series,
+    upgraded_state,
+)
 from ._design import Terms
 from ._index import TimeClock
 from ._inputs import (
@@ -56,26 +60,6 @@ from ._inputs import (
 from ._panel import is_long_table, long_rows, read_input, wide_values
 
 __all__ = ["ARRegressor"]
-
-#: The per-series statistics of a fit, each stored as the attribute ``<name>_``.
-ARFIT_STATISTICS = (
-    "sigma2",
-    "llf",
-    "aic",
-    "bic",
-    "hqic",
-    "aicc",
-    "fpe",
-    "rsquared",
-    "nobs",
-)
-
-
-#: The fitted attributes with a value per series.
-_PER_SERIES = tuple(
-    f"{key}_" for key in ("coef", "intercept", "trend_coef", "p", *ARFIT_STATISTICS)
-)
-
 
 class ARRegressor(GenerativeMixin, BaseEstimator):
     """Autoregressive model AR-X(p) fitted by conditional least squares.
@@ -316,7 +300,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         self._data = values
         self._clock = clock
         self._commit_generative_state(generative)
-        self._publish(fit)
+        publish(self, fit)
         self._warn_if_not_stationary()
         return self
 
@@ -324,7 +308,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         """Fit each partition of a Dask long table where it lives (:mod:`._ar_dask`)."""
         from ._ar_dask import fit_partitions
 
-        self._dask, values = fit_partitions(self, X, _PER_SERIES)
+        self._dask, values = fit_partitions(self, X, PER_SERIES)
         validate_data(self, X._meta, reset=True, skip_check_array=True)
         _, generative = self._generative_state(X._meta, self.random_state)
         self._trend, self._lags = self.trend, list(lags)
@@ -362,7 +346,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         self._data, self._clock, self._panel = None, panel.clock, panel
         self._dask = None
         self._commit_generative_state(generative)
-        self._publish(fit)
+        publish(self, fit)
         self._warn_if_not_stationary()
         return self
 
@@ -395,87 +379,14 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
                 "(time steps). Use fewer lags or terms, or a longer series."
             )
 
-    def _publish(self, fit: ARFit) -> None:
-        """Set the fitted attributes of an :class:`ARFit`; scalars for one series.
-
-        The estimates are stored as these attributes, each array and plain
-        value (model files), and :meth:`_record` puts the fit back together.
-        """
-        self._params, self._included, self._cov = fit.params, fit.included, fit.cov
-        # The results read the fitted choice, not the parameter, which
-        # set_params may change after fitting.
-        self._use_t = bool(self.use_t)
-        self._lag_mask, self._start = fit.lag_mask, fit.start
-        record = self._record(fit)
-        coef = record.coef
-        names = record.terms.names()
-        const = fit.params[:, 0] if "const" in names else np.zeros(len(coef))
-        slope = fit.params[:, names.index("trend")] if "trend" in names else 0 * const
-        values = {f"{key}_": fit.stats[key] for key in ARFIT_STATISTICS}
-        values.update(coef_=coef, intercept_=const, trend_coef_=slope, p_=record.orders)
-        self._publish_per_series(values)
-
-    def _publish_per_series(self, values: dict) -> None:
-        """Set each per-series attribute: a scalar for one series, labelled for a panel."""
-        if self._panel is not None:
-            # Many series of a long table: indexed by their ids.
-            ids = self._panel.ids
-            for key, v in values.items():
-                if v.ndim > 1:
-                    lags = [f"L{i + 1}" for i in range(v.shape[1])]
-                    setattr(self, key, pd.DataFrame(v, index=ids, columns=lags))
-                else:
-                    setattr(self, key, pd.Series(v, index=ids, name=key[:-1]))
-            return
-        one = self._container.ndim == 1
-        for key, v in values.items():
-            setattr(self, key, (v[0] if v.ndim > 1 else v[0].item()) if one else v)
-
-    def _record(self, fit: ARFit | None = None) -> ARRecord:
-        """The fitted model whole, for the results and the forecasts.
-
-        The one place that reads the fitted members back: the estimates
-        (``fit``, or the stored ones) with the data, clock and container.
-        """
-        if fit is None:
-            stats = {
-                key: np.atleast_1d(getattr(self, f"{key}_")) for key in ARFIT_STATISTICS
-            }
-            fit = ARFit(
-                self._params,
-                self._included,
-                self._cov,
-                self._lag_mask,
-                self._start,
-                stats,
-            )
-        if self._panel is not None:
-            return PanelRecord(fit, self._terms(), self._panel, self._use_t)
-        return ARRecord(
-            fit=fit,
-            terms=self._terms(),
-            data=self._data,
-            series=self._fitted_series,
-            regressors=self._fitted_exog,
-            clock=self._clock,
-            container=self._container,
-            use_t=self._use_t,
-        )
-
     def _results(self) -> ARResults:
         """``AutoRegResults``' inference and diagnostics of the fitted model."""
         check_is_fitted(self)
         if self._dask is not None:
             return GatheredResults(self._dask)
         if self._panel is not None:
-            return PanelResults(self._record())
-        return ARResults(self._record())
-
-    def _terms(self) -> Terms:
-        """The fitted regression's columns."""
-        return Terms(
-            self._trend, self.period_ or 0, tuple(self._lags), tuple(self._exog_names)
-        )
+            return PanelResults(fitted_record(self))
+        return ARResults(fitted_record(self))
 
     def _series_names(self):
         if getattr(self, "_panel", None) is not None:
@@ -516,7 +427,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         """Roots of the AR polynomial of each series (see class docstring)."""
         check_is_fitted(self)
         self._on_cluster("roots_")
-        roots = self._record().roots
+        roots = fitted_record(self).roots
         return roots[0] if np.ndim(self.p_) == 0 else roots
 
     params_ = results_member("params_")
@@ -551,7 +462,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         A, exog = self._split(values)
         n = A.shape[1]
         times = self._clock.positions(index, n)
-        record = self._record()
+        record = fitted_record(self)
         pred = one_step_predictions(A, record.coef, record.shared_part(times, exog))
         orders = np.atleast_1d(self.p_)
         pred[np.arange(n)[None, :] < orders[:, None]] = np.nan
@@ -614,7 +525,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         """:meth:`predict`, :meth:`score_samples` or :meth:`score` of many series."""
         panel, _, _ = read_input(self, X, reset=False, always_panel=True)
         starts = np.array([self._score_start(int(n)) for n in panel.lengths])
-        values = one_step_outputs(self._record(), panel, what, starts)
+        values = one_step_outputs(fitted_record(self), panel, what, starts)
         if what == "score":
             return values
         if is_long_table(X, self.id_col, self.time_col):
@@ -705,8 +616,8 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
                 self._dask, "forecast", ["mean", *bounds], steps, alpha, exog=exog
             )
         if self._panel is not None:
-            return forecast_panel(self._record(), steps, alpha, exog)
-        return forecast(self._record(), steps, alpha, exog)
+            return forecast_panel(fitted_record(self), steps, alpha, exog)
+        return forecast(fitted_record(self), steps, alpha, exog)
 
     def sample(self, n_samples=1, *, n_paths=1, exog=None, random_state=None):
         """Simulate continuations of the fitted series with Gaussian noise.
@@ -750,7 +661,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
                 exog=exog,
                 seeds=seeds,
             )
-        record = self._record()
+        record = fitted_record(self)
         if self._panel is not None:
             return sample_panel(record, n_samples, n_paths, exog, rng)
         return sample_paths(record, n_samples, n_paths, exog, rng)
@@ -758,7 +669,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
     # ------------------------------------------------------------- new data
     def _refresh(self, values, clock, refit):
         """Put new data under the model: refit, or keep the parameters."""
-        terms = self._terms()
+        terms = fitted_terms(self)
         self._check_length(terms, values.shape[0])
         if refit:
             fit = estimate(
@@ -770,9 +681,9 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
                 **self._estimate_options(),
             )
         else:
-            fit = evaluate(values, self._record())
+            fit = evaluate(values, fitted_record(self))
         self._data, self._clock = values, clock
-        self._publish(fit)
+        publish(self, fit)
         return self
 
     @atomic_fit
@@ -858,12 +769,12 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             options = self._estimate_options()
             del options["names"]
             fit = estimate_panel(
-                panel, self._terms(), lag_mask=self._lag_mask, **options
+                panel, fitted_terms(self), lag_mask=self._lag_mask, **options
             )
         else:
-            fit = evaluate_panel(panel, self._record())
+            fit = evaluate_panel(panel, fitted_record(self))
         self._panel, self._clock = panel, panel.clock
-        self._publish(fit)
+        publish(self, fit)
         return self
 
     # ------------------------------------------------------------ model files
@@ -871,41 +782,10 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         """The state, with a panel's per-series results as plain arrays (skops)."""
         if getattr(self, "_dask", None) is not None:
             refuse_pickling()
-        state = dict(super().__getstate__())  # never the live __dict__
-        if state.get("_panel") is not None:
-            for key in _PER_SERIES:
-                if key in state:
-                    state[key] = np.asarray(state[key])
-        return state
+        return plain_state(dict(super().__getstate__()))  # never the live __dict__
 
     def __setstate__(self, state):
-        """Read older files, with what they lacked filled in.
-
-        0.1.0's kept only the last p steps; files from before ``cov_type``
-        and ``use_t`` were fitted with the classical covariance.
-        """
-        if "_history" in state and "_params" not in state:
-            state = upgrade_0_1_0(state)
-        if "_n_lags" in state:
-            # Files from before subsets of lags: a count of leading lags.
-            n_lags = np.asarray(state.pop("_n_lags"))
-            state["_lag_mask"] = (
-                np.arange(len(state["_lags"]))[None, :] < n_lags[:, None]
-            )
-        defaults = {
-            "cov_type": "nonrobust",
-            "cov_kwds": None,
-            "use_t": False,
-            "glob": False,
-            "id_col": "unique_id",
-            "time_col": "ds",
-            "target_col": "y",
-            "freq": None,
-            "_panel": None,
-            "_dask": None,
-        }
-        if "_params" in state:
-            defaults.update(_use_t=False)
-        super().__setstate__({**defaults, **state})
+        """Read files of every earlier layout (:func:`._ar_state.upgraded_state`)."""
+        super().__setstate__(upgraded_state(state))
         if self._panel is not None and "coef_" in state:
-            self._publish_per_series({k: np.asarray(state[k]) for k in _PER_SERIES})
+            publish_per_series(self, {k: np.asarray(state[k]) for k in PER_SERIES})
