@@ -158,8 +158,10 @@ def test_ar_fits_a_dask_long_table_on_the_cluster(client, layout):
         ddf = dd.from_delayed(parts, meta=df.iloc[:0])
     else:
         ddf = dd.from_pandas(df, npartitions=3)  # series straddle partitions
-    est = ARRegressor(p=3, ic="aic", trend="ct", random_state=0).fit(ddf)
-    ref = ARRegressor(p=3, ic="aic", trend="ct").fit(df)
+    model = {"p": 3, "ic": "aic", "trend": "ct", "seasonal": True}
+    est = ARRegressor(**model, random_state=0).fit(ddf)
+    ref = ARRegressor(**model).fit(df)
+    assert est.period_ == ref.period_ == 7
     # dask holds the ids as Arrow strings (its convert-string option).
     same = {"rtol": 1e-10, "check_index_type": False}
     pd.testing.assert_frame_equal(est.params_.sort_index(), ref.params_, **same)

@@ -312,7 +312,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         validate_data(self, X._meta, reset=True, skip_check_array=True)
         _, generative = self._generative_state(X._meta, self.random_state)
         self._trend, self._lags = self.trend, list(lags)
-        self.period_ = self.period if self.seasonal else None
+        self.period_ = self._dask.period
         self._panel = self._data = None
         self._commit_generative_state(generative)
         for key, value in values.items():

@@ -56,12 +56,15 @@ class DaskFit:
         The long table's ``id``, ``time`` and ``target`` column names.
     time_dtype : object
         The time column's dtype.
+    period : int or None, default=None
+        The seasonal period the partitions used.
     """
 
     models: list
     results: dict
     columns: dict
     time_dtype: Any
+    period: int | None = None
 
 
 def _by_series(ddf, id_col: str, time_col: str):
@@ -92,6 +95,7 @@ def _gather_one(model, per_series: tuple) -> dict | None:
         return None
     out = {name: getattr(model, name) for name in (*GATHERED, *per_series)}
     out["freq"] = model._panel.clock.freq
+    out["period"] = model.period_
     out["columns"] = model._panel.columns
     out["time_dtype"] = model._panel.time_dtype
     return out
@@ -153,6 +157,7 @@ def fit_partitions(est, ddf, per_series: tuple):
         results={name: values.pop(name) for name in GATHERED},
         columns=parts[0]["columns"],
         time_dtype=parts[0]["time_dtype"],
+        period=parts[0]["period"],
     )
     return fit, values
 
