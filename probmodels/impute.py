@@ -2,19 +2,29 @@
 
 :class:`GenerativeImputer` fits a generative estimator on data with missing
 entries and fills them from the model's p(missing | observed): the
-conditional mean, or draws for multiple imputation. See
+conditional mean, or draws for multiple imputation. :func:`ampute` makes
+the holes imputers are compared on: missing completely at random, at random
+given other columns, or because of the value itself. See
 ``docs/user_guide/missing.rst``.
 """
 
 from __future__ import annotations
 
-from numbers import Integral
+from numbers import Integral, Real
 
+import numpy as np
+from scipy.special import expit
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["GenerativeImputer"]
+from .base import make_generator
+from .utils.validation import check_table
+
+__all__ = ["GenerativeImputer", "ampute"]
+
+#: The holes :func:`ampute` makes.
+MECHANISMS = ("mcar", "mar", "mnar_logistic", "mnar_above_mean")
 
 
 class GenerativeImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -162,3 +172,103 @@ class GenerativeImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags
+
+
+def _logistic_intercepts(z: np.ndarray, rate: float) -> np.ndarray:
+    """Per column, ``b`` with ``mean(sigmoid(z + b)) = rate`` (bisection).
+
+    The mean is increasing in ``b``, so 60 halvings of [-60, 60] pin it to
+    rounding; all columns at once.
+    """
+    lo, hi = np.full(z.shape[1], -60.0), np.full(z.shape[1], 60.0)
+    for _ in range(60):
+        mid = (lo + hi) / 2.0
+        above = expit(z + mid).mean(axis=0) > rate
+        hi, lo = np.where(above, mid, hi), np.where(above, lo, mid)
+    return (lo + hi) / 2.0
+
+
+def ampute(X, rate=0.3, mechanism="mcar", *, observed_share=0.3, random_state=None):
+    """Which entries of a complete table to remove, by a missingness mechanism.
+
+    The masks of the imputation benchmarks (HyperImpute, Jarrett et al.,
+    2022, whose MAR and MNAR masks follow Muzellec et al., 2020; not-MIWAE,
+    Ipsen et al., 2021):
+
+    - ``"mcar"``: each entry independently with probability ``rate``.
+    - ``"mar"``: a share ``observed_share`` of the columns (at least one,
+      drawn at random) is always observed; an entry of another column is
+      missing with probability ``sigmoid(w'x_obs + b)``, the observed
+      columns' values of its row times random weights (scaled so that
+      ``w'x_obs`` has unit variance), with ``b`` set per column so that its
+      mean probability is ``rate``. Missingness then depends only on
+      observed values.
+    - ``"mnar_logistic"``: self-masked: entry (i, j) is missing with
+      probability ``sigmoid(s_j z_ij + b_j)``, ``z`` the column's
+      standardised value and ``s_j = +-1`` at random, ``b_j`` set for
+      ``rate``: the value itself decides.
+    - ``"mnar_above_mean"``: not-MIWAE's protocol: in the first half of the
+      columns (``n_features // 2``, at least one), every value above its
+      column's mean is missing; ``rate`` is not used (about half of those
+      columns' entries go).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The complete table (numbers; standardise it first for the MNAR
+        masks to act alike on every column).
+    rate : float in (0, 1), default=0.3
+        The probability of a missing entry: over the whole table ("mcar"),
+        over the columns that can go missing ("mar"), per column
+        ("mnar_logistic").
+    mechanism : {"mcar", "mar", "mnar_logistic", "mnar_above_mean"}, default="mcar"
+    observed_share : float in (0, 1), default=0.3
+        "mar": the share of columns always observed.
+    random_state : int, RandomState, Generator or None, default=None
+
+    Returns
+    -------
+    mask : ndarray of bool, shape (n_samples, n_features)
+        True where the entry is to be removed: ``X[mask] = np.nan``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from probmodels.impute import ampute
+    >>> X = np.random.default_rng(0).normal(size=(1000, 4))
+    >>> mask = ampute(X, 0.3, "mnar_logistic", random_state=0)
+    >>> round(float(mask.mean()), 2)
+    0.3
+    """
+    X = check_table(X, hint="ampute takes the complete table.")
+    if mechanism not in MECHANISMS:
+        raise ValueError(f"mechanism must be one of {list(MECHANISMS)}; got {mechanism!r}.")
+    for name, value in (("rate", rate), ("observed_share", observed_share)):
+        if isinstance(value, bool) or not isinstance(value, Real) or not 0 < value < 1:
+            raise ValueError(f"{name} must be a float in (0, 1); got {value!r}.")
+    rng = make_generator(random_state)
+    n, d = X.shape
+    mask = np.zeros((n, d), dtype=bool)
+    if mechanism == "mcar":
+        return rng.random((n, d)) < rate
+    if mechanism == "mnar_above_mean":
+        half = max(d // 2, 1)
+        mask[:, :half] = X[:, :half] > X[:, :half].mean(axis=0)
+        return mask
+    sd = X.std(axis=0)
+    z = (X - X.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    if mechanism == "mnar_logistic":
+        linear = z * rng.choice([-1.0, 1.0], size=d)
+        probability = expit(linear + _logistic_intercepts(linear, rate))
+        return rng.random((n, d)) < probability
+    if d < 2:
+        raise ValueError("mechanism='mar' needs at least 2 columns: one stays observed.")
+    n_observed = min(max(int(observed_share * d), 1), d - 1)
+    observed = rng.choice(d, n_observed, replace=False)
+    amputed = np.setdiff1d(np.arange(d), observed)
+    weights = rng.standard_normal((n_observed, len(amputed)))
+    linear = z[:, observed] @ weights
+    linear /= np.where(linear.std(axis=0) > 0, linear.std(axis=0), 1.0)
+    probability = expit(linear + _logistic_intercepts(linear, rate))
+    mask[:, amputed] = rng.random((n, len(amputed))) < probability
+    return mask

@@ -24,6 +24,9 @@ The figures of the tabular-generation papers (``_papers.py``):
 :func:`detection`, :func:`shape_error`, :func:`trend_error` and
 :func:`alpha_precision` (with beta-recall).
 
+How far a completed table is from the truth (``_imputation.py``):
+:func:`energy_distance`, the distributional score of imputation.
+
 The scores forecasters report (``_forecast.py``, the M4 competition's
 definitions): :func:`mase`, :func:`smape`, :func:`interval_coverage` and
 :func:`crps` of sampled paths; :func:`backtest` (rolling-origin forecasts
@@ -32,6 +35,7 @@ of a forecaster, ``_backtest.py``) and :func:`backtest_scores` over them.
 
 from ._backtest import backtest, backtest_scores
 from ._forecast import crps, interval_coverage, mase, smape
+from ._imputation import energy_distance
 from ._papers import alpha_precision, detection, shape_error, trend_error
 from ._report import quality_report
 from ._samples import c2st, frechet_distance, make_sample_scorer, mmd
@@ -47,6 +51,7 @@ __all__ = [
     "crps",
     "dcr",
     "detection",
+    "energy_distance",
     "frechet_distance",
     "interval_coverage",
     "make_sample_scorer",
