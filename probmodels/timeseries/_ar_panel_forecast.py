@@ -54,11 +54,12 @@ def _chain_starts(panel: Panel, p: int) -> np.ndarray:
     return q
 
 
-def _run_forward(record, steps, future_exog, shocks, errors=False):
+def _run_forward(record, steps, future_exog, shocks, q, errors=False):
     """Fill the missing final steps, then run ``steps`` steps ahead.
 
     ``shocks`` of shape (m, n_paths, R) are the innovations at the region's
-    R columns (None: the conditional mean). With ``errors``, observed values
+    R columns (None: the conditional mean); ``q`` is each series' first
+    simulated step (:func:`_chain_starts`). With ``errors``, observed values
     and the deterministic part are zero, so the result is each step's
     coefficients on the shocks (their variance is what intervals need).
 
@@ -68,7 +69,6 @@ def _run_forward(record, steps, future_exog, shocks, errors=False):
     """
     panel, terms, coef = record.panel, record.terms, record.coef
     m, p = coef.shape
-    q = _chain_starts(panel, p)
     fill = panel.lengths - q
     R = int(fill.max(initial=0)) + steps
     off = R - steps - fill
@@ -117,9 +117,9 @@ def _run_forward(record, steps, future_exog, shocks, errors=False):
     return B[:, :, p + R - steps :]
 
 
-def _region_width(record, steps):
-    q = _chain_starts(record.panel, record.coef.shape[1])
-    return int((record.panel.lengths - q).max(initial=0)) + steps
+def _region_width(panel: Panel, q: np.ndarray, steps: int) -> int:
+    """Columns the recursion runs over: the longest fill, then the steps."""
+    return int((panel.lengths - q).max(initial=0)) + steps
 
 
 def forecast_panel(record: PanelRecord, steps: int, alpha, X_df) -> pd.DataFrame:
@@ -140,14 +140,15 @@ def forecast_panel(record: PanelRecord, steps: int, alpha, X_df) -> pd.DataFrame
     """
     panel = record.panel
     future = future_panel_exog(panel, X_df, steps)
-    mean = _run_forward(record, steps, future, None)[:, 0, :]
+    q = _chain_starts(panel, record.coef.shape[1])
+    mean = _run_forward(record, steps, future, None, q)[:, 0, :]
     series = np.repeat(np.arange(panel.n_series), steps)
     ahead = (panel.lengths[:, None] + np.arange(steps)[None, :]).ravel()
     data = {"mean": mean.ravel()}
     if alpha is not None:
-        R = _region_width(record, steps)
+        R = _region_width(panel, q, steps)
         basis = np.broadcast_to(np.eye(R)[None], (panel.n_series, R, R))
-        coefs = _run_forward(record, steps, future, basis, errors=True)
+        coefs = _run_forward(record, steps, future, basis, q, errors=True)
         sd = np.sqrt(record.sigma2[:, None] * np.sum(coefs**2, axis=1))
         half = norm.ppf(1.0 - alpha / 2.0) * sd
         data.update(lower=(mean - half).ravel(), upper=(mean + half).ravel())
@@ -170,10 +171,11 @@ def sample_panel(
     """
     panel = record.panel
     future = future_panel_exog(panel, X_df, steps)
-    R = _region_width(record, steps)
+    q = _chain_starts(panel, record.coef.shape[1])
+    R = _region_width(panel, q, steps)
     shocks = rng.standard_normal((panel.n_series, n_paths, R))
     shocks *= np.sqrt(record.sigma2)[:, None, None]
-    paths = _run_forward(record, steps, future, shocks)
+    paths = _run_forward(record, steps, future, shocks, q)
     series = np.repeat(np.arange(panel.n_series), steps)
     ahead = (panel.lengths[:, None] + np.arange(steps)[None, :]).ravel()
     flat = paths.transpose(0, 2, 1).reshape(-1, n_paths)
