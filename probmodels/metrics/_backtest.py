@@ -22,7 +22,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from ..base import check_n_samples, make_generator
-from ..timeseries._inputs import split_columns
+from ..timeseries._inputs import exog_names, split_columns
 from ..timeseries._panel import is_long_table
 from ._forecast import crps_ensemble, naive_scale
 
@@ -183,8 +183,7 @@ def _backtest_long(estimator, X, h, n_windows, step_size, refit, alpha, n_paths,
     """:func:`backtest` of a long table: each series cut at its own end."""
     id_col, time_col = estimator.id_col, estimator.time_col
     target = estimator.target_col
-    exog = estimator.exog
-    exog = [] if exog is None else [exog] if isinstance(exog, str) else list(exog)
+    exog = exog_names(estimator.exog)
     groups = X.groupby(id_col, sort=False)
     from_end = (groups[id_col].transform("size") - groups.cumcount()).to_numpy()
     reach = h + (n_windows - 1) * step_size

@@ -17,10 +17,11 @@ from ..utils.validation import check_series_scale, validate_series
 from ._ar_cov import COV_TYPES, check_cov_kwds
 from ._ar_dask import (
     GatheredResults,
+    forecast_partitions,
     is_dask_dataframe,
-    on_partitions,
+    refuse_on_cluster,
     refuse_pickling,
-    sampling_seeds,
+    sample_partitions,
 )
 from ._ar_fit import (
     estimate,
@@ -49,6 +50,7 @@ from ._design import Terms
 from ._index import TimeClock
 from ._inputs import (
     check_glob,
+    check_series_length,
     default_score_start,
     index_of,
     lag_set,
@@ -60,6 +62,7 @@ from ._inputs import (
 from ._panel import is_long_table, long_rows, read_input, wide_values
 
 __all__ = ["ARRegressor"]
+
 
 class ARRegressor(GenerativeMixin, BaseEstimator):
     """Autoregressive model AR-X(p) fitted by conditional least squares.
@@ -288,9 +291,16 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         self._fitted_series = series  # read by _series_names below
         self._fitted_exog = regressors
         self._panel = self._dask = None
-        self._check_length(terms, n)
+        check_series_length(self, terms, n)
         check_series_scale(values[:, series], self._series_names())
-        fit = estimate(values, series, regressors, terms, **self._estimate_options())
+        fit = estimate(
+            values,
+            series,
+            regressors,
+            terms,
+            names=self._series_names(),
+            **self._estimate_options(),
+        )
         _, generative = self._generative_state(X, self.random_state)
         generative = replace(
             generative, container=series_container(X, series, regressors)
@@ -320,31 +330,22 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         self._warn_if_not_stationary()
         return self
 
-    def _on_cluster(self, what):
-        """Refuse, by name, what a fit on a Dask DataFrame does not do."""
-        if self._dask is not None:
-            raise ValueError(
-                f"{what} is not available for a model fitted on a Dask DataFrame: "
-                "forecast, sample, predict_in_sample and the gathered results "
-                "(params_, bse_, per-series statistics) are. Fit the series in "
-                "memory (a pandas long table) for the rest."
-            )
-
     def _fit_panel(self, X, panel, lags):
         """Fit many series of different lengths (:mod:`._ar_panel`)."""
         period = resolve_period(self.seasonal, self.period, panel.clock)
         terms = Terms(self.trend, period, lags, tuple(panel.columns["exog"]))
-        self._panel = panel  # read by _estimate_options
-        options = self._estimate_options()
-        del options["names"]
-        fit = estimate_panel(panel, terms, **options)
+        fit = estimate_panel(panel, terms, **self._estimate_options())
         _, generative = self._generative_state(X, self.random_state)
         self._trend, self._lags, self.period_ = self.trend, list(lags), period or None
         self._exog_names = list(panel.columns["exog"])
         self._fitted_series = np.arange(panel.n_series)
         self._fitted_exog = np.arange(0)
-        self._data, self._clock, self._panel = None, panel.clock, panel
-        self._dask = None
+        self._data, self._clock, self._panel, self._dask = (
+            None,
+            panel.clock,
+            panel,
+            None,
+        )
         self._commit_generative_state(generative)
         publish(self, fit)
         self._warn_if_not_stationary()
@@ -355,29 +356,10 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             "hold_back": None if self.hold_back is None else int(self.hold_back),
             "ic": self.ic,
             "glob": check_glob(self.glob, self.ic, self.p),
-            "names": self._series_names() if self._panel is None else None,
             "cov_type": self.cov_type,
             "cov_kwds": check_cov_kwds(self.cov_type, self.cov_kwds),
             "use_t": bool(self.use_t),
         }
-
-    def _check_length(self, terms, n):
-        """Refuse hold_back below the largest lag and too short series."""
-        start = terms.max_lag if self.hold_back is None else int(self.hold_back)
-        if start < terms.max_lag:
-            raise ValueError(
-                f"hold_back={self.hold_back} is smaller than the largest lag "
-                f"{terms.max_lag}: the first steps only serve as lags. Set "
-                "hold_back >= the largest lag or leave it None."
-            )
-        needed = start + terms.n_params + 1
-        if n < needed:
-            raise ValueError(
-                f"{self!r} needs at least {needed} observations per series "
-                f"({start} held back as lags, {terms.n_params} regression "
-                f"parameters and 1 for the noise variance); X has {n} sample(s) "
-                "(time steps). Use fewer lags or terms, or a longer series."
-            )
 
     def _results(self) -> ARResults:
         """``AutoRegResults``' inference and diagnostics of the fitted model."""
@@ -426,7 +408,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
     def roots_(self):
         """Roots of the AR polynomial of each series (see class docstring)."""
         check_is_fitted(self)
-        self._on_cluster("roots_")
+        refuse_on_cluster(self._dask, "roots_")
         roots = fitted_record(self).roots
         return roots[0] if np.ndim(self.p_) == 0 else roots
 
@@ -486,7 +468,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             See :meth:`predict_in_sample` for dynamic predictions.
         """
         check_is_fitted(self)
-        self._on_cluster("predict")
+        refuse_on_cluster(self._dask, "predict")
         if self._panel is not None:
             return self._panel_one_step(X, "mean")
         _, pred = self._one_step(X)
@@ -512,7 +494,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             In the fitted series' container.
         """
         check_is_fitted(self)
-        self._on_cluster("score_samples")
+        refuse_on_cluster(self._dask, "score_samples")
         if self._panel is not None:
             return self._panel_one_step(X, "log_likelihood")
         A, pred = self._one_step(X)
@@ -559,7 +541,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         float
         """
         check_is_fitted(self)
-        self._on_cluster("score")
+        refuse_on_cluster(self._dask, "score")
         if self._panel is not None:
             return self._panel_one_step(X, "score")
         n, start = num_steps(X), self._score_start(num_steps(X))
@@ -611,10 +593,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
                 f"got {alpha!r}."
             )
         if self._dask is not None:
-            bounds = [] if alpha is None else ["lower", "upper"]
-            return on_partitions(
-                self._dask, "forecast", ["mean", *bounds], steps, alpha, exog=exog
-            )
+            return forecast_partitions(self._dask, steps, alpha, exog)
         if self._panel is not None:
             return forecast_panel(fitted_record(self), steps, alpha, exog)
         return forecast(fitted_record(self), steps, alpha, exog)
@@ -649,18 +628,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         n_paths = check_n_samples(n_paths, "n_paths")
         rng = self._sampling_generator(random_state)
         if self._dask is not None:
-            one = [self._dask.columns["target"]]
-            names = one if n_paths == 1 else [f"path_{j}" for j in range(n_paths)]
-            seeds = sampling_seeds(rng, len(self._dask.models))
-            return on_partitions(
-                self._dask,
-                "sample",
-                names,
-                n_samples,
-                n_paths=n_paths,
-                exog=exog,
-                seeds=seeds,
-            )
+            return sample_partitions(self._dask, n_samples, n_paths, exog, rng)
         record = fitted_record(self)
         if self._panel is not None:
             return sample_panel(record, n_samples, n_paths, exog, rng)
@@ -670,7 +638,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
     def _refresh(self, values, clock, refit):
         """Put new data under the model: refit, or keep the parameters."""
         terms = fitted_terms(self)
-        self._check_length(terms, values.shape[0])
+        check_series_length(self, terms, values.shape[0])
         if refit:
             fit = estimate(
                 values,
@@ -678,6 +646,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
                 self._fitted_exog,
                 terms,
                 lag_mask=self._lag_mask,
+                names=self._series_names(),
                 **self._estimate_options(),
             )
         else:
@@ -710,7 +679,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             The updated estimator, so ``est.append(new).forecast(6)`` chains.
         """
         check_is_fitted(self)
-        self._on_cluster("append")
+        refuse_on_cluster(self._dask, "append")
         if self._panel is not None:
             raise ValueError(
                 f"append extends series on one common index; this model holds "
@@ -746,7 +715,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             The updated estimator.
         """
         check_is_fitted(self)
-        self._on_cluster("apply")
+        refuse_on_cluster(self._dask, "apply")
         if self._panel is not None:
             return self._apply_panel(X, refit)
         values, index = validate_series(self, X, reset=False)
@@ -766,10 +735,11 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         panel, _, _ = read_input(self, X, reset=False, always_panel=True)
         panel.check_same_series(self._panel)
         if refit:
-            options = self._estimate_options()
-            del options["names"]
             fit = estimate_panel(
-                panel, fitted_terms(self), lag_mask=self._lag_mask, **options
+                panel,
+                fitted_terms(self),
+                lag_mask=self._lag_mask,
+                **self._estimate_options(),
             )
         else:
             fit = evaluate_panel(panel, fitted_record(self))

@@ -20,7 +20,6 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -28,9 +27,11 @@ __all__ = [
     "GatheredResults",
     "fit_partitions",
     "is_dask_dataframe",
+    "forecast_partitions",
     "on_partitions",
+    "refuse_on_cluster",
     "refuse_pickling",
-    "sampling_seeds",
+    "sample_partitions",
 ]
 
 #: The per-series attributes brought back from each partition's fit.
@@ -254,6 +255,60 @@ class GatheredResults:
         )
 
 
+def forecast_partitions(fit: DaskFit, steps: int, alpha, exog):
+    """Every partition's forecasts, a Dask DataFrame (id, time, mean, bounds).
+
+    Parameters
+    ----------
+    fit : DaskFit
+    steps : int
+    alpha : float or None
+    exog : DataFrame or None
+        The future drivers, a long table.
+
+    Returns
+    -------
+    dask.dataframe.DataFrame
+    """
+    bounds = [] if alpha is None else ["lower", "upper"]
+    return on_partitions(fit, "forecast", ["mean", *bounds], steps, alpha, exog=exog)
+
+
+def sample_partitions(fit: DaskFit, steps: int, n_paths: int, exog, rng):
+    """Every partition's paths, a Dask DataFrame (id, time, a column per path).
+
+    Each partition draws from its own seed, drawn from ``rng``.
+
+    Returns
+    -------
+    dask.dataframe.DataFrame
+    """
+    one = [fit.columns["target"]]
+    names = one if n_paths == 1 else [f"path_{j}" for j in range(n_paths)]
+    seeds = rng.integers(0, 2**63 - 1, size=len(fit.models))
+    return on_partitions(
+        fit, "sample", names, steps, n_paths=n_paths, exog=exog, seeds=seeds
+    )
+
+
+def refuse_on_cluster(fit: DaskFit | None, what: str) -> None:
+    """Refuse, by name, what a fit on a Dask DataFrame does not do.
+
+    Parameters
+    ----------
+    fit : DaskFit or None
+        None: the model was fitted in memory, and nothing is refused.
+    what : str
+    """
+    if fit is not None:
+        raise ValueError(
+            f"{what} is not available for a model fitted on a Dask DataFrame: "
+            "forecast, sample, predict_in_sample and the gathered results "
+            "(params_, bse_, per-series statistics) are. Fit the series in "
+            "memory (a pandas long table) for the rest."
+        )
+
+
 def refuse_pickling() -> None:
     """A Dask fit lives on the cluster: it is not written to a model file."""
     raise TypeError(
@@ -261,8 +316,3 @@ def refuse_pickling() -> None:
         "live on the cluster and cannot be written to a file. Fit the series in "
         "memory (a pandas long table) to save the model."
     )
-
-
-def sampling_seeds(rng: np.random.Generator, n: int) -> np.ndarray:
-    """One seed per partition, drawn from the estimator's sampling stream."""
-    return rng.integers(0, 2**63 - 1, size=n)

@@ -34,6 +34,7 @@ from ._ar_fit import (
 from ._ar_math import gaussian_llf, information_criteria
 from ._ar_results import ARResults, _check_alpha
 from ._design import Terms
+from ._inputs import check_hold_back
 from ._panel import Panel
 
 __all__ = [
@@ -261,13 +262,7 @@ def estimate_panel(
     """
     m, k = panel.n_series, terms.n_params
     names = panel.ids
-    if hold_back is not None and hold_back < terms.max_lag:
-        raise ValueError(
-            f"hold_back={hold_back} is smaller than the largest lag {terms.max_lag}: "
-            "the first steps only serve as lags. Set hold_back >= the largest lag "
-            "or leave it None."
-        )
-    first = terms.max_lag if hold_back is None else hold_back
+    first = check_hold_back(hold_back, terms.max_lag)
     short = np.flatnonzero(panel.lengths <= first)
     if short.size:
         bad = names[short].tolist()

@@ -21,6 +21,9 @@ MAX_GLOB_LAGS = 16
 
 __all__ = [
     "check_glob",
+    "check_hold_back",
+    "check_series_length",
+    "exog_names",
     "default_score_start",
     "future_exog",
     "index_of",
@@ -375,3 +378,65 @@ def num_steps(X) -> int:
 def index_of(X):
     """The index of a Series or DataFrame, else None."""
     return X.index if isinstance(X, (pd.Series, pd.DataFrame)) else None
+
+
+def check_hold_back(hold_back, max_lag: int) -> int:
+    """The first fitted step: ``hold_back``, refused below the largest lag.
+
+    Parameters
+    ----------
+    hold_back : int or None
+        ``ARRegressor``'s ``hold_back``; None starts at the largest lag.
+    max_lag : int
+
+    Returns
+    -------
+    int
+    """
+    start = max_lag if hold_back is None else int(hold_back)
+    if start < max_lag:
+        raise ValueError(
+            f"hold_back={hold_back} is smaller than the largest lag {max_lag}: the "
+            "first steps only serve as lags. Set hold_back >= the largest lag or "
+            "leave it None."
+        )
+    return start
+
+
+def exog_names(exog) -> list:
+    """``ARRegressor``'s ``exog`` as a list of column names (a long table's drivers).
+
+    Parameters
+    ----------
+    exog : str, int, list, tuple or None
+
+    Returns
+    -------
+    list
+    """
+    if exog is None:
+        return []
+    return [exog] if isinstance(exog, (str, Integral)) else list(exog)
+
+
+def check_series_length(est, terms, n: int) -> None:
+    """Refuse ``hold_back`` below the largest lag, and series too short to fit.
+
+    Parameters
+    ----------
+    est : ARRegressor
+        Its ``hold_back``, and its repr for the message.
+    terms : Terms
+        The model's columns.
+    n : int
+        Steps of the series (one table: every series has them).
+    """
+    start = check_hold_back(est.hold_back, terms.max_lag)
+    needed = start + terms.n_params + 1
+    if n < needed:
+        raise ValueError(
+            f"{est!r} needs at least {needed} observations per series "
+            f"({start} held back as lags, {terms.n_params} regression "
+            f"parameters and 1 for the noise variance); X has {n} sample(s) "
+            "(time steps). Use fewer lags or terms, or a longer series."
+        )

@@ -13,7 +13,6 @@ NaN (series that start or end at different times) the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Integral
 
 import numpy as np
 import pandas as pd
@@ -21,7 +20,7 @@ from sklearn.utils.validation import validate_data
 
 from ..utils.validation import and_more, validate_series
 from ._index import TimeClock
-from ._inputs import split_columns
+from ._inputs import exog_names, split_columns
 
 __all__ = [
     "Panel",
@@ -242,13 +241,12 @@ def read_input(est, X, *, reset: bool, always_panel: bool = False):
     """
     if is_long_table(X, est.id_col, est.time_col):
         validate_data(est, X, reset=reset, skip_check_array=True)
-        exog = [] if est.exog is None else est.exog
         panel = panel_from_long(
             X,
             id_col=est.id_col,
             time_col=est.time_col,
             target_col=est.target_col,
-            exog=[exog] if isinstance(exog, (str, Integral)) else list(exog),
+            exog=exog_names(est.exog),
             freq=est.freq,
         )
         return panel, None, None
