@@ -150,6 +150,10 @@ class BaseMixture(GenerativeMixin, BaseEstimator, metaclass=ABCMeta):
     def _m_step(self, stats):
         """Parameters maximising the expected log-likelihood given ``stats``."""
 
+    def _pass_arguments(self, params) -> tuple:
+        """What the E-step pass is called with: the natural parameters."""
+        return (self._natural_parameters(params),)
+
     @abstractmethod
     def _natural_parameters(self, params):
         """Theta of centred parameters (``Theta phi(x)`` are the logits)."""
@@ -265,7 +269,7 @@ class BaseMixture(GenerativeMixin, BaseEstimator, metaclass=ABCMeta):
                 if best is None or run.lower_bound > best.lower_bound:
                     best = run
             # A last E-step, so fit_predict(X) equals fit(X).predict(X).
-            labels = data.labels(self._natural_parameters(best.params))
+            labels = data.labels(*self._pass_arguments(best.params))
         if not best.converged and self.max_iter > 0:
             warnings.warn(
                 "Best performing initialization did not converge. Try different "

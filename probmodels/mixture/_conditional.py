@@ -28,6 +28,10 @@ from .._conditioning import (
 )
 from ._inference import _draw_categories
 from ._observed import fill_rows, observed_conditionals, posterior
+from ._self_masking import normal_points, tilted_conditionals
+
+#: Quasi-random draws per row and component when imputing under the mask model.
+IMPUTE_DRAWS = 256
 
 __all__ = ["ConditionalMixture"]
 
@@ -64,17 +68,26 @@ class ConditionalMixture:
         check_impute_method(method)
         rows = self._validate_X(X, reset=False)
         rng = self._sampling_generator(random_state) if method == "draw" else None
-        continuous, codes, _ = self._conditional_fill(rows, method, rng)
+        continuous, codes, _ = self._conditional_fill(
+            rows, method, rng, self_masked=True
+        )
         return complete_rows(self._types, continuous, codes, X)
 
     # ------------------------------------------------------------ internals
-    def _conditional_fill(self, rows, method, rng):
-        """Filled continuous block, filled codes and the components drawn."""
+    def _conditional_fill(self, rows, method, rng, self_masked=False):
+        """Filled continuous block, filled codes and the components drawn.
+
+        ``self_masked``: the holes of the rows went missing under the fitted
+        mask model (``missing="mnar"``), which tilts each conditional; the
+        query rows of ``sample(given=...)`` are not holes, and are not tilted.
+        """
         log_w, means, prec = self._moments()
         k, d = means.shape
         logits, layout, X0, fills, covs = observed_conditionals(
             rows, log_w, means, prec, self._category_log_probs()
         )
+        if self_masked and "mask_coef_" in self.__dict__:
+            return self._self_masked_fill(method, rng, logits, layout, X0, fills, covs)
         resp = posterior(logits)[0]
         onehot = rows[:, d:]
         labels = None
@@ -88,6 +101,55 @@ class ConditionalMixture:
             filled = _draw_gaussian(X0, layout, labels, fills, covs, rng)
         codes = self._fill_codes(onehot, resp, labels, rng)
         return filled, codes, labels
+
+    def _self_masked_fill(self, method, rng, logits, layout, X0, fills, covs):
+        """Holes filled from p(x_m | x_o, m) of the self-masking model.
+
+        Each component's Gaussian conditional, reweighted by the mask
+        model's ``P(m | x_m)`` over quasi-random draws
+        (:func:`~probmodels.mixture._self_masking.tilted_conditionals`):
+        the components' posterior takes the tilt, the mean is the weighted
+        draws' mean, a draw picks a component, then a draw by its weight.
+        """
+        k = len(fills)
+        mask = np.vstack([self.mask_intercept_, self.mask_coef_])
+        if method == "mean":  # quadrature, or quasi-random points
+            points = [
+                normal_points(IMPUTE_DRAWS, g.columns.shape[1]) for g in layout.groups
+            ]
+        else:  # a draw resamples each row's own random draws by weight
+            equal = np.full(IMPUTE_DRAWS, -np.log(IMPUTE_DRAWS))
+            points = [
+                (
+                    rng.standard_normal(
+                        (len(g.rows), IMPUTE_DRAWS, g.columns.shape[1])
+                    ),
+                    equal,
+                )
+                for g in layout.groups
+            ]
+        tilted = [
+            tilted_conditionals(layout, fills[j], covs[j], mask, points)
+            for j in range(k)
+        ]
+        for j, (log_tilt, _, _) in enumerate(tilted):
+            logits[:, j] += log_tilt
+        resp = posterior(logits)[0]
+        labels = None if method == "mean" else _draw_categories(resp, rng)
+        out = X0.copy()
+        flat = out.ravel()
+        for g, group in enumerate(layout.groups):
+            draws = np.stack([t[1][g] for t in tilted])  # (K, n, S, m)
+            weights = np.stack([t[2][g] for t in tilted])  # (K, n, S)
+            r = resp[group.rows].T  # (K, n)
+            if labels is None:
+                values = np.einsum("kn,kns,knsm->nm", r, weights, draws)
+            else:
+                own, at = labels[group.rows], np.arange(len(group.rows))
+                pick = _draw_categories(weights[own, at], rng)
+                values = draws[own, at, pick]
+            flat[group.flat] = values
+        return out, None, labels
 
     def _fill_codes(self, onehot, resp, labels, rng):
         """Category codes with missing ones filled (mode, or a draw)."""

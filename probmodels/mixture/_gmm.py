@@ -31,6 +31,7 @@ from ._inference import GaussianInference
 from ._init import initial_responsibilities
 from ._missing import MissingStatistics
 from ._observed import mean_filled
+from ._self_masking import SelfMaskingStatistics
 
 __all__ = ["GaussianMixture"]
 
@@ -128,6 +129,17 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
         as the neural estimators do (see the "Scaling out" guide). EM, or
         False, fits in each process on its own.
     %(table_parameters)s
+    missing : {"mar", "mnar"}, default="mar"
+        What the holes are assumed to be. "mar": missing at random (the
+        observed entries decide nothing about the missing ones' chance of
+        being missing beyond what they show). "mnar": missing because of
+        the value itself, modelled: each continuous column j goes missing
+        with probability ``sigmoid(a_j + b_j x_j)``, fitted jointly with the
+        mixture by Monte Carlo EM (values above a threshold left blank,
+        readings below a detection limit). :meth:`impute` then draws from
+        p(missing | observed, missing); ``sample`` and ``sample(given=...)``
+        from the full-data mixture. EM only, on numeric columns; what it
+        assumes is in ``docs/user_guide/missing.rst``.
 
     Attributes
     ----------
@@ -166,6 +178,12 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
         ``category_log_prob_``'s columns.
     is_categorical_ : ndarray of bool of shape (n_features,)
         Which input columns are categorical.
+    mask_intercept_, mask_coef_ : ndarray of shape (n_features,)
+        With ``missing="mnar"`` and holes in the training rows: the fitted
+        mask model, ``P(x_j missing | x_j) = sigmoid(mask_intercept_[j] +
+        mask_coef_[j] * x_j)`` in the columns' units. A positive slope means
+        large values go missing; ``-mask_intercept_ / mask_coef_`` is where
+        half of them do.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         When fitted on a DataFrame with string column names.
@@ -192,6 +210,7 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
         "covariance_type",
         "categorical_features",
         "quantile_transform",
+        "missing",
     )
 
     _parameter_constraints: dict = {
@@ -219,6 +238,7 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
         "distributed": ["boolean", StrOptions({"auto"})],
         "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
         "quantile_transform": ["boolean"],
+        "missing": [StrOptions({"mar", "mnar"})],
     }
 
     def __init__(
@@ -246,6 +266,7 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
         distributed="auto",
         categorical_features="from_dtype",
         quantile_transform=False,
+        missing="mar",
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -269,6 +290,7 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
         self.distributed = distributed
         self.categorical_features = categorical_features
         self.quantile_transform = quantile_transform
+        self.missing = missing
 
     # ------------------------------------------------------------------ fit
     @available_with_solver(
@@ -345,6 +367,11 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
 
     def _dask_source(self, X, sample_weight, rng):
         """A fit on a Dask array (see :mod:`probmodels.mixture._dask`): numbers."""
+        if self.missing == "mnar":
+            raise ValueError(
+                "missing='mnar' is fitted in memory; a Dask array's chunks are "
+                "fitted under MAR. Compute the array, or use missing='mar'."
+            )
         from ._dask import mixture_dask_source
 
         source = mixture_dask_source(self, X, sample_weight, rng)
@@ -434,6 +461,11 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
         rows as tensors, on this process's device.
         """
         device = resolve_device(self.device)
+        if self.missing == "mnar" and (partial or self.solver == "gradient"):
+            raise ValueError(
+                "missing='mnar' is fitted by EM over all rows: use fit with "
+                "solver='em' (the gradient solver and partial_fit assume MAR)."
+            )
         if partial or self.solver == "gradient":
             from ._gradient import GradientData
 
@@ -442,6 +474,9 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
             return GradientData(
                 Xc, weight, self.covariance_type, device, strategy, sizes
             )
+        if self.missing == "mnar" and np.isnan(Xc.sum()):
+            self._check_self_masking()
+            return SelfMaskingStatistics(Xc, weight, self.covariance_type)
         if np.isnan(Xc.sum()):
             return MissingStatistics(Xc, weight, self.covariance_type, self._n_onehot)
         phi = features(Xc, self.covariance_type, self._n_onehot)
@@ -482,13 +517,29 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
         self._adam_state = tensors_to_cpu(result.optimizer_state)
         return MixtureRun(params, [-result.history[-1]["monitor"]], False, 1)
 
+    def _check_self_masking(self):
+        if self._n_onehot:
+            raise ValueError(
+                "missing='mnar' models the holes of continuous columns; this "
+                "table has categorical columns. Fit them with missing='mar', or "
+                "encode them as numbers."
+            )
+
+    def _pass_arguments(self, params):
+        """What the E-step pass takes: theta, and the mask model under MNAR."""
+        theta = self._natural_parameters(params)
+        return (theta, params[5]) if len(params) > 5 else (theta,)
+
     def _e_step(self, stats_pass, params, total):
         """Sufficient statistics and mean log-likelihood under ``params``."""
-        stats, ll = stats_pass(self._natural_parameters(params))
+        stats, ll = stats_pass(*self._pass_arguments(params))
         return stats, ll / total
 
     def _m_step(self, stats):
         """Parameters maximising the expected log-likelihood given ``stats``."""
+        if isinstance(stats, tuple):  # MNAR: the mask model's M-step beside
+            stats, mask_data = stats
+            return (*self._m_step(stats), mask_data.maximise(mask_data.start))
         d = self._types.n_continuous
         n_stat = n_statistics(self.covariance_type, d)
         nk, means_c, cov = parameters_from_statistics(
@@ -553,7 +604,9 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
         return weights, means_c, cov, prec_chol, log_probs
 
     # ----------------------------------------------------- fitted parameters
-    def _set_parameters(self, weights, means_c, cov, prec_chol, log_probs, center):
+    def _set_parameters(
+        self, weights, means_c, cov, prec_chol, log_probs, mask=None, *, center
+    ):
         if not all(np.isfinite(a).all() for a in (weights, means_c, cov, prec_chol)):
             raise ValueError(
                 "The fit ended with non-finite parameters (NaN or inf): the data "
@@ -571,6 +624,12 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
         self.category_log_prob_ = [
             log_probs[:, a:b] for a, b in zip(starts[:-1], starts[1:], strict=True)
         ]
+        if mask is None:
+            self.__dict__.pop("mask_intercept_", None)
+            self.__dict__.pop("mask_coef_", None)
+        else:  # centred units to the columns': a + b (x - c) = (a - b c) + b x
+            self.mask_intercept_ = mask[0] - mask[1] * center[:d]
+            self.mask_coef_ = mask[1].copy()
 
     @property
     def categories_(self):
@@ -583,7 +642,7 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
 
     def _natural_parameters(self, params):
         """Theta of centred parameters: ``Theta phi(x)`` are the component logits."""
-        weights, means_c, _, prec_chol, log_probs = params
+        weights, means_c, _, prec_chol, log_probs = params[:5]
         theta = natural_parameters(weights, means_c, prec_chol, self._covariance_type)
         return np.hstack([theta, log_probs]) if log_probs.shape[1] else theta
 
@@ -598,13 +657,20 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
         log_probs = self._category_log_probs()
         if log_probs is None:
             log_probs = np.empty((len(self.weights_), 0))
-        return (
+        d = self.means_.shape[1]
+        params = (
             self.weights_,
-            self.means_ - center[: self.means_.shape[1]],
+            self.means_ - center[:d],
             self.covariances_,
             self.precisions_cholesky_,
             log_probs,
         )
+        if "mask_coef_" not in self.__dict__:
+            return params
+        mask = np.vstack(
+            [self.mask_intercept_ + self.mask_coef_ * center[:d], self.mask_coef_]
+        )
+        return (*params, mask)
 
 
 def _column_variances(encoded):
