@@ -63,11 +63,16 @@ class VAEImputation:
         check_impute_method(method)
         rows = self._scaled(X)
         rng = self._sampling_generator(random_state)
-        filled = self._importance_fill(rows, y, method == "draw", rng)
+        filled = self._importance_fill(rows, y, method == "draw", rng, holes=True)
         return self._completed(filled, X)
 
-    def _importance_fill(self, rows, y, draw, rng):
-        """Continuous columns (scaled) and codes of rows with their holes filled."""
+    def _importance_fill(self, rows, y, draw, rng, holes=False):
+        """Continuous columns (scaled) and codes of rows with their holes filled.
+
+        ``holes``: the NaN went missing under the fitted mask model
+        (``missing="mnar"``), which then weighs the draws; the query rows of
+        ``sample(given=...)`` are not holes.
+        """
         c = self._labels(y, len(rows))
         if self.classes_ is not None and c is None:
             posterior = softmax(
@@ -87,13 +92,18 @@ class VAEImputation:
         if self.likelihood == "bernoulli":
             noise = rng.uniform(size=(n, d)).astype(np.float32)
         uniform = rng.uniform(size=(n, 1 + n_cat)).astype(np.float32)
+        x_noise = None
+        if holes and getattr(self.module_, "self_masking", False):
+            x_noise = rng.standard_normal((n, k, d), dtype=np.float32)
         u, mask = zero_filled(rows, always_mask=True)
         codes = self._codes_or_none(rows)
 
-        def block(module, u, c, eps, codes, mask, noise, uniform):
-            return module.importance_fill(u, c, eps, codes, mask, noise, uniform, draw)
+        def block(module, u, c, eps, codes, mask, noise, uniform, x_noise):
+            return module.importance_fill(
+                u, c, eps, codes, mask, noise, uniform, draw, x_noise
+            )
 
-        arrays = [u, c, eps, codes, mask, noise, uniform]
+        arrays = [u, c, eps, codes, mask, noise, uniform, x_noise]
         out = self._map_rows(block, arrays, self._row_bytes(k))
         continuous = np.where(np.isnan(rows.continuous), out[:, :d], rows.continuous)
         filled_codes = np.where(rows.codes < 0, out[:, d:].astype(np.int64), rows.codes)

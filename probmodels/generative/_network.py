@@ -67,6 +67,15 @@ class VAENetwork(nn.Module):
         The encoder also reads which entries were observed (a 0/1 mask per
         continuous column and per categorical one), as MIWAE's does for
         rows with missing entries (Mattei and Frellsen, ICML 2019).
+    self_masking : sequence of float or None, default=None
+        Each continuous column's share of missing entries in the training
+        rows, to model why entries are missing (not-MIWAE; Ipsen, Mattei
+        and Frellsen, ICLR 2021): column j goes missing with probability
+        ``sigmoid(a_j + b_j u_j)`` of its own scaled value
+        (:meth:`mask_log_prob`), starting from the logit of its share with
+        slope 0; a column without holes never goes missing. The bound gains
+        ``log p(m | x)`` with the missing entries drawn from ``p(x | z)``.
+        None: no mask model.
     prior_components : int, default=0
         Components of the latent prior ``p(z)`` that scores and samples use
         (:attr:`prior`, fitted after training by the estimator); 0 keeps
@@ -101,9 +110,22 @@ class VAENetwork(nn.Module):
         category_sizes=(),
         missing_inputs=False,
         prior_components=0,
+        self_masking=None,
     ):
         super().__init__()
         self.missing_inputs = bool(missing_inputs)
+        self.self_masking = self_masking is not None
+        if self.self_masking:
+            if likelihood != "gaussian":
+                raise ValueError(
+                    "The self-masking model draws the missing values from a "
+                    "Gaussian decoder; use likelihood='gaussian'."
+                )
+            rates = torch.as_tensor(self_masking, dtype=torch.float32)
+            self.register_buffer("mask_active", rates > 0)
+            rates = rates.clamp(1e-3, 1 - 1e-3)
+            self.mask_intercept = nn.Parameter(torch.log(rates / (1 - rates)))
+            self.mask_coef = nn.Parameter(torch.zeros(n_features))
         self.latent_dim = int(latent_dim)
         self.likelihood, self.decoder_variance = likelihood, decoder_variance
         self.n_features, self.category_sizes = n_features, tuple(category_sizes)
@@ -206,14 +228,15 @@ class VAENetwork(nn.Module):
         loc, _, _ = self.decode(z, c)
         return torch.sigmoid(loc) if self.likelihood == "bernoulli" else loc
 
-    def log_likelihood(self, x, z, c=None, codes=None, mask=None):
+    def log_likelihood(self, x, z, c=None, codes=None, mask=None, decoded=None):
         """``log p(x | z, c)`` per row: each column's density or probability.
 
         With ``mask`` (and codes -1), of the observed entries only: the
         columns are independent given z, so this is the marginal likelihood
         of what was observed (MIWAE's bound, Mattei and Frellsen, 2019).
+        ``decoded``: :meth:`decode`'s output for z, when the caller has it.
         """
-        loc, logvar, logits = self.decode(z, c)
+        loc, logvar, logits = self.decode(z, c) if decoded is None else decoded
         if self.likelihood == "bernoulli":
             out = bernoulli_log_prob(x, loc, mask)
         else:
@@ -228,6 +251,19 @@ class VAENetwork(nn.Module):
                 picked = log_p.gather(-1, code.clamp(min=0))
                 out = out + torch.where(seen, picked, 0.0)[:, 0]
         return out
+
+    def mask_log_prob(self, x, mask):
+        """``log p(m | x) = sum_j log P(m_j | x_j)`` per row (self-masking).
+
+        ``P(m_j = 1 | x_j) = sigmoid(a_j + b_j x_j)`` (not-MIWAE, Ipsen,
+        Mattei and Frellsen, 2021, eq. 11, with ``a = W b`` and ``b = -W``);
+        ``mask`` is 1 where observed. ``x`` holds every entry, the missing
+        ones drawn.
+        """
+        logit = self.mask_intercept + self.mask_coef * x
+        log_p = F.logsigmoid(torch.where(mask > 0, -logit, logit))
+        # A column without holes in training never goes missing: no term.
+        return torch.where(self.mask_active, log_p, 0.0).sum(-1)
 
     def elbo(self, x, c, generator, beta=1.0, codes=None, mask=None):
         """One-sample estimate of ``E_q[log p(x|z)] - beta KL(q(z|x) || N(0, I))``.
@@ -262,13 +298,28 @@ class VAENetwork(nn.Module):
             0-d.
         """
         k = self.train_importance
-        if k > 1:  # IWAE (Burda et al., 2016); MIWAE with a mask
-            shape = (len(batch.x), k, self.latent_dim)
-            eps = torch.randn(
-                shape, generator=generator, device=batch.x.device, dtype=batch.x.dtype
-            )
+        # IWAE (Burda et al., 2016); MIWAE with a mask; not-MIWAE with the
+        # self-masking model, whose draws of the missing values it needs.
+        if k > 1 or self.self_masking:
+            x = batch.x
+            shape = (len(x), k, self.latent_dim)
+            eps = torch.randn(shape, generator=generator, device=x.device, dtype=x.dtype)
+            x_noise = None
+            if self.self_masking:
+                x_noise = torch.randn(
+                    (len(x), k, x.shape[1]),
+                    generator=generator,
+                    device=x.device,
+                    dtype=x.dtype,
+                )
             log_w = self.log_weights(
-                batch.x, batch.y, eps, batch.codes, batch.mask, standard_prior=True
+                x,
+                batch.y,
+                eps,
+                batch.codes,
+                batch.mask,
+                standard_prior=True,
+                x_noise=x_noise,
             )
             return -iwae_bound(log_w).mean()
         elbo = self.elbo(
@@ -276,11 +327,25 @@ class VAENetwork(nn.Module):
         )
         return -elbo.mean()
 
-    def log_weights(self, x, c, eps, codes=None, mask=None, standard_prior=False):
+    def log_weights(
+        self,
+        x,
+        c,
+        eps,
+        codes=None,
+        mask=None,
+        standard_prior=False,
+        x_noise=None,
+        return_draws=False,
+    ):
         """``log p(x, z_k) - log q(z_k | x)`` for ``z_k = mu + sigma eps_k`` (IWAE).
 
         ``p(z)`` is :meth:`log_prior`, or ``N(0, I)`` with ``standard_prior``
         (the training objective, which the fitted prior does not enter).
+        With ``x_noise`` and the self-masking model, the weights of
+        not-MIWAE (Ipsen et al., 2021, eq. 9): the missing entries drawn as
+        ``x_m = loc + sigma x_noise`` from ``p(x_m | z_k)`` and
+        ``log p(m | x_o, x_m)`` added.
 
         Parameters
         ----------
@@ -292,6 +357,10 @@ class VAENetwork(nn.Module):
         mask : torch.Tensor of shape (n, n_features), optional
             1 where observed; the weights are then of the observed entries.
         standard_prior : bool, default=False
+        x_noise : torch.Tensor of shape (n, K, n_features), optional
+        return_draws : bool, default=False
+            Also return the rows completed by the draws ``(n, K, n_features)``
+            (``x_noise`` needed).
 
         Returns
         -------
@@ -305,15 +374,25 @@ class VAENetwork(nn.Module):
         cs = None if c is None else c.repeat_interleave(k, dim=0)
         codes = None if codes is None else codes.repeat_interleave(k, dim=0)
         mask = None if mask is None else mask.repeat_interleave(k, dim=0)
-        log_px = self.log_likelihood(xs, zs, cs, codes, mask).view(n, k)
+        decoded = self.decode(zs, cs)
+        log_px = self.log_likelihood(xs, zs, cs, codes, mask, decoded).view(n, k)
         log_pz = standard_normal_log_prob(z) if standard_prior else self.log_prior(z)
-        return log_px + log_pz - log_q
+        log_w = log_px + log_pz - log_q
+        if x_noise is None or not self.self_masking or mask is None:
+            return log_w
+        loc, logvar, _ = decoded
+        draws = loc + torch.exp(0.5 * logvar) * x_noise.reshape(n * k, -1)
+        full = torch.where(mask > 0, xs, draws)
+        log_w = log_w + self.mask_log_prob(full, mask).view(n, k)
+        return (log_w, full.view(n, k, -1)) if return_draws else log_w
 
     def forward(self, x, c=None, codes=None, mask=None):
         """Posterior means ``mu(x)``: the latent representation."""
         return self.encode(x, c, codes, mask).mean
 
-    def importance_fill(self, x, c, eps, codes, mask, noise, uniform, draw):
+    def importance_fill(
+        self, x, c, eps, codes, mask, noise, uniform, draw, x_noise=None
+    ):
         """Missing entries from p(x_m | x_o) by self-normalised importance sampling.
 
         The K posterior draws ``z_k = mu + sigma eps_k`` of each row, weighted
@@ -325,13 +404,23 @@ class VAENetwork(nn.Module):
         then x from p(x | z_k) (``noise`` for the Gaussian or Bernoulli
         columns, ``uniform[:, 1 + j]`` for category j).
 
+        With ``x_noise`` and the self-masking model, the weights take
+        ``p(m | x)`` and the values are the decoder draws they weigh
+        (not-MIWAE's imputation, Ipsen et al., 2021, eq. 12).
+
         Returns
         -------
         torch.Tensor of shape (n, n_features + n_categorical)
             The continuous columns, then each category's code (as a float).
         """
         n, k, _ = eps.shape
-        log_w = self.log_weights(x, c, eps, codes, mask)
+        tilted = x_noise is not None and self.self_masking
+        if tilted:
+            log_w, full = self.log_weights(
+                x, c, eps, codes, mask, x_noise=x_noise, return_draws=True
+            )
+        else:
+            log_w = self.log_weights(x, c, eps, codes, mask)
         weights = torch.softmax(log_w, dim=1)  # (n, K)
         q = self.encode(x, c, codes, mask)
         z = (q.mean[:, None] + q.std[:, None] * eps).reshape(n * k, -1)
@@ -343,6 +432,9 @@ class VAENetwork(nn.Module):
             pick = (cdf < uniform[:, :1] * cdf[:, -1:]).sum(1).clamp(max=k - 1)
             rows = torch.arange(n, device=x.device)
             mean = loc[rows, pick]
+        if tilted:
+            values = full[rows, pick] if draw else (weights[..., None] * full).sum(1)
+        elif draw:
             if self.likelihood == "bernoulli":
                 values = (noise < torch.sigmoid(mean)).to(mean.dtype)
             else:

@@ -41,12 +41,19 @@ class VAEPrior:
             return (float(self.beta),)
         if continuing:
             return (self.beta_,)
+        if self.missing == "mnar":  # the importance-weighted bound, as below
+            return (1.0,)
         if self.prior == "mixture" and self.train_importance == 1 and n_rows >= 2:
             return self.AUTO_BETAS
         return (1.0,)
 
     def _configure_objective(self, module, setting=None):
         """The KL weight (``setting``) and the importance samples of training."""
+        if self.missing == "mnar" and setting != 1:
+            raise ValueError(
+                "missing='mnar' trains not-MIWAE's importance-weighted bound, "
+                f"which has no KL weight: leave beta='auto' or 1 (got {self.beta})."
+            )
         if self.train_importance > 1 and setting != 1:
             raise ValueError(
                 f"train_importance={self.train_importance} trains the "

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from ..base import atomic_fit, check_n_samples, validate_params
 from ..columns import Encoded, document_table_parameters
@@ -133,6 +135,20 @@ class VAE(
         VAE used there as an unsupervised feature extractor needs it (see
         ``examples/plot_pipeline_gridsearch.py``).
     %(table_parameters)s
+    missing : {"mar", "mnar"}, default="mar"
+        What the holes are assumed to be. "mar": missing at random (MIWAE's
+        bound on the observed entries). "mnar": missing because of the value
+        itself, modelled as not-MIWAE does (Ipsen, Mattei and Frellsen, ICLR
+        2021): each continuous column j goes missing with probability
+        ``sigmoid(a_j + b_j x_j)``, learned jointly with the networks through
+        the importance-weighted bound (``train_importance`` draws, with
+        ``beta=1``). :meth:`impute` then fills from p(missing | observed,
+        missing); scores and ``sample(given=...)`` use the full-data model.
+        Gaussian likelihood only; categorical columns' holes stay MAR. Use
+        it with ``activation="tanh"`` and ``decoder_variance="feature"``
+        (not-MIWAE's networks): nothing observed bounds the values that went
+        missing, and a ReLU decoder lets them drift without limit
+        (``docs/user_guide/missing.rst``).
     %(torch_parameters)s
 
     Attributes
@@ -152,6 +168,10 @@ class VAE(
         With ``beta="auto"`` choosing: each candidate's mean held-out bound
         (``n_importance`` draws, on the scaled rows), keyed by beta. None
         when one network was trained.
+    mask_intercept_, mask_coef_ : ndarray of shape (n_continuous,)
+        With ``missing="mnar"`` and holes in the training rows: the learned
+        mask model, ``P(x_j missing | x_j) = sigmoid(mask_intercept_[j] +
+        mask_coef_[j] * x_j)`` in the columns' units.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Column names, when fitted on a DataFrame with string column names.
@@ -189,6 +209,7 @@ class VAE(
         "conditional",
         "categorical_features",
         "quantile_transform",
+        "missing",
     )
 
     _takes_missing = True
@@ -207,6 +228,7 @@ class VAE(
         "conditional": ["boolean"],
         "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
         "quantile_transform": ["boolean"],
+        "missing": [StrOptions({"mar", "mnar"})],
         **TORCH_PARAMETER_CONSTRAINTS,
     }
 
@@ -225,6 +247,7 @@ class VAE(
         conditional=True,
         categorical_features="from_dtype",
         quantile_transform=False,
+        missing="mar",
         *,
         device="auto",
         max_epochs=100,
@@ -254,6 +277,7 @@ class VAE(
         self.conditional = conditional
         self.categorical_features = categorical_features
         self.quantile_transform = quantile_transform
+        self.missing = missing
         self.device = device
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -287,6 +311,16 @@ class VAE(
         -------
         self : VAE
         """
+        if self.missing == "mnar" and self.activation not in ("tanh", "logistic"):
+            warnings.warn(
+                f"missing='mnar' with activation={self.activation!r}: nothing "
+                "observed bounds the values that went missing, and an unbounded "
+                "decoder lets the mask model push them without limit. Use "
+                "activation='tanh' (and decoder_variance='feature'), as not-MIWAE "
+                "does (docs/user_guide/missing.rst).",
+                UserWarning,
+                stacklevel=3,
+            )
         continuing = self._continuing(partial=False)
         fitted = self._fit_generative(X, y if self.conditional else None)
         codes = fitted.codes
@@ -316,7 +350,12 @@ class VAE(
         super().__setstate__(state)
 
     def _build_module(
-        self, n_features, n_classes, category_sizes=(), missing_inputs=False
+        self,
+        n_features,
+        n_classes,
+        category_sizes=(),
+        missing_inputs=False,
+        self_masking=None,
     ):
         from ._network import VAENetwork
 
@@ -332,7 +371,46 @@ class VAE(
             category_sizes=category_sizes,
             missing_inputs=missing_inputs,
             prior_components=components,
+            self_masking=self_masking,
         )
+
+    def _network_shapes(self, X, codes):
+        """The parent's shapes; under ``missing="mnar"`` with holes, the mask model."""
+        shapes = super()._network_shapes(X, codes)
+        if self.missing == "mnar" and shapes.get("missing_inputs"):
+            if self.likelihood != "gaussian":
+                raise ValueError(
+                    "missing='mnar' draws the missing values from a Gaussian "
+                    "decoder; use likelihood='gaussian'."
+                )
+            rates = np.isnan(X.continuous).mean(axis=0)
+            shapes = {**shapes, "self_masking": tuple(float(r) for r in rates)}
+        return shapes
+
+    def _mask_parameters(self):
+        """The fitted mask model in the columns' units, or AttributeError."""
+        check_is_fitted(self, "module_")
+        module = self.module_
+        if not getattr(module, "self_masking", False):
+            raise AttributeError(
+                "The mask model is fitted with missing='mnar' on rows with holes."
+            )
+        active = module.mask_active.cpu().numpy()
+        a = np.where(active, module.mask_intercept.detach().cpu().double().numpy(), -np.inf)
+        b = np.where(active, module.mask_coef.detach().cpu().double().numpy(), 0.0)
+        # a + b (x - mean) / scale = (a - b mean / scale) + (b / scale) x
+        mean, scale = self._scaler.mean, self._scaler.scale
+        return a - b * mean / scale, b / scale
+
+    @property
+    def mask_intercept_(self):
+        """Intercepts of the fitted mask model (see the class docstring)."""
+        return self._mask_parameters()[0]
+
+    @property
+    def mask_coef_(self):
+        """Slopes of the fitted mask model (see the class docstring)."""
+        return self._mask_parameters()[1]
 
     def _label_tensor(self, codes, device):
         return self._to_tensor(self._one_hot(codes), device)
