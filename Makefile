@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
 PIP := $(BIN)/python -m pip install -q -c constraints.txt $(FIND_LINKS)
 
-.PHONY: demo test lint bench docs clean sdv-venv sf-venv
+.PHONY: demo test lint bench docs clean sdv-venv sf-venv hi-venv
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ sdv-venv:
 sf-venv:
 	$(PYTHON) -m venv .venv-sf
 	.venv-sf/bin/python -m pip install -q $(FIND_LINKS) "statsforecast==2.1.1"
+
+# HyperImpute, the imputation peer of benchmarks/bench_impute.py, in its own
+# environment (its pins; pandas 3 turns its chained assignments into no-ops).
+hi-venv:
+	$(PYTHON) -m venv .venv-hi
+	.venv-hi/bin/python -m pip install -q $(FIND_LINKS) "hyperimpute==0.1.17" "torch==2.13.0" "pandas<3"
 
 docs: $(BIN)/.docs-installed
 	$(BIN)/sphinx-build -q -W --keep-going -b html docs docs/_build/html

@@ -1,0 +1,228 @@
+"""The imputation protocol of the literature, run by ``bench_impute.py``.
+
+HyperImpute (Jarrett et al., ICML 2022), GAIN, MIWAE and not-MIWAE score
+imputers on tables with holes made on purpose: completely at random (MCAR),
+at random given observed columns (MAR, a logistic model of the always
+observed ones) and not at random (MNAR: self-masked logistic, and
+not-MIWAE's "values above the mean go missing in half the columns"), at
+several rates, repeated. Each imputer fills the same holes; the scores are
+
+- RMSE on the removed entries, standardised columns (conditional means:
+  ``impute(method="mean")`` where an imputer can give both);
+- the energy distance between the completed table and the true one
+  (``probmodels.metrics.energy_distance``; draws where an imputer can give
+  them, since conditional means shrink the table);
+- downstream: 5-fold cross-validated accuracy of a logistic regression on
+  the completed table (R^2 of a ridge regression for diabetes).
+
+HyperImpute runs in its own environment (``make hi-venv``; its pins clash
+with ours) on the same holes, through ``_hyperimpute_peer.py``.
+"""
+
+import subprocess
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from palmerpenguins import load_penguins
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+from sklearn.impute import IterativeImputer, KNNImputer, SimpleImputer
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import cross_val_score
+from sklearn.preprocessing import StandardScaler
+
+from probmodels import VAE, GaussianMixture
+from probmodels.impute import ampute
+from probmodels.metrics import energy_distance
+
+HERE = Path(__file__).resolve().parent
+
+#: The imputers the protocol compares ours with, in the order printed.
+BASELINES = ("mean", "KNN", "MICE", "missForest")
+#: Ours: the mixture under MAR, and under the self-masking model (MNAR holes).
+OURS = ("GMM", "GMM-MNAR")
+
+
+def datasets(names):
+    """Standardised complete tables and their targets, by name."""
+    loaders = {
+        "breast_cancer": lambda: load_breast_cancer(return_X_y=True) + ("class",),
+        "wine": lambda: load_wine(return_X_y=True) + ("class",),
+        "diabetes": lambda: load_diabetes(return_X_y=True) + ("regression",),
+        "penguins": _penguins,
+    }
+    for name in names:
+        X, y, task = loaders[name]()
+        yield name, StandardScaler().fit_transform(X), y, task
+
+
+def _penguins():
+    """The four measurements of the 342 penguins that have them, and species."""
+    frame = load_penguins()
+    columns = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
+    frame = frame.dropna(subset=columns)
+    return frame[columns].to_numpy(float), frame["species"].to_numpy(), "class"
+
+
+def settings(mechanisms, rates, repeats):
+    """(mechanism, rate, repeat) triples; not-MIWAE's protocol has no rate."""
+    for mechanism in mechanisms:
+        for rate in (None,) if mechanism == "mnar_above_mean" else rates:
+            for repeat in range(repeats):
+                yield mechanism, rate, repeat
+
+
+def protocol_holes(X, mechanism, rate, seed):
+    """X with the protocol's holes; every row keeps an observed entry."""
+    mask = ampute(X, 0.5 if rate is None else rate, mechanism, random_state=seed)
+    empty = mask.all(axis=1)
+    mask[empty, np.argmin(X[empty], axis=1)] = False
+    holes = X.copy()
+    holes[mask] = np.nan
+    return holes
+
+
+def mixture_by_bic(holes, ks=(1, 2, 3, 4), covariance_types=("full", "tied", "diag")):
+    """The mixture (MAR) of the lowest BIC over components and covariance types.
+
+    scikit-learn's model selection for Gaussian mixtures ("Gaussian Mixture
+    Model Selection" in its examples): BIC on the observed entries, so the
+    choice sees no hidden value.
+    """
+    fits = []
+    for covariance_type in covariance_types:
+        for k in ks:
+            if k * (holes.shape[1] + 1) >= len(holes):
+                break
+            fits.append(
+                GaussianMixture(
+                    k, covariance_type=covariance_type, n_init=2, random_state=0
+                ).fit(holes)
+            )
+    return min(fits, key=lambda m: m.bic(holes))
+
+
+def impute_all(holes, mnar, seed, timings):
+    """``{name: (mean fill, draw fill)}`` for the baselines and ours."""
+    out = {}
+
+    def timed(name, fn):
+        tic = time.perf_counter()
+        out[name] = fn()
+        timings[name] = timings.get(name, 0.0) + time.perf_counter() - tic
+
+    def single(imputer):
+        filled = imputer.fit_transform(holes)
+        return filled, filled
+
+    timed("mean", lambda: single(SimpleImputer()))
+    timed("KNN", lambda: single(KNNImputer()))
+    timed(
+        "MICE",
+        lambda: (
+            IterativeImputer(max_iter=10, random_state=seed).fit_transform(holes),
+            IterativeImputer(
+                max_iter=10, sample_posterior=True, random_state=seed
+            ).fit_transform(holes),
+        ),
+    )
+    forest = RandomForestRegressor(n_estimators=30, n_jobs=1, random_state=seed)
+    timed(
+        "missForest",
+        lambda: single(IterativeImputer(forest, max_iter=5, random_state=seed)),
+    )
+    chosen = {}
+
+    def mixture():
+        model = chosen["GMM"] = mixture_by_bic(holes)
+        return (
+            model.impute(holes, method="mean"),
+            model.impute(holes, method="draw", random_state=seed),
+        )
+
+    timed("GMM", mixture)
+    if mnar:
+
+        def self_masked():
+            # The mask of a column is learned through its correlations with
+            # the others: full or tied covariances (a diagonal one leaves
+            # EM at the MAR start), by BIC.
+            mar = mixture_by_bic(holes, covariance_types=("full", "tied"))
+            model = GaussianMixture(
+                mar.n_components,
+                covariance_type=mar.covariance_type,
+                missing="mnar",
+                tol=1e-4,
+                max_iter=300,
+                random_state=0,
+            ).fit(holes)
+            return (
+                model.impute(holes, method="mean"),
+                model.impute(holes, method="draw", random_state=seed),
+            )
+
+        timed("GMM-MNAR", self_masked)
+    return out
+
+
+def not_miwae(holes, seed, epochs):
+    """not-MIWAE (our VAE with the self-masking model), mean and draw fills."""
+    vae = VAE(
+        latent_dim=2,
+        hidden_layer_sizes=(64, 64),
+        activation="tanh",
+        decoder_variance="feature",
+        train_importance=10,
+        missing="mnar",
+        max_epochs=epochs,
+        lr=3e-3,
+        random_state=seed,
+    ).fit(holes)
+    return (
+        vae.impute(holes, method="mean", random_state=seed),
+        vae.impute(holes, method="draw", random_state=seed),
+    )
+
+
+def scores(X, y, task, holes, filled, drawn, seed):
+    """RMSE on the holes, energy distance of the draws, downstream score."""
+    missing = np.isnan(holes)
+    rmse = float(np.sqrt(np.mean((filled[missing] - X[missing]) ** 2)))
+    energy = energy_distance(drawn, X, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = (
+            LogisticRegression(max_iter=500) if task == "class" else Ridge(alpha=1.0)
+        )
+        downstream = float(cross_val_score(model, filled, y, cv=5).mean())
+    return rmse, energy, downstream
+
+
+def run_peer(peer_python, cases):
+    """HyperImpute's fills of every case's holes, from its own environment."""
+    if not peer_python:
+        return {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for key, holes in cases.items():
+            np.save(folder / f"{key}.npy", holes)
+        script = HERE / "_hyperimpute_peer.py"
+        done = subprocess.run(
+            [peer_python, str(script), str(folder)], capture_output=True, text=True
+        )
+        if done.returncode:
+            print(f"  HyperImpute failed: {done.stderr.strip()[-400:]}")
+            return {}
+        fills = {}
+        for key in cases:
+            path = folder / f"{key}.out.npy"
+            if path.exists():
+                fills[key] = np.load(path)
+        seconds = (folder / "seconds.txt").read_text().strip()
+        print(f"  HyperImpute: {len(fills)} cases in {float(seconds):.1f} s")
+        return fills
