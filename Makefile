@@ -47,10 +47,11 @@ sf-venv:
 	.venv-sf/bin/python -m pip install -q $(FIND_LINKS) "statsforecast==2.1.1"
 
 # HyperImpute, the imputation peer of benchmarks/bench_impute.py, in its own
-# environment (its pins; pandas 3 turns its chained assignments into no-ops).
+# environment (its pins: pandas 3 turns its chained assignments into no-ops,
+# scikit-learn 1.8 dropped an argument it passes).
 hi-venv:
 	$(PYTHON) -m venv .venv-hi
-	.venv-hi/bin/python -m pip install -q $(FIND_LINKS) "hyperimpute==0.1.17" "torch==2.13.0" "pandas<3"
+	.venv-hi/bin/python -m pip install -q $(FIND_LINKS) "hyperimpute==0.1.17" "torch==2.13.0" "pandas<3" "scikit-learn<1.7"
 
 docs: $(BIN)/.docs-installed
 	$(BIN)/sphinx-build -q -W --keep-going -b html docs docs/_build/html
