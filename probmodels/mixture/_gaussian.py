@@ -27,6 +27,7 @@ columns first and the one-hot blocks after them (``n_onehot`` columns).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -74,8 +75,17 @@ def vech_index(d: int) -> tuple[np.ndarray, np.ndarray]:
     Returns
     -------
     rows, cols : ndarray of shape (d (d + 1) / 2,)
+        Read-only: the pair is computed once per d (the E-step over
+        patterns of missing entries asks for it per pattern).
     """
-    return np.triu_indices(d)
+    return _vech_index(int(d))
+
+
+@functools.lru_cache(maxsize=64)
+def _vech_index(d):
+    rows, cols = np.triu_indices(d)
+    rows.flags.writeable = cols.flags.writeable = False
+    return rows, cols
 
 
 def symmetric_from_vech(quad: np.ndarray, d: int) -> np.ndarray:

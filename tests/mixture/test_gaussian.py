@@ -154,3 +154,27 @@ def test_packed_moments_are_phi_transposed_times_the_responsibilities(covariance
     rows, cols = vech_index(4)
     assert len(rows) == 10 and (rows <= cols).all()  # the upper triangle
     np.testing.assert_allclose(symmetric_from_vech(second[:, rows, cols], 4), second)
+
+
+@pytest.mark.parametrize(
+    "shape", [(3, 400, 1, 1), (16, 300, 4, 4), (2, 200, 6, 6), (5, 3, 3)]
+)
+def test_spd_log_det_inverse_equals_numpy(shape):
+    from probmodels.mixture._observed import spd_log_det_inverse
+
+    rng = np.random.default_rng(0)
+    m = shape[-1]
+    a = rng.normal(size=shape)
+    a = a @ np.swapaxes(a, -1, -2) + m * np.eye(m)
+    log_det, inverse = spd_log_det_inverse(a)
+    np.testing.assert_allclose(inverse, np.linalg.inv(a), atol=1e-12)
+    np.testing.assert_allclose(log_det, np.linalg.slogdet(a)[1], atol=1e-12)
+
+
+def test_spd_log_det_inverse_refuses_an_indefinite_batch():
+    from probmodels.mixture._observed import spd_log_det_inverse
+
+    a = np.tile(np.eye(3), (400, 1, 1))
+    a[17, 1, 1] = -1.0
+    with pytest.raises(np.linalg.LinAlgError):
+        spd_log_det_inverse(a)
