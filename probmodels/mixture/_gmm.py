@@ -539,7 +539,7 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
         """Parameters maximising the expected log-likelihood given ``stats``."""
         if isinstance(stats, tuple):  # MNAR: the mask model's M-step beside
             stats, mask_data = stats
-            return (*self._m_step(stats), mask_data.maximise(mask_data.start))
+            return (*self._m_step(stats), mask_data.maximise())
         d = self._types.n_continuous
         n_stat = n_statistics(self.covariance_type, d)
         nk, means_c, cov = parameters_from_statistics(

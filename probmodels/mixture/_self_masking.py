@@ -173,11 +173,12 @@ class MaskData:
     d : int
     scale : ndarray of shape (d,)
         Each column's spread, the unit of :data:`SLOPE_RIDGE`.
+    start : ndarray of shape (2, d)
+        The mask the E-step used: where the Newton steps start.
     """
 
-    def __init__(self, d, scale):
-        self.d, self.scale = d, scale
-        self.start = np.zeros((2, d))
+    def __init__(self, d, scale, start):
+        self.d, self.scale, self.start = d, scale, start
         self.columns, self.values, self.weights, self.labels = [], [], [], []
 
     def add(self, columns, values, weights, label):
@@ -189,13 +190,13 @@ class MaskData:
         self.weights.append(weights[keep].ravel())
         self.labels.append(np.full(keep.sum(), float(label)))
 
-    def maximise(self, start, n_steps=20) -> np.ndarray:
-        """Newton's method from ``start`` ``(2, d)``: the penalised MLE of a, b."""
+    def maximise(self, n_steps=20) -> np.ndarray:
+        """Newton's method from ``start``: the penalised MLE of a, b, ``(2, d)``."""
         col = np.concatenate(self.columns)
         x = np.concatenate(self.values) / self.scale[col]
         w, y = np.concatenate(self.weights), np.concatenate(self.labels)
         d = self.d
-        a, b = start[0].copy(), start[1] * self.scale
+        a, b = self.start[0].copy(), self.start[1] * self.scale
         active = np.bincount(col, y, d) > 0  # the columns with holes
         for _ in range(n_steps):
             p = expit(a[col] + b[col] * x)
@@ -243,6 +244,14 @@ class SelfMaskingStatistics:
         ]
         spread = np.nanstd(Xc, axis=0)
         self.scale = np.where(np.isfinite(spread) & (spread > 0), spread, 1.0)
+        # The observed entries: the mask regression's label-0 points, the
+        # same at every iteration.
+        seen = ~self.missing
+        self._seen = (
+            np.broadcast_to(np.arange(self.d), (self.n, self.d))[seen],
+            self.X0[seen],
+            np.broadcast_to(self.weight[:, None], (self.n, self.d))[seen],
+        )
 
     def __enter__(self):
         return self
@@ -253,9 +262,8 @@ class SelfMaskingStatistics:
     def initial_mask(self) -> np.ndarray:
         """Each column's observed missing rate as intercept, slope 0 (MAR)."""
         rate = np.average(self.missing, axis=0, weights=self.weight)
-        logit = np.log(
-            np.clip(rate, 1e-3, 1 - 1e-3) / (1 - np.clip(rate, 1e-3, 1 - 1e-3))
-        )
+        clipped = np.clip(rate, 1e-3, 1 - 1e-3)
+        logit = np.log(clipped / (1 - clipped))
         # A column without holes keeps a mask that never fires (not fitted).
         return np.vstack([np.where(rate > 0, logit, NEVER), np.zeros(self.d)])
 
@@ -298,15 +306,8 @@ class SelfMaskingStatistics:
         resp *= self.weight[:, None]
         k, d = resp.shape[1], self.d
         first, second = np.zeros((k, d)), np.zeros((k, d, d))
-        mask_data = MaskData(d, self.scale)
-        mask_data.start = mask
-        seen = ~self.missing
-        mask_data.add(
-            np.broadcast_to(np.arange(d), (self.n, d))[seen],
-            self.X0[seen],
-            np.broadcast_to(self.weight[:, None], (self.n, d))[seen],
-            0,
-        )
+        mask_data = MaskData(d, self.scale, mask)
+        mask_data.add(*self._seen, 0)
         for j, (draws, weights) in enumerate(tilted):
             r = resp[:, j]
             means = [
@@ -323,15 +324,14 @@ class SelfMaskingStatistics:
                 # The draws' spread about their weighted mean, on the missing block.
                 dev = x - mu[:, None, :]
                 per_row = np.einsum("n,ns,nsi,nsj->nij", rg, w, dev, dev, optimize=True)
-                np.add.at(
-                    second[j].ravel(),
+                second[j] += np.bincount(
                     group.block[group.pattern].ravel(),
-                    per_row.ravel(),
-                )
+                    weights=per_row.ravel(),
+                    minlength=d * d,
+                ).reshape(d, d)
                 cells = np.broadcast_to(group.cells[:, None, :], x.shape)
-                mask_data.add(
-                    cells, x, (rg[:, None] * w)[..., None] * np.ones_like(x), 1
-                )
+                weight = np.broadcast_to((rg[:, None] * w)[..., None], x.shape)
+                mask_data.add(cells, x, weight, 1)
         stats = pack_statistics(resp.sum(axis=0), first, second, self.covariance_type)
         return (stats, mask_data), ll
 

@@ -105,10 +105,10 @@ def test_mask_step_is_the_weighted_logistic_regression():
     rng = np.random.default_rng(0)
     x = rng.normal(size=400)
     y = rng.random(400) < expit(-0.5 + 2.0 * x)
-    data = MaskData(1, np.ones(1))
+    data = MaskData(1, np.ones(1), np.zeros((2, 1)))
     data.add(np.zeros((~y).sum(), int), x[~y], np.ones((~y).sum()), 0)
     data.add(np.zeros(y.sum(), int), x[y], np.ones(y.sum()), 1)
-    a, b = data.maximise(np.zeros((2, 1)))[:, 0]
+    a, b = data.maximise()[:, 0]
     # The ridge (0.1 on b) aside, the logistic MLE: its score is zero.
     p = expit(a + b * x)
     assert np.sum(y - p) == pytest.approx(0.0, abs=1e-6)
