@@ -115,14 +115,12 @@ def mixture_by_cv(holes, seed=0):
 def self_masking_by_bic(holes, ks=(1, 2, 3)):
     """The self-masking mixture of the lowest BIC, tied covariances.
 
-    BIC of the fitted likelihood of what was seen, holes included (the
-    mask's two parameters per column with holes counted). Tied: a column's
+    BIC of the likelihood of what was seen, holes included (``bic`` of a
+    self-masking fit counts the mask's two parameters per column). Tied: a column's
     mask is learned through its correlations with the others, and one
     shared covariance keeps them estimable when half a column is hidden;
     no shrinkage, which would weaken them.
     """
-    n = len(holes)
-    n_masks = int(np.isnan(holes).any(axis=0).sum())
     best, best_bic = None, np.inf
     for k in ks:
         model = GaussianMixture(
@@ -133,8 +131,7 @@ def self_masking_by_bic(holes, ks=(1, 2, 3)):
             max_iter=300,
             random_state=0,
         ).fit(holes)
-        n_params = model._n_parameters() + 2 * n_masks
-        bic = -2 * model.lower_bound_ * n + n_params * np.log(n)
+        bic = model.bic(holes)
         if bic < best_bic:
             best, best_bic = model, bic
     return best

@@ -137,8 +137,9 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
         with probability ``sigmoid(a_j + b_j x_j)``, fitted jointly with the
         mixture by Monte Carlo EM (values above a threshold left blank,
         readings below a detection limit). :meth:`impute` then draws from
-        p(missing | observed, missing); ``sample`` and ``sample(given=...)``
-        from the full-data mixture. EM only, on numeric columns; what it
+        p(missing | observed, missing), ``score_samples`` is
+        ``log p(observed, holes)`` (``bic`` counts the mask's parameters);
+        ``sample`` and ``sample(given=...)`` draw from the full-data mixture. EM only, on numeric columns; what it
         assumes is in ``docs/user_guide/missing.rst``.
 
     Attributes

@@ -20,7 +20,8 @@ from ._gaussian import (
     full_precisions,
     n_parameters,
 )
-from ._observed import observed_log_prob
+from ._observed import observed_conditionals, observed_log_prob
+from ._self_masking import NEVER, self_masking_log_prob
 
 __all__ = ["GaussianInference"]
 
@@ -35,6 +36,8 @@ class GaussianInference:
 
     def _rows_log_prob(self, X):
         """:meth:`_component_log_prob` of validated rows."""
+        if "mask_coef_" in self.__dict__:
+            return self._self_masked_log_prob(X)
         if np.isnan(X.sum()):
             return self._observed_log_prob(X)
         # Any centre gives the same values; the mixture mean keeps the
@@ -44,6 +47,19 @@ class GaussianInference:
         theta = self._natural_parameters(self._current_parameters(center))
         n_onehot = X.shape[1] - self.means_.shape[1]
         return component_logits(X, theta, self._covariance_type, center, n_onehot)
+
+    def _self_masked_log_prob(self, X):
+        """Component logits of what was seen, ``log w_k + log p_k(x_o, m)``.
+
+        The fitted mask model's probability of each row's pattern of holes
+        (``missing="mnar"``) joins the observed entries' density, so
+        ``score``, ``bic`` and ``predict_proba`` are those of the likelihood
+        the fit maximised.
+        """
+        log_w, means, prec = self._moments()
+        logits, layout, X0, fills, covs = observed_conditionals(X, log_w, means, prec)
+        mask = np.vstack([self.mask_intercept_, self.mask_coef_])
+        return logits + self_masking_log_prob(X0, layout, fills, covs, mask)
 
     def _moments(self):
         """Log-weights, means and full (K, d, d) precisions of the fit."""
@@ -76,6 +92,13 @@ class GaussianInference:
     # ------------------------------------------------------------ inference
     def score_samples(self, X):
         """Log-density of each row under the mixture, in nats (exact).
+
+        Rows with missing entries score the density of their observed
+        entries. A model fitted with ``missing="mnar"`` scores what was
+        seen, observed values and holes: ``log p(x_o, m)``, the likelihood
+        its fit maximised, with the mask model's probability of each
+        row's holes (estimated with the fit's quasi-random nodes where a
+        row has two holes or more; exact to quadrature with one).
 
         Parameters
         ----------
@@ -166,7 +189,11 @@ class GaussianInference:
     def _n_parameters(self):
         k, d = self.means_.shape
         sizes = self._fitted_category_sizes()
-        return n_parameters(self._covariance_type, k, d, sizes)
+        count = n_parameters(self._covariance_type, k, d, sizes)
+        if "mask_coef_" in self.__dict__:  # two per column whose mask was fitted
+            fitted = (self.mask_intercept_ != NEVER) | (self.mask_coef_ != 0)
+            count += 2 * int(fitted.sum())
+        return count
 
     def sample(
         self, n_samples=1, *, random_state=None, return_labels=False, given=None

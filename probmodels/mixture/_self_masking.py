@@ -61,6 +61,7 @@ __all__ = [
     "SelfMaskingStatistics",
     "mask_log_prob",
     "normal_points",
+    "self_masking_log_prob",
     "tilted_conditionals",
 ]
 
@@ -160,6 +161,46 @@ def tilted_conditionals(layout, fills, covs, mask, points):
         draws.append(x)
         weights.append(np.exp(log_m - norm_))
     return log_tilt, draws, weights
+
+
+def observed_mask_log_prob(X0, missing, mask):
+    """``sum_{j in o} log P(m_j = 0 | x_j)`` of each row: its entries' chance to be seen."""
+    seen = mask_log_prob(X0, False, mask[0], mask[1])
+    return np.where(missing, 0.0, seen).sum(axis=1)
+
+
+def self_masking_log_prob(X0, layout, fills, covs, mask):
+    """``log P(m | x_o, k)`` of each row and component under the mask model.
+
+    What the mask model adds to a component's logit
+    ``log w_k + log N(x_o; mu_ko, Sigma_koo)``: the observed entries' chance
+    to be seen, and the tilt ``log E[prod_{j in m} P(m_j = 1 | x_j)]`` over
+    the component's conditional of the missing block, with the E-step's
+    nodes (:data:`N_DRAWS` points of :func:`normal_points`), so a fitted
+    model scores its training rows as its last E-step did.
+
+    Parameters
+    ----------
+    X0 : ndarray of shape (n_rows, d)
+        Continuous entries, 0 where missing.
+    layout : MissingLayout
+    fills, covs : list
+        Per component, the conditionals of
+        :func:`~probmodels.mixture._observed.gaussian_conditionals`.
+    mask : ndarray of shape (2, d)
+        Intercepts and slopes, in X0's units.
+
+    Returns
+    -------
+    ndarray of shape (n_rows, n_components)
+    """
+    points = [normal_points(N_DRAWS, g.columns.shape[1]) for g in layout.groups]
+    tilts = [
+        tilted_conditionals(layout, fill, cov, mask, points)[0]
+        for fill, cov in zip(fills, covs, strict=True)
+    ]
+    seen = observed_mask_log_prob(X0, layout.observed == 0, mask)
+    return seen[:, None] + np.column_stack(tilts)
 
 
 class MaskData:
@@ -280,8 +321,7 @@ class SelfMaskingStatistics:
         )
         log_det_cov = -np.linalg.slogdet(prec)[1]
         parts = gaussian_conditionals(self.X0, self.layout, means, prec, log_det_cov)
-        observed_mask = mask_log_prob(self.X0, False, mask[0], mask[1])
-        observed_mask = np.where(self.missing, 0.0, observed_mask).sum(axis=1)
+        observed_mask = observed_mask_log_prob(self.X0, self.missing, mask)
         logits = np.empty((self.n, len(means)))
         tilted = []
         for k, (dens, fills, covs) in enumerate(parts):

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import integrate, stats
-from scipy.special import expit
+from scipy.special import expit, log_expit
 
 from probmodels import GaussianMixture
 from probmodels.impute import ampute
@@ -140,6 +140,51 @@ def test_impute_corrects_the_mar_bias_and_keeps_observed_entries():
     np.testing.assert_array_equal(
         drawn, mnar.impute(holes, method="draw", random_state=0)
     )
+
+
+def test_score_is_the_likelihood_of_values_and_holes():
+    # Column 0 self-masked, column 1 always seen: an observed row scores
+    # log N(x) + log P(seen | x_0); a hole the log of the integral of
+    # N(v; mu_0|1, s^2_0|1) sigmoid(a + b v) times N(x_1).
+    X, _ = _censored(n=300, seed=4)
+    rng = np.random.default_rng(4)
+    holes = X.copy()
+    holes[rng.random(300) < expit(-1.0 + 1.5 * X[:, 0]), 0] = np.nan
+    model = GaussianMixture(1, missing="mnar", tol=1e-7, max_iter=500, random_state=0)
+    model.fit(holes)
+    mu, cov = model.means_[0], model.covariances_[0]
+    a, b = model.mask_intercept_[0], model.mask_coef_[0]
+    expected = []
+    for x0, x1 in holes:
+        if np.isnan(x0):
+            mean = mu[0] + cov[0, 1] / cov[1, 1] * (x1 - mu[1])
+            sd = np.sqrt(cov[0, 0] - cov[0, 1] ** 2 / cov[1, 1])
+            mass, _ = integrate.quad(
+                lambda v, m=mean, s=sd: stats.norm.pdf(v, m, s) * expit(a + b * v),
+                -np.inf,
+                np.inf,
+            )
+            expected.append(
+                np.log(mass) + stats.norm.logpdf(x1, mu[1], np.sqrt(cov[1, 1]))
+            )
+        else:
+            seen = log_expit(-(a + b * x0))
+            expected.append(stats.multivariate_normal.logpdf([x0, x1], mu, cov) + seen)
+    np.testing.assert_allclose(model.score_samples(holes), expected, rtol=1e-9)
+    # What the fit maximised, and the mask's two parameters counted.
+    assert model.score(holes) == pytest.approx(model.lower_bound_, abs=1e-6)
+    n = len(holes)
+    assert model.bic(holes) == pytest.approx(
+        -2 * n * model.score(holes) + (5 + 2) * np.log(n)
+    )
+    assert model.aic(holes) == pytest.approx(-2 * n * model.score(holes) + 2 * 7)
+
+
+def test_bic_counts_only_the_masks_that_were_fitted():
+    _, holes = _censored(n=500)
+    mnar = GaussianMixture(1, missing="mnar", random_state=0).fit(holes)
+    mar = GaussianMixture(1, random_state=0).fit(holes)
+    assert mnar._n_parameters() == mar._n_parameters() + 2  # column 1 has no holes
 
 
 def test_sample_given_draws_from_the_full_data_mixture():
