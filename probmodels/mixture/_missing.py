@@ -35,6 +35,8 @@ the per-row algebra lives in that module, the EM pass here).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ._em import WorkerPool, available_threads
@@ -42,10 +44,12 @@ from ._gaussian import features, moments_from_natural, n_statistics, pack_statis
 from ._observed import (
     MissingLayout,
     Workspace,
+    distance_features,
     fill_rows,
     gaussian_conditionals,
+    log_density_bounds,
     mean_filled,
-    posterior,
+    pair_posterior,
 )
 from ._patterns import (
     MIN_PATTERN_ROWS,
@@ -54,6 +58,31 @@ from ._patterns import (
 )
 
 __all__ = ["MissingStatistics"]
+
+#: A component whose logit is this far below a row's best one has a
+#: responsibility under e^-40 ~ 4e-18 of it: below the rounding of a sum.
+NEGLIGIBLE = 40.0
+
+#: Above this share of the pairs left after the bound, one batched pass
+#: over every pair costs less than a pass over the pairs left.
+DENSE_SHARE = 0.5
+
+
+@dataclass
+class _Piece:
+    """One component's pass over some rows.
+
+    ``pairs`` are its positions among the (row, component) pairs, ``rows``
+    the rows (indices into the rare rows) in the pass's order.
+    """
+
+    component: int
+    pairs: np.ndarray
+    rows: np.ndarray
+    layout: MissingLayout
+    log_density: np.ndarray
+    fills: list
+    covs: list
 
 
 class MissingStatistics:
@@ -112,6 +141,7 @@ class MissingStatistics:
         self.X0 = np.nan_to_num(Xc[self.rare, :d])
         self.layout = MissingLayout(np.isnan(Xc[self.rare, :d]))
         self._work = Workspace(self.X0.shape)
+        self._distances = distance_features(self.X0, self.layout)
         # Threads only where there are rows enough to share out.
         self._workers = WorkerPool(min(available_threads(), len(Xc) // 1000 + 1))
 
@@ -139,30 +169,85 @@ class MissingStatistics:
         """``sum_j log pi_kj(x_j)`` of the observed categories of some rows."""
         return self.onehot[rows] @ log_probs.T
 
-    def _rare_logits(self, params):
-        """Logits of the rows of rare patterns, and their missing blocks' Gaussians."""
+    def _rare_pairs(self, params):
+        """The (row, component) pairs of the rare rows worth computing, and their logits.
+
+        A row's component whose logit is below its best one's by more than
+        :data:`NEGLIGIBLE` has a responsibility under ``e^-40 ~ 4e-18`` of
+        the best's, which changes no sum in the last digit. Such pairs are
+        left out where :func:`log_density_bounds` shows it without
+        computing them (an upper bound that far below the best lower
+        bound); every pair is computed when that leaves out few.
+
+        Returns
+        -------
+        rows, components : ndarray of int
+            The pairs, by row (ascending).
+        logits : ndarray
+            Their ``log w_k + log p_k(observed entries)``.
+        pieces : list of _Piece
+            Each component's pass over its pairs.
+        """
         log_w, means, prec, _, log_probs = params
         log_det_cov = -np.linalg.slogdet(prec)[1]
-        logits = np.empty((len(self.rare), len(means)))
-        parts = []
-        conditionals = gaussian_conditionals(
-            self.X0, self.layout, means, prec, log_det_cov, self._workers.map, self._work
+        n, k = len(self.rare), len(means)
+        categories = (
+            self._category_logits(self.rare, log_probs) if self.n_onehot else None
         )
-        for k, (dens, fills, covs) in enumerate(conditionals):
-            logits[:, k] = dens + log_w[k]
-            parts.append((fills, covs))
-        if self.n_onehot:
-            logits += self._category_logits(self.rare, log_probs)
-        return logits, parts
+        lower, upper = log_density_bounds(
+            self._distances, log_w, means, prec, self._work("bounds", shape=(n, 2 * k))
+        )
+        if categories is not None:
+            lower += categories
+            upper += categories
+        keep = upper >= lower.max(axis=1, keepdims=True) - NEGLIGIBLE
+        rows, components = np.nonzero(keep)
+        if len(rows) > DENSE_SHARE * n * k:
+            # Overlapping components: one batched pass over every pair.
+            rows, components = np.divmod(np.arange(n * k), k)
+            conditionals = gaussian_conditionals(
+                self.X0,
+                self.layout,
+                means,
+                prec,
+                log_det_cov,
+                self._workers.map,
+                self._work,
+            )
+            every = np.arange(n)
+            pieces = [
+                _Piece(j, every * k + j, every, self.layout, *parts)
+                for j, parts in enumerate(conditionals)
+            ]
+        else:
+            pieces = self._pieces(rows, components, params, log_det_cov)
+        logits = np.empty(len(rows))
+        for piece in pieces:
+            j = piece.component
+            logits[piece.pairs] = piece.log_density + log_w[j]
+            if categories is not None:
+                logits[piece.pairs] += categories[piece.rows, j]
+        return rows, components, logits, pieces
 
-    def _weighted(self, rows, logits):
-        """Responsibilities (times the weights) and the weighted log-likelihood."""
-        resp, log_norm = posterior(logits)
-        if self.sample_weight is None:
-            return resp, float(log_norm.sum())
-        weight = self.sample_weight[rows]
-        resp *= weight[:, None]
-        return resp, float(log_norm @ weight)
+    def _pieces(self, rows, components, params, log_det_cov):
+        """Each component's pass over its rows among the pairs (row, component)."""
+        _, means, prec, _, _ = params
+
+        def one(split):
+            j, pairs, rows, layout = split
+            X0 = np.take(self.X0, rows, axis=0, out=self._work("x0", len(rows)))
+            ((dens, fills, covs),) = gaussian_conditionals(
+                X0,
+                layout,
+                means[j : j + 1],
+                prec[j : j + 1],
+                log_det_cov[j : j + 1],
+                work=self._work,
+            )
+            return _Piece(j, pairs, rows, layout, dens, fills, covs)
+
+        splits = self.layout.split(rows, components, len(means))
+        return list(self._workers.map(one, splits))
 
     def _category_stats(self, rows, resp, log_probs):
         """Expected category indicators; a missing one counts ``pi_kj``."""
@@ -206,18 +291,25 @@ class MissingStatistics:
             second_all += second
             categories += cats
         if len(self.rare):
-            logits, parts = self._rare_logits(params)
-            resp, rare_ll = self._weighted(self.rare, logits)
-            ll += rare_ll
-            mass += resp.sum(axis=0)
+            rows, components, logits, pieces = self._rare_pairs(params)
+            resp, log_norm = pair_posterior(rows, logits)
+            if self.sample_weight is None:
+                ll += float(log_norm.sum())
+            else:
+                weight = self.sample_weight[self.rare]
+                resp *= weight[rows]
+                ll += float(log_norm @ weight)
+            mass += np.bincount(components, resp, minlength=k)
             moments = self._workers.map(
-                lambda j: self._second_moments(resp[:, j], *parts[j]), range(k)
+                lambda piece: self._second_moments(resp[piece.pairs], piece), pieces
             )
-            for j, (first, second) in enumerate(moments):
-                first_all[j] += first
-                second_all[j] += second
+            for piece, (first, second) in zip(pieces, moments, strict=True):
+                first_all[piece.component] += first
+                second_all[piece.component] += second
             if self.n_onehot:
-                categories += self._category_stats(self.rare, resp, log_probs)
+                dense = np.zeros((len(self.rare), k))
+                dense[rows, components] = resp
+                categories += self._category_stats(self.rare, dense, log_probs)
         stats = pack_statistics(
             mass,
             first_all,
@@ -227,18 +319,20 @@ class MissingStatistics:
         )
         return stats, ll
 
-    def _second_moments(self, r, fills, covs):
-        """``sum_n r_n E[x]`` and ``sum_n r_n E[x x^T]`` of one component."""
+    def _second_moments(self, r, piece):
+        """``sum_n r_n E[x]`` and ``sum_n r_n E[x x^T]`` of one piece's rows."""
         d = self.d
-        filled = fill_rows(self.X0, self.layout, fills, self._work("filled"))
+        n = len(r)
+        filled = np.take(self.X0, piece.rows, axis=0, out=self._work("filled", n))
+        fill_rows(filled, piece.layout, piece.fills, out=filled)
         first = r @ filled
-        scaled = np.multiply(filled, r[:, None], out=self._work("scaled"))
+        scaled = np.multiply(filled, r[:, None], out=self._work("scaled", n))
         if self.covariance_type in ("full", "tied"):
             second = scaled.T @ filled
         else:
             second = np.diag(np.einsum("nd,nd->d", scaled, filled))
         # E[x_m x_m^T] adds the conditional covariance, pattern by pattern.
-        for group, cov in zip(self.layout.groups, covs, strict=True):
+        for group, cov in zip(piece.layout.groups, piece.covs, strict=True):
             mass = np.bincount(group.pattern, weights=r[group.rows])
             second += np.bincount(
                 group.block.ravel(),
@@ -256,5 +350,8 @@ class MissingStatistics:
             theta_o = block.natural_parameters(log_w, means, cov, log_probs)
             labels[rows] = block.labels(theta_o)
         if len(self.rare):
-            labels[self.rare] = self._rare_logits(params)[0].argmax(axis=1)
+            rows, components, logits, _ = self._rare_pairs(params)
+            dense = np.full((len(self.rare), len(means)), -np.inf)
+            dense[rows, components] = logits
+            labels[self.rare] = dense.argmax(axis=1)
         return labels

@@ -24,9 +24,12 @@ __all__ = [
     "Workspace",
     "fill_rows",
     "gaussian_conditionals",
+    "distance_features",
+    "log_density_bounds",
     "mean_filled",
     "observed_conditionals",
     "observed_log_prob",
+    "pair_posterior",
     "posterior",
 ]
 
@@ -70,7 +73,7 @@ class MissingLayout:
 
     def __init__(self, missing: np.ndarray):
         n, d = missing.shape
-        self.observed = (~missing).astype(float)
+        self._observed = (~missing).astype(float)
         self.n_observed = self.observed.sum(axis=1)
         self.groups = []
         counts = missing.sum(axis=1)
@@ -93,6 +96,106 @@ class MissingLayout:
                 )
             )
 
+    @property
+    def observed(self) -> np.ndarray:
+        """1.0 where a row's entry was observed, else 0.0 (n_rows, d)."""
+        if self._observed is None:  # a sub-layout's, made when asked for
+            self._observed = np.ones(self._shape)
+            flat = self._observed.ravel()
+            for group in self.groups:
+                flat[group.flat] = 0.0
+        return self._observed
+
+    @property
+    def _ranks(self):
+        """Each row's group and its index in it, and its rank in the groups' order.
+
+        Complete rows (in no group) rank first, then each group's rows in
+        its order (by pattern).
+        """
+        if "_rank_arrays" not in self.__dict__:
+            n = len(self.n_observed)
+            group_of = np.full(n, -1)
+            slot = np.zeros(n, np.int64)
+            rank = np.empty(n, np.int64)
+            complete = np.ones(n, bool)
+            for g, group in enumerate(self.groups):
+                group_of[group.rows] = g
+                slot[group.rows] = np.arange(len(group.rows))
+                complete[group.rows] = False
+            ordered = np.concatenate(
+                [np.flatnonzero(complete)] + [group.rows for group in self.groups]
+            )
+            rank[ordered] = np.arange(n)
+            self._rank_arrays = group_of, slot, rank
+        return self._rank_arrays
+
+    def split(self, rows, components, n_components) -> list:
+        """The layouts of (row, component) pairs, one per component.
+
+        Each component's rows come in the groups' order, so within a group
+        they form runs of one pattern, as :meth:`__init__` orders them, and
+        its patterns are renumbered over those present: the batched
+        factorisations cover only these.
+
+        Parameters
+        ----------
+        rows, components : ndarray of int
+            The pairs.
+        n_components : int
+
+        Returns
+        -------
+        list of (component, pairs, rows, MissingLayout)
+            For each component with pairs: the positions of its pairs in
+            ``rows``, its rows (in the layout's order) and their layout.
+        """
+        group_of, slot, rank = self._ranks
+        order = np.argsort(components * len(rank) + rank[rows], kind="stable")
+        rows, components = rows[order], components[order]
+        edges = np.searchsorted(components, np.arange(n_components + 1))
+        return [
+            (
+                c,
+                order[lo:hi],
+                rows[lo:hi],
+                self._sub_layout(rows[lo:hi], group_of, slot),
+            )
+            for c, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=True))
+            if hi > lo
+        ]
+
+    def _sub_layout(self, rows, group_of, slot) -> MissingLayout:
+        """The layout of ``rows`` (in the groups' order), renumbered."""
+        d = self.observed.shape[1]
+        sub = MissingLayout.__new__(MissingLayout)
+        sub._observed, sub._shape = None, (len(rows), d)
+        sub.n_observed = self.n_observed[rows]
+        sub.groups = []
+        groups = group_of[rows]
+        edges = np.searchsorted(groups, np.arange(len(self.groups) + 1))
+        for group, lo, hi in zip(self.groups, edges[:-1], edges[1:], strict=True):
+            if hi == lo:
+                continue
+            at = slot[rows[lo:hi]]
+            pattern = group.pattern[at]
+            start = np.empty(len(pattern), bool)
+            start[0], start[1:] = True, pattern[1:] != pattern[:-1]
+            used = pattern[start]
+            cells = group.cells[at]
+            positions = np.arange(lo, hi)
+            sub.groups.append(
+                _Group(
+                    rows=positions,
+                    pattern=np.cumsum(start) - 1,
+                    columns=group.columns[used],
+                    cells=cells,
+                    flat=positions[:, None] * d + cells,
+                    block=group.block[used],
+                )
+            )
+        return sub
+
 
 @dataclass
 class _Group:
@@ -107,7 +210,7 @@ class _Group:
 
 
 class Workspace:
-    """Row-sized scratch arrays, one set per thread, reused across calls.
+    """Scratch arrays, one set per thread, reused across calls.
 
     The E-step over holes makes a few (n_rows, d) temporaries per component
     and iteration; fresh ones cost more (page faults) than the arithmetic.
@@ -115,19 +218,31 @@ class Workspace:
     Parameters
     ----------
     shape : tuple of int
-        ``(n_rows, d)``.
+        ``(n_rows, d)``, the default shape.
     """
 
     def __init__(self, shape):
         self.shape = shape
         self._local = threading.local()
 
-    def __call__(self, name: str) -> np.ndarray:
-        """The calling thread's array called ``name`` (contents undefined)."""
+    def __call__(self, name: str, n_rows=None, shape=None) -> np.ndarray:
+        """The calling thread's array called ``name`` (contents undefined).
+
+        Parameters
+        ----------
+        name : str
+        n_rows : int, optional
+            Only that many rows of the default shape (a subset's pass).
+        shape : tuple of int, optional
+            Another shape: the array grows to hold it.
+        """
+        if shape is None:
+            shape = (self.shape[0] if n_rows is None else n_rows, self.shape[1])
+        size = math.prod(shape)
         arrays = self._local.__dict__.setdefault("arrays", {})
-        if name not in arrays:
-            arrays[name] = np.empty(self.shape)
-        return arrays[name]
+        if name not in arrays or arrays[name].size < size:
+            arrays[name] = np.empty(size)
+        return arrays[name][:size].reshape(shape)
 
 
 #: Below this many matrices, or above this size, numpy's LAPACK loop is
@@ -227,12 +342,15 @@ def gaussian_conditionals(
     # Per group, every component's Lambda_kmm blocks in one batched call.
     blocks = list(map_(lambda group: _pattern_blocks(flat_prec, group), layout.groups))
     work = work or Workspace(X0.shape)
+    n = len(X0)
 
     def one(j):
         mu = means[j]
-        r0, y = work("r0"), work("y")
-        np.multiply(layout.observed, mu, out=r0)
-        np.subtract(X0, r0, out=r0)
+        r0, y = work("r0", n), work("y", n)
+        np.subtract(X0, mu, out=r0)
+        r0_flat = r0.ravel()
+        for group in layout.groups:  # the residual of the observed entries only
+            r0_flat[group.flat] = 0.0
         np.matmul(r0, precisions[j], out=y)
         quad = np.einsum("nd,nd->n", r0, y)
         log_det_o = np.full(len(X0), log_det_cov[j])
@@ -240,7 +358,10 @@ def gaussian_conditionals(
         y_flat = y.ravel()
         for group, (log_det, cov) in zip(layout.groups, blocks, strict=True):
             v = y_flat[group.flat]
-            u = np.einsum("nij,nj->ni", cov[j][group.pattern], v)
+            m = v.shape[1]
+            rows_cov = work("cov", shape=(len(v), m, m))
+            np.take(cov[j], group.pattern, axis=0, out=rows_cov)
+            u = np.einsum("nij,nj->ni", rows_cov, v)
             log_det_o[group.rows] += log_det[j][group.pattern]
             quad[group.rows] -= np.einsum("ni,ni->n", v, u)
             fills.append(mu[group.cells] - u)
@@ -251,6 +372,82 @@ def gaussian_conditionals(
         return log_density, fills, cond_covs
 
     return list(map_(one, range(k)))
+
+
+def distance_features(X0, layout: MissingLayout) -> np.ndarray:
+    """Each row's ``[x_o, o, |x_o|^2, |o|, 1]``, for :func:`log_density_bounds`.
+
+    Parameters
+    ----------
+    X0 : ndarray of shape (n_rows, d)
+        The continuous entries with 0 where missing.
+    layout : MissingLayout
+        Where X0's rows miss entries.
+
+    Returns
+    -------
+    ndarray of shape (n_rows, 2 d + 3)
+    """
+    return np.column_stack(
+        [
+            X0,
+            layout.observed,
+            np.einsum("nd,nd->n", X0, X0),
+            layout.n_observed,
+            np.ones(len(X0)),
+        ]
+    )
+
+
+def log_density_bounds(features, log_weights, means, precisions, out=None):
+    """Bounds on ``log w_k + log N(x_o; mu_ko, Sigma_koo)``, cheaply.
+
+    By Cauchy's interlacing theorem the eigenvalues of ``Sigma_koo`` lie
+    between the extreme ones of ``Sigma_k`` (Horn and Johnson, *Matrix
+    Analysis*, 2013, thm. 4.3.28), so with ``l_lo <= l_hi`` the extreme
+    eigenvalues of the precision ``Lambda_k`` and ``r = x_o - mu_ko``,
+
+        l_lo |r|^2 <= r^T Sigma_koo^-1 r <= l_hi |r|^2
+        -|o| log l_hi <= log |Sigma_koo| <= -|o| log l_lo.
+
+    ``|r|^2 = |x_o|^2 - 2 x_o . mu_k + o . mu_k^2`` is linear in the rows'
+    :func:`distance_features`, so both bounds of every row and component
+    are one matrix product, where the exact values need a factorisation
+    per pattern and component.
+
+    Parameters
+    ----------
+    features : ndarray of shape (n_rows, 2 d + 3)
+        :func:`distance_features` of the rows.
+    log_weights : ndarray of shape (n_components,)
+    means : ndarray of shape (n_components, d)
+    precisions : ndarray of shape (n_components, d, d)
+    out : ndarray of shape (n_rows, 2 n_components), optional
+        Where to write both.
+
+    Returns
+    -------
+    lower, upper : ndarray of shape (n_rows, n_components)
+    """
+    eig = np.linalg.eigvalsh(precisions)  # ascending
+    half_log_2pi = 0.5 * math.log(2 * math.pi)
+    coef = []
+    for scale, log_det_scale in ((eig[:, -1], eig[:, 0]), (eig[:, 0], eig[:, -1])):
+        # -scale/2 |r|^2 + |o| (log(log_det_scale) - log 2 pi) / 2 + log w
+        coef.append(
+            np.vstack(
+                [
+                    scale * means.T,
+                    -0.5 * scale * (means**2).T,
+                    -0.5 * scale,
+                    0.5 * np.log(log_det_scale) - half_log_2pi,
+                    log_weights,
+                ]
+            )
+        )
+    both = np.matmul(features, np.hstack(coef), out=out)
+    k = len(means)
+    return both[:, :k], both[:, k:]
 
 
 def fill_rows(X0, layout: MissingLayout, fills, out=None) -> np.ndarray:
@@ -314,6 +511,35 @@ def observed_log_prob(X, log_weights, means, precisions, log_probs=None):
     ndarray of shape (n_rows, n_components)
     """
     return observed_conditionals(X, log_weights, means, precisions, log_probs)[0]
+
+
+def pair_posterior(rows, logits):
+    """Responsibilities and each row's ``log sum exp``, over (row, component) pairs.
+
+    The sparse form of :func:`posterior`: a row's components are the pairs
+    that name it (rows in ascending order, each at least once); it
+    overwrites ``logits``.
+
+    Parameters
+    ----------
+    rows : ndarray of int, ascending
+    logits : ndarray of the same length
+
+    Returns
+    -------
+    resp : ndarray
+        ``logits``, overwritten with each pair's responsibility.
+    log_norm : ndarray of shape (n_rows,)
+    """
+    starts = np.flatnonzero(np.diff(rows, prepend=-1))
+    counts = np.diff(starts, append=len(rows))
+    peak = np.maximum.reduceat(logits, starts)
+    logits -= np.repeat(peak, counts)
+    np.maximum(logits, -700.0, out=logits)  # as exp_normalised: no subnormals
+    np.exp(logits, out=logits)
+    total = np.add.reduceat(logits, starts)
+    logits /= np.repeat(total, counts)
+    return logits, np.log(total) + peak
 
 
 def posterior(logits):

@@ -388,3 +388,84 @@ def test_pattern_blocks_and_the_per_row_pass_agree(covariance_type):
             results.append(data(theta))
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-9, atol=1e-9)
     assert results[0][1] == pytest.approx(results[1][1], rel=1e-12)
+
+
+def test_log_density_bounds_hold_the_exact_observed_density():
+    from probmodels.mixture._observed import (
+        MissingLayout,
+        distance_features,
+        log_density_bounds,
+        observed_log_prob,
+    )
+
+    rng = np.random.default_rng(3)
+    k, d = 4, 5
+    A = rng.normal(size=(k, d, d))
+    prec = A @ A.transpose(0, 2, 1) + 0.3 * np.eye(d)  # ill-conditioned too
+    means = rng.normal(0, 3, (k, d))
+    log_w = np.log(rng.dirichlet(np.ones(k)))
+    X = rng.normal(0, 3, (500, d))
+    X[rng.random(X.shape) < 0.4] = np.nan
+    X = X[~np.isnan(X).all(axis=1)]
+    exact = observed_log_prob(X, log_w, means, prec)
+    X0 = np.nan_to_num(X)
+    lower, upper = log_density_bounds(
+        distance_features(X0, MissingLayout(np.isnan(X))), log_w, means, prec
+    )
+    assert np.all(lower <= exact + 1e-9)
+    assert np.all(exact <= upper + 1e-9)
+    # Tight where a component is spherical: its bounds meet.
+    iso = np.broadcast_to(2.0 * np.eye(d), (k, d, d))
+    exact = observed_log_prob(X, log_w, means, iso)
+    lower, upper = log_density_bounds(
+        distance_features(X0, MissingLayout(np.isnan(X))), log_w, means, iso
+    )
+    np.testing.assert_allclose(lower, exact, atol=1e-9)
+    np.testing.assert_allclose(upper, exact, atol=1e-9)
+
+
+def test_pair_posterior_is_the_dense_posterior():
+    from probmodels.mixture._observed import pair_posterior, posterior
+
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 30, (50, 6))
+    keep = rng.random(logits.shape) < 0.5
+    keep[np.arange(50), logits.argmax(axis=1)] = True
+    rows, components = np.nonzero(keep)
+    resp, log_norm = pair_posterior(rows, logits[keep].copy())
+    dense = np.where(keep, logits, -np.inf)
+    expected, expected_norm = posterior(dense)
+    np.testing.assert_allclose(resp, expected[keep], rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(log_norm, expected_norm, rtol=1e-12)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_pairs_left_out_by_the_bounds_change_no_statistic(monkeypatch, covariance_type):
+    """Separated components: most (row, component) pairs are left out, and
+    the statistics equal the pass over every pair to rounding."""
+    from probmodels.mixture import _missing
+
+    rng = np.random.default_rng(1)
+    centres = rng.normal(0, 12, (4, 5))
+    X = np.vstack([c + rng.normal(size=(150, 5)) for c in centres])
+    X[rng.random(X.shape) < 0.3] = np.nan
+    X = X[~np.isnan(X).all(axis=1)]
+    onehot = np.eye(2)[rng.integers(0, 2, len(X))]
+    rows = np.hstack([X - np.nanmean(X, axis=0), onehot])
+    model = GaussianMixture(4, covariance_type=covariance_type, random_state=0)
+    model.fit(X)
+    params = model._current_parameters(np.nanmean(X, axis=0))
+    log_probs = np.log([[0.3, 0.7]] * 4)
+    theta = np.hstack([model._natural_parameters(params), log_probs])
+    weight = rng.uniform(0.5, 2.0, len(X))
+    results, pairs = [], []
+    for share in (1.0, 0.0):  # pairs left out where the bounds allow; none
+        monkeypatch.setattr(_missing, "DENSE_SHARE", share)
+        with _missing.MissingStatistics(rows, weight, covariance_type, 2, 10**9) as data:
+            results.append(data(theta))
+            pairs.append(len(data._rare_pairs(data._parameters(theta))[0]))
+            labels = data.labels(theta)
+        np.testing.assert_array_equal(labels, model.predict(X))
+    assert pairs[0] < 0.5 * pairs[1] == 0.5 * len(X) * 4
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12, atol=1e-9)
+    assert results[0][1] == pytest.approx(results[1][1], rel=1e-14)
