@@ -73,7 +73,9 @@ class _Piece:
     """One component's pass over some rows.
 
     ``pairs`` are its positions among the (row, component) pairs, ``rows``
-    the rows (indices into the rare rows) in the pass's order.
+    the rows (indices into the rare rows) in the pass's order, ``filled``
+    those rows with the component's conditional means in their holes (None:
+    made again when needed).
     """
 
     component: int
@@ -83,6 +85,7 @@ class _Piece:
     log_density: np.ndarray
     fills: list
     covs: list
+    filled: np.ndarray | None = None
 
 
 class MissingStatistics:
@@ -138,8 +141,13 @@ class MissingStatistics:
             for b, (_, block) in enumerate(self.blocks)
             for lo, hi in block.chunks
         ]
+        # The rare rows in the layout's order: each component's pass then
+        # takes its rows in one sort by component (MissingLayout.split).
+        order, self.layout = MissingLayout(np.isnan(Xc[self.rare, :d])).in_order()
+        self.rare = self.rare[order]
         self.X0 = np.nan_to_num(Xc[self.rare, :d])
-        self.layout = MissingLayout(np.isnan(Xc[self.rare, :d]))
+        # Each pass's filled rows, side by side, reused across iterations.
+        self._filled = np.empty((0, d))
         self._work = Workspace(self.X0.shape)
         self._distances = distance_features(self.X0, self.layout)
         # Threads only where there are rows enough to share out.
@@ -232,10 +240,12 @@ class MissingStatistics:
     def _pieces(self, rows, components, params, log_det_cov):
         """Each component's pass over its rows among the pairs (row, component)."""
         _, means, prec, _, _ = params
+        if len(self._filled) < len(rows):
+            self._filled = np.empty((int(1.25 * len(rows)), self.d))
 
         def one(split):
-            j, pairs, rows, layout = split
-            X0 = np.take(self.X0, rows, axis=0, out=self._work("x0", len(rows)))
+            j, span, pairs, rows, layout = split
+            X0 = np.take(self.X0, rows, axis=0, out=self._filled[span])
             ((dens, fills, covs),) = gaussian_conditionals(
                 X0,
                 layout,
@@ -244,7 +254,8 @@ class MissingStatistics:
                 log_det_cov[j : j + 1],
                 work=self._work,
             )
-            return _Piece(j, pairs, rows, layout, dens, fills, covs)
+            filled = fill_rows(X0, layout, fills, out=X0)
+            return _Piece(j, pairs, rows, layout, dens, fills, covs, filled)
 
         splits = self.layout.split(rows, components, len(means))
         return list(self._workers.map(one, splits))
@@ -323,8 +334,10 @@ class MissingStatistics:
         """``sum_n r_n E[x]`` and ``sum_n r_n E[x x^T]`` of one piece's rows."""
         d = self.d
         n = len(r)
-        filled = np.take(self.X0, piece.rows, axis=0, out=self._work("filled", n))
-        fill_rows(filled, piece.layout, piece.fills, out=filled)
+        filled = piece.filled
+        if filled is None:
+            filled = np.take(self.X0, piece.rows, axis=0, out=self._work("filled", n))
+            fill_rows(filled, piece.layout, piece.fills, out=filled)
         first = r @ filled
         scaled = np.multiply(filled, r[:, None], out=self._work("scaled", n))
         if self.covariance_type in ("full", "tied"):

@@ -106,78 +106,92 @@ class MissingLayout:
                 flat[group.flat] = 0.0
         return self._observed
 
-    @property
-    def _ranks(self):
-        """Each row's group and its index in it, and its rank in the groups' order.
+    def in_order(self):
+        """The rows put in the groups' order, and their layout.
 
-        Complete rows (in no group) rank first, then each group's rows in
-        its order (by pattern).
+        Complete rows (in no group) first, then each group's rows in its
+        order (runs of one pattern): the order :meth:`split` needs.
+
+        Returns
+        -------
+        order : ndarray of int
+            The rows, in that order.
+        layout : MissingLayout
+            The layout of ``rows[order]``.
         """
-        if "_rank_arrays" not in self.__dict__:
-            n = len(self.n_observed)
-            group_of = np.full(n, -1)
-            slot = np.zeros(n, np.int64)
-            rank = np.empty(n, np.int64)
-            complete = np.ones(n, bool)
-            for g, group in enumerate(self.groups):
-                group_of[group.rows] = g
-                slot[group.rows] = np.arange(len(group.rows))
-                complete[group.rows] = False
-            ordered = np.concatenate(
-                [np.flatnonzero(complete)] + [group.rows for group in self.groups]
+        n, d = self.observed.shape
+        complete = np.ones(n, bool)
+        for group in self.groups:
+            complete[group.rows] = False
+        order = np.concatenate(
+            [np.flatnonzero(complete)] + [group.rows for group in self.groups]
+        )
+        out = MissingLayout.__new__(MissingLayout)
+        out._observed, out.n_observed = self.observed[order], self.n_observed[order]
+        out.groups = []
+        start = int(complete.sum())
+        for group in self.groups:
+            rows = np.arange(start, start + len(group.rows))
+            start += len(rows)
+            out.groups.append(
+                _Group(
+                    rows=rows,
+                    pattern=group.pattern,
+                    columns=group.columns,
+                    cells=group.cells,
+                    flat=rows[:, None] * d + group.cells,
+                    block=group.block,
+                )
             )
-            rank[ordered] = np.arange(n)
-            self._rank_arrays = group_of, slot, rank
-        return self._rank_arrays
+        return order, out
 
     def split(self, rows, components, n_components) -> list:
         """The layouts of (row, component) pairs, one per component.
 
-        Each component's rows come in the groups' order, so within a group
-        they form runs of one pattern, as :meth:`__init__` orders them, and
-        its patterns are renumbered over those present: the batched
-        factorisations cover only these.
+        For a layout :meth:`in_order`, whose groups' rows are consecutive.
+        Each component's rows stay in that order, so within a group they
+        form runs of one pattern, and its patterns are renumbered over
+        those present: the batched factorisations cover only these.
 
         Parameters
         ----------
         rows, components : ndarray of int
-            The pairs.
+            The pairs, rows ascending.
         n_components : int
 
         Returns
         -------
-        list of (component, pairs, rows, MissingLayout)
-            For each component with pairs: the positions of its pairs in
-            ``rows``, its rows (in the layout's order) and their layout.
+        list of (component, span, pairs, rows, MissingLayout)
+            For each component with pairs: where its pairs lie once sorted
+            by component (a slice), their positions in ``rows``, its rows
+            and their layout.
         """
-        group_of, slot, rank = self._ranks
-        order = np.argsort(components * len(rank) + rank[rows], kind="stable")
+        # A stable sort of small integers is a radix sort in numpy.
+        small = np.int16 if n_components < 2**15 else np.int64
+        order = np.argsort(components.astype(small), kind="stable")
         rows, components = rows[order], components[order]
         edges = np.searchsorted(components, np.arange(n_components + 1))
         return [
-            (
-                c,
-                order[lo:hi],
-                rows[lo:hi],
-                self._sub_layout(rows[lo:hi], group_of, slot),
-            )
+            (c, slice(lo, hi), order[lo:hi], rows[lo:hi], self._sub_layout(rows[lo:hi]))
             for c, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=True))
             if hi > lo
         ]
 
-    def _sub_layout(self, rows, group_of, slot) -> MissingLayout:
-        """The layout of ``rows`` (in the groups' order), renumbered."""
+    def _sub_layout(self, rows) -> MissingLayout:
+        """The layout of ``rows`` (ascending, of a layout :meth:`in_order`)."""
         d = self.observed.shape[1]
         sub = MissingLayout.__new__(MissingLayout)
         sub._observed, sub._shape = None, (len(rows), d)
         sub.n_observed = self.n_observed[rows]
         sub.groups = []
-        groups = group_of[rows]
-        edges = np.searchsorted(groups, np.arange(len(self.groups) + 1))
-        for group, lo, hi in zip(self.groups, edges[:-1], edges[1:], strict=True):
+        firsts = [group.rows[0] for group in self.groups]
+        edges = np.searchsorted(rows, firsts + [len(self.n_observed)])
+        for group, first, lo, hi in zip(
+            self.groups, firsts, edges[:-1], edges[1:], strict=True
+        ):
             if hi == lo:
                 continue
-            at = slot[rows[lo:hi]]
+            at = rows[lo:hi] - first
             pattern = group.pattern[at]
             start = np.empty(len(pattern), bool)
             start[0], start[1:] = True, pattern[1:] != pattern[:-1]

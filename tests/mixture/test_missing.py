@@ -461,7 +461,9 @@ def test_pairs_left_out_by_the_bounds_change_no_statistic(monkeypatch, covarianc
     results, pairs = [], []
     for share in (1.0, 0.0):  # pairs left out where the bounds allow; none
         monkeypatch.setattr(_missing, "DENSE_SHARE", share)
-        with _missing.MissingStatistics(rows, weight, covariance_type, 2, 10**9) as data:
+        with _missing.MissingStatistics(
+            rows, weight, covariance_type, 2, 10**9
+        ) as data:
             results.append(data(theta))
             pairs.append(len(data._rare_pairs(data._parameters(theta))[0]))
             labels = data.labels(theta)
