@@ -39,20 +39,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..utils.chunks import iter_row_chunks
 from ._em import WorkerPool, available_threads
 from ._gaussian import features, moments_from_natural, n_statistics, pack_statistics
 from ._observed import (
     MissingLayout,
     Workspace,
+    bound_coefficients,
     distance_features,
     fill_rows,
     gaussian_conditionals,
-    log_density_bounds,
     mean_filled,
     pair_posterior,
 )
 from ._patterns import (
     MIN_PATTERN_ROWS,
+    PatternBatch,
     PatternBlock,
     split_by_pattern,
 )
@@ -135,6 +137,14 @@ class MissingStatistics:
             )
             for rows, observed in common
         ]
+        # Their algebra batched over the patterns with as many holes.
+        by_holes = {}
+        for b, (_, block) in enumerate(self.blocks):
+            by_holes.setdefault(len(block.m), []).append(b)
+        self._batches = [
+            (PatternBatch([self.blocks[b][1] for b in members], d), members)
+            for members in by_holes.values()
+        ]
         # The pool's tasks: every cache-sized chunk of every pattern.
         self._tasks = [
             (b, lo, hi)
@@ -150,6 +160,7 @@ class MissingStatistics:
         self._filled = np.empty((0, d))
         self._work = Workspace(self.X0.shape)
         self._distances = distance_features(self.X0, self.layout)
+        self._row_chunks = list(iter_row_chunks(len(self.X0), 8 * (64 + 2 * d)))
         # Threads only where there are rows enough to share out.
         self._workers = WorkerPool(min(available_threads(), len(Xc) // 1000 + 1))
 
@@ -166,12 +177,20 @@ class MissingStatistics:
         return features(filled, self.covariance_type, self.n_onehot) @ resp
 
     def _parameters(self, theta):
-        """Log-weights, means, precisions, covariances and category log-probs."""
+        """Log-weights, means, precisions, their log-determinants, category log-probs."""
         n_stat = n_statistics(self.covariance_type, self.d)
         log_w, means, prec = moments_from_natural(
             theta[:, :n_stat], self.covariance_type, self.d
         )
-        return log_w, means, prec, np.linalg.inv(prec), theta[:, n_stat:]
+        return log_w, means, prec, np.linalg.slogdet(prec)[1], theta[:, n_stat:]
+
+    def _pattern_thetas(self, params) -> list:
+        """Theta of each common pattern (:meth:`PatternBatch.thetas`)."""
+        thetas = [None] * len(self.blocks)
+        for batch, members in self._batches:
+            for b, theta in zip(members, batch.thetas(*params), strict=True):
+                thetas[b] = theta
+        return thetas
 
     def _category_logits(self, rows, log_probs):
         """``sum_j log pi_kj(x_j)`` of the observed categories of some rows."""
@@ -183,7 +202,7 @@ class MissingStatistics:
         A row's component whose logit is below its best one's by more than
         :data:`NEGLIGIBLE` has a responsibility under ``e^-40 ~ 4e-18`` of
         the best's, which changes no sum in the last digit. Such pairs are
-        left out where :func:`log_density_bounds` shows it without
+        left out where :func:`~probmodels.mixture._observed.log_density_bounds` shows it without
         computing them (an upper bound that far below the best lower
         bound); every pair is computed when that leaves out few.
 
@@ -196,20 +215,13 @@ class MissingStatistics:
         pieces : list of _Piece
             Each component's pass over its pairs.
         """
-        log_w, means, prec, _, log_probs = params
-        log_det_cov = -np.linalg.slogdet(prec)[1]
+        log_w, means, prec, log_det_prec, log_probs = params
+        log_det_cov = -log_det_prec
         n, k = len(self.rare), len(means)
         categories = (
             self._category_logits(self.rare, log_probs) if self.n_onehot else None
         )
-        lower, upper = log_density_bounds(
-            self._distances, log_w, means, prec, self._work("bounds", shape=(n, 2 * k))
-        )
-        if categories is not None:
-            lower += categories
-            upper += categories
-        keep = upper >= lower.max(axis=1, keepdims=True) - NEGLIGIBLE
-        rows, components = np.nonzero(keep)
+        rows, components = self._candidate_pairs(log_w, means, prec, categories)
         if len(rows) > DENSE_SHARE * n * k:
             # Overlapping components: one batched pass over every pair.
             rows, components = np.divmod(np.arange(n * k), k)
@@ -236,6 +248,29 @@ class MissingStatistics:
             if categories is not None:
                 logits[piece.pairs] += categories[piece.rows, j]
         return rows, components, logits, pieces
+
+    def _candidate_pairs(self, log_w, means, prec, categories):
+        """The pairs whose upper bound comes near their row's best lower bound.
+
+        Within :data:`NEGLIGIBLE` (bounds of
+        :func:`~probmodels.mixture._observed.log_density_bounds`); by row,
+        computed chunk by chunk on the workers.
+        """
+        coef = bound_coefficients(log_w, means, prec)
+        k = len(means)
+
+        def chunk(span):
+            both = self._distances[span] @ coef
+            lower, upper = both[:, :k], both[:, k:]
+            if categories is not None:
+                lower += categories[span]
+                upper += categories[span]
+            keep = upper >= lower.max(axis=1, keepdims=True) - NEGLIGIBLE
+            rows, components = np.nonzero(keep)
+            return rows + span.start, components
+
+        parts = self._workers.map(chunk, self._row_chunks)
+        return tuple(np.concatenate(a) for a in zip(*parts, strict=True))
 
     def _pieces(self, rows, components, params, log_det_cov):
         """Each component's pass over its rows among the pairs (row, component)."""
@@ -274,15 +309,12 @@ class MissingStatistics:
         the observed entries.
         """
         params = self._parameters(theta)
-        log_w, means, _, cov, log_probs = params
+        log_w, means, _, _, log_probs = params
         k, d = means.shape
         mass, ll = np.zeros(k), 0.0
         first_all, second_all = np.zeros((k, d)), np.zeros((k, d, d))
         categories = np.zeros((self.n_onehot, k))
-        thetas = [
-            block.natural_parameters(log_w, means, cov, log_probs)
-            for _, block in self.blocks
-        ]
+        thetas = self._pattern_thetas(params)
         sums = [None] * len(self.blocks)
         # Chunks summed in order, so results do not depend on the thread count.
         for (b, _, _), (stats, chunk_ll) in zip(
@@ -295,8 +327,9 @@ class MissingStatistics:
         ):
             sums[b] = stats if sums[b] is None else sums[b] + stats
             ll += chunk_ll
-        for (_, block), stats in zip(self.blocks, sums, strict=True):
-            n_k, first, second, cats = block.moments(stats, means, cov, log_probs)
+        for batch, members in self._batches:
+            stats = np.stack([sums[b] for b in members])
+            n_k, first, second, cats = batch.moments(stats, log_probs)
             mass += n_k
             first_all += first
             second_all += second
@@ -357,10 +390,11 @@ class MissingStatistics:
     def labels(self, theta: np.ndarray) -> np.ndarray:
         """Most likely component of each row, from its observed entries."""
         params = self._parameters(theta)
-        log_w, means, _, cov, log_probs = params
+        means = params[1]
         labels = np.empty(len(self.Xc), dtype=np.int64)
-        for rows, block in self.blocks:
-            theta_o = block.natural_parameters(log_w, means, cov, log_probs)
+        for (rows, block), theta_o in zip(
+            self.blocks, self._pattern_thetas(params), strict=True
+        ):
             labels[rows] = block.labels(theta_o)
         if len(self.rare):
             rows, components, logits, _ = self._rare_pairs(params)

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._em import exp_normalised
-from ._patterns import pattern_ids
 
 __all__ = [
     "MissingLayout",
     "Workspace",
+    "bound_coefficients",
     "fill_rows",
     "gaussian_conditionals",
     "distance_features",
@@ -30,6 +30,7 @@ __all__ = [
     "observed_conditionals",
     "observed_log_prob",
     "pair_posterior",
+    "pattern_ids",
     "posterior",
 ]
 
@@ -57,6 +58,27 @@ def mean_filled(X: np.ndarray, weight=None) -> np.ndarray:
     total = seen.sum(axis=0)
     mean = np.nan_to_num(X).T @ w / np.where(total > 0, total, 1.0)
     return np.where(missing, mean, X)
+
+
+def pattern_ids(missing: np.ndarray):
+    """Number each row's pattern of missing entries.
+
+    Parameters
+    ----------
+    missing : ndarray of shape (n_rows, d), bool
+
+    Returns
+    -------
+    first : ndarray of int
+        A row of each pattern (the first), in the patterns' order.
+    pattern : ndarray of shape (n_rows,), int
+        Each row's pattern.
+    """
+    # One byte string per row makes np.unique a 1-d sort.
+    packed = np.packbits(missing, axis=1)
+    keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+    _, first, pattern = np.unique(keys, return_index=True, return_inverse=True)
+    return first, pattern.ravel()
 
 
 class MissingLayout:
@@ -413,7 +435,7 @@ def distance_features(X0, layout: MissingLayout) -> np.ndarray:
     )
 
 
-def log_density_bounds(features, log_weights, means, precisions, out=None):
+def log_density_bounds(features, log_weights, means, precisions):
     """Bounds on ``log w_k + log N(x_o; mu_ko, Sigma_koo)``, cheaply.
 
     By Cauchy's interlacing theorem the eigenvalues of ``Sigma_koo`` lie
@@ -426,8 +448,8 @@ def log_density_bounds(features, log_weights, means, precisions, out=None):
 
     ``|r|^2 = |x_o|^2 - 2 x_o . mu_k + o . mu_k^2`` is linear in the rows'
     :func:`distance_features`, so both bounds of every row and component
-    are one matrix product, where the exact values need a factorisation
-    per pattern and component.
+    are one matrix product (by :func:`bound_coefficients`), where the exact
+    values need a factorisation per pattern and component.
 
     Parameters
     ----------
@@ -436,12 +458,25 @@ def log_density_bounds(features, log_weights, means, precisions, out=None):
     log_weights : ndarray of shape (n_components,)
     means : ndarray of shape (n_components, d)
     precisions : ndarray of shape (n_components, d, d)
-    out : ndarray of shape (n_rows, 2 n_components), optional
-        Where to write both.
 
     Returns
     -------
     lower, upper : ndarray of shape (n_rows, n_components)
+    """
+    both = features @ bound_coefficients(log_weights, means, precisions)
+    k = len(means)
+    return both[:, :k], both[:, k:]
+
+
+def bound_coefficients(log_weights, means, precisions) -> np.ndarray:
+    """The matrix that takes :func:`distance_features` to both bounds.
+
+    See :func:`log_density_bounds`; the lower bounds' coefficients, then
+    the upper bounds'.
+
+    Returns
+    -------
+    ndarray of shape (2 d + 3, 2 n_components)
     """
     eig = np.linalg.eigvalsh(precisions)  # ascending
     half_log_2pi = 0.5 * math.log(2 * math.pi)
@@ -459,9 +494,7 @@ def log_density_bounds(features, log_weights, means, precisions, out=None):
                 ]
             )
         )
-    both = np.matmul(features, np.hstack(coef), out=out)
-    k = len(means)
-    return both[:, :k], both[:, k:]
+    return np.hstack(coef)
 
 
 def fill_rows(X0, layout: MissingLayout, fills, out=None) -> np.ndarray:

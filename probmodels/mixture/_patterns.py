@@ -20,6 +20,18 @@ matrix products over its rows (in cache-sized chunks, the complete-data
 E-step's own pass) and some d x d algebra per component: the cost of
 complete-data EM. Rows whose pattern is rare take the per-row pass
 of ``_missing.py`` instead.
+
+The d x d algebra is done in precision form, for all the patterns with m
+missing entries at once (:class:`PatternBatch`): with ``Lambda_k`` the
+precision in the pattern's [o, m] order (Bishop, PRML, eqs. 2.69-2.82),
+
+    C_k             = Lambda_kmm^-1
+    B_k             = -C_k Lambda_kmo
+    Sigma_koo^-1    = Lambda_koo + Lambda_kom B_k     (a Schur complement)
+    log |Sigma_koo^-1| = log |Lambda_k| - log |Lambda_kmm|,
+
+so a pattern needs the inverse of its m x m block only, factored in one
+batched call (:func:`~probmodels.mixture._observed.spd_log_det_inverse`).
 """
 
 from __future__ import annotations
@@ -28,14 +40,10 @@ import numpy as np
 
 from ..utils.chunks import iter_row_chunks
 from ._em import _softmax_stats
-from ._gaussian import (
-    features,
-    natural_parameters,
-    precision_cholesky,
-    symmetric_from_vech,
-)
+from ._gaussian import features, symmetric_from_vech, vech_index
+from ._observed import pattern_ids, spd_log_det_inverse
 
-__all__ = ["MIN_PATTERN_ROWS", "PatternBlock", "pattern_ids", "split_by_pattern"]
+__all__ = ["MIN_PATTERN_ROWS", "PatternBatch", "PatternBlock", "split_by_pattern"]
 
 #: Rows a pattern needs to be fitted as complete data on its observed
 #: columns; below, its rows take the per-row pass. Measured at N = 200,000,
@@ -44,27 +52,6 @@ __all__ = ["MIN_PATTERN_ROWS", "PatternBlock", "pattern_ids", "split_by_pattern"
 #: hundred rows of the per-row pass cost, since its factorisations are
 #: batched).
 MIN_PATTERN_ROWS = 128
-
-
-def pattern_ids(missing: np.ndarray):
-    """Number each row's pattern of missing entries.
-
-    Parameters
-    ----------
-    missing : ndarray of shape (n_rows, d), bool
-
-    Returns
-    -------
-    first : ndarray of int
-        A row of each pattern (the first), in the patterns' order.
-    pattern : ndarray of shape (n_rows,), int
-        Each row's pattern.
-    """
-    # One byte string per row makes np.unique a 1-d sort.
-    packed = np.packbits(missing, axis=1)
-    keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
-    _, first, pattern = np.unique(keys, return_index=True, return_inverse=True)
-    return first, pattern.ravel()
 
 
 def split_by_pattern(missing: np.ndarray, min_rows: int = MIN_PATTERN_ROWS):
@@ -137,19 +124,6 @@ class PatternBlock:
             for rows in iter_row_chunks(len(X), 8 * (64 + len(self.phi)))
         ]
 
-    def natural_parameters(self, log_w, means, cov, log_probs):
-        """Theta of the marginal on the observed columns, category blocks appended."""
-        o = self.o
-        k = len(means)
-        if len(o):
-            prec_chol = precision_cholesky(cov[:, o[:, None], o], "full")
-            theta = natural_parameters(np.ones(k), means[:, o], prec_chol, "full")
-        else:  # only categories observed: the weights alone
-            theta = np.zeros((k, 1))
-        theta[:, 0] += log_w
-        missing = np.zeros((k, self.n_onehot))
-        return np.hstack([theta, log_probs, missing])
-
     def chunk_statistics(self, theta, lo, hi):
         """``(S, log-likelihood)`` of one chunk of the rows (complete-data E-step)."""
         phi = self.phi[:, lo:hi]
@@ -160,15 +134,112 @@ class PatternBlock:
         """Most likely component of each row."""
         return (theta @ self.phi).argmax(axis=0)
 
-    def moments(self, stats, means, cov, log_probs):
-        """Expected sums of the complete rows from the observed ones.
+
+def natural_from_precision(log_w, means, prec, log_det_prec) -> np.ndarray:
+    """Theta of Gaussians given by precisions, batched over leading axes.
+
+    ``Theta @ phi(x) = log w + log N(x; mu, prec^-1)`` with phi the "full"
+    features (1, x, vech of x x^T), as
+    :func:`~probmodels.mixture._gaussian.natural_parameters` gives from
+    Cholesky factors.
+
+    Parameters
+    ----------
+    log_w : ndarray of shape (...)
+    means : ndarray of shape (..., a)
+    prec : ndarray of shape (..., a, a)
+    log_det_prec : ndarray of shape (...)
+
+    Returns
+    -------
+    ndarray of shape (..., 1 + a + a (a + 1) / 2)
+    """
+    a = means.shape[-1]
+    lin = np.einsum("...ij,...j->...i", prec, means)
+    rows, cols = vech_index(a)
+    # x^T L x = sum_i L_ii x_i^2 + 2 sum_{i<j} L_ij x_i x_j
+    quad = -np.where(rows == cols, 0.5, 1.0) * prec[..., rows, cols]
+    const = (
+        log_w
+        + 0.5 * log_det_prec
+        - 0.5 * a * np.log(2 * np.pi)
+        - 0.5 * np.einsum("...i,...i->...", lin, means)
+    )
+    return np.concatenate([const[..., None], lin, quad], axis=-1)
+
+
+class PatternBatch:
+    """The common patterns with the same number of missing entries, batched.
+
+    The module's precision-form algebra for all of them and every component
+    in a few array operations: each pattern's Theta over its rows' phi
+    (:meth:`thetas`), then the expected sums of the complete rows from the
+    observed ones (:meth:`moments`).
+
+    Parameters
+    ----------
+    blocks : list of PatternBlock
+        Patterns with the same number of missing entries.
+    d : int
+        Continuous columns.
+    """
+
+    def __init__(self, blocks, d):
+        self.blocks = blocks
+        self.a = len(blocks[0].o)
+        # Each pattern's columns in [o, m] order, and the way back.
+        self.order = np.array([np.concatenate([b.o, b.m]) for b in blocks])
+        self.back = np.argsort(self.order, axis=1)
+        self._conditional = None
+
+    def thetas(self, log_w, means, prec, log_det_prec, log_probs) -> list:
+        """Each pattern's Theta over its phi (continuous, categories, missing ones).
+
+        Also keeps each pattern's conditional of the missing block for
+        :meth:`moments`.
 
         Parameters
         ----------
-        stats : ndarray of shape (len(phi), K)
-            The summed statistics of the rows (:meth:`chunk_statistics`).
+        log_w : ndarray of shape (K,)
         means : ndarray of shape (K, d)
-        cov : ndarray of shape (K, d, d)
+        prec : ndarray of shape (K, d, d)
+        log_det_prec : ndarray of shape (K,)
+        log_probs : ndarray of shape (K, n_onehot)
+
+        Returns
+        -------
+        list of ndarray of shape (K, len(phi))
+        """
+        a, order = self.a, self.order
+        # (P, K, d, d) and (P, K, d): every pattern's parameters in its order.
+        lam = prec[:, order[:, :, None], order[:, None, :]].transpose(1, 0, 2, 3)
+        mu = means[:, order].transpose(1, 0, 2)
+        mu_o, mu_m = mu[..., :a], mu[..., a:]
+        if a < lam.shape[-1]:
+            log_det_mm, cond = spd_log_det_inverse(lam[..., a:, a:])
+        else:  # complete rows
+            log_det_mm, cond = np.zeros(lam.shape[:2]), lam[..., a:, a:]
+        gain = -cond @ lam[..., a:, :a]
+        prec_o = lam[..., :a, :a] + lam[..., :a, a:] @ gain
+        shift = mu_m - np.einsum("pkma,pka->pkm", gain, mu_o)
+        self._conditional = gain, shift, cond
+        gaussian = natural_from_precision(
+            np.broadcast_to(log_w, log_det_mm.shape),
+            mu_o,
+            prec_o,
+            log_det_prec - log_det_mm,
+        )
+        missing = np.zeros_like(log_probs)
+        return [np.hstack([g, log_probs, missing]) for g in gaussian]
+
+    def moments(self, stats, log_probs):
+        """Expected sums of the complete rows from the observed ones, summed.
+
+        Parameters
+        ----------
+        stats : ndarray of shape (P, len(phi), K)
+            Each pattern's summed statistics
+            (:meth:`PatternBlock.chunk_statistics`), after :meth:`thetas`.
         log_probs : ndarray of shape (K, n_onehot)
 
         Returns
@@ -179,40 +250,40 @@ class PatternBlock:
         categories : ndarray of shape (n_onehot, K)
             Expected category indicators (``pi_kj`` where one is missing).
         """
-        o, m = self.o, self.m
-        k, d = means.shape
-        a, g = len(o), self.n_gauss
-        s0, s1 = stats[0], stats[1 : 1 + a].T  # (K,), (K, a)
+        a, n_onehot = self.a, log_probs.shape[1]
+        n_patterns, _, k = stats.shape
+        g = stats.shape[1] - 2 * n_onehot
         categories = (
-            stats[g : g + self.n_onehot]
-            + stats[g + self.n_onehot :] * np.exp(log_probs).T
+            stats[:, g : g + n_onehot] + stats[:, g + n_onehot :] * np.exp(log_probs).T
         )
-        s2 = symmetric_from_vech(stats[1 + a : g].T, a)
-        first = np.empty((k, d))
-        second = np.empty((k, d, d))
-        first[:, o] = s1
-        second[:, o[:, None], o] = s2
-        if not len(m):
-            return s0, first, second, categories
-        if not a:  # nothing continuous observed: the components' moments
-            first[:] = means * s0[:, None]
-            outer = means[:, :, None] * means[:, None, :]
-            second[:] = s0[:, None, None] * (outer + cov)
-            return s0, first, second, categories
-        cov_oo = cov[:, o[:, None], o]
-        cov_mo = cov[:, m[:, None], o]
-        gain = np.linalg.solve(cov_oo, cov_mo.transpose(0, 2, 1)).transpose(0, 2, 1)
-        shift = means[:, m] - np.einsum("kma,ka->km", gain, means[:, o])
-        cond = cov[:, m[:, None], m] - gain @ cov_mo.transpose(0, 2, 1)
-        b_s1 = np.einsum("kma,ka->km", gain, s1)
-        first[:, m] = shift * s0[:, None] + b_s1
-        cross = s2 @ gain.transpose(0, 2, 1) + s1[:, :, None] * shift[:, None, :]
-        second[:, o[:, None], m] = cross
-        second[:, m[:, None], o] = cross.transpose(0, 2, 1)
-        second[:, m[:, None], m] = (
-            gain @ s2 @ gain.transpose(0, 2, 1)
-            + b_s1[:, :, None] * shift[:, None, :]
-            + shift[:, :, None] * b_s1[:, None, :]
-            + s0[:, None, None] * (shift[:, :, None] * shift[:, None, :] + cond)
+        s0 = stats[:, 0]  # (P, K)
+        s1 = stats[:, 1 : 1 + a].transpose(0, 2, 1)  # (P, K, a)
+        vech = stats[:, 1 + a : g].transpose(0, 2, 1).reshape(-1, g - 1 - a)
+        s2 = (
+            symmetric_from_vech(vech, a).reshape(n_patterns, k, a, a)
+            if a
+            else np.zeros((n_patterns, k, 0, 0))  # only categories observed
         )
-        return s0, first, second, categories
+        gain, shift, cond = self._conditional
+        d = self.order.shape[1]
+        first = np.empty((n_patterns, k, d))
+        second = np.empty((n_patterns, k, d, d))
+        first[..., :a] = s1
+        second[..., :a, :a] = s2
+        b_s1 = np.einsum("pkma,pka->pkm", gain, s1)
+        first[..., a:] = shift * s0[..., None] + b_s1
+        cross = s2 @ gain.swapaxes(-1, -2) + s1[..., :, None] * shift[..., None, :]
+        second[..., :a, a:] = cross
+        second[..., a:, :a] = cross.swapaxes(-1, -2)
+        second[..., a:, a:] = (
+            gain @ s2 @ gain.swapaxes(-1, -2)
+            + b_s1[..., :, None] * shift[..., None, :]
+            + shift[..., :, None] * b_s1[..., None, :]
+            + s0[..., None, None] * (shift[..., :, None] * shift[..., None, :] + cond)
+        )
+        # Back to the columns' order, then summed over the patterns.
+        back = self.back[:, None, :]
+        first = np.take_along_axis(first, back, axis=2)
+        second = np.take_along_axis(second, back[..., None], axis=2)
+        second = np.take_along_axis(second, back[:, :, None, :], axis=3)
+        return s0.sum(axis=0), first.sum(axis=0), second.sum(axis=0), categories.sum(0)
