@@ -258,12 +258,11 @@ class PatternBatch:
         )
         s0 = stats[:, 0]  # (P, K)
         s1 = stats[:, 1 : 1 + a].transpose(0, 2, 1)  # (P, K, a)
-        vech = stats[:, 1 + a : g].transpose(0, 2, 1).reshape(-1, g - 1 - a)
-        s2 = (
-            symmetric_from_vech(vech, a).reshape(n_patterns, k, a, a)
-            if a
-            else np.zeros((n_patterns, k, 0, 0))  # only categories observed
-        )
+        if a:
+            vech = stats[:, 1 + a : g].transpose(0, 2, 1).reshape(-1, g - 1 - a)
+            s2 = symmetric_from_vech(vech, a).reshape(n_patterns, k, a, a)
+        else:  # only categories observed
+            s2 = np.zeros((n_patterns, k, 0, 0))
         gain, shift, cond = self._conditional
         d = self.order.shape[1]
         first = np.empty((n_patterns, k, d))

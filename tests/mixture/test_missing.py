@@ -376,6 +376,9 @@ def test_pattern_blocks_and_the_per_row_pass_agree(covariance_type):
     onehot = np.eye(3)[rng.integers(0, 3, len(X))]
     onehot[rng.random(len(X)) < 0.2] = np.nan
     rows = np.hstack([X - np.nanmean(X, axis=0), onehot])
+    # Rows with only their category seen: a pattern with no continuous entry.
+    seen = ~np.isnan(onehot[:, 0])
+    rows[np.flatnonzero(seen)[:5], :4] = np.nan
     model = GaussianMixture(3, covariance_type=covariance_type, random_state=0)
     model.fit(pd.DataFrame(X))
     center = np.zeros(4)
