@@ -51,6 +51,7 @@ from ._observed import (
     gaussian_conditionals,
     mean_filled,
     pair_posterior,
+    spd_log_det_inverse,
 )
 from ._patterns import (
     MIN_PATTERN_ROWS,
@@ -158,9 +159,10 @@ class MissingStatistics:
         self.X0 = np.nan_to_num(Xc[self.rare, :d])
         # Each pass's filled rows, side by side, reused across iterations.
         self._filled = np.empty((0, d))
+        self._last_split = None
         self._work = Workspace(self.X0.shape)
         self._distances = distance_features(self.X0, self.layout)
-        self._row_chunks = list(iter_row_chunks(len(self.X0), 8 * (64 + 2 * d)))
+        self._row_chunks = list(iter_row_chunks(len(self.X0), 8 * (2 * d + 3)))
         # Threads only where there are rows enough to share out.
         self._workers = WorkerPool(min(available_threads(), len(Xc) // 1000 + 1))
 
@@ -278,8 +280,22 @@ class MissingStatistics:
         if len(self._filled) < len(rows):
             self._filled = np.empty((int(1.25 * len(rows)), self.d))
 
-        def one(split):
-            j, span, pairs, rows, layout = split
+        # From one iteration to the next the pairs rarely change: their
+        # layouts are kept while they are the same.
+        last = self._last_split
+        if not (
+            last is not None
+            and np.array_equal(last[0], rows)
+            and np.array_equal(last[1], components)
+        ):
+            splits = self.layout.split(rows, components, len(means))
+            last = rows, components, splits, self._block_index(splits)
+            self._last_split = last
+        splits, index = last[2], last[3]
+        blocks = self._factorised(prec, index, len(splits))
+
+        def one(item):
+            (j, span, pairs, rows, layout), factored = item
             X0 = np.take(self.X0, rows, axis=0, out=self._filled[span])
             ((dens, fills, covs),) = gaussian_conditionals(
                 X0,
@@ -288,12 +304,53 @@ class MissingStatistics:
                 prec[j : j + 1],
                 log_det_cov[j : j + 1],
                 work=self._work,
+                blocks=factored,
             )
             filled = fill_rows(X0, layout, fills, out=X0)
             return _Piece(j, pairs, rows, layout, dens, fills, covs, filled)
 
-        splits = self.layout.split(rows, components, len(means))
-        return list(self._workers.map(one, splits))
+        return list(self._workers.map(one, zip(splits, blocks, strict=True)))
+
+    def _block_index(self, splits):
+        """Where each pass's ``Lambda_kmm`` blocks lie in the flat precisions.
+
+        Grouped by block size over all the passes, so each size is factored
+        in one batched call (:meth:`_factorised`), not one per pass and
+        number of missing entries.
+        """
+        d2 = self.d * self.d
+        by_size = {}
+        for s, (j, _, _, _, layout) in enumerate(splits):
+            for g, group in enumerate(layout.groups):
+                by_size.setdefault(group.block.shape[1], []).append(
+                    (s, g, j * d2 + group.block)
+                )
+        return [
+            (
+                np.concatenate([flat for _, _, flat in parts]),
+                [(s, g, len(flat)) for s, g, flat in parts],
+            )
+            for parts in by_size.values()
+        ]
+
+    def _factorised(self, prec, index, n_splits):
+        """Each pass's factored blocks, per group: log-determinants and inverses."""
+        flat = np.ascontiguousarray(prec).ravel()
+        blocks = [{} for _ in range(n_splits)]
+
+        def factor(item):
+            positions, parts = item
+            log_det, inverse = spd_log_det_inverse(flat[positions])
+            lo = 0
+            for s, g, size in parts:
+                blocks[s][g] = (
+                    log_det[None, lo : lo + size],
+                    inverse[None, lo : lo + size],
+                )
+                lo += size
+
+        self._workers.map(factor, index)
+        return [[found[g] for g in range(len(found))] for found in blocks]
 
     def _category_stats(self, rows, resp, log_probs):
         """Expected category indicators; a missing one counts ``pi_kj``."""

@@ -344,7 +344,14 @@ def _pattern_blocks(flat_prec, group):
 
 
 def gaussian_conditionals(
-    X0, layout: MissingLayout, means, precisions, log_det_cov, map_=map, work=None
+    X0,
+    layout: MissingLayout,
+    means,
+    precisions,
+    log_det_cov,
+    map_=map,
+    work=None,
+    blocks=None,
 ) -> list:
     """Observed log-densities and the missing entries' conditionals, per component.
 
@@ -364,6 +371,10 @@ def gaussian_conditionals(
         ``map`` runs them on several cores).
     work : Workspace, optional
         Scratch arrays to reuse (fresh ones without).
+    blocks : list, optional
+        Per group, the ``(log_det, inverse)`` of every component's
+        ``Lambda_kmm`` blocks of its patterns, ``(K, P)`` and
+        ``(K, P, m, m)``, when already factored.
 
     Returns
     -------
@@ -375,8 +386,10 @@ def gaussian_conditionals(
     """
     k, d = means.shape
     flat_prec = np.ascontiguousarray(precisions).reshape(k, d * d)
-    # Per group, every component's Lambda_kmm blocks in one batched call.
-    blocks = list(map_(lambda group: _pattern_blocks(flat_prec, group), layout.groups))
+    if blocks is None:  # per group, every component's blocks in one batched call
+        blocks = list(
+            map_(lambda group: _pattern_blocks(flat_prec, group), layout.groups)
+        )
     work = work or Workspace(X0.shape)
     n = len(X0)
 

@@ -190,6 +190,10 @@ class PatternBatch:
         # Each pattern's columns in [o, m] order, and the way back.
         self.order = np.array([np.concatenate([b.o, b.m]) for b in blocks])
         self.back = np.argsort(self.order, axis=1)
+        # (i, j) of the columns' order at (back_i, back_j) of the pattern's.
+        self._back_flat = (self.back[:, :, None] * d + self.back[:, None, :]).reshape(
+            len(blocks), 1, d * d
+        )
         self._conditional = None
 
     def thetas(self, log_w, means, prec, log_det_prec, log_probs) -> list:
@@ -281,8 +285,13 @@ class PatternBatch:
             + s0[..., None, None] * (shift[..., :, None] * shift[..., None, :] + cond)
         )
         # Back to the columns' order, then summed over the patterns.
-        back = self.back[:, None, :]
-        first = np.take_along_axis(first, back, axis=2)
-        second = np.take_along_axis(second, back[..., None], axis=2)
-        second = np.take_along_axis(second, back[:, :, None, :], axis=3)
-        return s0.sum(axis=0), first.sum(axis=0), second.sum(axis=0), categories.sum(0)
+        first = np.take_along_axis(first, self.back[:, None, :], axis=2)
+        second = np.take_along_axis(
+            second.reshape(n_patterns, k, d * d), self._back_flat, axis=2
+        )
+        return (
+            s0.sum(axis=0),
+            first.sum(axis=0),
+            second.sum(axis=0).reshape(k, d, d),
+            categories.sum(axis=0),
+        )
