@@ -36,10 +36,12 @@ the per-row algebra lives in that module, the EM pass here).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from ..utils.chunks import iter_row_chunks
+from ._dense_rows import DenseRowPass
 from ._em import WorkerPool, available_threads
 from ._gaussian import features, moments_from_natural, n_statistics, pack_statistics
 from ._observed import (
@@ -51,6 +53,7 @@ from ._observed import (
     gaussian_conditionals,
     mean_filled,
     pair_posterior,
+    posterior,
     spd_log_det_inverse,
 )
 from ._patterns import (
@@ -69,6 +72,15 @@ NEGLIGIBLE = 40.0
 #: Above this share of the pairs left after the bound, one batched pass
 #: over every pair costs less than a pass over the pairs left.
 DENSE_SHARE = 0.5
+
+
+class _RareLogits(NamedTuple):
+    """The rare rows' logits (see ``MissingStatistics._rare_logits``)."""
+
+    rows: np.ndarray | None
+    components: np.ndarray | None
+    logits: np.ndarray
+    pieces: list | None
 
 
 @dataclass
@@ -165,6 +177,7 @@ class MissingStatistics:
         self._row_chunks = list(iter_row_chunks(len(self.X0), 8 * (2 * d + 3)))
         # Threads only where there are rows enough to share out.
         self._workers = WorkerPool(min(available_threads(), len(Xc) // 1000 + 1))
+        self._dense = DenseRowPass(self.X0, self.layout, self._workers.map)
 
     def __enter__(self):
         self._workers.__enter__()
@@ -198,65 +211,55 @@ class MissingStatistics:
         """``sum_j log pi_kj(x_j)`` of the observed categories of some rows."""
         return self.onehot[rows] @ log_probs.T
 
-    def _rare_pairs(self, params):
-        """The (row, component) pairs of the rare rows worth computing, and their logits.
+    def _rare_logits(self, params):
+        """Logits of the rare rows: of every pair, or of the pairs worth computing.
 
         A row's component whose logit is below its best one's by more than
         :data:`NEGLIGIBLE` has a responsibility under ``e^-40 ~ 4e-18`` of
         the best's, which changes no sum in the last digit. Such pairs are
-        left out where :func:`~probmodels.mixture._observed.log_density_bounds` shows it without
-        computing them (an upper bound that far below the best lower
-        bound); every pair is computed when that leaves out few.
+        left out where
+        :func:`~probmodels.mixture._observed.log_density_bounds` shows it
+        without computing them (an upper bound that far below the best
+        lower bound); every pair is computed, by :class:`DenseRowPass`,
+        when that leaves out few.
 
         Returns
         -------
-        rows, components : ndarray of int
-            The pairs, by row (ascending).
-        logits : ndarray
-            Their ``log w_k + log p_k(observed entries)``.
-        pieces : list of _Piece
-            Each component's pass over its pairs.
+        _RareLogits
+            ``logits`` of shape (n_rare, K) for every pair (``rows``,
+            ``components`` and ``pieces`` None); else the pairs by row
+            (ascending), their logits, and each component's pass.
         """
         log_w, means, prec, log_det_prec, log_probs = params
-        log_det_cov = -log_det_prec
         n, k = len(self.rare), len(means)
         categories = (
             self._category_logits(self.rare, log_probs) if self.n_onehot else None
         )
-        rows, components = self._candidate_pairs(log_w, means, prec, categories)
-        if len(rows) > DENSE_SHARE * n * k:
-            # Overlapping components: one batched pass over every pair.
-            rows, components = np.divmod(np.arange(n * k), k)
-            conditionals = gaussian_conditionals(
-                self.X0,
-                self.layout,
-                means,
-                prec,
-                log_det_cov,
-                self._workers.map,
-                self._work,
-            )
-            every = np.arange(n)
-            pieces = [
-                _Piece(j, every * k + j, every, self.layout, *parts)
-                for j, parts in enumerate(conditionals)
-            ]
-        else:
-            pieces = self._pieces(rows, components, params, log_det_cov)
+        pairs = self._candidate_pairs(
+            log_w, means, prec, categories, DENSE_SHARE * n * k
+        )
+        if pairs is None:  # overlapping components
+            logits = self._dense.logits(log_w, means, prec, log_det_prec)
+            if categories is not None:
+                logits += categories
+            return _RareLogits(None, None, logits, None)
+        rows, components = pairs
+        pieces = self._pieces(rows, components, params, -log_det_prec)
         logits = np.empty(len(rows))
         for piece in pieces:
             j = piece.component
             logits[piece.pairs] = piece.log_density + log_w[j]
             if categories is not None:
                 logits[piece.pairs] += categories[piece.rows, j]
-        return rows, components, logits, pieces
+        return _RareLogits(rows, components, logits, pieces)
 
-    def _candidate_pairs(self, log_w, means, prec, categories):
+    def _candidate_pairs(self, log_w, means, prec, categories, most):
         """The pairs whose upper bound comes near their row's best lower bound.
 
         Within :data:`NEGLIGIBLE` (bounds of
         :func:`~probmodels.mixture._observed.log_density_bounds`); by row,
-        computed chunk by chunk on the workers.
+        computed chunk by chunk on the workers. None when there are more
+        than ``most``.
         """
         coef = bound_coefficients(log_w, means, prec)
         k = len(means)
@@ -267,12 +270,16 @@ class MissingStatistics:
             if categories is not None:
                 lower += categories[span]
                 upper += categories[span]
-            keep = upper >= lower.max(axis=1, keepdims=True) - NEGLIGIBLE
-            rows, components = np.nonzero(keep)
-            return rows + span.start, components
+            return upper >= lower.max(axis=1, keepdims=True) - NEGLIGIBLE
 
-        parts = self._workers.map(chunk, self._row_chunks)
-        return tuple(np.concatenate(a) for a in zip(*parts, strict=True))
+        keep = self._workers.map(chunk, self._row_chunks)
+        if sum(int(np.count_nonzero(part)) for part in keep) > most:
+            return None
+        parts = [np.nonzero(part) for part in keep]
+        rows = [
+            r + span.start for (r, _), span in zip(parts, self._row_chunks, strict=True)
+        ]
+        return np.concatenate(rows), np.concatenate([c for _, c in parts])
 
     def _pieces(self, rows, components, params, log_det_cov):
         """Each component's pass over its rows among the pairs (row, component)."""
@@ -392,25 +399,31 @@ class MissingStatistics:
             second_all += second
             categories += cats
         if len(self.rare):
-            rows, components, logits, pieces = self._rare_pairs(params)
-            resp, log_norm = pair_posterior(rows, logits)
-            if self.sample_weight is None:
-                ll += float(log_norm.sum())
-            else:
-                weight = self.sample_weight[self.rare]
-                resp *= weight[rows]
-                ll += float(log_norm @ weight)
-            mass += np.bincount(components, resp, minlength=k)
-            moments = self._workers.map(
-                lambda piece: self._second_moments(resp[piece.pairs], piece), pieces
+            rare = self._rare_logits(params)
+            weight = (
+                None if self.sample_weight is None else self.sample_weight[self.rare]
             )
-            for piece, (first, second) in zip(pieces, moments, strict=True):
-                first_all[piece.component] += first
-                second_all[piece.component] += second
+            if rare.pieces is None:  # every pair, (n_rare, K)
+                resp, log_norm = posterior(rare.logits)
+                if weight is not None:
+                    resp *= weight[:, None]
+                first, second = self._dense.moments(resp)
+                mass += resp.sum(axis=0)
+            else:
+                resp, log_norm = pair_posterior(rare.rows, rare.logits)
+                if weight is not None:
+                    resp *= weight[rare.rows]
+                first, second = self._piece_moments(resp, rare.pieces, k, d)
+                mass += np.bincount(rare.components, resp, minlength=k)
+                if self.n_onehot:
+                    dense = np.zeros((len(self.rare), k))
+                    dense[rare.rows, rare.components] = resp
+                    resp = dense
+            ll += float(log_norm.sum() if weight is None else log_norm @ weight)
+            first_all += first
+            second_all += second
             if self.n_onehot:
-                dense = np.zeros((len(self.rare), k))
-                dense[rows, components] = resp
-                categories += self._category_stats(self.rare, dense, log_probs)
+                categories += self._category_stats(self.rare, resp, log_probs)
         stats = pack_statistics(
             mass,
             first_all,
@@ -419,6 +432,17 @@ class MissingStatistics:
             categories,
         )
         return stats, ll
+
+    def _piece_moments(self, resp, pieces, k, d):
+        """The pieces' ``sum r E[x]`` and ``sum r E[x x^T]``, per component."""
+        first, second = np.zeros((k, d)), np.zeros((k, d, d))
+        moments = self._workers.map(
+            lambda piece: self._second_moments(resp[piece.pairs], piece), pieces
+        )
+        for piece, (f, s) in zip(pieces, moments, strict=True):
+            first[piece.component] += f
+            second[piece.component] += s
+        return first, second
 
     def _second_moments(self, r, piece):
         """``sum_n r_n E[x]`` and ``sum_n r_n E[x x^T]`` of one piece's rows."""
@@ -454,8 +478,10 @@ class MissingStatistics:
         ):
             labels[rows] = block.labels(theta_o)
         if len(self.rare):
-            rows, components, logits, _ = self._rare_pairs(params)
-            dense = np.full((len(self.rare), len(means)), -np.inf)
-            dense[rows, components] = logits
-            labels[self.rare] = dense.argmax(axis=1)
+            rare = self._rare_logits(params)
+            logits = rare.logits
+            if rare.pieces is not None:
+                logits = np.full((len(self.rare), len(means)), -np.inf)
+                logits[rare.rows, rare.components] = rare.logits
+            labels[self.rare] = logits.argmax(axis=1)
         return labels

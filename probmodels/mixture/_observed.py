@@ -285,8 +285,11 @@ class Workspace:
 #: faster than :func:`spd_log_det_inverse`'s loops over the entries.
 _BATCHED_MIN_MATRICES, _BATCHED_MAX_SIZE = 256, 6
 
+#: Matrices factored together by those loops: their arrays stay in cache.
+_BATCHED_CHUNK = 2048
 
-def spd_log_det_inverse(a: np.ndarray):
+
+def spd_log_det_inverse(a: np.ndarray, out=None):
     """Log-determinants and inverses of a batch of positive definite matrices.
 
     A Cholesky factorisation ``A = L L^T``, then ``A^-1 = L^-T L^-1`` and
@@ -294,13 +297,15 @@ def spd_log_det_inverse(a: np.ndarray):
     Computations*, 2013, section 4.2). Many small matrices (the
     ``Lambda_kmm`` block of every pattern and component) are done with the
     batch as the last axis and the loops over the m x m entries, so each
-    step is one vectorised operation over the whole batch: numpy's
-    ``linalg`` calls LAPACK once per matrix, which costs more than the
-    arithmetic of a 5 x 5 inverse.
+    step is one vectorised operation over a cache-sized chunk of the batch:
+    numpy's ``linalg`` calls LAPACK once per matrix, which costs more than
+    the arithmetic of a 5 x 5 inverse.
 
     Parameters
     ----------
     a : ndarray of shape (..., m, m)
+    out : ndarray of shape (..., m, m), optional
+        Where to write the inverses (a fresh large array costs page faults).
 
     Returns
     -------
@@ -313,12 +318,26 @@ def spd_log_det_inverse(a: np.ndarray):
         If a matrix is not positive definite.
     """
     *batch, m, _ = a.shape
-    count = int(np.prod(batch)) if batch else 1
+    count = math.prod(batch)
+    inverse = np.empty(a.shape) if out is None else out
     if count < _BATCHED_MIN_MATRICES or m > _BATCHED_MAX_SIZE:
         chol = np.linalg.cholesky(a)
         log_det = 2 * np.log(np.diagonal(chol, axis1=-2, axis2=-1)).sum(axis=-1)
-        return log_det, np.linalg.inv(a)
-    A = np.ascontiguousarray(np.moveaxis(a.reshape(count, m, m), 0, -1))  # (m, m, B)
+        inverse[...] = np.linalg.inv(a)
+        return log_det, inverse
+    flat = a.reshape(count, m, m)
+    flat_inverse = inverse.reshape(count, m, m)
+    log_det = np.empty(count)
+    for lo in range(0, count, _BATCHED_CHUNK):
+        hi = min(lo + _BATCHED_CHUNK, count)
+        log_det[lo:hi] = _cholesky_inverse(flat[lo:hi], flat_inverse[lo:hi])
+    return log_det.reshape(batch), inverse
+
+
+def _cholesky_inverse(a, out):
+    """:func:`spd_log_det_inverse` of a chunk ``(c, m, m)``: log-dets; inverses to out."""
+    m = a.shape[-1]
+    A = np.ascontiguousarray(np.moveaxis(a, 0, -1))  # (m, m, c)
     L = np.zeros_like(A)
     for j in range(m):
         pivot = A[j, j] - (L[j, :j] ** 2).sum(axis=0)
@@ -332,10 +351,9 @@ def spd_log_det_inverse(a: np.ndarray):
         inv_l[j, j] = 1.0 / L[j, j]
         for i in range(j + 1, m):
             inv_l[i, j] = -(L[i, j:i] * inv_l[j:i, j]).sum(axis=0) / L[i, i]
-    inv_l = np.moveaxis(inv_l, -1, 0)  # (B, m, m)
-    inverse = np.swapaxes(inv_l, 1, 2) @ inv_l
-    log_det = 2 * np.log(np.diagonal(L)).sum(axis=-1)  # diagonal: (B, m)
-    return log_det.reshape(batch), inverse.reshape(*batch, m, m)
+    inv_l = np.moveaxis(inv_l, -1, 0)  # (c, m, m)
+    np.matmul(np.swapaxes(inv_l, 1, 2), inv_l, out=out)
+    return 2 * np.log(np.diagonal(L)).sum(axis=-1)  # diagonal: (c, m)
 
 
 def _pattern_blocks(flat_prec, group):

@@ -468,9 +468,24 @@ def test_pairs_left_out_by_the_bounds_change_no_statistic(monkeypatch, covarianc
             rows, weight, covariance_type, 2, 10**9
         ) as data:
             results.append(data(theta))
-            pairs.append(len(data._rare_pairs(data._parameters(theta))[0]))
+            rare = data._rare_logits(data._parameters(theta))
+            pairs.append(rare.logits.size)
             labels = data.labels(theta)
         np.testing.assert_array_equal(labels, model.predict(X))
     assert pairs[0] < 0.5 * pairs[1] == 0.5 * len(X) * 4
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12, atol=1e-9)
     assert results[0][1] == pytest.approx(results[1][1], rel=1e-14)
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])  # every pair; pairs left out
+def test_e_step_log_likelihood_is_scipys_observed_density(monkeypatch, share):
+    from probmodels.mixture import _missing
+
+    _, X = blobs_with_holes(n=300, d=4, share=0.3, seed=7)
+    model = GaussianMixture(3, random_state=0).fit(X)
+    center = np.nanmean(X, axis=0)
+    theta = model._natural_parameters(model._current_parameters(center))
+    monkeypatch.setattr(_missing, "DENSE_SHARE", share)
+    with _missing.MissingStatistics(X - center, None, "full", 0, 10**9) as data:
+        _, ll = data(theta)
+    assert ll == pytest.approx(observed_log_density(model, X).sum(), rel=1e-10)
