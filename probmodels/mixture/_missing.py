@@ -31,6 +31,17 @@ one matrix product over all rows; only the small ``Lambda_kmm`` blocks
 depend on the pattern, and they are factored in one batched call per
 number of missing entries (:class:`~probmodels.mixture._observed.MissingLayout`;
 the per-row algebra lives in that module, the EM pass here).
+
+Three paths share the rows. A pattern held by many rows is complete data on
+its observed columns (``_patterns.py``). The other rows' (row, component)
+pairs are bounded first, by distances and the precisions' extreme
+eigenvalues (:func:`~probmodels.mixture._observed.log_density_bounds`): a
+pair whose upper bound lies ``NEGLIGIBLE = 40`` below the row's best lower
+bound has a responsibility under ``e^-40`` of the best's, which no sum
+notices, and is skipped; each component then passes over its own pairs
+(separated components: about one pair per row). When the bounds leave most
+pairs, every pair is computed chunk by chunk of rows, all components at
+once (:class:`~probmodels.mixture._dense_rows.DenseRowPass`).
 """
 
 from __future__ import annotations
