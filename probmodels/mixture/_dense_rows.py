@@ -105,18 +105,27 @@ class DenseRowPass:
         n, d = self.X0.shape
         k = len(means)
         flat_prec = np.ascontiguousarray(prec).reshape(k, d * d)
-        # Every component's Lambda_kmm blocks of a group in one batched call.
-        self._blocks = list(
-            self.map(
-                lambda group: spd_log_det_inverse(flat_prec[:, group.block]),
-                self.layout.groups,
+        if self._fills is None or self._fills[0].shape[0] != k:
+            # Reused across iterations: fresh arrays of this size (tens of
+            # MB) cost more in page faults than the arithmetic.
+            shapes = [(k, len(g.rows), g.cells.shape[1]) for g in self.layout.groups]
+            self._fills = [np.empty(shape) for shape in shapes]
+            self._gathered = [np.empty((k, *g.block.shape)) for g in self.layout.groups]
+            self._inverse = [np.empty_like(a) for a in self._gathered]
+        # Each group's Lambda_kmm blocks, factored per (group, component).
+        log_dets = [np.empty(a.shape[:2]) for a in self._gathered]
+
+        def factor(task):
+            g, j = task
+            blocks = np.take(
+                flat_prec[j], self.layout.groups[g].block, out=self._gathered[g][j]
             )
+            log_dets[g][j] = spd_log_det_inverse(blocks, out=self._inverse[g][j])[0]
+
+        self.map(
+            factor, [(g, j) for g in range(len(self.layout.groups)) for j in range(k)]
         )
-        if self._fills is None or self._fills[0].shape[1] != k:
-            self._fills = [
-                np.empty((k, len(group.rows), group.cells.shape[1]))
-                for group in self.layout.groups
-            ]
+        self._blocks = list(zip(log_dets, self._inverse, strict=True))
         self._means = means
         stacked = prec.transpose(1, 0, 2).reshape(d, k * d)  # [Lambda_1 .. Lambda_K]
         shifted = (means[:, :, None] * prec).transpose(1, 0, 2).reshape(d, k * d)
