@@ -126,7 +126,6 @@ class DenseRowPass:
             factor, [(g, j) for g in range(len(self.layout.groups)) for j in range(k)]
         )
         self._blocks = list(zip(log_dets, self._inverse, strict=True))
-        self._means = means
         stacked = prec.transpose(1, 0, 2).reshape(d, k * d)  # [Lambda_1 .. Lambda_K]
         shifted = (means[:, :, None] * prec).transpose(1, 0, 2).reshape(d, k * d)
         const = log_w - 0.5 * (d * math.log(2 * math.pi) - log_det_prec)

@@ -100,8 +100,7 @@ class _Piece:
 
     ``pairs`` are its positions among the (row, component) pairs, ``rows``
     the rows (indices into the rare rows) in the pass's order, ``filled``
-    those rows with the component's conditional means in their holes (None:
-    made again when needed).
+    those rows with the component's conditional means in their holes.
     """
 
     component: int
@@ -109,9 +108,8 @@ class _Piece:
     rows: np.ndarray
     layout: MissingLayout
     log_density: np.ndarray
-    fills: list
     covs: list
-    filled: np.ndarray | None = None
+    filled: np.ndarray
 
 
 class MissingStatistics:
@@ -325,7 +323,7 @@ class MissingStatistics:
                 blocks=factored,
             )
             filled = fill_rows(X0, layout, fills, out=X0)
-            return _Piece(j, pairs, rows, layout, dens, fills, covs, filled)
+            return _Piece(j, pairs, rows, layout, dens, covs, filled)
 
         return list(self._workers.map(one, zip(splits, blocks, strict=True)))
 
@@ -460,9 +458,6 @@ class MissingStatistics:
         d = self.d
         n = len(r)
         filled = piece.filled
-        if filled is None:
-            filled = np.take(self.X0, piece.rows, axis=0, out=self._work("filled", n))
-            fill_rows(filled, piece.layout, piece.fills, out=filled)
         first = r @ filled
         scaled = np.multiply(filled, r[:, None], out=self._work("scaled", n))
         if self.covariance_type in ("full", "tied"):

@@ -116,7 +116,6 @@ class PatternBlock:
         self.m = np.flatnonzero(~observed)
         self.n_onehot = onehot.shape[1]
         gaussian = features(np.ascontiguousarray(X[:, self.o]), "full")
-        self.n_gauss = len(gaussian)
         self.phi = np.vstack([gaussian, onehot.T, onehot_missing.T])
         self.weight = weight
         self.chunks = [
