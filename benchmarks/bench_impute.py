@@ -4,7 +4,8 @@
    MNAR holes at 10%, 30% and 50%, 3 repeats, on breast_cancer, wine,
    diabetes and penguins, against mean, KNN, MICE (IterativeImputer),
    missForest and HyperImpute (``--hi-python``, from ``make hi-venv``);
-   RMSE, energy distance and downstream score, and the issue's targets.
+   RMSE, energy distance (the mean over ``N_DRAWS`` completed tables of
+   each imputer that draws) and downstream score, and the issue's targets.
 1. Imputation RMSE on breast_cancer and wine (sklearn), standardised, with
    20% of the entries removed completely at random: GaussianMixture
    ``impute(method="mean")`` (components, covariance type and shrinkage
@@ -35,6 +36,7 @@ from pathlib import Path
 import numpy as np
 from _imputation_protocol import (
     BASELINES,
+    N_DRAWS,
     datasets,
     impute_all,
     mixture_by_cv,
@@ -72,7 +74,7 @@ def with_holes(X, share, seed):
 
 
 MECHANISMS = ("mcar", "mar", "mnar_logistic", "mnar_above_mean")
-METRICS = ("RMSE", "energy distance", "downstream score")
+METRICS = ("RMSE", "energy distance", "downstream score")  # the tables printed
 
 
 def protocol(hi_python):
@@ -80,7 +82,9 @@ def protocol(hi_python):
     names = quick(("breast_cancer", "wine", "diabetes", "penguins"), ("penguins",))
     rates, repeats = quick((0.1, 0.3, 0.5), (0.3,)), quick(3, 1)
     epochs = quick(600, 60)
-    table = {}  # (data set, mechanism, rate) -> {method: [(rmse, energy, score)]}
+    # (data set, mechanism, rate) -> {method: [(rmse, energy, score, energy of
+    # the first draw)]}
+    table = {}
     cases, truth, timings = {}, {}, {}
     tic = time.perf_counter()
     for name, X, y, task in datasets(names):
@@ -115,7 +119,7 @@ def protocol(hi_python):
     for key, filled in run_peer(hi_python, cases).items():
         X, y, task, holes, seed, where = truth[key]
         table[where].setdefault("HyperImpute", []).append(
-            scores(X, y, task, holes, filled, filled, seed)
+            scores(X, y, task, holes, filled, [filled], seed)
         )
     _print_protocol(table)
     _protocol_targets(table)
@@ -125,7 +129,8 @@ def _print_protocol(table):
     methods = [*BASELINES, "HyperImpute", "GMM", "GMM-MNAR", "not-MIWAE"]
     for m, metric in enumerate(METRICS):
         better = "higher" if m == 2 else "lower"
-        print(f"\n{metric} ({better} is better; mean over repeats)")
+        drawn = f", each the mean of {N_DRAWS} completed tables" if m == 1 else ""
+        print(f"\n{metric} ({better} is better; mean over repeats{drawn})")
         print(
             f"  {'data set':14s} {'holes':20s}" + "".join(f"{x:>12s}" for x in methods)
         )
@@ -150,10 +155,12 @@ def _protocol_targets(table):
     print(
         "\nMCAR and MAR at 30%: GaussianMixture against the best of KNN, MICE, missForest"
     )
-    wins = {"RMSE": 0, "energy distance": 0}
+    wins = {"RMSE": 0, "energy distance": 0, "energy distance, first draw only": 0}
     settings_30 = [k for k in mean if k[2] == 0.3 and k[1] in ("mcar", "mar")]
     for key in settings_30:
         row = mean[key]
+        single = min(rivals, key=lambda r: row[r][3])
+        wins["energy distance, first draw only"] += row["GMM"][3] <= row[single][3]
         for m, metric in enumerate(METRICS[:2]):
             best = min(rivals, key=lambda r: row[r][m])
             ours = row["GMM"][m]
@@ -170,7 +177,8 @@ def _protocol_targets(table):
         print(
             f"  {key[0]:14s} {key[1]:5s}: RMSE {row['GMM'][0]:.3f} vs "
             f"{min(row[r][0] for r in rivals):.3f}; energy {row['GMM'][1]:.3f} vs "
-            f"{min(row[r][1] for r in rivals):.3f}"
+            f"{min(row[r][1] for r in rivals):.3f} (first draw only {row['GMM'][3]:.3f} "
+            f"vs {row[single][3]:.3f})"
         )
     n = len(settings_30)
     for metric, count in wins.items():
