@@ -139,8 +139,9 @@ class GaussianMixture(ConditionalMixture, GaussianInference, BaseMixture):
         readings below a detection limit). :meth:`impute` then draws from
         p(missing | observed, missing), ``score_samples`` is
         ``log p(observed, holes)`` (``bic`` counts the mask's parameters);
-        ``sample`` and ``sample(given=...)`` draw from the full-data mixture. EM only, on numeric columns; what it
-        assumes is in ``docs/user_guide/missing.rst``.
+        ``sample`` and ``sample(given=...)`` draw from the full-data
+        mixture. EM only, on numeric columns; what it assumes is in
+        ``docs/user_guide/missing.rst``.
 
     Attributes
     ----------

@@ -62,6 +62,7 @@ from ._observed import (
     distance_features,
     fill_rows,
     gaussian_conditionals,
+    log_density_bounds,
     mean_filled,
     pair_posterior,
     posterior,
@@ -271,11 +272,9 @@ class MissingStatistics:
         than ``most``.
         """
         coef = bound_coefficients(log_w, means, prec)
-        k = len(means)
 
         def chunk(span):
-            both = self._distances[span] @ coef
-            lower, upper = both[:, :k], both[:, k:]
+            lower, upper = log_density_bounds(self._distances[span], coef)
             if categories is not None:
                 lower += categories[span]
                 upper += categories[span]

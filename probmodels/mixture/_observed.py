@@ -22,9 +22,9 @@ __all__ = [
     "MissingLayout",
     "Workspace",
     "bound_coefficients",
+    "distance_features",
     "fill_rows",
     "gaussian_conditionals",
-    "distance_features",
     "log_density_bounds",
     "mean_filled",
     "observed_conditionals",
@@ -466,7 +466,7 @@ def distance_features(X0, layout: MissingLayout) -> np.ndarray:
     )
 
 
-def log_density_bounds(features, log_weights, means, precisions):
+def log_density_bounds(features, coefficients):
     """Bounds on ``log w_k + log N(x_o; mu_ko, Sigma_koo)``, cheaply.
 
     By Cauchy's interlacing theorem the eigenvalues of ``Sigma_koo`` lie
@@ -479,23 +479,23 @@ def log_density_bounds(features, log_weights, means, precisions):
 
     ``|r|^2 = |x_o|^2 - 2 x_o . mu_k + o . mu_k^2`` is linear in the rows'
     :func:`distance_features`, so both bounds of every row and component
-    are one matrix product (by :func:`bound_coefficients`), where the exact
-    values need a factorisation per pattern and component.
+    are one matrix product, where the exact values need a factorisation
+    per pattern and component.
 
     Parameters
     ----------
     features : ndarray of shape (n_rows, 2 d + 3)
         :func:`distance_features` of the rows.
-    log_weights : ndarray of shape (n_components,)
-    means : ndarray of shape (n_components, d)
-    precisions : ndarray of shape (n_components, d, d)
+    coefficients : ndarray of shape (2 d + 3, 2 n_components)
+        :func:`bound_coefficients` of the mixture (made once per E-step,
+        used for every chunk of rows).
 
     Returns
     -------
     lower, upper : ndarray of shape (n_rows, n_components)
     """
-    both = features @ bound_coefficients(log_weights, means, precisions)
-    k = len(means)
+    both = features @ coefficients
+    k = coefficients.shape[1] // 2
     return both[:, :k], both[:, k:]
 
 
@@ -504,6 +504,12 @@ def bound_coefficients(log_weights, means, precisions) -> np.ndarray:
 
     See :func:`log_density_bounds`; the lower bounds' coefficients, then
     the upper bounds'.
+
+    Parameters
+    ----------
+    log_weights : ndarray of shape (n_components,)
+    means : ndarray of shape (n_components, d)
+    precisions : ndarray of shape (n_components, d, d)
 
     Returns
     -------

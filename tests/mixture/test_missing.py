@@ -396,6 +396,7 @@ def test_pattern_blocks_and_the_per_row_pass_agree(covariance_type):
 def test_log_density_bounds_hold_the_exact_observed_density():
     from probmodels.mixture._observed import (
         MissingLayout,
+        bound_coefficients,
         distance_features,
         log_density_bounds,
         observed_log_prob,
@@ -413,7 +414,8 @@ def test_log_density_bounds_hold_the_exact_observed_density():
     exact = observed_log_prob(X, log_w, means, prec)
     X0 = np.nan_to_num(X)
     lower, upper = log_density_bounds(
-        distance_features(X0, MissingLayout(np.isnan(X))), log_w, means, prec
+        distance_features(X0, MissingLayout(np.isnan(X))),
+        bound_coefficients(log_w, means, prec),
     )
     assert np.all(lower <= exact + 1e-9)
     assert np.all(exact <= upper + 1e-9)
@@ -421,7 +423,8 @@ def test_log_density_bounds_hold_the_exact_observed_density():
     iso = np.broadcast_to(2.0 * np.eye(d), (k, d, d))
     exact = observed_log_prob(X, log_w, means, iso)
     lower, upper = log_density_bounds(
-        distance_features(X0, MissingLayout(np.isnan(X))), log_w, means, iso
+        distance_features(X0, MissingLayout(np.isnan(X))),
+        bound_coefficients(log_w, means, iso),
     )
     np.testing.assert_allclose(lower, exact, atol=1e-9)
     np.testing.assert_allclose(upper, exact, atol=1e-9)
