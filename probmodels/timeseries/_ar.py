@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import replace
 from numbers import Integral, Real
 
@@ -12,7 +11,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..base import GenerativeMixin, atomic_fit, check_n_samples
-from ..exceptions import NonStationaryWarning
 from ..utils.validation import check_series_scale, validate_series
 from ._ar_cov import COV_TYPES, check_cov_kwds
 from ._ar_dask import (
@@ -26,9 +24,10 @@ from ._ar_dask import (
 from ._ar_fit import (
     estimate,
     evaluate,
+    warn_if_not_stationary,
 )
 from ._ar_forecast import forecast, sample_paths
-from ._ar_math import is_stationary, one_step_predictions
+from ._ar_math import one_step_predictions
 from ._ar_panel import (
     PanelResults,
     estimate_panel,
@@ -383,25 +382,10 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
         return [names[j] for j in self._fitted_series]
 
     def _warn_if_not_stationary(self):
-        coef = np.atleast_2d(self.coef_)
-        bad = np.flatnonzero(~is_stationary(coef))
-        if bad.size:
-            names = [self._series_names()[j] for j in bad[:5]]
-            which = (
-                "The fitted process is"
-                if coef.shape[0] == 1
-                else (
-                    f"{bad.size} of {coef.shape[0]} fitted processes (e.g. {names}) are"
-                )
-            )
-            fixes = "" if self._trend in ("ct", "ctt") else "trend='ct', "
-            warnings.warn(
-                f"{which} not stationary (an AR root lies on or inside the unit "
-                "circle): forecast intervals grow without bound. Consider "
-                f"{fixes}differencing the series, or a lower p.",
-                NonStationaryWarning,
-                stacklevel=4,  # the user's fit call, past atomic_fit's wrapper
-            )
+        # The user's fit call, past this method, fit and atomic_fit's wrapper.
+        warn_if_not_stationary(
+            self.coef_, self._series_names(), self._trend, stacklevel=5
+        )
 
     # ----------------------------------------------------- fitted quantities
     @property
@@ -720,14 +704,7 @@ class ARRegressor(GenerativeMixin, BaseEstimator):
             return self._apply_panel(X, refit)
         values, index = validate_series(self, X, reset=False)
         clock = TimeClock.from_index(index, values.shape[0])
-        if not self._clock.same_frequency(clock):
-            theirs = getattr(clock.freq, "freqstr", clock.kind)
-            ours = getattr(self._clock.freq, "freqstr", self._clock.kind)
-            raise ValueError(
-                f"X's index has frequency {theirs}, the fitted one {ours}: the "
-                "lags and seasons would not mean the same. Resample X to "
-                f"{ours} (X.asfreq or X.resample) first."
-            )
+        self._clock.check_same_frequency(clock)
         return self._refresh(values, clock, refit)
 
     def _apply_panel(self, X, refit):

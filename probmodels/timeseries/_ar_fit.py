@@ -10,17 +10,20 @@ likelihood, criteria), as statsmodels' ``AutoRegResults.append`` and
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..base import Container
+from ..exceptions import NonStationaryWarning
 from ..utils.validation import and_more
 from ._ar_cov import sandwich_covariance
 from ._ar_math import (
     ar_roots,
     gaussian_llf,
     information_criteria,
+    is_stationary,
     least_squares_in_basis,
     one_step_predictions,
 )
@@ -34,6 +37,7 @@ __all__ = [
     "evaluate",
     "residuals",
     "upgrade_0_1_0",
+    "warn_if_not_stationary",
 ]
 
 
@@ -195,6 +199,39 @@ def check_identified(shared: np.ndarray, terms: Terms) -> None:
             "trend='ct', a constant beside trend='c'). Drop it from exog, or "
             "change trend / seasonal."
         )
+
+
+def warn_if_not_stationary(coef, names, trend, stacklevel) -> None:
+    """Warn when a fitted AR process has a root on or inside the unit circle.
+
+    Parameters
+    ----------
+    coef : ndarray of shape (p,) or (n_series, p)
+        The AR coefficients.
+    names : list
+        The series' names, to name the first few that are not stationary.
+    trend : str
+        The fitted trend (the advice adds ``trend='ct'`` without one).
+    stacklevel : int
+        ``warnings.warn``'s, so that the warning points at the user's call.
+    """
+    coef = np.atleast_2d(coef)
+    bad = np.flatnonzero(~is_stationary(coef))
+    if not bad.size:
+        return
+    if coef.shape[0] == 1:
+        which = "The fitted process is"
+    else:
+        examples = [names[j] for j in bad[:5]]
+        which = f"{bad.size} of {coef.shape[0]} fitted processes (e.g. {examples}) are"
+    fixes = "" if trend in ("ct", "ctt") else "trend='ct', "
+    warnings.warn(
+        f"{which} not stationary (an AR root lies on or inside the unit "
+        "circle): forecast intervals grow without bound. Consider "
+        f"{fixes}differencing the series, or a lower p.",
+        NonStationaryWarning,
+        stacklevel=stacklevel,
+    )
 
 
 def lag_subset_columns(terms: Terms, mask: np.ndarray) -> np.ndarray:
@@ -393,11 +430,15 @@ def estimate(
             dof = n - start - (sub.n_params if use_t else 0)
             block = (ssr / dof)[:, None, None] * xtx_inv
         else:
-            block = _robust_block(part, shared, sub, start, beta, xtx_inv, cov_type, cov_kwds)
+            block = _robust_block(
+                part, shared, sub, start, beta, xtx_inv, cov_type, cov_kwds
+            )
         cov[:, cols[:, None], cols[None, :]] = block
         fit.cov[rows] = cov
         fit.start[rows] = start
-        part_stats = fit_statistics(ssr, n - start, sub.n_params, sums, terms.has_constant)
+        part_stats = fit_statistics(
+            ssr, n - start, sub.n_params, sums, terms.has_constant
+        )
         for key, value in part_stats.items():
             stats.setdefault(key, np.empty(m, dtype=value.dtype))[rows] = value
     fit.stats = stats

@@ -298,3 +298,20 @@ class TimeClock:
         if self.kind != other.kind:
             return self.kind == "position" or other.kind == "position"
         return self.kind == "position" or self.freq == other.freq
+
+    def check_same_frequency(self, other: TimeClock) -> None:
+        """Refuse new data whose clock ticks otherwise than this fitted one.
+
+        Parameters
+        ----------
+        other : TimeClock
+            The clock of the new data (``X`` of ``apply``).
+        """
+        if not self.same_frequency(other):
+            theirs = getattr(other.freq, "freqstr", other.kind)
+            ours = getattr(self.freq, "freqstr", self.kind)
+            raise ValueError(
+                f"X's index has frequency {theirs}, the fitted one {ours}: the "
+                "lags and seasons would not mean the same. Resample X to "
+                f"{ours} (X.asfreq or X.resample) first."
+            )

@@ -122,6 +122,16 @@ def test_append_matches_autoreg(refit):
     assert rel(est.forecast(5), new.forecast(5)) < TOL
 
 
+def test_apply_refuses_another_frequency():
+    data = macro()  # quarterly
+    est = ARRegressor(p=2, exog=["cons", "inv"]).fit(data.iloc[:100])
+    yearly = data.iloc[100:120].copy()
+    yearly.index = pd.period_range("1990", periods=len(yearly), freq="Y")
+    with pytest.raises(ValueError, match="frequency Y.*the fitted one Q"):
+        est.apply(yearly)
+    assert len(est.resid_.dropna()) == 100 - 2  # the fitted state is kept
+
+
 @pytest.mark.parametrize("refit", [False, True])
 def test_apply_with_exog_matches_autoreg(refit):
     data = macro()
